@@ -1,0 +1,395 @@
+// Package ledger holds minipay's money rules as a pure state machine: given
+// the accounts a command touches (as loaded and locked by the writer) it
+// either rejects the command or returns the double-entry transactions to
+// record, updating the in-memory accounts as it goes. No I/O, no clock: the
+// caller passes the business day, so every rule is testable and fuzzable
+// without a database.
+package ledger
+
+import (
+	"math"
+	"time"
+
+	"minipay/errs"
+)
+
+// Rules shared by every command.
+const (
+	// DailyChargeLimit is the most one person may charge per business day,
+	// manual and automatic charges together.
+	DailyChargeLimit int64 = 3_000_000
+	// ChargeUnit is the granularity of automatic charges: a shortfall is
+	// charged rounded up to the next multiple.
+	ChargeUnit int64 = 10_000
+)
+
+// System accounts take the other side of money entering or leaving users'
+// accounts. Their ids are negative so they never collide with user
+// accounts, and their balances are derived from entries (never a hot row).
+const (
+	ExternalBank int64 = -1
+)
+
+// IsSystem reports whether id is a system account.
+func IsSystem(id int64) bool { return id < 0 }
+
+// Kind is an account's kind.
+type Kind string
+
+const (
+	Main    Kind = "main"
+	Savings Kind = "savings"
+)
+
+// Account statuses.
+const (
+	Open   = "open"
+	Closed = "closed"
+)
+
+// Account is the state of one user account as the rules see it.
+type Account struct {
+	ID          int64
+	UserID      int64
+	Kind        Kind
+	Product     string // savings product: "free" or "fixed"
+	Status      string
+	Balance     int64
+	DailyAmount int64 // fixed savings: the daily installment
+	// ChargeDay and Charged count the owner's charges on one business day;
+	// kept on the main account so the row the writer locks anyway also
+	// serialises the daily limit. A different day means nothing charged yet.
+	ChargeDay string
+	Charged   int64
+}
+
+// ChargedOn returns how much the owner has charged on day.
+func (a *Account) ChargedOn(day string) int64 {
+	if a.ChargeDay == day {
+		return a.Charged
+	}
+	return 0
+}
+
+// TxnKind names what a transaction did; it is what history shows.
+type TxnKind string
+
+const (
+	TxnCharge     TxnKind = "charge"
+	TxnDeposit    TxnKind = "savings_deposit"
+	TxnWithdrawal TxnKind = "savings_withdrawal"
+	TxnClose      TxnKind = "savings_close"
+	TxnTransfer   TxnKind = "transfer"
+)
+
+// Entry is one leg of a transaction. BalanceAfter is meaningful only for
+// user accounts (system balances are derived).
+type Entry struct {
+	Account      int64
+	Amount       int64
+	BalanceAfter int64
+}
+
+// Txn is one double-entry transaction: its entries sum to zero.
+type Txn struct {
+	Kind    TxnKind
+	Entries []Entry
+}
+
+// Receipt is what a command's caller learns about its effect. The writer
+// stores it with the idempotency key so a replay returns the same receipt.
+type Receipt struct {
+	Amount  int64 `json:"amount"`
+	Charged int64 `json:"charged"`
+	// Balances after the command of the user's accounts it touched.
+	MainBalance    int64 `json:"main_balance"`
+	SavingsBalance int64 `json:"savings_balance,omitempty"`
+	// Transaction ids, filled in by the writer once ids are allocated:
+	// TransactionID is the command's own transaction, ChargeID the
+	// automatic charge it made first, if any.
+	TransactionID int64 `json:"transaction_id,omitempty"`
+	ChargeID      int64 `json:"charge_transaction_id,omitempty"`
+}
+
+// Book is the in-memory state one batch works on: the locked accounts and
+// the business day of the batch's clock reading.
+type Book struct {
+	Accounts map[int64]*Account
+	Day      string
+	// Dirty lists the accounts whose rows must be written back.
+	Dirty map[int64]bool
+}
+
+// NewBook returns a book over accounts for the business day of now in loc.
+func NewBook(accounts map[int64]*Account, now time.Time, loc *time.Location) *Book {
+	return &Book{Accounts: accounts, Day: BusinessDay(now, loc), Dirty: map[int64]bool{}}
+}
+
+// BusinessDay is the calendar day of t in loc, as YYYY-MM-DD.
+func BusinessDay(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format(time.DateOnly)
+}
+
+// Command is one request to move money.
+type Command interface {
+	// Touches lists the user accounts the command reads or writes; the
+	// writer loads and locks them before Apply.
+	Touches() []int64
+	apply(b *Book) (Receipt, []Txn, error)
+}
+
+// Apply runs cmd against the book. On rejection the book is unchanged.
+func (b *Book) Apply(cmd Command) (Receipt, []Txn, error) {
+	return cmd.apply(b)
+}
+
+// owned returns account id if it exists and belongs to user.
+func (b *Book) owned(id, user int64) (*Account, error) {
+	a, ok := b.Accounts[id]
+	if !ok {
+		return nil, errs.E(errs.NotFound, "account %d not found", id)
+	}
+	if a.UserID != user {
+		return nil, errs.E(errs.Forbidden, "account %d belongs to someone else", id)
+	}
+	if a.Status != Open {
+		return nil, errs.E(errs.Conflict, "account %d is closed", id)
+	}
+	return a, nil
+}
+
+func (b *Book) mainOf(id, user int64) (*Account, error) {
+	a, err := b.owned(id, user)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != Main {
+		return nil, errs.E(errs.Invalid, "account %d is not a main account", id)
+	}
+	return a, nil
+}
+
+func (b *Book) savingsOf(id, user int64) (*Account, error) {
+	a, err := b.owned(id, user)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != Savings {
+		return nil, errs.E(errs.Invalid, "account %d is not a savings account", id)
+	}
+	return a, nil
+}
+
+func positive(amount int64) error {
+	if amount <= 0 {
+		return errs.E(errs.Invalid, "amount must be a positive number of won, got %d", amount)
+	}
+	return nil
+}
+
+// fits reports whether adding amount to a balance stays within int64.
+func fits(balance, amount int64) bool { return balance <= math.MaxInt64-amount }
+
+// move records a transaction from one account to another. Callers have
+// checked funds and overflow; move only applies.
+func (b *Book) move(kind TxnKind, from, to int64, amount int64) Txn {
+	return Txn{Kind: kind, Entries: []Entry{b.post(from, -amount), b.post(to, amount)}}
+}
+
+func (b *Book) post(id, amount int64) Entry {
+	e := Entry{Account: id, Amount: amount}
+	if a, ok := b.Accounts[id]; ok && !IsSystem(id) {
+		a.Balance += amount
+		e.BalanceAfter = a.Balance
+		b.Dirty[id] = true
+	}
+	return e
+}
+
+// chargeAllowance checks that charging amount today keeps main under the
+// daily limit and its balance within int64.
+func (b *Book) chargeAllowance(main *Account, amount int64) error {
+	used := main.ChargedOn(b.Day)
+	if amount > DailyChargeLimit-used {
+		return errs.E(errs.ChargeLimitExceeded,
+			"charging %d would exceed the daily limit of %d (already charged %d on %s)",
+			amount, DailyChargeLimit, used, b.Day)
+	}
+	if !fits(main.Balance, amount) {
+		return errs.E(errs.Invalid, "balance would overflow")
+	}
+	return nil
+}
+
+// charge moves amount from the external bank into main and counts it
+// against the daily limit. The caller has checked chargeAllowance.
+func (b *Book) charge(main *Account, amount int64) Txn {
+	main.Charged = main.ChargedOn(b.Day) + amount
+	main.ChargeDay = b.Day
+	return b.move(TxnCharge, ExternalBank, main.ID, amount)
+}
+
+// AutoCharge is how much must be charged so that balance covers amount:
+// the shortfall rounded up to the next ChargeUnit, or 0 if none is needed.
+func AutoCharge(balance, amount int64) int64 {
+	short := amount - balance
+	if short <= 0 {
+		return 0
+	}
+	if short > math.MaxInt64-ChargeUnit {
+		return math.MaxInt64 // beyond any limit; callers reject it
+	}
+	return (short + ChargeUnit - 1) / ChargeUnit * ChargeUnit
+}
+
+// Charge tops up a user's main account from their bank.
+type Charge struct {
+	User, Account int64
+	Amount        int64
+}
+
+func (c Charge) Touches() []int64 { return []int64{c.Account} }
+
+func (c Charge) apply(b *Book) (Receipt, []Txn, error) {
+	if err := positive(c.Amount); err != nil {
+		return Receipt{}, nil, err
+	}
+	main, err := b.mainOf(c.Account, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	if err := b.chargeAllowance(main, c.Amount); err != nil {
+		return Receipt{}, nil, err
+	}
+	t := b.charge(main, c.Amount)
+	return Receipt{Amount: c.Amount, Charged: c.Amount, MainBalance: main.Balance}, []Txn{t}, nil
+}
+
+// Deposit moves money from the user's main account into one of their free
+// savings accounts. It never auto-charges: a short main is rejected.
+type Deposit struct {
+	User, Main, Savings int64
+	Amount              int64
+}
+
+func (c Deposit) Touches() []int64 { return []int64{c.Main, c.Savings} }
+
+func (c Deposit) apply(b *Book) (Receipt, []Txn, error) {
+	if err := positive(c.Amount); err != nil {
+		return Receipt{}, nil, err
+	}
+	main, err := b.mainOf(c.Main, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	sav, err := b.savingsOf(c.Savings, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	if !Products[sav.Product].ManualDeposits {
+		return Receipt{}, nil, errs.E(errs.Invalid, "%s savings take only their daily installment, not deposits", sav.Product)
+	}
+	if main.Balance < c.Amount {
+		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "main account holds %d, deposit needs %d", main.Balance, c.Amount)
+	}
+	t := b.move(TxnDeposit, main.ID, sav.ID, c.Amount)
+	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, []Txn{t}, nil
+}
+
+// Withdraw moves money from a free savings account back to main.
+type Withdraw struct {
+	User, Main, Savings int64
+	Amount              int64
+}
+
+func (c Withdraw) Touches() []int64 { return []int64{c.Main, c.Savings} }
+
+func (c Withdraw) apply(b *Book) (Receipt, []Txn, error) {
+	if err := positive(c.Amount); err != nil {
+		return Receipt{}, nil, err
+	}
+	main, err := b.mainOf(c.Main, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	sav, err := b.savingsOf(c.Savings, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	if !Products[sav.Product].Withdrawals {
+		return Receipt{}, nil, errs.E(errs.Invalid, "%s savings allow no withdrawals; close the account instead", sav.Product)
+	}
+	if sav.Balance < c.Amount {
+		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "savings account holds %d, withdrawal needs %d", sav.Balance, c.Amount)
+	}
+	t := b.move(TxnWithdrawal, sav.ID, main.ID, c.Amount)
+	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, []Txn{t}, nil
+}
+
+// Close closes a savings account and returns its whole balance to main.
+type Close struct {
+	User, Main, Savings int64
+}
+
+func (c Close) Touches() []int64 { return []int64{c.Main, c.Savings} }
+
+func (c Close) apply(b *Book) (Receipt, []Txn, error) {
+	main, err := b.mainOf(c.Main, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	sav, err := b.savingsOf(c.Savings, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	amount := sav.Balance
+	var txns []Txn
+	if amount > 0 {
+		txns = append(txns, b.move(TxnClose, sav.ID, main.ID, amount))
+	}
+	sav.Status = Closed
+	b.Dirty[sav.ID] = true
+	return Receipt{Amount: amount, MainBalance: main.Balance}, txns, nil
+}
+
+// Transfer sends money from the user's main account to another user's main
+// account, charging the shortfall first if main is short.
+type Transfer struct {
+	User, From, To int64
+	Amount         int64
+}
+
+func (c Transfer) Touches() []int64 { return []int64{c.From, c.To} }
+
+func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
+	if err := positive(c.Amount); err != nil {
+		return Receipt{}, nil, err
+	}
+	from, err := b.mainOf(c.From, c.User)
+	if err != nil {
+		return Receipt{}, nil, err
+	}
+	to, ok := b.Accounts[c.To]
+	switch {
+	case !ok:
+		return Receipt{}, nil, errs.E(errs.NotFound, "account %d not found", c.To)
+	case to.UserID == c.User:
+		return Receipt{}, nil, errs.E(errs.Invalid, "cannot transfer to yourself")
+	case to.Kind != Main:
+		return Receipt{}, nil, errs.E(errs.Invalid, "transfers go to a main account")
+	case to.Status != Open:
+		return Receipt{}, nil, errs.E(errs.Conflict, "account %d is closed", c.To)
+	case !fits(to.Balance, c.Amount):
+		return Receipt{}, nil, errs.E(errs.Invalid, "receiver's balance would overflow")
+	}
+	charge := AutoCharge(from.Balance, c.Amount)
+	var txns []Txn
+	if charge > 0 {
+		if err := b.chargeAllowance(from, charge); err != nil {
+			return Receipt{}, nil, err
+		}
+		txns = append(txns, b.charge(from, charge))
+	}
+	txns = append(txns, b.move(TxnTransfer, from.ID, to.ID, c.Amount))
+	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance}, txns, nil
+}

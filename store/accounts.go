@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"minipay/errs"
+	"minipay/ledger"
+)
+
+// Accounts lists a user's accounts, main first.
+func (db *DB) Accounts(ctx context.Context, user int64) ([]*ledger.Account, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1 ORDER BY id`, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*ledger.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Account returns one of user's accounts: not_found if there is no such
+// account, forbidden if it is someone else's.
+func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, error) {
+	a, err := scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 AND kind <> 'system'`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.NotFound, "account %d not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.UserID != user {
+		return nil, errs.E(errs.Forbidden, "account %d belongs to someone else", id)
+	}
+	return a, nil
+}
+
+// OpenSavings opens a savings account for user. No money moves, so this is
+// not an engine command.
+func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, now time.Time) (*ledger.Account, error) {
+	if err := ledger.CheckNewSavings(product, dailyAmount); err != nil {
+		return nil, err
+	}
+	var id int64
+	if err := db.w.QueryRowContext(ctx,
+		`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at) VALUES ($1, 'savings', $2, $3, $4) RETURNING id`,
+		user, product, dailyAmount, micros(now)).Scan(&id); err != nil {
+		return nil, err
+	}
+	return db.Account(ctx, user, id)
+}
+
+// ChargeLimit is a user's daily charge limit on one business day.
+type ChargeLimit struct {
+	Day                    string
+	Limit, Used, Remaining int64
+}
+
+// ChargeLimit reads how much of today's limit user has used.
+func (db *DB) ChargeLimit(ctx context.Context, user int64, now time.Time, loc *time.Location) (ChargeLimit, error) {
+	var main ledger.Account
+	if err := db.r.QueryRowContext(ctx, `SELECT charge_day, charged FROM accounts WHERE user_id = $1 AND kind = 'main'`, user).
+		Scan(&main.ChargeDay, &main.Charged); err != nil {
+		return ChargeLimit{}, err
+	}
+	day := ledger.BusinessDay(now, loc)
+	used := main.ChargedOn(day)
+	return ChargeLimit{Day: day, Limit: ledger.DailyChargeLimit, Used: used, Remaining: ledger.DailyChargeLimit - used}, nil
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"minipay/ledger"
+)
+
+// AuditReport is what the audit found. The books are sound when Problems
+// is empty.
+type AuditReport struct {
+	Transactions, Entries int64
+	UserMoney             int64 // sum of all user balances
+	Problems              []string
+}
+
+// Audit proves the books from the database alone: every transaction has at
+// least two entries summing to zero, every maintained balance equals the
+// sum of its account's entries, no user balance is negative, and no daily
+// charge counter exceeds the limit.
+func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
+	var r AuditReport
+	if err := db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
+		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.UserMoney); err != nil {
+		return r, err
+	}
+	checks := []struct {
+		query  string
+		format string
+	}{
+		{`SELECT transaction_id, SUM(amount), COUNT(*) FROM entries GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2`,
+			"transaction %d: entries sum to %d over %d entries (want 0 over at least 2)"},
+		{`SELECT t.id, 0, 0 FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)`,
+			"transaction %d has no entries%.0d%.0d"},
+		{`SELECT a.id, a.balance, COALESCE(s.total, 0) FROM accounts a
+			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries GROUP BY account_id) s ON s.account_id = a.id
+			WHERE a.kind <> 'system' AND a.balance <> COALESCE(s.total, 0)`,
+			"account %d: balance %d but its entries sum to %d"},
+		{`SELECT id, balance, 0 FROM accounts WHERE kind <> 'system' AND balance < 0`,
+			"account %d: negative balance %d%.0d"},
+		{fmt.Sprintf(`SELECT id, charged, 0 FROM accounts WHERE charged > %d`, ledger.DailyChargeLimit),
+			"account %d: charged %d in one day, over the limit%.0d"},
+	}
+	for _, c := range checks {
+		rows, err := db.r.QueryContext(ctx, c.query+` LIMIT 100`)
+		if err != nil {
+			return r, err
+		}
+		for rows.Next() {
+			var a, b, n int64
+			if err := rows.Scan(&a, &b, &n); err != nil {
+				rows.Close()
+				return r, err
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf(c.format, a, b, n))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}

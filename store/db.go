@@ -1,0 +1,148 @@
+// Package store is minipay's storage: one SQL package over database/sql for
+// PostgreSQL (pgx) and SQLite (modernc, pure Go), the writer that applies
+// ledger commands in batches, and the reads the API serves.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DefaultURL is the database minipay uses when none is configured: a SQLite
+// file in the working directory, so `minipay serve` needs no setup.
+const DefaultURL = "sqlite:minipay.db"
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is an open minipay database.
+type DB struct {
+	// w takes every write. On SQLite it is a single connection (SQLite has
+	// one writer anyway; queuing in Go beats SQLITE_BUSY retries), on
+	// PostgreSQL it is the same pool as r.
+	w, r *sql.DB
+	d    dialect
+}
+
+// Open connects to the database named by url ("sqlite:path" or
+// "postgres://…") and migrates it to the latest schema.
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := connect(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.r.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func connect(url string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		pool, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		pool.SetMaxOpenConns(32)
+		pool.SetMaxIdleConns(32)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{w: pool, r: pool, d: postgres{}}, nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("sqlite URL names no file")
+		}
+		// WAL lets readers run beside the writer; synchronous=FULL makes a
+		// committed batch survive power loss, not only a process crash.
+		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(8)
+		return &DB{w: w, r: r, d: sqlite{}}, nil
+	}
+	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
+}
+
+// redact hides a password in a URL for error messages and logs.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return url[:scheme+3] + userinfo[:i] + ":***" + url[at:]
+	}
+	return url
+}
+
+// Dialect names the database kind: "postgres" or "sqlite".
+func (db *DB) Dialect() string { return db.d.name() }
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	err := db.r.Close()
+	if db.w != db.r {
+		err = errors.Join(err, db.w.Close())
+	}
+	return err
+}
+
+// Migrate brings the schema to the latest version.
+func (db *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+db.d.name())
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(db.d.gooseDialect(), db.w, sub)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// micros is how times are stored: microseconds since the Unix epoch.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// inTx runs fn in a write transaction and commits it.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"minipay/errs"
+)
+
+// User is a minipay user.
+type User struct {
+	ID                         int64
+	Username, Name             string
+	MainAccount                int64
+	TransfersRequireAcceptance bool
+}
+
+// CreateUser signs a user up: the user and their main account are created
+// in one transaction.
+func (db *DB) CreateUser(ctx context.Context, username, name, passwordHash string, now time.Time) (User, error) {
+	u := User{Username: username, Name: name}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO users (username, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			username, name, passwordHash, micros(now)).Scan(&u.ID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO accounts (user_id, kind, created_at) VALUES ($1, 'main', $2) RETURNING id`,
+			u.ID, micros(now)).Scan(&u.MainAccount)
+	})
+	if db.d.unique(err) {
+		return User{}, errs.E(errs.Conflict, "username %q is taken", username)
+	}
+	return u, err
+}
+
+const userColumns = `u.id, u.username, u.name, a.id, u.transfers_require_acceptance`
+
+func scanUser(row *sql.Row, extra ...any) (User, error) {
+	var u User
+	err := row.Scan(append([]any{&u.ID, &u.Username, &u.Name, &u.MainAccount, &u.TransfersRequireAcceptance}, extra...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, errs.E(errs.NotFound, "no such user")
+	}
+	return u, err
+}
+
+// UserByUsername returns a user and their password hash, for login.
+func (db *DB) UserByUsername(ctx context.Context, username string) (User, string, error) {
+	var hash string
+	u, err := scanUser(db.r.QueryRowContext(ctx,
+		`SELECT `+userColumns+`, u.password_hash FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username = $1`,
+		username), &hash)
+	return u, hash, err
+}
+
+// User returns the user with the given id.
+func (db *DB) User(ctx context.Context, id int64) (User, error) {
+	return scanUser(db.r.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.id = $1`, id))
+}
+
+// SetTransfersRequireAcceptance changes a user's setting and returns the user.
+func (db *DB) SetTransfersRequireAcceptance(ctx context.Context, id int64, v bool) (User, error) {
+	if _, err := db.w.ExecContext(ctx, `UPDATE users SET transfers_require_acceptance = $1 WHERE id = $2`, v, id); err != nil {
+		return User{}, err
+	}
+	return db.User(ctx, id)
+}
+
+// Secret returns the named server secret, creating a random one the first
+// time. Kept in the database so every server instance and every restart
+// shares it (tokens stay valid across both).
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(b)); err != nil {
+		return nil, err
+	}
+	var v string
+	if err := db.w.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
+}

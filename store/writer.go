@@ -1,0 +1,502 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"minipay/clock"
+	"minipay/errs"
+	"minipay/ledger"
+)
+
+// Writer is the engine's group commit: it is the only code that writes
+// balances. Callers hand it ledger commands; it gathers whatever commands
+// are waiting into a batch and applies the whole batch in one database
+// transaction — load and lock the touched accounts in id order, run each
+// command through the ledger in arrival order, write back with a few
+// set-based statements. A hot account then costs one row write per batch,
+// not one per transfer.
+type Writer struct {
+	db       *DB
+	clock    clock.Clock
+	loc      *time.Location
+	maxBatch int
+	log      *slog.Logger
+
+	mu     sync.RWMutex // guards closed against sends on a closed queue
+	closed bool
+	queue  chan *op
+	done   sync.WaitGroup
+}
+
+// WriterConfig tunes a Writer. Zero values take defaults.
+type WriterConfig struct {
+	// MaxBatch caps the commands in one database transaction.
+	MaxBatch int
+	// Workers is how many batches may be in flight at once. Batches that
+	// touch the same account serialise on its row lock; disjoint ones
+	// overlap their round trips. SQLite always uses one.
+	Workers int
+	Logger  *slog.Logger
+}
+
+// op is one submitted command waiting for its outcome.
+type op struct {
+	cmd  ledger.Command
+	user int64
+	key  string // scoped idempotency key, "" if none
+	hash string // request fingerprint compared on replay
+	out  chan outcome
+}
+
+type outcome struct {
+	receipt  ledger.Receipt
+	replayed bool
+	err      error
+}
+
+var (
+	metricBatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "minipay_writer_batch_commands",
+		Help:    "Commands per writer batch (one database transaction).",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+	})
+	metricBatchSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "minipay_writer_batch_seconds",
+		Help:    "Time to apply and commit one writer batch.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	})
+	metricCommands = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "minipay_writer_commands_total",
+		Help: "Commands applied by the writer, by outcome code (ok, replayed or an error code).",
+	}, []string{"outcome"})
+	metricRetries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "minipay_writer_batch_retries_total",
+		Help: "Batches retried after a retryable database error.",
+	})
+)
+
+// Collectors are the writer's Prometheus metrics, for the server to register.
+var Collectors = []prometheus.Collector{metricBatchSize, metricBatchSeconds, metricCommands, metricRetries}
+
+// NewWriter starts a writer over db. Close it to drain it.
+func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *Writer {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.Workers <= 0 || db.d.name() == "sqlite" {
+		cfg.Workers = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, log: cfg.Logger,
+		queue: make(chan *op, 4*cfg.MaxBatch)}
+	for range cfg.Workers {
+		w.done.Add(1)
+		go w.loop()
+	}
+	return w
+}
+
+// ErrClosed is returned for commands submitted after Close.
+var ErrClosed = errors.New("writer is closed")
+
+// Do applies cmd on behalf of user. With a non-empty idempotency key, a
+// command already applied under the same key returns its first receipt
+// (replayed=true) and moves nothing; the same key with a different command
+// fails with idempotency_mismatch. The key is checked in the same database
+// transaction that moves the money.
+func (w *Writer) Do(ctx context.Context, user int64, key string, cmd ledger.Command) (ledger.Receipt, bool, error) {
+	o := &op{cmd: cmd, user: user, out: make(chan outcome, 1)}
+	if key != "" {
+		o.key = fmt.Sprintf("%d:%s", user, key)
+		o.hash = fingerprint(cmd)
+	}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ledger.Receipt{}, false, ErrClosed
+	}
+	w.queue <- o
+	w.mu.RUnlock()
+	select {
+	case r := <-o.out:
+		return r.receipt, r.replayed, r.err
+	case <-ctx.Done():
+		// The command may still be applied; a retry with the same
+		// idempotency key will tell.
+		return ledger.Receipt{}, false, ctx.Err()
+	}
+}
+
+// fingerprint identifies a command's kind and fields, so a reused
+// idempotency key can be told apart from a replay.
+func fingerprint(cmd ledger.Command) string {
+	b, _ := json.Marshal(cmd)
+	h := sha256.Sum256(append([]byte(reflect.TypeOf(cmd).Name()+":"), b...))
+	return hex.EncodeToString(h[:])
+}
+
+// Close stops taking commands, applies those already queued, and waits.
+func (w *Writer) Close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.queue)
+	}
+	w.mu.Unlock()
+	w.done.Wait()
+}
+
+func (w *Writer) loop() {
+	defer w.done.Done()
+	for first := range w.queue {
+		batch := []*op{first}
+	gather:
+		for len(batch) < w.maxBatch {
+			select {
+			case o, ok := <-w.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		w.run(batch)
+	}
+}
+
+// run applies a batch, retrying it whole on retryable errors and falling
+// back to one command per transaction if it keeps failing, so one bad
+// command cannot sink its neighbours.
+func (w *Writer) run(batch []*op) {
+	start := time.Now()
+	outs, err := w.applyWithRetry(batch)
+	if err != nil && len(batch) > 1 {
+		w.log.Warn("batch failed, applying its commands one by one", "commands", len(batch), "err", err)
+		for _, o := range batch {
+			w.run([]*op{o})
+		}
+		return
+	}
+	metricBatchSize.Observe(float64(len(batch)))
+	metricBatchSeconds.Observe(time.Since(start).Seconds())
+	for i, o := range batch {
+		out := outcome{err: err}
+		if err != nil {
+			w.log.Error("command failed", "err", err)
+			out.err = errs.E(errs.Internal, "the command could not be applied; retry with the same Idempotency-Key")
+		} else {
+			out = outs[i]
+		}
+		metricCommands.WithLabelValues(outcomeLabel(out)).Inc()
+		o.out <- out
+	}
+}
+
+func outcomeLabel(o outcome) string {
+	switch {
+	case o.err != nil:
+		return string(errs.CodeOf(o.err))
+	case o.replayed:
+		return "replayed"
+	}
+	return "ok"
+}
+
+func (w *Writer) applyWithRetry(batch []*op) ([]outcome, error) {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			metricRetries.Inc()
+			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		}
+		var outs []outcome
+		outs, err = w.apply(batch)
+		if err == nil {
+			return outs, nil
+		}
+		if !w.db.d.retryable(err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// idemRecord is a stored idempotency key: the request's fingerprint and
+// the receipt it produced.
+type idemRecord struct {
+	hash    string
+	receipt ledger.Receipt
+	fresh   bool // written by this batch
+}
+
+// applied is one command's effect in a batch, before ids are known.
+type applied struct {
+	op      int
+	txns    []ledger.Txn
+	receipt *ledger.Receipt
+}
+
+// apply runs one batch in one transaction and returns each op's outcome.
+// Rejections are outcomes, not errors; an error means nothing was written.
+func (w *Writer) apply(batch []*op) ([]outcome, error) {
+	ctx := context.Background()
+	now := w.clock.Now()
+	tx, err := w.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	var ids []int64
+	var keys []string
+	for _, o := range batch {
+		for _, id := range o.cmd.Touches() {
+			if !ledger.IsSystem(id) {
+				ids = append(ids, id)
+			}
+		}
+		if o.key != "" {
+			keys = append(keys, o.key)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	accounts, err := lockAccounts(ctx, tx, w.db.d, ids)
+	if err != nil {
+		return nil, err
+	}
+	records, err := loadIdempotency(ctx, tx, w.db.d, keys)
+	if err != nil {
+		return nil, err
+	}
+
+	book := ledger.NewBook(accounts, now, w.loc)
+	outs := make([]outcome, len(batch))
+	var done []applied
+	for i, o := range batch {
+		if rec, ok := records[o.key]; ok && o.key != "" {
+			if rec.hash != o.hash {
+				outs[i].err = errs.E(errs.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
+			} else {
+				outs[i].replayed = true // receipt copied below, once ids are known
+			}
+			continue
+		}
+		receipt, txns, err := book.Apply(o.cmd)
+		if err != nil {
+			outs[i].err = err
+			continue
+		}
+		done = append(done, applied{op: i, txns: txns, receipt: &receipt})
+		if o.key != "" {
+			records[o.key] = &idemRecord{hash: o.hash, fresh: true}
+		}
+	}
+
+	if err := w.write(ctx, tx, batch, book, done, records, now); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	for _, a := range done {
+		outs[a.op].receipt = *a.receipt
+	}
+	for i, o := range batch {
+		if outs[i].replayed {
+			outs[i].receipt = records[o.key].receipt
+		}
+	}
+	return outs, nil
+}
+
+// write records a batch's transactions, entries, balances and idempotency
+// keys with a fixed handful of statements, whatever the batch size.
+func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledger.Book, done []applied, records map[string]*idemRecord, now time.Time) error {
+	n := 0
+	for _, a := range done {
+		n += len(a.txns)
+	}
+	txnIDs, err := w.allocTxnIDs(ctx, tx, n)
+	if err != nil {
+		return err
+	}
+	at := micros(now)
+	var txnRows, entryRows [][]any
+	next := 0
+	for _, a := range done {
+		for _, t := range a.txns {
+			id := txnIDs[next]
+			next++
+			txnRows = append(txnRows, []any{id, string(t.Kind), batch[a.op].user, at})
+			for _, e := range t.Entries {
+				var after any
+				if !ledger.IsSystem(e.Account) {
+					after = e.BalanceAfter
+				}
+				entryRows = append(entryRows, []any{id, e.Account, e.Amount, after, at})
+			}
+			// A command's own transaction is its last; earlier ones are
+			// the automatic charge it needed.
+			if t.Kind == ledger.TxnCharge && len(a.txns) > 1 {
+				a.receipt.ChargeID = id
+			} else {
+				a.receipt.TransactionID = id
+			}
+		}
+		if key := batch[a.op].key; key != "" {
+			records[key].receipt = *a.receipt
+		}
+	}
+	d := w.db.d
+	if len(txnRows) > 0 {
+		src, args := d.table(1, []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"created_at", "bigint"}}, txnRows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO transactions (id, kind, user_id, created_at) SELECT id, kind, user_id, created_at FROM `+src, args...); err != nil {
+			return fmt.Errorf("insert transactions: %w", err)
+		}
+		src, args = d.table(1, []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, entryRows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at) SELECT transaction_id, account_id, amount, balance_after, created_at FROM `+src, args...); err != nil {
+			return fmt.Errorf("insert entries: %w", err)
+		}
+	}
+	if len(book.Dirty) > 0 {
+		var rows [][]any
+		for id := range book.Dirty {
+			a := book.Accounts[id]
+			rows = append(rows, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged})
+		}
+		src, args := d.table(1, []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"}}, rows)
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = v.balance, status = v.status, charge_day = v.charge_day, charged = v.charged FROM `+src+` WHERE accounts.id = v.id`, args...); err != nil {
+			return fmt.Errorf("update accounts: %w", err)
+		}
+	}
+	var keyRows [][]any
+	for key, rec := range records {
+		if rec.fresh {
+			receipt, err := json.Marshal(rec.receipt)
+			if err != nil {
+				return err
+			}
+			keyRows = append(keyRows, []any{key, rec.hash, string(receipt), at})
+		}
+	}
+	if len(keyRows) > 0 {
+		src, args := d.table(1, []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}, keyRows)
+		// A plain INSERT: if another server stored the same key since we
+		// looked, the unique violation rolls this batch back and the retry
+		// sees the key and replays it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) SELECT key, request_hash, receipt, created_at FROM `+src, args...); err != nil {
+			return fmt.Errorf("insert idempotency keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// allocTxnIDs reserves n transaction ids in one round trip.
+func (w *Writer) allocTxnIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, n)
+	if w.db.d.name() == "sqlite" {
+		// The writer's transaction is exclusive, so MAX+1 is ours alone.
+		var max int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM transactions`).Scan(&max); err != nil {
+			return nil, err
+		}
+		for i := range n {
+			ids = append(ids, max+1+int64(i))
+		}
+		return ids, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT nextval('transactions_id_seq') FROM generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged`
+
+func scanAccount(s interface{ Scan(...any) error }) (*ledger.Account, error) {
+	var a ledger.Account
+	var user sql.NullInt64
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged); err != nil {
+		return nil, err
+	}
+	a.UserID = user.Int64
+	return &a, nil
+}
+
+// lockAccounts loads the given accounts, locking them in id order so that
+// concurrent batches (and servers) cannot deadlock.
+func lockAccounts(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) (map[int64]*ledger.Account, error) {
+	accounts := make(map[int64]*ledger.Account, len(ids))
+	if len(ids) == 0 {
+		return accounts, nil
+	}
+	set, arg := d.list(1, "bigint", ids)
+	rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id IN `+set+` ORDER BY id`+d.forUpdate(), arg)
+	if err != nil {
+		return nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		accounts[a.ID] = a
+	}
+	return accounts, rows.Err()
+}
+
+func loadIdempotency(ctx context.Context, tx *sql.Tx, d dialect, keys []string) (map[string]*idemRecord, error) {
+	records := map[string]*idemRecord{}
+	if len(keys) == 0 {
+		return records, nil
+	}
+	set, arg := d.list(1, "text", keys)
+	rows, err := tx.QueryContext(ctx, `SELECT key, request_hash, receipt FROM idempotency_keys WHERE key IN `+set, arg)
+	if err != nil {
+		return nil, fmt.Errorf("load idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, receipt string
+		rec := &idemRecord{}
+		if err := rows.Scan(&key, &rec.hash, &receipt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(receipt), &rec.receipt); err != nil {
+			return nil, err
+		}
+		records[key] = rec
+	}
+	return records, rows.Err()
+}

@@ -1,0 +1,347 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"minipay/clock"
+	"minipay/errs"
+	"minipay/ledger"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+var seoul = mustLoad("Asia/Seoul")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// env is a database with a writer on a manual clock.
+type env struct {
+	db    *store.DB
+	w     *store.Writer
+	clock *clock.Manual
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, seoul))
+	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4})
+	t.Cleanup(w.Close)
+	return &env{db: db, w: w, clock: clk}
+}
+
+func (e *env) user(t *testing.T, name string) store.User {
+	t.Helper()
+	u, err := e.db.CreateUser(context.Background(), name, "Name "+name, "x", e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (e *env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (ledger.Receipt, bool, error) {
+	t.Helper()
+	return e.w.Do(context.Background(), u.ID, key, cmd)
+}
+
+func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
+	t.Helper()
+	a, err := e.db.Account(context.Background(), u.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Balance
+}
+
+// audit fails the test unless the books balance.
+func audit(t *testing.T, db *store.DB) store.AuditReport {
+	t.Helper()
+	r, err := db.Audit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Problems {
+		t.Error("audit:", p)
+	}
+	return r
+}
+
+func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		u := e.user(t, "alice")
+		// 50 charges of 70,000: 42 fit in 3,000,000 (2,940,000); a
+		// last one of 60,000 fills the limit exactly.
+		var ok, limited atomic.Int64
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				_, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 70_000})
+				switch errs.CodeOf(err) {
+				case "":
+					ok.Add(1)
+				case errs.ChargeLimitExceeded:
+					limited.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 42 || limited.Load() != 8 {
+			t.Fatalf("accepted %d, limited %d; want 42 and 8", ok.Load(), limited.Load())
+		}
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_001}); errs.CodeOf(err) != errs.ChargeLimitExceeded {
+			t.Fatalf("60,001 over 2,940,000: got %v, want charge_limit_exceeded", err)
+		}
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_000}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.balance(t, u, u.MainAccount); got != ledger.DailyChargeLimit {
+			t.Fatalf("main balance %d, want %d", got, ledger.DailyChargeLimit)
+		}
+		lim, err := db.ChargeLimit(context.Background(), u.ID, e.clock.Now(), seoul)
+		if err != nil || lim.Used != ledger.DailyChargeLimit || lim.Remaining != 0 {
+			t.Fatalf("limit %+v, %v", lim, err)
+		}
+
+		// One second before midnight KST the day is still full...
+		e.clock.Set(time.Date(2026, 11, 24, 23, 59, 59, 0, seoul))
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1}); errs.CodeOf(err) != errs.ChargeLimitExceeded {
+			t.Fatalf("23:59:59 KST: got %v, want charge_limit_exceeded", err)
+		}
+		// ...and one second after it the limit is fresh.
+		e.clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: ledger.DailyChargeLimit}); err != nil {
+			t.Fatalf("00:00:01 KST next day: %v", err)
+		}
+		r := audit(t, db)
+		if r.UserMoney != 2*ledger.DailyChargeLimit {
+			t.Fatalf("user money %d", r.UserMoney)
+		}
+	})
+}
+
+func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		u := e.user(t, "bob")
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
+			t.Fatal(err)
+		}
+		var savings []int64
+		for range 3 {
+			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			savings = append(savings, a.ID)
+		}
+		// 60 deposits of 30,000 = 1,800,000 against 1,000,000: exactly 33
+		// fit (990,000).
+		var ok, short atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 60 {
+			wg.Go(func() {
+				_, _, err := e.do(t, u, "", ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: savings[i%3], Amount: 30_000})
+				switch errs.CodeOf(err) {
+				case "":
+					ok.Add(1)
+				case errs.InsufficientFunds:
+					short.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 33 || short.Load() != 27 {
+			t.Fatalf("deposits accepted %d, short %d; want 33 and 27", ok.Load(), short.Load())
+		}
+		if got := e.balance(t, u, u.MainAccount); got != 10_000 {
+			t.Fatalf("main %d, want 10,000", got)
+		}
+		var inSavings int64
+		for _, id := range savings {
+			inSavings += e.balance(t, u, id)
+		}
+		if inSavings != 990_000 {
+			t.Fatalf("savings hold %d, want 990,000", inSavings)
+		}
+		audit(t, db)
+	})
+}
+
+func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		u := e.user(t, "carol")
+		cmd := ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 50_000}
+		receipts := make([]ledger.Receipt, 20)
+		replays := make([]bool, 20)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				r, replayed, err := e.do(t, u, "key-1", cmd)
+				if err != nil {
+					t.Error(err)
+				}
+				receipts[i], replays[i] = r, replayed
+			})
+		}
+		wg.Wait()
+		first := 0
+		for i, r := range receipts {
+			if !replays[i] {
+				first++
+			}
+			if r != receipts[0] {
+				t.Fatalf("receipt %d = %+v, differs from %+v", i, r, receipts[0])
+			}
+		}
+		if first != 1 {
+			t.Fatalf("%d requests applied, want exactly 1", first)
+		}
+		if got := e.balance(t, u, u.MainAccount); got != 50_000 {
+			t.Fatalf("main %d after 20 requests with one key, want 50,000", got)
+		}
+		// A later replay returns the first receipt and moves nothing.
+		r, replayed, err := e.do(t, u, "key-1", cmd)
+		if err != nil || !replayed || r != receipts[0] {
+			t.Fatalf("replay: %+v %v %v", r, replayed, err)
+		}
+		// The same key with another request is refused.
+		_, _, err = e.do(t, u, "key-1", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 50_001})
+		if errs.CodeOf(err) != errs.IdempotencyMismatch {
+			t.Fatalf("mismatch: got %v", err)
+		}
+		// Keys are per user: another user may use the same key.
+		v := e.user(t, "dave")
+		if _, replayed, err := e.do(t, v, "key-1", ledger.Charge{User: v.ID, Account: v.MainAccount, Amount: 50_000}); err != nil || replayed {
+			t.Fatalf("other user's key-1: replayed=%v err=%v", replayed, err)
+		}
+		if got := e.balance(t, u, u.MainAccount); got != 50_000 {
+			t.Fatalf("main %d, want 50,000", got)
+		}
+		r2 := audit(t, db)
+		if r2.UserMoney != 100_000 || r2.Transactions != 2 {
+			t.Fatalf("audit %+v", r2)
+		}
+	})
+}
+
+func TestRejectionsChangeNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		u, v := e.user(t, "erin"), e.user(t, "frank")
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 100_000}); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			cmd  ledger.Command
+			want errs.Code
+		}{
+			{ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 0}, errs.Invalid},
+			{ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: -5}, errs.Invalid},
+			{ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1 << 62}, errs.ChargeLimitExceeded},
+			{ledger.Charge{User: u.ID, Account: v.MainAccount, Amount: 1}, errs.Forbidden},
+			{ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: vs.ID, Amount: 1}, errs.Forbidden},
+			{ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: 999_999, Amount: 1}, errs.NotFound},
+			{ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: fixed.ID, Amount: 1}, errs.Invalid},
+			{ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: u.MainAccount, Amount: 1}, errs.Invalid},
+			{ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: fixed.ID, Amount: 1}, errs.Invalid},
+			{ledger.Close{User: u.ID, Main: u.MainAccount, Savings: vs.ID}, errs.Forbidden},
+		}
+		for _, c := range cases {
+			if _, _, err := e.do(t, u, "", c.cmd); errs.CodeOf(err) != c.want {
+				t.Errorf("%T%+v: got %v, want %s", c.cmd, c.cmd, err, c.want)
+			}
+		}
+		if got := e.balance(t, u, u.MainAccount); got != 100_000 {
+			t.Fatalf("main %d, want 100,000", got)
+		}
+		if r := audit(t, db); r.Transactions != 1 {
+			t.Fatalf("%d transactions after rejections, want 1", r.Transactions)
+		}
+	})
+}
+
+func TestSavingsLifecycle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		u := e.user(t, "gina")
+		step := func(cmd ledger.Command) ledger.Receipt {
+			t.Helper()
+			r, _, err := e.do(t, u, "", cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		step(ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 500_000})
+		if r := step(ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 300_000}); r.MainBalance != 200_000 || r.SavingsBalance != 300_000 {
+			t.Fatalf("deposit receipt %+v", r)
+		}
+		if r := step(ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 50_000}); r.MainBalance != 250_000 || r.SavingsBalance != 250_000 {
+			t.Fatalf("withdraw receipt %+v", r)
+		}
+		if _, _, err := e.do(t, u, "", ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 250_001}); errs.CodeOf(err) != errs.InsufficientFunds {
+			t.Fatalf("overdraw savings: %v", err)
+		}
+		if r := step(ledger.Close{User: u.ID, Main: u.MainAccount, Savings: s.ID}); r.Amount != 250_000 || r.MainBalance != 500_000 {
+			t.Fatalf("close receipt %+v", r)
+		}
+		closed, err := db.Account(ctx, u.ID, s.ID)
+		if err != nil || closed.Status != ledger.Closed || closed.Balance != 0 {
+			t.Fatalf("closed account %+v %v", closed, err)
+		}
+		if _, _, err := e.do(t, u, "", ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 1}); errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("deposit into closed: %v", err)
+		}
+		audit(t, db)
+	})
+}
+
+func TestAuditFindsTampering(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		u := e.user(t, "hank")
+		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000}); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := db.Audit(context.Background()); len(r.Problems) != 0 {
+			t.Fatalf("clean books: %v", r.Problems)
+		}
+		if err := store.TamperForTest(db, fmt.Sprintf(`UPDATE accounts SET balance = balance + 1 WHERE id = %d`, u.MainAccount)); err != nil {
+			t.Fatal(err)
+		}
+		r, err := db.Audit(context.Background())
+		if err != nil || len(r.Problems) != 1 {
+			t.Fatalf("tampered books: %v %v", r.Problems, err)
+		}
+	})
+}
