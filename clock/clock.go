@@ -5,6 +5,7 @@ package clock
 import (
 	"sync"
 	"time"
+	_ "time/tzdata" // business days are Asia/Seoul even on hosts without zoneinfo
 )
 
 // Clock tells the time.

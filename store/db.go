@@ -146,3 +146,6 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// Ping checks the database is reachable.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }

@@ -10,8 +10,10 @@ CREATE TABLE users (
     created_at BIGINT NOT NULL
 );
 
+-- AUTOINCREMENT with a seeded sequence: a plain rowid would follow the
+-- system account -1 with id 0.
 CREATE TABLE accounts (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id BIGINT REFERENCES users (id),
     kind TEXT NOT NULL CHECK (kind IN ('main', 'savings', 'system')),
     product TEXT,
@@ -28,6 +30,7 @@ CREATE TABLE accounts (
 CREATE UNIQUE INDEX accounts_one_main ON accounts (user_id) WHERE kind = 'main';
 CREATE INDEX accounts_user ON accounts (user_id, id);
 INSERT INTO accounts (id, kind, name, created_at) VALUES (-1, 'system', 'external bank', 0);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('accounts', 0);
 
 CREATE TABLE transactions (
     id INTEGER PRIMARY KEY,

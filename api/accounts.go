@@ -1,0 +1,189 @@
+package api
+
+import (
+	"net/http"
+
+	"minipay/ledger"
+)
+
+type accountJSON struct {
+	ID          int64   `json:"id"`
+	Kind        string  `json:"kind"`
+	Product     *string `json:"product"`
+	Balance     int64   `json:"balance"`
+	DailyAmount int64   `json:"daily_amount,omitempty"`
+	Status      string  `json:"status"`
+}
+
+func toAccountJSON(a *ledger.Account) accountJSON {
+	j := accountJSON{ID: a.ID, Kind: string(a.Kind), Balance: a.Balance, DailyAmount: a.DailyAmount, Status: a.Status}
+	if a.Product != "" {
+		j.Product = &a.Product
+	}
+	return j
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principal) {
+	as, err := s.db.Accounts(r.Context(), p.user)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]accountJSON, len(as))
+	for i, a := range as {
+		out[i] = toAccountJSON(a)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.db.Account(r.Context(), p.user, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	var req struct {
+		Product     *string `json:"product"`
+		DailyAmount int64   `json:"daily_amount"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	product, err := required("product", req.Product)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.db.OpenSavings(r.Context(), p.user, product, req.DailyAmount, s.clock.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toAccountJSON(a))
+}
+
+// amountRequest is the body of every request that moves an amount.
+type amountRequest struct {
+	Amount *int64 `json:"amount"`
+}
+
+// readAmount decodes an amountRequest. Zero and negative amounts are left
+// to the ledger, which rejects them with the same code.
+func readAmount(r *http.Request) (int64, error) {
+	var req amountRequest
+	if err := decode(r, &req); err != nil {
+		return 0, err
+	}
+	return required("amount", req.Amount)
+}
+
+// move submits cmd to the engine under the request's Idempotency-Key and
+// answers status and respond(receipt). A replay answers the same, marked
+// with Idempotent-Replayed: true.
+func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(ledger.Receipt) (any, error)) {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	receipt, replayed, err := s.writer.Do(r.Context(), p.user, key, cmd)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body, err := respond(receipt)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, status, body)
+}
+
+type movementJSON struct {
+	TransactionID  int64  `json:"transaction_id"`
+	Amount         int64  `json:"amount"`
+	MainBalance    int64  `json:"main_balance"`
+	SavingsBalance *int64 `json:"savings_balance,omitempty"`
+}
+
+func (s *Server) charge(w http.ResponseWriter, r *http.Request, p principal) {
+	amount, err := readAmount(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.move(w, r, p, http.StatusCreated, ledger.Charge{User: p.user, Account: p.main, Amount: amount}, func(rc ledger.Receipt) (any, error) {
+		return movementJSON{TransactionID: rc.TransactionID, Amount: rc.Amount, MainBalance: rc.MainBalance}, nil
+	})
+}
+
+// savingsMove handles deposits and withdrawals: an amount between main and
+// the savings account in the path.
+func (s *Server) savingsMove(w http.ResponseWriter, r *http.Request, p principal, build func(savings, amount int64) ledger.Command) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	amount, err := readAmount(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.move(w, r, p, http.StatusCreated, build(id, amount), func(rc ledger.Receipt) (any, error) {
+		return movementJSON{TransactionID: rc.TransactionID, Amount: rc.Amount, MainBalance: rc.MainBalance, SavingsBalance: &rc.SavingsBalance}, nil
+	})
+}
+
+func (s *Server) deposit(w http.ResponseWriter, r *http.Request, p principal) {
+	s.savingsMove(w, r, p, func(savings, amount int64) ledger.Command {
+		return ledger.Deposit{User: p.user, Main: p.main, Savings: savings, Amount: amount}
+	})
+}
+
+func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, p principal) {
+	s.savingsMove(w, r, p, func(savings, amount int64) ledger.Command {
+		return ledger.Withdraw{User: p.user, Main: p.main, Savings: savings, Amount: amount}
+	})
+}
+
+func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request, p principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.move(w, r, p, http.StatusOK, ledger.Close{User: p.user, Main: p.main, Savings: id}, func(rc ledger.Receipt) (any, error) {
+		a, err := s.db.Account(r.Context(), p.user, id)
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			accountJSON
+			ReturnedToMain int64 `json:"returned_to_main"`
+			MainBalance    int64 `json:"main_balance"`
+		}{toAccountJSON(a), rc.Amount, rc.MainBalance}, nil
+	})
+}
+
+func (s *Server) chargeLimit(w http.ResponseWriter, r *http.Request, p principal) {
+	l, err := s.db.ChargeLimit(r.Context(), p.user, s.clock.Now(), s.loc)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"day": l.Day, "limit": l.Limit, "used": l.Used, "remaining": l.Remaining})
+}

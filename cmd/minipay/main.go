@@ -1,0 +1,172 @@
+// Command minipay is the minipay server and its tools: serve, migrate,
+// audit.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"minipay/api"
+	"minipay/clock"
+	"minipay/store"
+)
+
+const usage = `minipay — a small payment service
+
+usage:
+  minipay serve    [flags]   run the HTTP API (SQLite by default, no setup)
+  minipay migrate  [flags]   bring the database schema up to date
+  minipay audit    [flags]   prove the books balance; exits 1 if they do not
+
+Run "minipay COMMAND -h" for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = serve(ctx, args)
+	case "migrate":
+		err = migrate(ctx, args)
+	case "audit":
+		err = audit(ctx, args)
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "minipay:", err)
+		os.Exit(1)
+	}
+}
+
+// env returns the environment variable name, or def if it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func databaseFlag(fs *flag.FlagSet) *string {
+	return fs.String("database", env("MINIPAY_DATABASE_URL", store.DefaultURL),
+		"database URL: sqlite:PATH or postgres://… (env MINIPAY_DATABASE_URL)")
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	addr := fs.String("addr", env("MINIPAY_ADDR", "127.0.0.1:8080"), "listen address (env MINIPAY_ADDR)")
+	dbURL := databaseFlag(fs)
+	testClock := fs.Bool("test-clock", env("MINIPAY_TEST_CLOCK", "") == "1",
+		"run on a test clock moved by POST /v1/test-clock/advance; never in production (env MINIPAY_TEST_CLOCK=1)")
+	tz := fs.String("timezone", env("MINIPAY_TIMEZONE", "Asia/Seoul"), "time zone of business days (env MINIPAY_TIMEZONE)")
+	workers := fs.Int("writer-workers", 2, "batches the writer may have in flight at once (PostgreSQL; SQLite uses 1)")
+	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
+	fs.Parse(args)
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := db.Secret(ctx, "token")
+	if err != nil {
+		return err
+	}
+	var clk clock.Clock = clock.System{}
+	var manual *clock.Manual
+	if *testClock {
+		manual = clock.NewManual(time.Now())
+		clk = manual
+		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
+	}
+	writer := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: *workers, Logger: log})
+	srv := api.New(api.Config{DB: db, Writer: writer, Clock: clk, TestClock: manual, Location: loc, Secret: secret, Logger: log})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		writer.Close()
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("minipay serving", "addr", ln.Addr().String(), "database", db.Dialect(), "timezone", loc.String())
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests, then draining the writer")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	writer.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func migrate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ExitOnError)
+	dbURL := databaseFlag(fs)
+	fs.Parse(args)
+	db, err := store.Open(ctx, *dbURL) // Open migrates
+	if err != nil {
+		return err
+	}
+	fmt.Println("schema is up to date")
+	return db.Close()
+}
+
+func audit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("audit", flag.ExitOnError)
+	dbURL := databaseFlag(fs)
+	fs.Parse(args)
+	db, err := store.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := db.Audit(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("transactions: %d\nentries: %d\nmoney in user accounts: %d won\n", r.Transactions, r.Entries, r.UserMoney)
+	if len(r.Problems) > 0 {
+		for _, p := range r.Problems {
+			fmt.Println("PROBLEM:", p)
+		}
+		return fmt.Errorf("audit failed: %d problems", len(r.Problems))
+	}
+	fmt.Println("audit passed: every transaction sums to zero, every balance equals its entries, no balance is negative")
+	return nil
+}
