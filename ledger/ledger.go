@@ -61,6 +61,8 @@ type Account struct {
 	// serialises the daily limit. A different day means nothing charged yet.
 	ChargeDay string
 	Charged   int64
+	// OwnerName is the owner's real name, recorded on transfers they send.
+	OwnerName string
 }
 
 // ChargedOn returns how much the owner has charged on day.
@@ -94,6 +96,27 @@ type Entry struct {
 type Txn struct {
 	Kind    TxnKind
 	Entries []Entry
+	// Transfer is the transfer this transaction creates, if any; the
+	// writer records it with the transaction.
+	Transfer *TransferRecord
+}
+
+// Transfer statuses.
+const (
+	TransferCompleted = "completed"
+)
+
+// TransferRecord is a transfer between two users as history shows it.
+type TransferRecord struct {
+	FromUser, FromAccount int64
+	ToUser, ToAccount     int64
+	Amount, Charged       int64
+	Status                string
+	// SenderName is the sender's real name (kept for the sender's own
+	// history and audits); DisplayName is what the receiver sees, the
+	// real name unless the sender chose another.
+	SenderName, DisplayName string
+	Memo                    string
 }
 
 // Receipt is what a command's caller learns about its effect. The writer
@@ -109,6 +132,9 @@ type Receipt struct {
 	// automatic charge it made first, if any.
 	TransactionID int64 `json:"transaction_id,omitempty"`
 	ChargeID      int64 `json:"charge_transaction_id,omitempty"`
+	// TransferID and Status describe the transfer a command created.
+	TransferID int64  `json:"transfer_id,omitempty"`
+	Status     string `json:"status,omitempty"`
 }
 
 // Book is the in-memory state one batch works on: the locked accounts and
@@ -357,6 +383,9 @@ func (c Close) apply(b *Book) (Receipt, []Txn, error) {
 type Transfer struct {
 	User, From, To int64
 	Amount         int64
+	// DisplayName is the sender name the receiver sees; empty means the
+	// sender's real name.
+	DisplayName, Memo string
 }
 
 func (c Transfer) Touches() []int64 { return []int64{c.From, c.To} }
@@ -390,6 +419,16 @@ func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
 		}
 		txns = append(txns, b.charge(from, charge))
 	}
-	txns = append(txns, b.move(TxnTransfer, from.ID, to.ID, c.Amount))
-	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance}, txns, nil
+	t := b.move(TxnTransfer, from.ID, to.ID, c.Amount)
+	display := c.DisplayName
+	if display == "" {
+		display = from.OwnerName
+	}
+	t.Transfer = &TransferRecord{
+		FromUser: from.UserID, FromAccount: from.ID, ToUser: to.UserID, ToAccount: to.ID,
+		Amount: c.Amount, Charged: charge, Status: TransferCompleted,
+		SenderName: from.OwnerName, DisplayName: display, Memo: c.Memo,
+	}
+	txns = append(txns, t)
+	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance, Status: TransferCompleted}, txns, nil
 }

@@ -330,22 +330,39 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 // write records a batch's transactions, entries, balances and idempotency
 // keys with a fixed handful of statements, whatever the batch size.
 func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledger.Book, done []applied, records map[string]*idemRecord, now time.Time) error {
-	n := 0
+	var nTxns, nTransfers int
 	for _, a := range done {
-		n += len(a.txns)
+		nTxns += len(a.txns)
+		for _, t := range a.txns {
+			if t.Transfer != nil {
+				nTransfers++
+			}
+		}
 	}
-	txnIDs, err := w.allocTxnIDs(ctx, tx, n)
+	txnIDs, err := w.allocIDs(ctx, tx, "transactions", nTxns)
+	if err != nil {
+		return err
+	}
+	transferIDs, err := w.allocIDs(ctx, tx, "transfers", nTransfers)
 	if err != nil {
 		return err
 	}
 	at := micros(now)
-	var txnRows, entryRows [][]any
-	next := 0
+	var txnRows, entryRows, transferRows [][]any
 	for _, a := range done {
 		for _, t := range a.txns {
-			id := txnIDs[next]
-			next++
-			txnRows = append(txnRows, []any{id, string(t.Kind), batch[a.op].user, at})
+			id := txnIDs[0]
+			txnIDs = txnIDs[1:]
+			var transferID any
+			if r := t.Transfer; r != nil {
+				tid := transferIDs[0]
+				transferIDs = transferIDs[1:]
+				transferID = tid
+				a.receipt.TransferID = tid
+				transferRows = append(transferRows, []any{tid, r.FromUser, r.FromAccount, r.ToUser, r.ToAccount,
+					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at})
+			}
+			txnRows = append(txnRows, []any{id, string(t.Kind), batch[a.op].user, transferID, at})
 			for _, e := range t.Entries {
 				var after any
 				if !ledger.IsSystem(e.Account) {
@@ -366,9 +383,18 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 		}
 	}
 	d := w.db.d
+	if len(transferRows) > 0 {
+		src, args := d.table(1, []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
+			{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
+			{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}}, transferRows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at)
+			SELECT id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at FROM `+src, args...); err != nil {
+			return fmt.Errorf("insert transfers: %w", err)
+		}
+	}
 	if len(txnRows) > 0 {
-		src, args := d.table(1, []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"created_at", "bigint"}}, txnRows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO transactions (id, kind, user_id, created_at) SELECT id, kind, user_id, created_at FROM `+src, args...); err != nil {
+		src, args := d.table(1, []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}, txnRows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO transactions (id, kind, user_id, transfer_id, created_at) SELECT id, kind, user_id, transfer_id, created_at FROM `+src, args...); err != nil {
 			return fmt.Errorf("insert transactions: %w", err)
 		}
 		src, args = d.table(1, []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, entryRows)
@@ -409,8 +435,8 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 	return nil
 }
 
-// allocTxnIDs reserves n transaction ids in one round trip.
-func (w *Writer) allocTxnIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+// allocIDs reserves n ids of table in one round trip.
+func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
 	if n == 0 {
 		return nil, nil
 	}
@@ -418,7 +444,7 @@ func (w *Writer) allocTxnIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, e
 	if w.db.d.name() == "sqlite" {
 		// The writer's transaction is exclusive, so MAX+1 is ours alone.
 		var max int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM transactions`).Scan(&max); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM `+table).Scan(&max); err != nil {
 			return nil, err
 		}
 		for i := range n {
@@ -426,7 +452,7 @@ func (w *Writer) allocTxnIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, e
 		}
 		return ids, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT nextval('transactions_id_seq') FROM generate_series(1, $1)`, n)
+	rows, err := tx.QueryContext(ctx, `SELECT nextval('`+table+`_id_seq') FROM generate_series(1, $1)`, n)
 	if err != nil {
 		return nil, err
 	}
@@ -441,12 +467,13 @@ func (w *Writer) allocTxnIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, e
 	return ids, rows.Err()
 }
 
-const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged`
+const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,
+	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), '')`
 
 func scanAccount(s interface{ Scan(...any) error }) (*ledger.Account, error) {
 	var a ledger.Account
 	var user sql.NullInt64
-	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged); err != nil {
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName); err != nil {
 		return nil, err
 	}
 	a.UserID = user.Int64
