@@ -95,6 +95,9 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/accounts/{id}/withdrawals", s.authed(s.withdraw)},
 		{"POST", "/v1/charges", s.authed(s.charge)},
 		{"GET", "/v1/limits/charge", s.authed(s.chargeLimit)},
+		{"POST", "/v1/transfers", s.authed(s.createTransfer)},
+		{"GET", "/v1/transfers", s.authed(s.listTransfers)},
+		{"GET", "/v1/transfers/{id}", s.authed(s.getTransfer)},
 	}
 	if s.testClock != nil {
 		rs = append(rs, route{"POST", "/v1/test-clock/advance", http.HandlerFunc(s.advanceClock)})

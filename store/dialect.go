@@ -31,6 +31,9 @@ type dialect interface {
 	retryable(err error) bool
 	// unique reports whether err is a unique-constraint violation.
 	unique(err error) bool
+	// nextTxnID is an SQL expression for one new transaction id, for the
+	// naive baseline (the writer allocates ids in bulk).
+	nextTxnID() string
 }
 
 // column names one column of a derived table and its PostgreSQL type.
@@ -65,6 +68,8 @@ func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
 	}
 	return fmt.Sprintf("unnest(%s) AS v(%s)", strings.Join(params, ", "), strings.Join(names, ", ")), args
 }
+
+func (postgres) nextTxnID() string { return `nextval('transactions_id_seq')` }
 
 func (postgres) retryable(err error) bool {
 	var pe *pgconn.PgError
@@ -101,6 +106,8 @@ func (sqlite) table(n int, cols []column, rows [][]any) (string, []any) {
 	}
 	return fmt.Sprintf("(SELECT %s FROM json_each($%d)) AS v", strings.Join(sel, ", "), n), []any{mustJSON(rows)}
 }
+
+func (sqlite) nextTxnID() string { return `(SELECT COALESCE(MAX(id), 0) + 1 FROM transactions)` }
 
 func (sqlite) retryable(err error) bool {
 	var se *msqlite.Error

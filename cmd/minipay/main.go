@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"minipay/api"
+	"minipay/bench"
 	"minipay/clock"
 	"minipay/store"
 )
@@ -26,6 +27,7 @@ usage:
   minipay serve    [flags]   run the HTTP API (SQLite by default, no setup)
   minipay migrate  [flags]   bring the database schema up to date
   minipay audit    [flags]   prove the books balance; exits 1 if they do not
+  minipay bench    [flags]   measure transfers/s: engine vs naive, spread vs hot
 
 Run "minipay COMMAND -h" for the flags of a command.
 `
@@ -45,6 +47,8 @@ func main() {
 		err = migrate(ctx, args)
 	case "audit":
 		err = audit(ctx, args)
+	case "bench":
+		err = runBench(ctx, args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -168,5 +172,39 @@ func audit(ctx context.Context, args []string) error {
 		return fmt.Errorf("audit failed: %d problems", len(r.Problems))
 	}
 	fmt.Println("audit passed: every transaction sums to zero, every balance equals its entries, no balance is negative")
+	return nil
+}
+
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	dbURL := fs.String("database", env("MINIPAY_DATABASE_URL", "sqlite:bench.db"),
+		"database to measure; fresh users are added to it (env MINIPAY_DATABASE_URL)")
+	cfg := bench.Config{Out: os.Stdout}
+	fs.IntVar(&cfg.Accounts, "accounts", 10_000, "accounts for the spread-out scenario")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 100, "concurrent senders in every scenario")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each scenario runs")
+	fs.IntVar(&cfg.Workers, "writer-workers", 2, "writer batches in flight (PostgreSQL)")
+	fs.BoolVar(&cfg.HTTP, "http", true, "also measure POST /v1/transfers through HTTP")
+	fs.Parse(args)
+	cfg.DatabaseURL = *dbURL
+
+	results, report, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rate := map[string]float64{}
+	fmt.Printf("\n%-18s %-7s %12s %10s %10s %8s\n", "scenario", "mode", "transfers/s", "p50", "p99", "errors")
+	for _, r := range results {
+		rate[r.Scenario[:1]+" "+r.Mode] = r.PerSecond()
+		fmt.Printf("%-18s %-7s %12.0f %10v %10v %8d\n", r.Scenario, r.Mode, r.PerSecond(),
+			r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Errors)
+	}
+	fmt.Printf("\nengine hot / engine spread:   %.2f  (target >= 0.8)\n", rate["H engine"]/rate["U engine"])
+	fmt.Printf("engine hot / naive hot:       %.1f  (target >= 10)\n", rate["H engine"]/rate["H naive"])
+	fmt.Printf("engine spread / naive spread: %.1f  (target >= 2)\n", rate["U engine"]/rate["U naive"])
+	if len(report.Problems) > 0 {
+		return fmt.Errorf("audit after the benchmark failed: %v", report.Problems)
+	}
+	fmt.Printf("audit passed: %d transactions, %d entries\n", report.Transactions, report.Entries)
 	return nil
 }

@@ -1,0 +1,273 @@
+// Package bench measures transfer throughput and latency of the engine
+// (group commit) against a naive baseline (one database transaction per
+// transfer) in one run, on spread-out and hot-account load, directly and
+// through HTTP. `minipay bench` prints its report.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"minipay/api"
+	"minipay/clock"
+	"minipay/ledger"
+	"minipay/store"
+)
+
+// Config says what to measure.
+type Config struct {
+	DatabaseURL string
+	Accounts    int           // accounts for spread-out load (U)
+	Concurrency int           // concurrent senders in every scenario
+	Duration    time.Duration // per scenario
+	Workers     int           // writer batches in flight
+	HTTP        bool          // also measure through HTTP
+	Out         io.Writer     // progress lines
+}
+
+// Result is one scenario's measurement.
+type Result struct {
+	Scenario, Mode string
+	Transfers      int
+	Errors         int
+	Elapsed        time.Duration
+	P50, P99       time.Duration
+}
+
+// PerSecond is the scenario's throughput.
+func (r Result) PerSecond() float64 { return float64(r.Transfers) / r.Elapsed.Seconds() }
+
+const password = "bench-password"
+
+// Run seeds fresh users in the database and measures every scenario.
+func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, store.AuditReport{}, err
+	}
+	defer db.Close()
+	loc, _ := time.LoadLocation("Asia/Seoul")
+	clk := clock.System{}
+	w := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: cfg.Workers})
+	defer w.Close()
+
+	fmt.Fprintf(cfg.Out, "seeding %d users on %s…\n", cfg.Accounts, db.Dialect())
+	users, err := seed(ctx, db, w, cfg.Accounts)
+	if err != nil {
+		return nil, store.AuditReport{}, err
+	}
+	hot := users[0]
+	senders := users[1:min(len(users), cfg.Concurrency+1)]
+
+	s := runner{cfg: cfg}
+	spreadEngine := func(rng *rand.Rand, _ int) error {
+		a, b := pair(rng, users)
+		_, _, err := w.Do(ctx, a.ID, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1 + rng.Int64N(100)})
+		return err
+	}
+	spreadNaive := func(rng *rand.Rand, _ int) error {
+		a, b := pair(rng, users)
+		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, b.MainAccount, 1+rng.Int64N(100), clk.Now())
+	}
+	hotEngine := func(rng *rand.Rand, g int) error {
+		a := senders[g%len(senders)]
+		_, _, err := w.Do(ctx, a.ID, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: hot.MainAccount, Amount: 1 + rng.Int64N(100)})
+		return err
+	}
+	hotNaive := func(rng *rand.Rand, g int) error {
+		a := senders[g%len(senders)]
+		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, hot.MainAccount, 1+rng.Int64N(100), clk.Now())
+	}
+	results := []Result{
+		s.run("U spread", "engine", spreadEngine),
+		s.run("U spread", "naive", spreadNaive),
+		s.run("H hot 1 receiver", "engine", hotEngine),
+		s.run("H hot 1 receiver", "naive", hotNaive),
+	}
+	if cfg.HTTP {
+		rs, err := s.viaHTTP(ctx, db, w, clk, loc, users, senders, hot)
+		if err != nil {
+			return nil, store.AuditReport{}, err
+		}
+		results = append(results, rs...)
+	}
+	report, err := db.Audit(ctx)
+	return results, report, err
+}
+
+// seed creates n users with a cheap password hash (so the HTTP scenarios
+// can log in quickly) and funds each with 1,000,000 through the engine.
+func seed(ctx context.Context, db *store.DB, w *store.Writer, n int) ([]store.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		return nil, err
+	}
+	prefix := fmt.Sprintf("b%d_", time.Now().UnixNano()%1e9)
+	var users []store.User
+	for len(users) < n {
+		chunk := make([]store.NewUser, min(2000, n-len(users)))
+		for i := range chunk {
+			chunk[i] = store.NewUser{Username: fmt.Sprintf("%s%d", prefix, len(users)+i), Name: "Bench User", PasswordHash: string(hash)}
+		}
+		us, err := db.CreateUsers(ctx, chunk, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, us...)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	next := atomic.Int64{}
+	for range 64 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(users)); i = next.Add(1) - 1 {
+				u := users[i]
+				if _, _, err := w.Do(ctx, u.ID, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
+					failed.Store(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return nil, err
+	}
+	return users, nil
+}
+
+// pair picks two different users.
+func pair(rng *rand.Rand, users []store.User) (store.User, store.User) {
+	a := rng.IntN(len(users))
+	b := (a + 1 + rng.IntN(len(users)-1)) % len(users)
+	return users[a], users[b]
+}
+
+type runner struct{ cfg Config }
+
+// run drives fn from Concurrency goroutines for Duration and measures it.
+func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error) Result {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errCount atomic.Int64
+	start := time.Now()
+	deadline := start.Add(s.cfg.Duration)
+	var wg sync.WaitGroup
+	for g := range s.cfg.Concurrency {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), uint64(start.UnixNano())))
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := fn(rng, g); err != nil {
+					if errCount.Add(1) == 1 {
+						fmt.Fprintf(s.cfg.Out, "  %s/%s: first error: %v\n", scenario, mode, err)
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	r := Result{Scenario: scenario, Mode: mode, Transfers: len(lat), Errors: int(errCount.Load()), Elapsed: time.Since(start)}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.P50 = lat[len(lat)/2]
+		r.P99 = lat[len(lat)*99/100]
+	}
+	fmt.Fprintf(s.cfg.Out, "  %-18s %-7s %9.0f transfers/s  p50 %-9v p99 %v\n", scenario, mode, r.PerSecond(), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
+	return r
+}
+
+// viaHTTP serves the API on a loopback port and measures POST
+// /v1/transfers with bearer tokens, spread-out and hot.
+func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users, senders []store.User, hot store.User) ([]Result, error) {
+	secret, err := db.Secret(ctx, "token")
+	if err != nil {
+		return nil, err
+	}
+	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc, Secret: secret})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(ln)
+	defer hs.Close()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: s.cfg.Concurrency * 2}}
+
+	// Log in enough senders for both scenarios.
+	logins := users[:min(len(users), 1000)]
+	tokens := make([]string, len(logins))
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for i, u := range logins {
+		wg.Go(func() {
+			var out struct{ Token string }
+			if err := post(client, base+"/v1/sessions", "", map[string]string{"username": u.Username, "password": password}, &out); err != nil {
+				failed.Store(err)
+			}
+			tokens[i] = out.Token
+		})
+		if i%64 == 63 {
+			wg.Wait()
+		}
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return nil, err
+	}
+	transfer := func(token string, to, amount int64) error {
+		return post(client, base+"/v1/transfers", token, map[string]int64{"to": to, "amount": amount}, nil)
+	}
+	spread := func(rng *rand.Rand, _ int) error {
+		i := 1 + rng.IntN(len(tokens)-1) // logins[0] is the hot receiver
+		to := users[rng.IntN(len(users))]
+		if to.ID == logins[i].ID {
+			to = users[0]
+		}
+		return transfer(tokens[i], to.MainAccount, 1+rng.Int64N(100))
+	}
+	hotFn := func(rng *rand.Rand, g int) error {
+		return transfer(tokens[1+g%len(senders)], hot.MainAccount, 1+rng.Int64N(100))
+	}
+	return []Result{s.run("U spread", "http", spread), s.run("H hot 1 receiver", "http", hotFn)}, nil
+}
+
+func post(c *http.Client, url, token string, body, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
