@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"minipay/clock"
 	"minipay/errs"
+	"minipay/ledger"
 	"minipay/store"
 )
 
@@ -34,8 +36,10 @@ type Server struct {
 	loc    *time.Location
 	tokens tokens
 	// testClock is non-nil only when the server runs with the test clock,
-	// which then also exposes POST /v1/test-clock/advance.
-	testClock *clock.Manual
+	// which then also exposes POST /v1/test-clock/advance; afterAdvance
+	// runs the jobs that became due.
+	testClock    *clock.Manual
+	afterAdvance func(context.Context) error
 	log       *slog.Logger
 	metrics   *prometheus.Registry
 }
@@ -48,9 +52,12 @@ type Config struct {
 	// TestClock, if set, must be the same clock as Clock; it enables the
 	// test-clock endpoint.
 	TestClock *clock.Manual
-	Location  *time.Location
-	Secret    []byte // signs tokens
-	Logger    *slog.Logger
+	// AfterAdvance runs after each test-clock advance (the scheduler's
+	// RunDue), so the response reflects every job that became due.
+	AfterAdvance func(context.Context) error
+	Location     *time.Location
+	Secret       []byte // signs tokens
+	Logger       *slog.Logger
 }
 
 var httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -68,7 +75,7 @@ func New(cfg Config) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpSeconds)
 	reg.MustRegister(store.Collectors...)
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
-		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, log: cfg.Logger, metrics: reg}
+		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg}
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
@@ -98,6 +105,11 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/transfers", s.authed(s.createTransfer)},
 		{"GET", "/v1/transfers", s.authed(s.listTransfers)},
 		{"GET", "/v1/transfers/{id}", s.authed(s.getTransfer)},
+		{"POST", "/v1/transfers/{id}/accept", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Accept{User: u, Transfer: t} }))},
+		{"POST", "/v1/transfers/{id}/reject", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Reject{User: u, Transfer: t} }))},
+		{"POST", "/v1/transfers/{id}/cancel", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Cancel{User: u, Transfer: t} }))},
+		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
+		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}
 	if s.testClock != nil {
 		rs = append(rs, route{"POST", "/v1/test-clock/advance", http.HandlerFunc(s.advanceClock)})
@@ -178,6 +190,12 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.testClock.Advance(time.Duration(*req.Seconds) * time.Second)
+	if s.afterAdvance != nil {
+		if err := s.afterAdvance(r.Context()); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]time.Time{"now": now})
 }
 

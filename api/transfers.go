@@ -26,6 +26,8 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p princi
 		Amount      *int64          `json:"amount"`
 		DisplayName string          `json:"display_name"`
 		Memo        string          `json:"memo"`
+		// RequireAcceptance overrides the sender's setting when present.
+		RequireAcceptance *bool `json:"require_acceptance"`
 	}
 	if err := decode(r, &req); err != nil {
 		writeError(w, r, err)
@@ -47,13 +49,36 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p princi
 		return
 	}
 	cmd := ledger.Transfer{User: p.user, From: p.main, To: to, Amount: amount,
-		DisplayName: strings.TrimSpace(req.DisplayName), Memo: req.Memo}
+		DisplayName: strings.TrimSpace(req.DisplayName), Memo: req.Memo, RequireAcceptance: req.RequireAcceptance}
 	s.move(w, r, p, http.StatusCreated, cmd, func(rc ledger.Receipt) (any, error) {
-		return map[string]any{
+		body := map[string]any{
 			"id": rc.TransferID, "status": rc.Status, "amount": rc.Amount, "charged": rc.Charged,
 			"main_balance": rc.MainBalance, "transaction_id": rc.TransactionID,
-		}, nil
+		}
+		if !rc.ExpiresAt.IsZero() {
+			body["expires_at"] = rc.ExpiresAt.UTC()
+		}
+		return body, nil
 	})
+}
+
+// settleTransfer handles accept, reject and cancel: one engine command on
+// a pending transfer, answered with the transfer as it now stands.
+func (s *Server) settleTransfer(build func(user, transfer int64) ledger.Command) func(http.ResponseWriter, *http.Request, principal) {
+	return func(w http.ResponseWriter, r *http.Request, p principal) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		s.move(w, r, p, http.StatusOK, build(p.user, id), func(ledger.Receipt) (any, error) {
+			t, err := s.db.Transfer(r.Context(), p.user, id)
+			if err != nil {
+				return nil, err
+			}
+			return toTransferJSON(t, p.user), nil
+		})
+	}
 }
 
 // recipient resolves "to": a JSON number is a main account id, a JSON
@@ -96,8 +121,10 @@ type transferJSON struct {
 	From        partyJSON `json:"from"`
 	To          partyJSON `json:"to"`
 	DisplayName string    `json:"display_name"`
-	Memo        string    `json:"memo"`
-	CreatedAt   time.Time `json:"created_at"`
+	Memo        string     `json:"memo"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	SettledAt   *time.Time `json:"settled_at,omitempty"`
 }
 
 // toTransferJSON shows a transfer to one of its parties. The receiver sees
@@ -105,7 +132,8 @@ type transferJSON struct {
 // was auto-charged.
 func toTransferJSON(t store.Transfer, viewer int64) transferJSON {
 	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.DisplayName, Memo: t.Memo,
-		CreatedAt: t.CreatedAt, To: partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName}}
+		CreatedAt: t.CreatedAt, To: partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName},
+		ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.SettledAt)}
 	if viewer == t.FromUser {
 		j.Direction = "out"
 		j.Charged = &t.Charged
@@ -199,4 +227,11 @@ func decodeCursor(c string) (int64, error) {
 		}
 	}
 	return 0, errs.E(errs.Invalid, "cursor is not one this API issued")
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

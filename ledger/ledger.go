@@ -28,6 +28,9 @@ const (
 // accounts, and their balances are derived from entries (never a hot row).
 const (
 	ExternalBank int64 = -1
+	// PendingHold holds the money of pending transfers until they are
+	// accepted, rejected, cancelled or expire.
+	PendingHold int64 = -2
 )
 
 // IsSystem reports whether id is a system account.
@@ -63,6 +66,9 @@ type Account struct {
 	Charged   int64
 	// OwnerName is the owner's real name, recorded on transfers they send.
 	OwnerName string
+	// RequireAcceptance is the owner's setting: transfers they send wait
+	// for the receiver to accept unless a transfer says otherwise.
+	RequireAcceptance bool
 }
 
 // ChargedOn returns how much the owner has charged on day.
@@ -82,6 +88,11 @@ const (
 	TxnWithdrawal TxnKind = "savings_withdrawal"
 	TxnClose      TxnKind = "savings_close"
 	TxnTransfer   TxnKind = "transfer"
+	// A pending transfer's money goes into the hold, then out to the
+	// receiver (release) or back to the sender (return).
+	TxnPendingHold    TxnKind = "pending_hold"
+	TxnPendingRelease TxnKind = "pending_release"
+	TxnPendingReturn  TxnKind = "pending_return"
 )
 
 // Entry is one leg of a transaction. BalanceAfter is meaningful only for
@@ -97,13 +108,45 @@ type Txn struct {
 	Kind    TxnKind
 	Entries []Entry
 	// Transfer is the transfer this transaction creates, if any; the
-	// writer records it with the transaction.
+	// writer records it with the transaction and allocates its id.
 	Transfer *TransferRecord
+	// TransferID links the transaction to an existing transfer.
+	TransferID int64
+	// Notices are the notifications the transaction sends, written in the
+	// same database transaction as the money.
+	Notices []Notice
 }
+
+// Notice is a notification to a user about money that moved or waits.
+// TransferID 0 on a new transfer's transaction means "this transfer".
+type Notice struct {
+	User         int64     `json:"-"`
+	Kind         string    `json:"kind"`
+	TransferID   int64     `json:"transfer_id,omitempty"`
+	Amount       int64     `json:"amount"`
+	Counterparty string    `json:"counterparty,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+}
+
+// Notice kinds.
+const (
+	NoticeTransferReceived = "transfer_received"
+	NoticePendingReceived  = "pending_transfer_received"
+	NoticePendingReminder  = "pending_transfer_reminder"
+	NoticePendingAccepted  = "pending_transfer_accepted"
+	NoticePendingReturned  = "pending_transfer_returned"
+	NoticePendingCancelled = "pending_transfer_cancelled"
+)
 
 // Transfer statuses.
 const (
 	TransferCompleted = "completed"
+	TransferPending   = "pending"
+	TransferAccepted  = "accepted"
+	TransferRejected  = "rejected"
+	TransferCancelled = "cancelled"
+	TransferExpired   = "expired"
 )
 
 // TransferRecord is a transfer between two users as history shows it.
@@ -117,6 +160,7 @@ type TransferRecord struct {
 	// real name unless the sender chose another.
 	SenderName, DisplayName string
 	Memo                    string
+	ExpiresAt               time.Time // pending transfers only
 }
 
 // Receipt is what a command's caller learns about its effect. The writer
@@ -133,22 +177,29 @@ type Receipt struct {
 	TransactionID int64 `json:"transaction_id,omitempty"`
 	ChargeID      int64 `json:"charge_transaction_id,omitempty"`
 	// TransferID and Status describe the transfer a command created.
-	TransferID int64  `json:"transfer_id,omitempty"`
-	Status     string `json:"status,omitempty"`
+	TransferID int64     `json:"transfer_id,omitempty"`
+	Status     string    `json:"status,omitempty"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
 }
 
 // Book is the in-memory state one batch works on: the locked accounts and
-// the business day of the batch's clock reading.
+// transfers, and the batch's clock reading.
 type Book struct {
 	Accounts map[int64]*Account
 	Day      string
+	Now      time.Time
 	// Dirty lists the accounts whose rows must be written back.
 	Dirty map[int64]bool
+	// Transfers are the existing transfers the batch's commands act on;
+	// DirtyTransfers those whose status changed.
+	Transfers      map[int64]*PendingTransfer
+	DirtyTransfers map[int64]bool
 }
 
-// NewBook returns a book over accounts for the business day of now in loc.
+// NewBook returns a book over accounts at now, with business days in loc.
 func NewBook(accounts map[int64]*Account, now time.Time, loc *time.Location) *Book {
-	return &Book{Accounts: accounts, Day: BusinessDay(now, loc), Dirty: map[int64]bool{}}
+	return &Book{Accounts: accounts, Day: BusinessDay(now, loc), Now: now, Dirty: map[int64]bool{},
+		Transfers: map[int64]*PendingTransfer{}, DirtyTransfers: map[int64]bool{}}
 }
 
 // BusinessDay is the calendar day of t in loc, as YYYY-MM-DD.
@@ -379,13 +430,18 @@ func (c Close) apply(b *Book) (Receipt, []Txn, error) {
 }
 
 // Transfer sends money from the user's main account to another user's main
-// account, charging the shortfall first if main is short.
+// account, charging the shortfall first if main is short. A pending
+// transfer moves the money into the pending hold instead, where it waits
+// for the receiver.
 type Transfer struct {
 	User, From, To int64
 	Amount         int64
 	// DisplayName is the sender name the receiver sees; empty means the
 	// sender's real name.
 	DisplayName, Memo string
+	// RequireAcceptance overrides the sender's setting for this transfer
+	// when set.
+	RequireAcceptance *bool
 }
 
 func (c Transfer) Touches() []int64 { return []int64{c.From, c.To} }
@@ -419,16 +475,29 @@ func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
 		}
 		txns = append(txns, b.charge(from, charge))
 	}
-	t := b.move(TxnTransfer, from.ID, to.ID, c.Amount)
 	display := c.DisplayName
 	if display == "" {
 		display = from.OwnerName
 	}
-	t.Transfer = &TransferRecord{
+	rec := &TransferRecord{
 		FromUser: from.UserID, FromAccount: from.ID, ToUser: to.UserID, ToAccount: to.ID,
 		Amount: c.Amount, Charged: charge, Status: TransferCompleted,
 		SenderName: from.OwnerName, DisplayName: display, Memo: c.Memo,
 	}
+	pending := from.RequireAcceptance
+	if c.RequireAcceptance != nil {
+		pending = *c.RequireAcceptance
+	}
+	var t Txn
+	notice := Notice{User: to.UserID, Kind: NoticeTransferReceived, Amount: c.Amount, Counterparty: display}
+	if pending {
+		rec.Status, rec.ExpiresAt = TransferPending, b.Now.Add(PendingLifetime)
+		notice.Kind, notice.ExpiresAt = NoticePendingReceived, rec.ExpiresAt
+		t = b.move(TxnPendingHold, from.ID, PendingHold, c.Amount)
+	} else {
+		t = b.move(TxnTransfer, from.ID, to.ID, c.Amount)
+	}
+	t.Transfer, t.Notices = rec, []Notice{notice}
 	txns = append(txns, t)
-	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance, Status: TransferCompleted}, txns, nil
+	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance, Status: rec.Status, ExpiresAt: rec.ExpiresAt}, txns, nil
 }

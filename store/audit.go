@@ -17,8 +17,9 @@ type AuditReport struct {
 
 // Audit proves the books from the database alone: every transaction has at
 // least two entries summing to zero, every maintained balance equals the
-// sum of its account's entries, no user balance is negative, and no daily
-// charge counter exceeds the limit.
+// sum of its account's entries, no user balance is negative, no daily
+// charge counter exceeds the limit, and the pending hold holds exactly the
+// open pending transfers.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -41,6 +42,11 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 			"account %d: negative balance %d%.0d"},
 		{fmt.Sprintf(`SELECT id, charged, 0 FROM accounts WHERE charged > %d`, ledger.DailyChargeLimit),
 			"account %d: charged %d in one day, over the limit%.0d"},
+		{fmt.Sprintf(`SELECT %d, held, open FROM (SELECT
+				(SELECT COALESCE(SUM(amount), 0) FROM entries WHERE account_id = %[1]d) AS held,
+				(SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE status = 'pending') AS open) AS hold
+				WHERE held <> open`, ledger.PendingHold),
+			"pending hold (account %d) holds %d but open pending transfers sum to %d"},
 	}
 	for _, c := range checks {
 		rows, err := db.r.QueryContext(ctx, c.query+` LIMIT 100`)

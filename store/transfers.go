@@ -32,6 +32,7 @@ type Transfer struct {
 	SenderName, DisplayName string
 	Memo                    string
 	CreatedAt               time.Time
+	ExpiresAt, SettledAt    time.Time // zero unless pending / settled
 }
 
 // TransferFilter selects a page of a user's transfers, newest first.
@@ -43,16 +44,23 @@ type TransferFilter struct {
 }
 
 const transferColumns = `t.id, t.from_user, t.from_account, fu.username, t.to_user, t.to_account, tu.username, tu.name,
-	t.amount, t.charged, t.status, t.sender_name, t.display_name, t.memo, t.created_at`
+	t.amount, t.charged, t.status, t.sender_name, t.display_name, t.memo, t.created_at,
+	COALESCE(t.expires_at, 0), COALESCE(t.settled_at, 0)`
 
 const transferFrom = ` FROM transfers t JOIN users fu ON fu.id = t.from_user JOIN users tu ON tu.id = t.to_user`
 
 func scanTransfer(s interface{ Scan(...any) error }) (Transfer, error) {
 	var t Transfer
-	var at int64
+	var at, expires, settled int64
 	err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.FromUsername, &t.ToUser, &t.ToAccount, &t.ToUsername, &t.ToName,
-		&t.Amount, &t.Charged, &t.Status, &t.SenderName, &t.DisplayName, &t.Memo, &at)
+		&t.Amount, &t.Charged, &t.Status, &t.SenderName, &t.DisplayName, &t.Memo, &at, &expires, &settled)
 	t.CreatedAt = fromMicros(at)
+	if expires != 0 {
+		t.ExpiresAt = fromMicros(expires)
+	}
+	if settled != 0 {
+		t.SettledAt = fromMicros(settled)
+	}
 	return t, err
 }
 

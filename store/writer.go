@@ -264,9 +264,14 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 	}
 	defer tx.Rollback()
 
-	var ids []int64
+	// Every batch locks transfers first, then accounts, each in id order,
+	// so concurrent batches and servers cannot deadlock.
+	var transferIDs, ids []int64
 	var keys []string
 	for _, o := range batch {
+		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
+			transferIDs = append(transferIDs, tc.TransferRef())
+		}
 		for _, id := range o.cmd.Touches() {
 			if !ledger.IsSystem(id) {
 				ids = append(ids, id)
@@ -276,9 +281,16 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 			keys = append(keys, o.key)
 		}
 	}
+	slices.Sort(transferIDs)
+	transfers, err := lockTransfers(ctx, tx, w.db.d, slices.Compact(transferIDs))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range transfers {
+		ids = append(ids, t.FromAccount, t.ToAccount)
+	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	accounts, err := lockAccounts(ctx, tx, w.db.d, ids)
+	accounts, err := lockAccounts(ctx, tx, w.db.d, slices.Compact(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +300,7 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 	}
 
 	book := ledger.NewBook(accounts, now, w.loc)
+	book.Transfers = transfers
 	outs := make([]outcome, len(batch))
 	var done []applied
 	for i, o := range batch {
@@ -348,27 +361,36 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 		return err
 	}
 	at := micros(now)
-	var txnRows, entryRows, transferRows [][]any
+	var txnRows, entryRows, transferRows, noticeRows [][]any
 	for _, a := range done {
 		for _, t := range a.txns {
 			id := txnIDs[0]
 			txnIDs = txnIDs[1:]
-			var transferID any
+			transferID := t.TransferID
 			if r := t.Transfer; r != nil {
-				tid := transferIDs[0]
+				transferID = transferIDs[0]
 				transferIDs = transferIDs[1:]
-				transferID = tid
-				a.receipt.TransferID = tid
-				transferRows = append(transferRows, []any{tid, r.FromUser, r.FromAccount, r.ToUser, r.ToAccount,
-					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at})
+				a.receipt.TransferID = transferID
+				transferRows = append(transferRows, []any{transferID, r.FromUser, r.FromAccount, r.ToUser, r.ToAccount,
+					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at, nullMicros(r.ExpiresAt)})
 			}
-			txnRows = append(txnRows, []any{id, string(t.Kind), batch[a.op].user, transferID, at})
+			txnRows = append(txnRows, []any{id, string(t.Kind), nullID(batch[a.op].user), nullID(transferID), at})
 			for _, e := range t.Entries {
 				var after any
 				if !ledger.IsSystem(e.Account) {
 					after = e.BalanceAfter
 				}
 				entryRows = append(entryRows, []any{id, e.Account, e.Amount, after, at})
+			}
+			for _, n := range t.Notices {
+				if n.TransferID == 0 {
+					n.TransferID = transferID
+				}
+				body, err := json.Marshal(n)
+				if err != nil {
+					return err
+				}
+				noticeRows = append(noticeRows, []any{n.User, n.Kind, nullID(n.TransferID), string(body), at})
 			}
 			// A command's own transaction is its last; earlier ones are
 			// the automatic charge it needed.
@@ -386,9 +408,9 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 	if len(transferRows) > 0 {
 		src, args := d.table(1, []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
 			{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
-			{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}}, transferRows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at)
-			SELECT id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at FROM `+src, args...); err != nil {
+			{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}}, transferRows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at, expires_at)
+			SELECT id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at, expires_at FROM `+src, args...); err != nil {
 			return fmt.Errorf("insert transfers: %w", err)
 		}
 	}
@@ -412,6 +434,19 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = v.balance, status = v.status, charge_day = v.charge_day, charged = v.charged FROM `+src+` WHERE accounts.id = v.id`, args...); err != nil {
 			return fmt.Errorf("update accounts: %w", err)
 		}
+	}
+	if len(book.DirtyTransfers) > 0 {
+		var rows [][]any
+		for id := range book.DirtyTransfers {
+			rows = append(rows, []any{id, book.Transfers[id].Status, at})
+		}
+		src, args := d.table(1, []column{{"id", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}, rows)
+		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = v.status, settled_at = v.settled_at FROM `+src+` WHERE transfers.id = v.id`, args...); err != nil {
+			return fmt.Errorf("update transfers: %w", err)
+		}
+	}
+	if err := insertNotices(ctx, tx, d, noticeRows); err != nil {
+		return err
 	}
 	var keyRows [][]any
 	for key, rec := range records {
@@ -468,12 +503,13 @@ func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, table string, n int) 
 }
 
 const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,
-	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), '')`
+	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), ''),
+	COALESCE((SELECT transfers_require_acceptance FROM users WHERE users.id = accounts.user_id), FALSE)`
 
 func scanAccount(s interface{ Scan(...any) error }) (*ledger.Account, error) {
 	var a ledger.Account
 	var user sql.NullInt64
-	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName); err != nil {
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName, &a.RequireAcceptance); err != nil {
 		return nil, err
 	}
 	a.UserID = user.Int64
@@ -501,6 +537,31 @@ func lockAccounts(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) (map[
 		accounts[a.ID] = a
 	}
 	return accounts, rows.Err()
+}
+
+// lockTransfers loads and locks the existing transfers a batch acts on.
+func lockTransfers(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) (map[int64]*ledger.PendingTransfer, error) {
+	transfers := make(map[int64]*ledger.PendingTransfer, len(ids))
+	if len(ids) == 0 {
+		return transfers, nil
+	}
+	set, arg := d.list(1, "bigint", ids)
+	rows, err := tx.QueryContext(ctx, `SELECT id, from_user, from_account, to_user, to_account, amount, status, display_name, COALESCE(expires_at, 0)
+		FROM transfers WHERE id IN `+set+` ORDER BY id`+d.forUpdate(), arg)
+	if err != nil {
+		return nil, fmt.Errorf("lock transfers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t ledger.PendingTransfer
+		var expires int64
+		if err := rows.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &expires); err != nil {
+			return nil, err
+		}
+		t.ExpiresAt = fromMicros(expires)
+		transfers[t.ID] = &t
+	}
+	return transfers, rows.Err()
 }
 
 func loadIdempotency(ctx context.Context, tx *sql.Tx, d dialect, keys []string) (map[string]*idemRecord, error) {

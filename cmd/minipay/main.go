@@ -18,6 +18,7 @@ import (
 	"minipay/api"
 	"minipay/bench"
 	"minipay/clock"
+	"minipay/jobs"
 	"minipay/store"
 )
 
@@ -82,6 +83,7 @@ func serve(ctx context.Context, args []string) error {
 		"run on a test clock moved by POST /v1/test-clock/advance; never in production (env MINIPAY_TEST_CLOCK=1)")
 	tz := fs.String("timezone", env("MINIPAY_TIMEZONE", "Asia/Seoul"), "time zone of business days (env MINIPAY_TIMEZONE)")
 	workers := fs.Int("writer-workers", 2, "batches the writer may have in flight at once (PostgreSQL; SQLite uses 1)")
+	jobInterval := fs.Duration("job-interval", time.Second, "how often scheduled jobs look for due work")
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
 	fs.Parse(args)
 
@@ -112,10 +114,23 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	writer := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: *workers, Logger: log})
-	srv := api.New(api.Config{DB: db, Writer: writer, Clock: clk, TestClock: manual, Location: loc, Secret: secret, Logger: log})
+	sched := &jobs.Scheduler{DB: db, Writer: writer, Clock: clk, Log: log}
+	cfg := api.Config{DB: db, Writer: writer, Clock: clk, TestClock: manual, Location: loc, Secret: secret, Logger: log}
+	if manual != nil {
+		cfg.AfterAdvance = sched.RunDue
+	}
+	srv := api.New(cfg)
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		sched.Run(jobsCtx, *jobInterval)
+	}()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		stopJobs()
+		<-jobsDone
 		writer.Close()
 		return err
 	}
@@ -132,6 +147,8 @@ func serve(ctx context.Context, args []string) error {
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
+	stopJobs()
+	<-jobsDone
 	writer.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -1,0 +1,133 @@
+package ledger
+
+import (
+	"time"
+
+	"minipay/errs"
+)
+
+// Pending transfers live at most PendingLifetime; the receiver is reminded
+// when ReminderBefore remains.
+const (
+	PendingLifetime = 72 * time.Hour
+	ReminderBefore  = 24 * time.Hour
+)
+
+// PendingTransfer is the state of an existing transfer that accept,
+// reject, cancel and expiry act on. The writer locks it before the
+// accounts it names.
+type PendingTransfer struct {
+	ID                    int64
+	FromUser, FromAccount int64
+	ToUser, ToAccount     int64
+	Amount                int64
+	Status                string
+	DisplayName           string
+	ExpiresAt             time.Time
+}
+
+// TransferCommand is a command on an existing transfer: the writer locks
+// the transfer and both its accounts before Apply.
+type TransferCommand interface {
+	Command
+	TransferRef() int64
+}
+
+// settlement is what happens to a pending transfer's money, and who may
+// make it happen.
+type settlement int
+
+const (
+	accept settlement = iota
+	reject
+	cancel
+	expire
+)
+
+// Accept is the receiver taking a pending transfer: the money arrives.
+type Accept struct{ User, Transfer int64 }
+
+// Reject is the receiver refusing a pending transfer: the money returns.
+type Reject struct{ User, Transfer int64 }
+
+// Cancel is the sender withdrawing a pending transfer: the money returns.
+type Cancel struct{ User, Transfer int64 }
+
+// Expire returns a pending transfer's money once its deadline has passed.
+// It is what the expiry sweep submits; it needs no user.
+type Expire struct{ Transfer int64 }
+
+func (c Accept) Touches() []int64 { return nil }
+func (c Reject) Touches() []int64 { return nil }
+func (c Cancel) Touches() []int64 { return nil }
+func (c Expire) Touches() []int64 { return nil }
+
+func (c Accept) TransferRef() int64 { return c.Transfer }
+func (c Reject) TransferRef() int64 { return c.Transfer }
+func (c Cancel) TransferRef() int64 { return c.Transfer }
+func (c Expire) TransferRef() int64 { return c.Transfer }
+
+func (c Accept) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, accept) }
+func (c Reject) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, reject) }
+func (c Cancel) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, cancel) }
+func (c Expire) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, 0, expire) }
+
+// settle applies one outcome to a pending transfer. Exactly one outcome
+// can win: each checks the transfer is still pending, and the deadline is
+// checked here against the batch's clock, so an accept one second late
+// fails even if no sweep has run.
+func (b *Book) settle(id, user int64, how settlement) (Receipt, []Txn, error) {
+	t, ok := b.Transfers[id]
+	if !ok {
+		return Receipt{}, nil, errs.E(errs.NotFound, "transfer %d not found", id)
+	}
+	switch {
+	case how == accept || how == reject:
+		if t.ToUser != user {
+			return Receipt{}, nil, errs.E(errs.Forbidden, "only the receiver can accept or reject transfer %d", id)
+		}
+	case how == cancel:
+		if t.FromUser != user {
+			return Receipt{}, nil, errs.E(errs.Forbidden, "only the sender can cancel transfer %d", id)
+		}
+	}
+	if t.Status != TransferPending {
+		return Receipt{}, nil, errs.E(errs.Conflict, "transfer %d is %s, not pending", id, t.Status)
+	}
+	due := !b.Now.Before(t.ExpiresAt)
+	if how == expire && !due {
+		return Receipt{}, nil, errs.E(errs.Conflict, "transfer %d is not due until %s", id, t.ExpiresAt.Format(time.RFC3339))
+	}
+	if how != expire && due {
+		return Receipt{}, nil, errs.E(errs.Expired, "transfer %d expired at %s", id, t.ExpiresAt.Format(time.RFC3339))
+	}
+	to, status := t.FromAccount, map[settlement]string{accept: TransferAccepted, reject: TransferRejected, cancel: TransferCancelled, expire: TransferExpired}[how]
+	kind := TxnPendingReturn
+	if how == accept {
+		to, kind = t.ToAccount, TxnPendingRelease
+	}
+	a, ok := b.Accounts[to]
+	if !ok {
+		return Receipt{}, nil, errs.E(errs.NotFound, "account %d not found", to)
+	}
+	if !fits(a.Balance, t.Amount) {
+		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+	}
+	txn := b.move(kind, PendingHold, to, t.Amount)
+	txn.TransferID = id
+	switch how {
+	case accept:
+		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingAccepted, TransferID: id, Amount: t.Amount}}
+	case cancel:
+		txn.Notices = []Notice{{User: t.ToUser, Kind: NoticePendingCancelled, TransferID: id, Amount: t.Amount, Counterparty: t.DisplayName}}
+	default:
+		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingReturned, TransferID: id, Amount: t.Amount, Reason: status}}
+	}
+	t.Status = status
+	b.DirtyTransfers[id] = true
+	r := Receipt{Amount: t.Amount, TransferID: id, Status: status}
+	if a.UserID == user { // never show a user the other party's balance
+		r.MainBalance = a.Balance
+	}
+	return r, []Txn{txn}, nil
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"minipay/errs"
+	"minipay/ledger"
+)
+
+// insertNotices adds notification rows (user_id, kind, transfer_id, body,
+// created_at) in tx.
+func insertNotices(ctx context.Context, tx *sql.Tx, d dialect, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	src, args := d.table(1, []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}, rows)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, transfer_id, body, created_at) SELECT user_id, kind, transfer_id, body, created_at FROM `+src, args...); err != nil {
+		return fmt.Errorf("insert notifications: %w", err)
+	}
+	return nil
+}
+
+// Notification is one entry of a user's inbox.
+type Notification struct {
+	ID        int64
+	Notice    ledger.Notice
+	CreatedAt time.Time
+	ReadAt    *time.Time
+}
+
+// Notifications returns a page of user's inbox, newest first.
+func (db *DB) Notifications(ctx context.Context, user int64, unreadOnly bool, before int64, limit int) ([]Notification, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	q := `SELECT id, body, created_at, read_at FROM notifications WHERE user_id = $1 AND id < $2`
+	if unreadOnly {
+		q += ` AND read_at IS NULL`
+	}
+	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id DESC LIMIT $3`, user, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var body string
+		var at int64
+		var read sql.NullInt64
+		if err := rows.Scan(&n.ID, &body, &at, &read); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(body), &n.Notice); err != nil {
+			return nil, err
+		}
+		n.CreatedAt = fromMicros(at)
+		if read.Valid {
+			t := fromMicros(read.Int64)
+			n.ReadAt = &t
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// MarkNotificationRead marks one of user's notifications read.
+func (db *DB) MarkNotificationRead(ctx context.Context, user, id int64, now time.Time) error {
+	var owner int64
+	err := db.r.QueryRowContext(ctx, `SELECT user_id FROM notifications WHERE id = $1`, id).Scan(&owner)
+	switch {
+	case err == sql.ErrNoRows:
+		return errs.E(errs.NotFound, "notification %d not found", id)
+	case err != nil:
+		return err
+	case owner != user:
+		return errs.E(errs.Forbidden, "notification %d is someone else's", id)
+	}
+	_, err = db.w.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2 AND read_at IS NULL`, micros(now), id)
+	return err
+}

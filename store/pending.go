@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"minipay/ledger"
+)
+
+// DuePending lists up to limit pending transfers whose deadline has passed
+// at now, oldest deadline first. The expiry sweep submits an Expire for
+// each; the engine's guard makes a second expiry of the same transfer (by
+// another server) a harmless conflict.
+func (db *DB) DuePending(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx,
+		`SELECT id FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micros(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// RemindPending sends the 24-hours-left reminder for up to limit pending
+// transfers that are due one and returns how many it sent. Marking the
+// transfer and inserting the notification happen in one transaction, and
+// the UPDATE re-checks reminded_at IS NULL after any row-lock wait, so two
+// servers running the sweep at once send each reminder exactly once.
+// Transfers already past their deadline get no reminder; expiry tells the
+// sender instead.
+func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int, error) {
+	var sent int
+	err := db.retry(ctx, func(tx *sql.Tx) error {
+		sent = 0
+		rows, err := tx.QueryContext(ctx, `UPDATE transfers SET reminded_at = $1
+			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
+				ORDER BY id LIMIT $3`+db.d.forUpdate()+`)
+			AND status = 'pending' AND reminded_at IS NULL
+			RETURNING id, to_user, amount, display_name, expires_at`,
+			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)
+		if err != nil {
+			return err
+		}
+		var notices [][]any
+		for rows.Next() {
+			var n ledger.Notice
+			var expires int64
+			if err := rows.Scan(&n.TransferID, &n.User, &n.Amount, &n.Counterparty, &expires); err != nil {
+				rows.Close()
+				return err
+			}
+			n.Kind, n.ExpiresAt = ledger.NoticePendingReminder, fromMicros(expires)
+			body, _ := json.Marshal(n)
+			notices = append(notices, []any{n.User, n.Kind, n.TransferID, string(body), micros(now)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		sent = len(notices)
+		return insertNotices(ctx, tx, db.d, notices)
+	})
+	return sent, err
+}
+
+// retry runs fn in a write transaction, again if it fails with a
+// retryable error (deadlock, serialization failure, busy).
+func (db *DB) retry(ctx context.Context, fn func(*sql.Tx) error) error {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		}
+		if err = db.inTx(ctx, fn); err == nil || !db.d.retryable(err) {
+			return err
+		}
+	}
+	return err
+}
