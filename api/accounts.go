@@ -64,7 +64,7 @@ func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.db.OpenSavings(r.Context(), p.user, product, req.DailyAmount, s.clock.Now())
+	a, err := s.db.OpenSavings(r.Context(), p.user, product, req.DailyAmount, s.clock.Now(), s.loc)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -40,8 +40,8 @@ type Server struct {
 	// runs the jobs that became due.
 	testClock    *clock.Manual
 	afterAdvance func(context.Context) error
-	log       *slog.Logger
-	metrics   *prometheus.Registry
+	log          *slog.Logger
+	metrics      *prometheus.Registry
 }
 
 // Config is what a Server needs.

@@ -113,14 +113,14 @@ type partyJSON struct {
 }
 
 type transferJSON struct {
-	ID          int64     `json:"id"`
-	Direction   string    `json:"direction"`
-	Status      string    `json:"status"`
-	Amount      int64     `json:"amount"`
-	Charged     *int64    `json:"charged,omitempty"`
-	From        partyJSON `json:"from"`
-	To          partyJSON `json:"to"`
-	DisplayName string    `json:"display_name"`
+	ID          int64      `json:"id"`
+	Direction   string     `json:"direction"`
+	Status      string     `json:"status"`
+	Amount      int64      `json:"amount"`
+	Charged     *int64     `json:"charged,omitempty"`
+	From        partyJSON  `json:"from"`
+	To          partyJSON  `json:"to"`
+	DisplayName string     `json:"display_name"`
 	Memo        string     `json:"memo"`
 	CreatedAt   time.Time  `json:"created_at"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`

@@ -29,7 +29,7 @@ type server struct {
 func start(t *testing.T, db *store.DB, clk clock.Clock) *server {
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 2})
 	t.Cleanup(w.Close)
-	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Chunk: 50}}
+	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50}}
 }
 
 func (s *server) user(t *testing.T, name string, fund int64) store.User {

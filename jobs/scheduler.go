@@ -1,13 +1,17 @@
-// Package jobs runs minipay's scheduled work on the injected clock: the
-// pending-transfer reminder and expiry sweeps. Every job keeps its state in
-// the database, not in timers, so a restart or a second server neither
-// loses nor repeats work, and work missed while no server ran is caught up
-// on the next run.
+// Package jobs runs minipay's scheduled work on the injected clock: savings
+// interest at 04:00, fixed-savings installments at 08:00 (business days in
+// the configured zone), and the pending-transfer reminder and expiry
+// sweeps. Every job keeps its state in the database, not in timers, so a
+// restart or a second server neither loses nor repeats work, and work
+// missed while no server ran is caught up, each day once and in order.
 package jobs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,18 +22,33 @@ import (
 	"minipay/store"
 )
 
-// DefaultChunk bounds how many items one step of a sweep takes on.
+// DefaultChunk bounds how many items one step of a job takes on.
 const DefaultChunk = 1000
+
+// lease is how long a claimed daily run may go unfinished before another
+// server takes it over.
+const lease = 10 * time.Minute
+
+// Daily jobs and the local time they are due.
+const (
+	jobInterest     = "interest"
+	jobInstallments = "installments"
+	interestHour    = 4
+	installmentHour = 8
+)
 
 // Scheduler runs the jobs.
 type Scheduler struct {
-	DB     *store.DB
-	Writer *store.Writer
-	Clock  clock.Clock
-	Log    *slog.Logger
-	Chunk  int
+	DB       *store.DB
+	Writer   *store.Writer
+	Clock    clock.Clock
+	Location *time.Location
+	Log      *slog.Logger
+	Chunk    int
 
-	mu sync.Mutex // one RunDue at a time per process
+	mu   sync.Mutex // one RunDue at a time per process
+	once sync.Once
+	id   string // names this server in job claims
 }
 
 func (s *Scheduler) log() *slog.Logger {
@@ -46,19 +65,31 @@ func (s *Scheduler) chunk() int {
 	return DefaultChunk
 }
 
+func (s *Scheduler) owner() string {
+	s.once.Do(func() {
+		b := make([]byte, 8)
+		rand.Read(b)
+		s.id = hex.EncodeToString(b)
+	})
+	return s.id
+}
+
 // RunDue does all work due at the clock's current time and returns when
-// it is done. The test clock calls it after every advance.
+// it is done (or when another server holds a daily run it must wait for).
+// The test clock calls it after every advance.
 func (s *Scheduler) RunDue(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Clock.Now()
-	// Reminders first: a transfer reminded and expired in one catch-up
-	// run still gets its reminder only if its deadline is ahead.
-	if _, err := s.remind(ctx, now); err != nil {
+	if err := s.runDaily(ctx, now); err != nil {
 		return err
 	}
-	_, err := s.expire(ctx, now)
-	return err
+	// Reminders before expiry: a transfer whose deadline is still ahead
+	// gets its reminder; one already past it is returned instead.
+	if err := s.remind(ctx, now); err != nil {
+		return err
+	}
+	return s.expire(ctx, now)
 }
 
 // Run calls RunDue every interval until ctx is done.
@@ -77,8 +108,98 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// occurrence is one daily job's run for one period (a business day).
+type occurrence struct {
+	job, period string
+	due         time.Time
+}
+
+// dueDaily lists the daily runs due at now and not yet finished, in the
+// order they were due: interest for day X-1 at 04:00 on X, then the
+// installments of X at 08:00. After downtime the missed days come back in
+// that order, so each day's interest sees the installments before it.
+func (s *Scheduler) dueDaily(ctx context.Context, now time.Time) ([]occurrence, error) {
+	loc := s.Location
+	today := ledger.BusinessDay(now, loc)
+	last := map[string]string{}
+	start := today
+	for job, lag := range map[string]int64{jobInterest: 2, jobInstallments: 1} {
+		p, err := s.DB.LastFinishedPeriod(ctx, job)
+		if err != nil {
+			return nil, err
+		}
+		last[job] = p
+		if p != "" {
+			start = min(start, ledger.AddDays(p, lag))
+		}
+	}
+	at := func(day string, hour int) time.Time {
+		d, _ := time.ParseInLocation(time.DateOnly, day, loc)
+		return d.Add(time.Duration(hour) * time.Hour)
+	}
+	var out []occurrence
+	for x := start; x <= today; x = ledger.AddDays(x, 1) {
+		for _, o := range []occurrence{
+			{jobInterest, ledger.AddDays(x, -1), at(x, interestHour)},
+			{jobInstallments, x, at(x, installmentHour)},
+		} {
+			if !o.due.After(now) && o.period > last[o.job] {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
+	occs, err := s.dueDaily(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, o := range occs {
+		claim, err := s.DB.ClaimJobRun(ctx, o.job, o.period, s.owner(), now, lease)
+		switch {
+		case err != nil:
+			return err
+		case claim == store.Finished:
+			continue
+		case claim == store.Busy:
+			return nil // another server runs it; later periods must wait for it
+		}
+		start := time.Now()
+		var n int
+		if o.job == jobInterest {
+			n, err = s.drain(ctx, func() ([]ledger.Command, error) {
+				ids, err := s.DB.DueInterest(ctx, o.period, s.chunk())
+				cmds := make([]ledger.Command, len(ids))
+				for i, id := range ids {
+					cmds[i] = ledger.Accrue{Savings: id, Through: o.period}
+				}
+				return cmds, err
+			})
+		} else {
+			n, err = s.drain(ctx, func() ([]ledger.Command, error) {
+				due, err := s.DB.DueInstallments(ctx, o.period, ledger.InstallmentProducts(), s.chunk())
+				cmds := make([]ledger.Command, len(due))
+				for i, d := range due {
+					cmds[i] = ledger.Installment{Savings: d.Savings, Main: d.Main, Through: o.period}
+				}
+				return cmds, err
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("%s for %s: %w", o.job, o.period, err)
+		}
+		if err := s.DB.FinishJobRun(ctx, o.job, o.period, now); err != nil {
+			return err
+		}
+		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "took", time.Since(start))
+	}
+	return nil
+}
+
 // remind sends due reminders, one bounded chunk per transaction.
-func (s *Scheduler) remind(ctx context.Context, now time.Time) (int, error) {
+func (s *Scheduler) remind(ctx context.Context, now time.Time) error {
 	total := 0
 	for {
 		n, err := s.DB.RemindPending(ctx, now, s.chunk())
@@ -87,28 +208,44 @@ func (s *Scheduler) remind(ctx context.Context, now time.Time) (int, error) {
 			if total > 0 {
 				s.log().Info("pending reminders sent", "count", total)
 			}
-			return total, err
+			return err
 		}
 	}
 }
 
-// expire returns the money of every pending transfer past its deadline,
-// a chunk at a time through the engine (which batches each chunk into a
-// few database transactions). Conflicts mean another server or a racing
-// accept/reject/cancel settled the transfer first: exactly one wins.
-func (s *Scheduler) expire(ctx context.Context, now time.Time) (int, error) {
+// expire returns the money of every pending transfer past its deadline.
+func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
+	n, err := s.drain(ctx, func() ([]ledger.Command, error) {
+		ids, err := s.DB.DuePending(ctx, now, s.chunk())
+		cmds := make([]ledger.Command, len(ids))
+		for i, id := range ids {
+			cmds[i] = ledger.Expire{Transfer: id}
+		}
+		return cmds, err
+	})
+	if n > 0 {
+		s.log().Info("pending transfers expired", "count", n)
+	}
+	return err
+}
+
+// drain submits the commands next returns, a bounded chunk at a time
+// through the engine (which batches each chunk into a few database
+// transactions), until next has nothing left. A conflict means another
+// server or a racing user request got there first (exactly one wins); a
+// chunk of nothing but conflicts means another server is draining the
+// same work, so this one stops. It returns how many commands it applied.
+func (s *Scheduler) drain(ctx context.Context, next func() ([]ledger.Command, error)) (int, error) {
 	total := 0
 	for {
-		ids, err := s.DB.DuePending(ctx, now, s.chunk())
-		if err != nil || len(ids) == 0 {
+		cmds, err := next()
+		if err != nil || len(cmds) == 0 {
 			return total, err
 		}
-		results := make([]error, len(ids))
+		results := make([]error, len(cmds))
 		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Go(func() {
-				_, _, results[i] = s.Writer.Do(ctx, 0, "", ledger.Expire{Transfer: id})
-			})
+		for i, cmd := range cmds {
+			wg.Go(func() { _, _, results[i] = s.Writer.Do(ctx, 0, "", cmd) })
 		}
 		wg.Wait()
 		progressed := false
@@ -118,13 +255,11 @@ func (s *Scheduler) expire(ctx context.Context, now time.Time) (int, error) {
 				total++
 				progressed = true
 			case errs.Conflict:
-				progressed = true
 			default:
-				return total, errors.Join(errors.New("expiring pending transfers"), err)
+				return total, errors.Join(errors.New("scheduled command failed"), err)
 			}
 		}
-		s.log().Info("pending transfers expired", "count", total)
-		if !progressed || len(ids) < s.chunk() {
+		if !progressed {
 			return total, nil
 		}
 	}

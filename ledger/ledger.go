@@ -69,6 +69,10 @@ type Account struct {
 	// RequireAcceptance is the owner's setting: transfers they send wait
 	// for the receiver to accept unless a transfer says otherwise.
 	RequireAcceptance bool
+	// Savings state (see savings.go).
+	Principal, InterestCarry, InterestPaid int64
+	InterestDay, InstallmentDay            string
+	MissedInstallments                     int64
 }
 
 // ChargedOn returns how much the owner has charged on day.
@@ -93,6 +97,8 @@ const (
 	TxnPendingHold    TxnKind = "pending_hold"
 	TxnPendingRelease TxnKind = "pending_release"
 	TxnPendingReturn  TxnKind = "pending_return"
+	TxnInterest       TxnKind = "interest"
+	TxnInstallment    TxnKind = "installment"
 )
 
 // Entry is one leg of a transaction. BalanceAfter is meaningful only for
@@ -127,16 +133,19 @@ type Notice struct {
 	Counterparty string    `json:"counterparty,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+	Account      int64     `json:"account_id,omitempty"`
+	Day          string    `json:"day,omitempty"`
 }
 
 // Notice kinds.
 const (
-	NoticeTransferReceived = "transfer_received"
-	NoticePendingReceived  = "pending_transfer_received"
-	NoticePendingReminder  = "pending_transfer_reminder"
-	NoticePendingAccepted  = "pending_transfer_accepted"
-	NoticePendingReturned  = "pending_transfer_returned"
-	NoticePendingCancelled = "pending_transfer_cancelled"
+	NoticeTransferReceived  = "transfer_received"
+	NoticePendingReceived   = "pending_transfer_received"
+	NoticePendingReminder   = "pending_transfer_reminder"
+	NoticePendingAccepted   = "pending_transfer_accepted"
+	NoticePendingReturned   = "pending_transfer_returned"
+	NoticePendingCancelled  = "pending_transfer_cancelled"
+	NoticeInstallmentMissed = "installment_missed"
 )
 
 // Transfer statuses.
@@ -194,6 +203,10 @@ type Book struct {
 	// DirtyTransfers those whose status changed.
 	Transfers      map[int64]*PendingTransfer
 	DirtyTransfers map[int64]bool
+	// Installments and Notices are records commands make without moving
+	// money (a missed installment); the writer stores them.
+	Installments []InstallmentRecord
+	Notices      []Notice
 }
 
 // NewBook returns a book over accounts at now, with business days in loc.
@@ -369,8 +382,13 @@ func (c Deposit) apply(b *Book) (Receipt, []Txn, error) {
 	if main.Balance < c.Amount {
 		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "main account holds %d, deposit needs %d", main.Balance, c.Amount)
 	}
-	t := b.move(TxnDeposit, main.ID, sav.ID, c.Amount)
-	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, []Txn{t}, nil
+	if !fits(sav.Balance, c.Amount) {
+		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+	}
+	txns := b.accrue(sav, b.yesterday())
+	txns = append(txns, b.move(TxnDeposit, main.ID, sav.ID, c.Amount))
+	sav.Principal += c.Amount
+	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, txns, nil
 }
 
 // Withdraw moves money from a free savings account back to main.
@@ -399,8 +417,15 @@ func (c Withdraw) apply(b *Book) (Receipt, []Txn, error) {
 	if sav.Balance < c.Amount {
 		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "savings account holds %d, withdrawal needs %d", sav.Balance, c.Amount)
 	}
-	t := b.move(TxnWithdrawal, sav.ID, main.ID, c.Amount)
-	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, []Txn{t}, nil
+	if !fits(main.Balance, c.Amount) {
+		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+	}
+	txns := b.accrue(sav, b.yesterday())
+	txns = append(txns, b.move(TxnWithdrawal, sav.ID, main.ID, c.Amount))
+	// A withdrawal takes principal first: the interest-earning base
+	// shrinks by the whole amount, down to zero.
+	sav.Principal = max(0, sav.Principal-c.Amount)
+	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, txns, nil
 }
 
 // Close closes a savings account and returns its whole balance to main.
@@ -419,12 +444,16 @@ func (c Close) apply(b *Book) (Receipt, []Txn, error) {
 	if err != nil {
 		return Receipt{}, nil, err
 	}
+	if !fits(main.Balance, sav.Balance) {
+		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+	}
+	// Interest up to yesterday is paid; today's partial day is not.
+	txns := b.accrue(sav, b.yesterday())
 	amount := sav.Balance
-	var txns []Txn
 	if amount > 0 {
 		txns = append(txns, b.move(TxnClose, sav.ID, main.ID, amount))
 	}
-	sav.Status = Closed
+	sav.Status, sav.Principal = Closed, 0
 	b.Dirty[sav.ID] = true
 	return Receipt{Amount: amount, MainBalance: main.Balance}, txns, nil
 }

@@ -1,6 +1,10 @@
 package ledger
 
-import "minipay/errs"
+import (
+	"slices"
+
+	"minipay/errs"
+)
 
 // Product is a savings product's terms. Products are data: the rules ask a
 // product what it allows instead of branching on its name, so a new product
@@ -38,4 +42,16 @@ func CheckNewSavings(product string, dailyAmount int64) error {
 		return errs.E(errs.Invalid, "%s savings take no daily_amount", product)
 	}
 	return nil
+}
+
+// InstallmentProducts lists the products that take a daily installment.
+func InstallmentProducts() []string {
+	var names []string
+	for name, p := range Products {
+		if p.DailyInstallment {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -45,15 +45,19 @@ func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, err
 }
 
 // OpenSavings opens a savings account for user. No money moves, so this is
-// not an engine command.
-func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, now time.Time) (*ledger.Account, error) {
+// not an engine command. Interest accrues from the opening day (so the
+// account starts with yesterday accrued); the first installment of fixed
+// savings is taken the next day at 08:00.
+func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, now time.Time, loc *time.Location) (*ledger.Account, error) {
 	if err := ledger.CheckNewSavings(product, dailyAmount); err != nil {
 		return nil, err
 	}
+	today := ledger.BusinessDay(now, loc)
 	var id int64
 	if err := db.w.QueryRowContext(ctx,
-		`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at) VALUES ($1, 'savings', $2, $3, $4) RETURNING id`,
-		user, product, dailyAmount, micros(now)).Scan(&id); err != nil {
+		`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
+		VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
+		user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id); err != nil {
 		return nil, err
 	}
 	return db.Account(ctx, user, id)

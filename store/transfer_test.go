@@ -186,7 +186,7 @@ func TestTransferRejections(t *testing.T) {
 		e := newEnv(t, db)
 		a, b := e.user(t, "amy"), e.user(t, "bo")
 		e.fund(t, a, 50_000)
-		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.clock.Now())
+		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}

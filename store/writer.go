@@ -428,10 +428,16 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 		var rows [][]any
 		for id := range book.Dirty {
 			a := book.Accounts[id]
-			rows = append(rows, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged})
+			rows = append(rows, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged,
+				a.Principal, a.InterestDay, a.InterestCarry, a.InterestPaid, a.InstallmentDay, a.MissedInstallments})
 		}
-		src, args := d.table(1, []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"}}, rows)
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = v.balance, status = v.status, charge_day = v.charge_day, charged = v.charged FROM `+src+` WHERE accounts.id = v.id`, args...); err != nil {
+		src, args := d.table(1, []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
+			{"principal", "bigint"}, {"interest_day", "text"}, {"interest_carry", "bigint"}, {"interest_paid", "bigint"},
+			{"installment_day", "text"}, {"missed_installments", "bigint"}}, rows)
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = v.balance, status = v.status, charge_day = v.charge_day, charged = v.charged,
+			principal = v.principal, interest_day = v.interest_day, interest_carry = v.interest_carry, interest_paid = v.interest_paid,
+			installment_day = v.installment_day, missed_installments = v.missed_installments
+			FROM `+src+` WHERE accounts.id = v.id`, args...); err != nil {
 			return fmt.Errorf("update accounts: %w", err)
 		}
 	}
@@ -445,8 +451,25 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			return fmt.Errorf("update transfers: %w", err)
 		}
 	}
+	for _, n := range book.Notices {
+		body, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		noticeRows = append(noticeRows, []any{n.User, n.Kind, nil, string(body), at})
+	}
 	if err := insertNotices(ctx, tx, d, noticeRows); err != nil {
 		return err
+	}
+	if len(book.Installments) > 0 {
+		var rows [][]any
+		for _, r := range book.Installments {
+			rows = append(rows, []any{r.Account, r.Day, r.Status, r.Amount, r.Charged, at})
+		}
+		src, args := d.table(1, []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}, rows)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO installments (account_id, day, status, amount, charged, created_at) SELECT account_id, day, status, amount, charged, created_at FROM `+src, args...); err != nil {
+			return fmt.Errorf("insert installments: %w", err)
+		}
 	}
 	var keyRows [][]any
 	for key, rec := range records {
@@ -504,12 +527,14 @@ func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, table string, n int) 
 
 const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,
 	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), ''),
-	COALESCE((SELECT transfers_require_acceptance FROM users WHERE users.id = accounts.user_id), FALSE)`
+	COALESCE((SELECT transfers_require_acceptance FROM users WHERE users.id = accounts.user_id), FALSE),
+	principal, interest_day, interest_carry, interest_paid, installment_day, missed_installments`
 
 func scanAccount(s interface{ Scan(...any) error }) (*ledger.Account, error) {
 	var a ledger.Account
 	var user sql.NullInt64
-	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName, &a.RequireAcceptance); err != nil {
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName, &a.RequireAcceptance,
+		&a.Principal, &a.InterestDay, &a.InterestCarry, &a.InterestPaid, &a.InstallmentDay, &a.MissedInstallments); err != nil {
 		return nil, err
 	}
 	a.UserID = user.Int64

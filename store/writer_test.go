@@ -141,7 +141,7 @@ func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
 		}
 		var savings []int64
 		for range 3 {
-			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now())
+			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now(), seoul)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,11 +248,11 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 100_000}); err != nil {
 			t.Fatal(err)
 		}
-		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.clock.Now())
+		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.clock.Now())
+		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func TestSavingsLifecycle(t *testing.T) {
 			}
 			return r
 		}
-		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now())
+		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}

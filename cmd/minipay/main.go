@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	writer := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: *workers, Logger: log})
-	sched := &jobs.Scheduler{DB: db, Writer: writer, Clock: clk, Log: log}
+	sched := &jobs.Scheduler{DB: db, Writer: writer, Clock: clk, Location: loc, Log: log}
 	cfg := api.Config{DB: db, Writer: writer, Clock: clk, TestClock: manual, Location: loc, Secret: secret, Logger: log}
 	if manual != nil {
 		cfg.AfterAdvance = sched.RunDue

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Claim is the outcome of claiming a job run.
+type Claim int
+
+const (
+	Claimed  Claim = iota // this server runs the period
+	Finished              // the period is done
+	Busy                  // another server is running it
+)
+
+// ClaimJobRun claims (job, period) for owner. It succeeds if nobody has
+// claimed it, or if the previous claim was never finished and is older
+// than lease (its server died). A finished period is never claimed again.
+func (db *DB) ClaimJobRun(ctx context.Context, job, period, owner string, now time.Time, lease time.Duration) (Claim, error) {
+	res, err := db.w.ExecContext(ctx, `INSERT INTO job_runs (job, period, claimed_by, claimed_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (job, period) DO NOTHING`, job, period, owner, micros(now))
+	if err != nil {
+		return Busy, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return Claimed, nil
+	}
+	res, err = db.w.ExecContext(ctx, `UPDATE job_runs SET claimed_by = $3, claimed_at = $4
+		WHERE job = $1 AND period = $2 AND finished_at IS NULL AND (claimed_at < $5 OR claimed_by = $3)`,
+		job, period, owner, micros(now), micros(now.Add(-lease)))
+	if err != nil {
+		return Busy, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return Claimed, nil
+	}
+	var finished bool
+	if err := db.w.QueryRowContext(ctx, `SELECT finished_at IS NOT NULL FROM job_runs WHERE job = $1 AND period = $2`, job, period).Scan(&finished); err != nil {
+		return Busy, err
+	}
+	if finished {
+		return Finished, nil
+	}
+	return Busy, nil
+}
+
+// FinishJobRun marks a claimed period done.
+func (db *DB) FinishJobRun(ctx context.Context, job, period string, now time.Time) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE job_runs SET finished_at = $3 WHERE job = $1 AND period = $2`, job, period, micros(now))
+	return err
+}
+
+// LastFinishedPeriod returns the latest finished period of job, or "".
+func (db *DB) LastFinishedPeriod(ctx context.Context, job string) (string, error) {
+	var p sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT MAX(period) FROM job_runs WHERE job = $1 AND finished_at IS NOT NULL`, job).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return p.String, err
+}
+
+// DueInterest lists up to limit open savings accounts whose interest has
+// not accrued through day.
+func (db *DB) DueInterest(ctx context.Context, through string, limit int) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM accounts WHERE kind = 'savings' AND status = 'open' AND interest_day < $1
+		ORDER BY interest_day, id LIMIT $2`, through, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// DueInstallment is a fixed savings account with an installment due, and
+// its owner's main account.
+type DueInstallment struct{ Savings, Main int64 }
+
+// DueInstallments lists up to limit open savings accounts of the given
+// products whose installments have not been taken through day.
+func (db *DB) DueInstallments(ctx context.Context, through string, products []string, limit int) ([]DueInstallment, error) {
+	set, arg := db.d.list(3, "text", products)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
+		WHERE s.kind = 'savings' AND s.status = 'open' AND s.installment_day < $1 AND s.product IN `+set+`
+		ORDER BY s.installment_day, s.id LIMIT $2`, through, limit, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueInstallment
+	for rows.Next() {
+		var d DueInstallment
+		if err := rows.Scan(&d.Savings, &d.Main); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
