@@ -250,10 +250,13 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// idempotencyKey reads the optional Idempotency-Key header.
+// idempotencyKey reads the optional Idempotency-Key header. A header that
+// is present but empty is refused rather than ignored: it is usually an
+// unset variable in the client, whose retries would then move money twice.
 func idempotencyKey(r *http.Request) (string, error) {
+	_, present := r.Header["Idempotency-Key"]
 	k := r.Header.Get("Idempotency-Key")
-	if len(k) > 255 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+	if (present && k == "") || len(k) > 255 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		return "", errs.E(errs.Invalid, "Idempotency-Key must be 1 to 255 printable ASCII characters")
 	}
 	return k, nil
