@@ -2,23 +2,48 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"minipay/ledger"
 )
 
 type accountJSON struct {
-	ID          int64   `json:"id"`
-	Kind        string  `json:"kind"`
-	Product     *string `json:"product"`
-	Balance     int64   `json:"balance"`
-	DailyAmount int64   `json:"daily_amount,omitempty"`
-	Status      string  `json:"status"`
+	ID          int64        `json:"id"`
+	Kind        string       `json:"kind"`
+	Product     *string      `json:"product"`
+	Balance     int64        `json:"balance"`
+	DailyAmount int64        `json:"daily_amount,omitempty"`
+	Status      string       `json:"status"`
+	Savings     *savingsJSON `json:"savings,omitempty"`
 }
 
-func toAccountJSON(a *ledger.Account) accountJSON {
+// savingsJSON is what a savings account adds: its terms and how it earns.
+type savingsJSON struct {
+	AnnualRateBP int64 `json:"annual_rate_bp"`
+	// Principal is what was put in (deposits and installments less
+	// withdrawals); interest is paid on it, never on interest.
+	Principal          int64      `json:"principal"`
+	InterestPaid       int64      `json:"interest_paid"`
+	InterestThrough    string     `json:"interest_through"`
+	NextInstallmentAt  *time.Time `json:"next_installment_at,omitempty"`
+	MissedInstallments int64      `json:"missed_installments"`
+}
+
+func (s *Server) toAccountJSON(a *ledger.Account) accountJSON {
 	j := accountJSON{ID: a.ID, Kind: string(a.Kind), Balance: a.Balance, DailyAmount: a.DailyAmount, Status: a.Status}
-	if a.Product != "" {
-		j.Product = &a.Product
+	if a.Kind != ledger.Savings {
+		return j
+	}
+	j.Product = &a.Product
+	p := ledger.Products[a.Product]
+	j.Savings = &savingsJSON{AnnualRateBP: p.AnnualRateBP, Principal: a.Principal, InterestPaid: a.InterestPaid,
+		InterestThrough: a.InterestDay, MissedInstallments: a.MissedInstallments}
+	if p.DailyInstallment && a.Status == ledger.Open {
+		next, err := time.ParseInLocation(time.DateOnly, ledger.AddDays(a.InstallmentDay, 1), s.loc)
+		if err == nil {
+			next = next.Add(ledger.InstallmentHour * time.Hour)
+			j.Savings.NextInstallmentAt = &next
+		}
 	}
 	return j
 }
@@ -31,7 +56,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principa
 	}
 	out := make([]accountJSON, len(as))
 	for i, a := range as {
-		out[i] = toAccountJSON(a)
+		out[i] = s.toAccountJSON(a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
 }
@@ -47,7 +72,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAccountJSON(a))
+	writeJSON(w, http.StatusOK, s.toAccountJSON(a))
 }
 
 func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -69,7 +94,7 @@ func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toAccountJSON(a))
+	writeJSON(w, http.StatusCreated, s.toAccountJSON(a))
 }
 
 // amountRequest is the body of every request that moves an amount.
@@ -175,7 +200,7 @@ func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request, p principa
 			accountJSON
 			ReturnedToMain int64 `json:"returned_to_main"`
 			MainBalance    int64 `json:"main_balance"`
-		}{toAccountJSON(a), rc.Amount, rc.MainBalance}, nil
+		}{s.toAccountJSON(a), rc.Amount, rc.MainBalance}, nil
 	})
 }
 

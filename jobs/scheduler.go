@@ -29,12 +29,10 @@ const DefaultChunk = 1000
 // server takes it over.
 const lease = 10 * time.Minute
 
-// Daily jobs and the local time they are due.
+// Daily jobs; they are due at ledger.InterestHour and InstallmentHour.
 const (
 	jobInterest     = "interest"
 	jobInstallments = "installments"
-	interestHour    = 4
-	installmentHour = 8
 )
 
 // Scheduler runs the jobs.
@@ -140,8 +138,8 @@ func (s *Scheduler) dueDaily(ctx context.Context, now time.Time) ([]occurrence, 
 	var out []occurrence
 	for x := start; x <= today; x = ledger.AddDays(x, 1) {
 		for _, o := range []occurrence{
-			{jobInterest, ledger.AddDays(x, -1), at(x, interestHour)},
-			{jobInstallments, x, at(x, installmentHour)},
+			{jobInterest, ledger.AddDays(x, -1), at(x, ledger.InterestHour)},
+			{jobInstallments, x, at(x, ledger.InstallmentHour)},
 		} {
 			if !o.due.After(now) && o.period > last[o.job] {
 				out = append(out, o)

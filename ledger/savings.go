@@ -15,6 +15,13 @@ const InterestExpense int64 = -3
 // 10,000 basis points × 365 days.
 const interestDenominator = 10_000 * 365
 
+// Savings jobs run at these local hours: interest for the day before at
+// 04:00, the day's installments at 08:00.
+const (
+	InterestHour    = 4
+	InstallmentHour = 8
+)
+
 // InstallmentMissed is the receipt status of an installment that could not
 // be taken (main short and the daily charge limit spent).
 const InstallmentMissed = "missed"
