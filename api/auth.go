@@ -71,8 +71,9 @@ type ctxKey struct{}
 // authed wraps a handler that needs a logged-in caller.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h2, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || h2 == "" {
+		// The scheme name is case-insensitive (RFC 9110 §11.1).
+		scheme, h2, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || h2 == "" {
 			writeError(w, r, errs.E(errs.Unauthorized, "send Authorization: Bearer <token> (POST /v1/sessions gives one)"))
 			return
 		}

@@ -247,6 +247,14 @@ type accountJSON struct {
 	Status      string  `json:"status"`
 }
 
+func (a accountJSON) String() string {
+	product := "null"
+	if a.Product != nil {
+		product = *a.Product
+	}
+	return fmt.Sprintf("{id:%d %s/%s balance:%d daily:%d %s}", a.ID, a.Kind, product, a.Balance, a.DailyAmount, a.Status)
+}
+
 type movementJSON struct {
 	TransactionID  int64  `json:"transaction_id"`
 	Amount         int64  `json:"amount"`
