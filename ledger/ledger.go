@@ -135,6 +135,7 @@ type Notice struct {
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	Account      int64     `json:"account_id,omitempty"`
 	Day          string    `json:"day,omitempty"`
+	Settlement   int64     `json:"settlement_id,omitempty"`
 }
 
 // Notice kinds.
@@ -170,6 +171,7 @@ type TransferRecord struct {
 	SenderName, DisplayName string
 	Memo                    string
 	ExpiresAt               time.Time // pending transfers only
+	Share                   int64     // the settlement share it pays, if any
 }
 
 // Receipt is what a command's caller learns about its effect. The writer
@@ -203,6 +205,9 @@ type Book struct {
 	// DirtyTransfers those whose status changed.
 	Transfers      map[int64]*PendingTransfer
 	DirtyTransfers map[int64]bool
+	// Shares are the settlement shares the batch's commands act on.
+	Shares      map[int64]*Share
+	DirtyShares map[int64]bool
 	// Installments and Notices are records commands make without moving
 	// money (a missed installment); the writer stores them.
 	Installments []InstallmentRecord
@@ -212,7 +217,8 @@ type Book struct {
 // NewBook returns a book over accounts at now, with business days in loc.
 func NewBook(accounts map[int64]*Account, now time.Time, loc *time.Location) *Book {
 	return &Book{Accounts: accounts, Day: BusinessDay(now, loc), Now: now, Dirty: map[int64]bool{},
-		Transfers: map[int64]*PendingTransfer{}, DirtyTransfers: map[int64]bool{}}
+		Transfers: map[int64]*PendingTransfer{}, DirtyTransfers: map[int64]bool{},
+		Shares: map[int64]*Share{}, DirtyShares: map[int64]bool{}}
 }
 
 // BusinessDay is the calendar day of t in loc, as YYYY-MM-DD.
@@ -484,19 +490,33 @@ func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
 		return Receipt{}, nil, err
 	}
 	to, ok := b.Accounts[c.To]
-	switch {
-	case !ok:
+	if !ok {
 		return Receipt{}, nil, errs.E(errs.NotFound, "account %d not found", c.To)
-	case to.UserID == c.User:
+	}
+	pending := from.RequireAcceptance
+	if c.RequireAcceptance != nil {
+		pending = *c.RequireAcceptance
+	}
+	return b.send(from, to, c.Amount, c.DisplayName, c.Memo, pending)
+}
+
+// send moves amount from one user's main account to another's, charging
+// the sender's shortfall first (rounded up to ChargeUnit, under the daily
+// limit); a pending send puts the money in the pending hold instead. The
+// transfer it records shows display (or the sender's real name) to the
+// receiver. Transfers and settlement payments share it.
+func (b *Book) send(from, to *Account, amount int64, display, memo string, pending bool) (Receipt, []Txn, error) {
+	switch {
+	case to.UserID == from.UserID:
 		return Receipt{}, nil, errs.E(errs.Invalid, "cannot transfer to yourself")
 	case to.Kind != Main:
 		return Receipt{}, nil, errs.E(errs.Invalid, "transfers go to a main account")
 	case to.Status != Open:
-		return Receipt{}, nil, errs.E(errs.Conflict, "account %d is closed", c.To)
-	case !fits(to.Balance, c.Amount):
+		return Receipt{}, nil, errs.E(errs.Conflict, "account %d is closed", to.ID)
+	case !fits(to.Balance, amount):
 		return Receipt{}, nil, errs.E(errs.Invalid, "receiver's balance would overflow")
 	}
-	charge := AutoCharge(from.Balance, c.Amount)
+	charge := AutoCharge(from.Balance, amount)
 	var txns []Txn
 	if charge > 0 {
 		if err := b.chargeAllowance(from, charge); err != nil {
@@ -504,29 +524,24 @@ func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
 		}
 		txns = append(txns, b.charge(from, charge))
 	}
-	display := c.DisplayName
 	if display == "" {
 		display = from.OwnerName
 	}
 	rec := &TransferRecord{
 		FromUser: from.UserID, FromAccount: from.ID, ToUser: to.UserID, ToAccount: to.ID,
-		Amount: c.Amount, Charged: charge, Status: TransferCompleted,
-		SenderName: from.OwnerName, DisplayName: display, Memo: c.Memo,
-	}
-	pending := from.RequireAcceptance
-	if c.RequireAcceptance != nil {
-		pending = *c.RequireAcceptance
+		Amount: amount, Charged: charge, Status: TransferCompleted,
+		SenderName: from.OwnerName, DisplayName: display, Memo: memo,
 	}
 	var t Txn
-	notice := Notice{User: to.UserID, Kind: NoticeTransferReceived, Amount: c.Amount, Counterparty: display}
+	notice := Notice{User: to.UserID, Kind: NoticeTransferReceived, Amount: amount, Counterparty: display}
 	if pending {
 		rec.Status, rec.ExpiresAt = TransferPending, b.Now.Add(PendingLifetime)
 		notice.Kind, notice.ExpiresAt = NoticePendingReceived, rec.ExpiresAt
-		t = b.move(TxnPendingHold, from.ID, PendingHold, c.Amount)
+		t = b.move(TxnPendingHold, from.ID, PendingHold, amount)
 	} else {
-		t = b.move(TxnTransfer, from.ID, to.ID, c.Amount)
+		t = b.move(TxnTransfer, from.ID, to.ID, amount)
 	}
 	t.Transfer, t.Notices = rec, []Notice{notice}
 	txns = append(txns, t)
-	return Receipt{Amount: c.Amount, Charged: charge, MainBalance: from.Balance, Status: rec.Status, ExpiresAt: rec.ExpiresAt}, txns, nil
+	return Receipt{Amount: amount, Charged: charge, MainBalance: from.Balance, Status: rec.Status, ExpiresAt: rec.ExpiresAt}, txns, nil
 }

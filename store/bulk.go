@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -22,9 +23,8 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		for i, u := range users {
 			rows[i] = []any{u.Username, u.Name, u.PasswordHash, micros(now)}
 		}
-		src, args := db.d.table(1, []column{{"username", "text"}, {"name", "text"}, {"password_hash", "text"}, {"created_at", "bigint"}}, rows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, name, password_hash, created_at) SELECT username, name, password_hash, created_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert users: %w", err)
+		if err := insertRows(ctx, tx, db.d, "users", []column{{"username", "text"}, {"name", "text"}, {"password_hash", "text"}, {"created_at", "bigint"}}, rows); err != nil {
+			return err
 		}
 		names := make([]string, len(users))
 		for i, u := range users {
@@ -56,4 +56,39 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		return nil, fmt.Errorf("a username is taken: %w", err)
 	}
 	return out, err
+}
+
+// insertRows inserts rows into table with one statement, INSERT … SELECT
+// from a derived table, whose text is the same for any number of rows.
+func insertRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	src, args := d.table(1, cols, rows)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	list := strings.Join(names, ", ")
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+src, args...); err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
+	}
+	return nil
+}
+
+// updateRows sets the columns cols[1:] of the rows of table whose id is
+// each row's first value, with one UPDATE … FROM statement.
+func updateRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	src, args := d.table(1, cols, rows)
+	sets := make([]string, len(cols)-1)
+	for i, c := range cols[1:] {
+		sets[i] = c.name + " = v." + c.name
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+strings.Join(sets, ", ")+` FROM `+src+` WHERE `+table+`.id = v.id`, args...); err != nil {
+		return fmt.Errorf("update %s: %w", table, err)
+	}
+	return nil
 }

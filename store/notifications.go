@@ -4,25 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"minipay/errs"
 	"minipay/ledger"
 )
-
-// insertNotices adds notification rows (user_id, kind, transfer_id, body,
-// created_at) in tx.
-func insertNotices(ctx context.Context, tx *sql.Tx, d dialect, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	src, args := d.table(1, []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}, rows)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, transfer_id, body, created_at) SELECT user_id, kind, transfer_id, body, created_at FROM `+src, args...); err != nil {
-		return fmt.Errorf("insert notifications: %w", err)
-	}
-	return nil
-}
 
 // Notification is one entry of a user's inbox.
 type Notification struct {

@@ -68,7 +68,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			return err
 		}
 		sent = len(notices)
-		return insertNotices(ctx, tx, db.d, notices)
+		return insertRows(ctx, tx, db.d, "notifications", noticeColumns, notices)
 	})
 	return sent, err
 }

@@ -264,11 +264,15 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 	}
 	defer tx.Rollback()
 
-	// Every batch locks transfers first, then accounts, each in id order,
-	// so concurrent batches and servers cannot deadlock.
-	var transferIDs, ids []int64
+	// Every batch locks settlement shares first, then transfers, then
+	// accounts, each in id order, so concurrent batches and servers cannot
+	// deadlock.
+	var shareIDs, transferIDs, ids []int64
 	var keys []string
 	for _, o := range batch {
+		if sc, ok := o.cmd.(ledger.ShareCommand); ok {
+			shareIDs = append(shareIDs, sc.ShareRef())
+		}
 		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
 			transferIDs = append(transferIDs, tc.TransferRef())
 		}
@@ -280,6 +284,14 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 		if o.key != "" {
 			keys = append(keys, o.key)
 		}
+	}
+	slices.Sort(shareIDs)
+	shares, err := lockShares(ctx, tx, w.db.d, slices.Compact(shareIDs))
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shares {
+		ids = append(ids, sh.RequesterAccount)
 	}
 	slices.Sort(transferIDs)
 	transfers, err := lockTransfers(ctx, tx, w.db.d, slices.Compact(transferIDs))
@@ -300,7 +312,7 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 	}
 
 	book := ledger.NewBook(accounts, now, w.loc)
-	book.Transfers = transfers
+	book.Transfers, book.Shares = transfers, shares
 	outs := make([]outcome, len(batch))
 	var done []applied
 	for i, o := range batch {
@@ -372,7 +384,7 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 				transferIDs = transferIDs[1:]
 				a.receipt.TransferID = transferID
 				transferRows = append(transferRows, []any{transferID, r.FromUser, r.FromAccount, r.ToUser, r.ToAccount,
-					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at, nullMicros(r.ExpiresAt)})
+					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at, nullMicros(r.ExpiresAt), nullID(r.Share)})
 			}
 			txnRows = append(txnRows, []any{id, string(t.Kind), nullID(batch[a.op].user), nullID(transferID), at})
 			for _, e := range t.Entries {
@@ -404,53 +416,6 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			records[key].receipt = *a.receipt
 		}
 	}
-	d := w.db.d
-	if len(transferRows) > 0 {
-		src, args := d.table(1, []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
-			{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
-			{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}}, transferRows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at, expires_at)
-			SELECT id, from_user, from_account, to_user, to_account, amount, charged, status, sender_name, display_name, memo, created_at, expires_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert transfers: %w", err)
-		}
-	}
-	if len(txnRows) > 0 {
-		src, args := d.table(1, []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}, txnRows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO transactions (id, kind, user_id, transfer_id, created_at) SELECT id, kind, user_id, transfer_id, created_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert transactions: %w", err)
-		}
-		src, args = d.table(1, []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, entryRows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at) SELECT transaction_id, account_id, amount, balance_after, created_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert entries: %w", err)
-		}
-	}
-	if len(book.Dirty) > 0 {
-		var rows [][]any
-		for id := range book.Dirty {
-			a := book.Accounts[id]
-			rows = append(rows, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged,
-				a.Principal, a.InterestDay, a.InterestCarry, a.InterestPaid, a.InstallmentDay, a.MissedInstallments})
-		}
-		src, args := d.table(1, []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
-			{"principal", "bigint"}, {"interest_day", "text"}, {"interest_carry", "bigint"}, {"interest_paid", "bigint"},
-			{"installment_day", "text"}, {"missed_installments", "bigint"}}, rows)
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET balance = v.balance, status = v.status, charge_day = v.charge_day, charged = v.charged,
-			principal = v.principal, interest_day = v.interest_day, interest_carry = v.interest_carry, interest_paid = v.interest_paid,
-			installment_day = v.installment_day, missed_installments = v.missed_installments
-			FROM `+src+` WHERE accounts.id = v.id`, args...); err != nil {
-			return fmt.Errorf("update accounts: %w", err)
-		}
-	}
-	if len(book.DirtyTransfers) > 0 {
-		var rows [][]any
-		for id := range book.DirtyTransfers {
-			rows = append(rows, []any{id, book.Transfers[id].Status, at})
-		}
-		src, args := d.table(1, []column{{"id", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}, rows)
-		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = v.status, settled_at = v.settled_at FROM `+src+` WHERE transfers.id = v.id`, args...); err != nil {
-			return fmt.Errorf("update transfers: %w", err)
-		}
-	}
 	for _, n := range book.Notices {
 		body, err := json.Marshal(n)
 		if err != nil {
@@ -458,20 +423,21 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 		}
 		noticeRows = append(noticeRows, []any{n.User, n.Kind, nil, string(body), at})
 	}
-	if err := insertNotices(ctx, tx, d, noticeRows); err != nil {
-		return err
+	var accountRows, transferUpdates, shareUpdates, installmentRows, keyRows [][]any
+	for id := range book.Dirty {
+		a := book.Accounts[id]
+		accountRows = append(accountRows, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged,
+			a.Principal, a.InterestDay, a.InterestCarry, a.InterestPaid, a.InstallmentDay, a.MissedInstallments})
 	}
-	if len(book.Installments) > 0 {
-		var rows [][]any
-		for _, r := range book.Installments {
-			rows = append(rows, []any{r.Account, r.Day, r.Status, r.Amount, r.Charged, at})
-		}
-		src, args := d.table(1, []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}, rows)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO installments (account_id, day, status, amount, charged, created_at) SELECT account_id, day, status, amount, charged, created_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert installments: %w", err)
-		}
+	for id := range book.DirtyTransfers {
+		transferUpdates = append(transferUpdates, []any{id, book.Transfers[id].Status, at})
 	}
-	var keyRows [][]any
+	for id := range book.DirtyShares {
+		shareUpdates = append(shareUpdates, []any{id, book.Shares[id].Status, at})
+	}
+	for _, r := range book.Installments {
+		installmentRows = append(installmentRows, []any{r.Account, r.Day, r.Status, r.Amount, r.Charged, at})
+	}
 	for key, rec := range records {
 		if rec.fresh {
 			receipt, err := json.Marshal(rec.receipt)
@@ -481,17 +447,48 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			keyRows = append(keyRows, []any{key, rec.hash, string(receipt), at})
 		}
 	}
-	if len(keyRows) > 0 {
-		src, args := d.table(1, []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}, keyRows)
-		// A plain INSERT: if another server stored the same key since we
-		// looked, the unique violation rolls this batch back and the retry
-		// sees the key and replays it.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) SELECT key, request_hash, receipt, created_at FROM `+src, args...); err != nil {
-			return fmt.Errorf("insert idempotency keys: %w", err)
+	// A fixed handful of set-based statements, transfers before the
+	// transactions that reference them. The idempotency keys are a plain
+	// INSERT: if another server stored the same key since this batch
+	// looked, the unique violation rolls the batch back and its retry sees
+	// the key and replays it.
+	for _, st := range []struct {
+		table  string
+		cols   []column
+		rows   [][]any
+		update bool // rows are updates by id, not inserts
+	}{
+		{"transfers", newTransferColumns, transferRows, false},
+		{"transactions", []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}, txnRows, false},
+		{"entries", []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, entryRows, false},
+		{"accounts", []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
+			{"principal", "bigint"}, {"interest_day", "text"}, {"interest_carry", "bigint"}, {"interest_paid", "bigint"},
+			{"installment_day", "text"}, {"missed_installments", "bigint"}}, accountRows, true},
+		{"transfers", settledColumns, transferUpdates, true},
+		{"settlement_shares", settledColumns, shareUpdates, true},
+		{"notifications", noticeColumns, noticeRows, false},
+		{"installments", []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}, installmentRows, false},
+		{"idempotency_keys", []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}, keyRows, false},
+	} {
+		write := insertRows
+		if st.update {
+			write = updateRows
+		}
+		if err := write(ctx, tx, w.db.d, st.table, st.cols, st.rows); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// Columns the writer writes in more than one place.
+var (
+	newTransferColumns = []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
+		{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
+		{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}, {"share_id", "bigint"}}
+	settledColumns = []column{{"id", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}
+	noticeColumns  = []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}
+)
 
 // allocIDs reserves n ids of table in one round trip.
 func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
@@ -587,6 +584,29 @@ func lockTransfers(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) (map
 		transfers[t.ID] = &t
 	}
 	return transfers, rows.Err()
+}
+
+// lockShares loads and locks the settlement shares a batch acts on.
+func lockShares(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) (map[int64]*ledger.Share, error) {
+	shares := make(map[int64]*ledger.Share, len(ids))
+	if len(ids) == 0 {
+		return shares, nil
+	}
+	set, arg := d.list(1, "bigint", ids)
+	rows, err := tx.QueryContext(ctx, `SELECT id, settlement_id, user_id, requester_id, requester_account, amount, status
+		FROM settlement_shares WHERE id IN `+set+` ORDER BY id`+d.forUpdate(), arg)
+	if err != nil {
+		return nil, fmt.Errorf("lock shares: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sh ledger.Share
+		if err := rows.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status); err != nil {
+			return nil, err
+		}
+		shares[sh.ID] = &sh
+	}
+	return shares, rows.Err()
 }
 
 func loadIdempotency(ctx context.Context, tx *sql.Tx, d dialect, keys []string) (map[string]*idemRecord, error) {
