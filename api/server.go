@@ -108,6 +108,15 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/transfers/{id}/accept", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Accept{User: u, Transfer: t} }))},
 		{"POST", "/v1/transfers/{id}/reject", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Reject{User: u, Transfer: t} }))},
 		{"POST", "/v1/transfers/{id}/cancel", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Cancel{User: u, Transfer: t} }))},
+		{"POST", "/v1/settlements", s.authed(s.createSettlement)},
+		{"GET", "/v1/settlements", s.authed(s.listSettlements)},
+		{"GET", "/v1/settlements/{id}", s.authed(s.getSettlement)},
+		{"POST", "/v1/settlements/{id}/shares/{share_id}/pay", s.authed(s.actOnShare(func(p principal, st, sh int64) ledger.Command {
+			return ledger.PayShare{User: p.user, Main: p.main, Settlement: st, Share: sh}
+		}))},
+		{"POST", "/v1/settlements/{id}/shares/{share_id}/decline", s.authed(s.actOnShare(func(p principal, st, sh int64) ledger.Command {
+			return ledger.DeclineShare{User: p.user, Settlement: st, Share: sh}
+		}))},
 		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}

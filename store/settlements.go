@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"time"
+
+	"minipay/errs"
+	"minipay/ledger"
+)
+
+// Settlement is a bill split and its shares, in the order requested.
+type Settlement struct {
+	ID                int64
+	Requester         int64
+	RequesterUsername string
+	Total             int64
+	Mode              string
+	CreatedAt         time.Time
+	Shares            []SettlementShare
+}
+
+// SettlementShare is one participant's part.
+type SettlementShare struct {
+	ID             int64
+	User           int64
+	Username, Name string
+	Amount         int64
+	Status         string
+	TransferID     int64 // the payment, once paid
+	SettledAt      time.Time
+}
+
+// Status is derived from the shares: completed when every share is paid,
+// open while any is pending, otherwise closed (declined shares remain).
+func (s Settlement) Status() string {
+	status := "completed"
+	for _, sh := range s.Shares {
+		switch sh.Status {
+		case ledger.SharePending:
+			return "open"
+		case ledger.ShareDeclined:
+			status = "closed"
+		}
+	}
+	return status
+}
+
+// NewShare is a share to create: who owes how much.
+type NewShare struct {
+	User   User
+	Amount int64
+}
+
+// CreateSettlement records a settlement with its shares and notifies each
+// participant, in one transaction. No money moves: each participant pays
+// their share later through the engine. The requester's own share, if
+// they listed themselves, is settled at once (paying yourself moves
+// nothing).
+func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64, mode string, shares []NewShare, now time.Time) (int64, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO settlements (requester_id, total, mode, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			requester.ID, total, mode, micros(now)).Scan(&id); err != nil {
+			return err
+		}
+		var rows, notices [][]any
+		for i, sh := range shares {
+			status, settled := ledger.SharePending, any(nil)
+			if sh.User.ID == requester.ID {
+				status, settled = ledger.SharePaid, micros(now)
+			} else {
+				body, _ := json.Marshal(ledger.Notice{Kind: ledger.NoticeSettlementRequested, Amount: sh.Amount, Counterparty: requester.Name, Settlement: id})
+				notices = append(notices, []any{sh.User.ID, ledger.NoticeSettlementRequested, nil, string(body), micros(now)})
+			}
+			rows = append(rows, []any{id, i, sh.User.ID, requester.ID, requester.MainAccount, sh.Amount, status, settled})
+		}
+		if err := insertRows(ctx, tx, db.d, "settlement_shares", []column{{"settlement_id", "bigint"}, {"position", "bigint"}, {"user_id", "bigint"},
+			{"requester_id", "bigint"}, {"requester_account", "bigint"}, {"amount", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}, rows); err != nil {
+			return err
+		}
+		return insertRows(ctx, tx, db.d, "notifications", noticeColumns, notices)
+	})
+	return id, err
+}
+
+// Settlement returns a settlement its requester or a participant may see.
+func (db *DB) Settlement(ctx context.Context, viewer, id int64) (Settlement, error) {
+	list, err := db.settlements(ctx, `s.id = $1`, id)
+	if err != nil {
+		return Settlement{}, err
+	}
+	if len(list) == 0 {
+		return Settlement{}, errs.E(errs.NotFound, "settlement %d not found", id)
+	}
+	s := list[0]
+	if s.Requester == viewer {
+		return s, nil
+	}
+	for _, sh := range s.Shares {
+		if sh.User == viewer {
+			return s, nil
+		}
+	}
+	return Settlement{}, errs.E(errs.Forbidden, "settlement %d is between other users", id)
+}
+
+// Settlements lists, newest first, the settlements user requested (role
+// "requester") or takes part in ("participant"), at most limit.
+func (db *DB) Settlements(ctx context.Context, user int64, role string, limit int) ([]Settlement, error) {
+	where := `s.id IN (SELECT id FROM settlements WHERE requester_id = $1 ORDER BY id DESC LIMIT $2)`
+	if role == "participant" {
+		where = `s.id IN (SELECT settlement_id FROM settlement_shares WHERE user_id = $1 AND requester_id <> $1 ORDER BY settlement_id DESC LIMIT $2)`
+	}
+	return db.settlements(ctx, where, user, limit)
+}
+
+// settlements reads the settlements matching where with their shares.
+func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Settlement, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT s.id, s.requester_id, ru.username, s.total, s.mode, s.created_at,
+			sh.id, sh.user_id, u.username, u.name, sh.amount, sh.status, COALESCE(sh.settled_at, 0), COALESCE(t.id, 0)
+		FROM settlements s
+		JOIN users ru ON ru.id = s.requester_id
+		JOIN settlement_shares sh ON sh.settlement_id = s.id
+		JOIN users u ON u.id = sh.user_id
+		LEFT JOIN transfers t ON t.share_id = sh.id
+		WHERE `+where+` ORDER BY s.id DESC, sh.position`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Settlement
+	for rows.Next() {
+		var s Settlement
+		var sh SettlementShare
+		var created, settled int64
+		if err := rows.Scan(&s.ID, &s.Requester, &s.RequesterUsername, &s.Total, &s.Mode, &created,
+			&sh.ID, &sh.User, &sh.Username, &sh.Name, &sh.Amount, &sh.Status, &settled, &sh.TransferID); err != nil {
+			return nil, err
+		}
+		if settled != 0 {
+			sh.SettledAt = fromMicros(settled)
+		}
+		if len(out) == 0 || out[len(out)-1].ID != s.ID {
+			s.CreatedAt = fromMicros(created)
+			out = append(out, s)
+		}
+		last := &out[len(out)-1]
+		last.Shares = append(last.Shares, sh)
+	}
+	return out, rows.Err()
+}
+
+// UsersByUsername resolves usernames to users, in the order given;
+// not_found names the first unknown one.
+func (db *DB) UsersByUsername(ctx context.Context, usernames []string) ([]User, error) {
+	set, arg := db.d.list(1, "text", usernames)
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id, u.transfers_require_acceptance
+		FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username IN `+set, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byName := map[string]User{}
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.ID, &u.Username, &u.Name, &u.MainAccount, &u.TransfersRequireAcceptance); err != nil {
+			return nil, err
+		}
+		byName[u.Username] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]User, len(usernames))
+	for i, name := range usernames {
+		u, ok := byName[name]
+		if !ok {
+			return nil, errs.E(errs.NotFound, "no user %q", name)
+		}
+		out[i] = u
+	}
+	return out, nil
+}
