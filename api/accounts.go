@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"time"
 
+	"minipay/errs"
 	"minipay/ledger"
+	"minipay/store"
 )
 
 type accountJSON struct {
@@ -211,4 +213,77 @@ func (s *Server) chargeLimit(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"day": l.Day, "limit": l.Limit, "used": l.Used, "remaining": l.Remaining})
+}
+
+type historyEntryJSON struct {
+	ID           int64            `json:"id"`
+	At           time.Time        `json:"at"`
+	Kind         string           `json:"kind"`
+	Amount       int64            `json:"amount"`
+	BalanceAfter int64            `json:"balance_after"`
+	Counterparty counterpartyJSON `json:"counterparty"`
+	Memo         string           `json:"memo"`
+	TransferID   *int64           `json:"transfer_id,omitempty"`
+	SettlementID *int64           `json:"settlement_id,omitempty"`
+}
+
+type counterpartyJSON struct {
+	Name      string `json:"name"`
+	Username  string `json:"username,omitempty"`
+	AccountID int64  `json:"account_id,omitempty"`
+}
+
+func optionalID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// history pages an account's entries newest first: ?from=&to= (RFC 3339,
+// [from, to)), ?kind=, ?limit=, ?cursor=.
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := store.HistoryFilter{Kind: q.Get("kind")}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(name); v != "" && err == nil {
+			if *dst, err = time.Parse(time.RFC3339, v); err != nil {
+				err = errs.E(errs.Invalid, "%s must be an RFC 3339 time", name)
+			}
+		}
+	}
+	if err == nil {
+		f.Limit, err = pageLimit(q.Get("limit"))
+	}
+	if err == nil {
+		f.Before, err = decodeCursor(q.Get("cursor"))
+	}
+	if err == nil {
+		_, err = s.db.Account(r.Context(), p.user, id) // not_found or forbidden
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	page, err := s.db.History(r.Context(), id, f)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]historyEntryJSON, len(page))
+	for i, h := range page {
+		out[i] = historyEntryJSON{ID: h.ID, At: h.At, Kind: h.Kind, Amount: h.Amount, BalanceAfter: h.BalanceAfter, Memo: h.Memo,
+			Counterparty: counterpartyJSON(h.Counterparty), TransferID: optionalID(h.TransferID), SettlementID: optionalID(h.SettlementID)}
+	}
+	var next *string
+	if len(page) == f.Limit {
+		c := encodeCursor(page[len(page)-1].ID)
+		next = &c
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
 }

@@ -100,6 +100,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/accounts/{id}/close", s.authed(s.closeAccount)},
 		{"POST", "/v1/accounts/{id}/deposits", s.authed(s.deposit)},
 		{"POST", "/v1/accounts/{id}/withdrawals", s.authed(s.withdraw)},
+		{"GET", "/v1/accounts/{id}/history", s.authed(s.history)},
 		{"POST", "/v1/charges", s.authed(s.charge)},
 		{"GET", "/v1/limits/charge", s.authed(s.chargeLimit)},
 		{"POST", "/v1/transfers", s.authed(s.createTransfer)},

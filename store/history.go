@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"minipay/ledger"
+)
+
+// HistoryEntry is one movement of money on an account, as its owner sees it.
+type HistoryEntry struct {
+	ID           int64
+	At           time.Time
+	Kind         string
+	Amount       int64 // signed: + in, − out
+	BalanceAfter int64
+	Counterparty Counterparty
+	Memo         string
+	TransferID   int64
+	SettlementID int64
+}
+
+// Counterparty is where incoming money came from or outgoing money went.
+type Counterparty struct {
+	Name      string
+	Username  string
+	AccountID int64
+}
+
+// HistoryFilter selects a page of an account's history, newest first.
+type HistoryFilter struct {
+	From, To time.Time // [From, To); zero means unbounded
+	Kind     string    // "" for every kind
+	Before   int64     // keyset cursor: entries with smaller ids; 0 for the first page
+	Limit    int
+}
+
+// KindSettlementPayment is the history kind of a transfer that paid a
+// settlement share.
+const KindSettlementPayment = "settlement_payment"
+
+// History returns a page of account's entries, newest first. The page is
+// a range scan of the (account_id, id) index from the cursor down: its
+// cost does not grow with how deep the page is, and entries inserted
+// meanwhile (higher ids) never shift later pages.
+func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]HistoryEntry, error) {
+	before := f.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	from, to := int64(0), int64(1<<63-1)
+	if !f.From.IsZero() {
+		from = micros(f.From)
+	}
+	if !f.To.IsZero() {
+		to = micros(f.To)
+	}
+	// The receiver of a transfer sees the name the sender chose; the
+	// sender sees the receiver's real name, username and account.
+	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END`
+	rows, err := db.r.QueryContext(ctx, `SELECT e.id, e.created_at, `+kind+`, e.amount, COALESCE(e.balance_after, 0),
+			o.account_id, oa.kind, oa.name,
+			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
+			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
+		FROM entries e
+		JOIN transactions t ON t.id = e.transaction_id
+		JOIN entries o ON o.transaction_id = e.transaction_id AND o.id <> e.id
+		JOIN accounts oa ON oa.id = o.account_id
+		LEFT JOIN transfers tr ON tr.id = t.transfer_id
+		LEFT JOIN users tu ON tu.id = tr.to_user
+		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
+		WHERE e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND ($5 = '' OR `+kind+` = $5)
+		ORDER BY e.id DESC LIMIT $6`, account, before, from, to, f.Kind, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HistoryEntry
+	for rows.Next() {
+		var h HistoryEntry
+		var at, other, transferTo int64
+		var otherKind, otherName, display, toUsername, toName string
+		if err := rows.Scan(&h.ID, &at, &h.Kind, &h.Amount, &h.BalanceAfter, &other, &otherKind, &otherName,
+			&h.TransferID, &transferTo, &display, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
+			return nil, err
+		}
+		h.At = fromMicros(at)
+		switch {
+		case h.TransferID != 0 && transferTo == account:
+			h.Counterparty = Counterparty{Name: display}
+		case h.TransferID != 0:
+			h.Counterparty = Counterparty{Name: toName, Username: toUsername, AccountID: transferTo}
+		case ledger.IsSystem(other):
+			h.Counterparty = Counterparty{Name: otherName}
+		default: // the owner's own other account
+			h.Counterparty = Counterparty{Name: otherKind + " account", AccountID: other}
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

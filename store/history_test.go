@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"minipay/ledger"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// Paging through an account's history while transfers keep arriving
+// returns every entry that existed when paging began exactly once.
+func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		rcv := e.user(t, "rcv")
+		senders := e.users(t, "hs", 5)
+		for _, s := range senders {
+			e.fund(t, s, 1_000_000)
+		}
+		for i := range 120 {
+			s := senders[i%len(senders)]
+			if _, _, err := e.do(t, s, "", ledger.Transfer{User: s.ID, From: s.MainAccount, To: rcv.MainAccount, Amount: int64(i + 1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, err := db.History(ctx, rcv.MainAccount, store.HistoryFilter{Limit: 1000})
+		if err != nil || len(before) != 120 {
+			t.Fatalf("%d entries, %v", len(before), err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := senders[i%len(senders)]
+				e.do(t, s, "", ledger.Transfer{User: s.ID, From: s.MainAccount, To: rcv.MainAccount, Amount: 7})
+			}
+		})
+		seen := map[int64]int{}
+		var cursor int64
+		for {
+			page, err := db.History(ctx, rcv.MainAccount, store.HistoryFilter{Before: cursor, Limit: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range page {
+				seen[h.ID]++
+			}
+			if len(page) < 7 {
+				break
+			}
+			cursor = page[len(page)-1].ID
+		}
+		close(stop)
+		wg.Wait()
+		for _, h := range before {
+			if seen[h.ID] != 1 {
+				t.Fatalf("entry %d seen %d times", h.ID, seen[h.ID])
+			}
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("entry %d seen %d times", id, n)
+			}
+		}
+		audit(t, db)
+	})
+}
+
+func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a, b := e.user(t, "alice"), e.user(t, "bob")
+		e.fund(t, a, 5_000)
+		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, e.clock.Now(), seoul)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.do(t, a, "", ledger.Deposit{User: a.ID, Main: a.MainAccount, Savings: sav.ID, Amount: 1_000}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Hour)
+		if _, _, err := e.do(t, a, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 9_000, DisplayName: "Secret Santa", Memo: "gift"}); err != nil {
+			t.Fatal(err)
+		}
+		// Bob sees the chosen name only.
+		hb, err := db.History(ctx, b.MainAccount, store.HistoryFilter{Limit: 10})
+		if err != nil || len(hb) != 1 {
+			t.Fatalf("bob: %+v %v", hb, err)
+		}
+		if c := hb[0].Counterparty; c.Name != "Secret Santa" || c.Username != "" || c.AccountID != 0 || hb[0].Amount != 9_000 || hb[0].Memo != "gift" || hb[0].Kind != "transfer" {
+			t.Fatalf("bob's entry %+v", hb[0])
+		}
+		// Alice sees the real receiver, the auto-charge, the deposit.
+		ha, err := db.History(ctx, a.MainAccount, store.HistoryFilter{Limit: 10})
+		if err != nil || len(ha) != 4 {
+			t.Fatalf("alice: %+v %v", ha, err)
+		}
+		want := []struct {
+			kind    string
+			amount  int64
+			after   int64
+			counter string
+		}{
+			{"transfer", -9_000, 5_000, "Name bob"},
+			{"charge", 10_000, 14_000, "external bank"},
+			{"savings_deposit", -1_000, 4_000, "savings account"},
+			{"charge", 5_000, 5_000, "external bank"},
+		}
+		for i, w := range want {
+			h := ha[i]
+			if h.Kind != w.kind || h.Amount != w.amount || h.BalanceAfter != w.after || h.Counterparty.Name != w.counter {
+				t.Errorf("alice entry %d = %+v, want %+v", i, h, w)
+			}
+		}
+		if ha[0].Counterparty.Username != "bob" || ha[0].Counterparty.AccountID != b.MainAccount {
+			t.Errorf("sender's view of the receiver: %+v", ha[0].Counterparty)
+		}
+		// Filters: kind, and a time range that excludes the last hour.
+		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{Kind: "charge", Limit: 10}); len(got) != 2 {
+			t.Errorf("kind=charge: %d entries", len(got))
+		}
+		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{To: e.clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
+			t.Errorf("before the last hour: %d entries", len(got))
+		}
+		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{From: e.clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
+			t.Errorf("within the last minute: %d entries", len(got))
+		}
+	})
+}
