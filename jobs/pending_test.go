@@ -26,7 +26,7 @@ type server struct {
 	sched *jobs.Scheduler
 }
 
-func start(t *testing.T, db *store.DB, clk clock.Clock) *server {
+func start(t testing.TB, db *store.DB, clk clock.Clock) *server {
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 2})
 	t.Cleanup(w.Close)
 	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50}}
@@ -77,7 +77,7 @@ func (s *server) inbox(t *testing.T, u store.User, kind string) int {
 	return n
 }
 
-func audit(t *testing.T, db *store.DB) store.AuditReport {
+func audit(t testing.TB, db *store.DB) store.AuditReport {
 	t.Helper()
 	r, err := db.Audit(context.Background())
 	if err != nil {
