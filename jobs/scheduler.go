@@ -30,10 +30,16 @@ const DefaultChunk = 1000
 const lease = 10 * time.Minute
 
 // Daily jobs; they are due at ledger.InterestHour and InstallmentHour.
+// The history job runs once a month.
 const (
 	jobInterest     = "interest"
 	jobInstallments = "installments"
+	jobHistory      = "history"
 )
+
+// partitionsAhead is how many months of history partitions exist ahead of
+// the current one, so a month's first write never waits for DDL.
+const partitionsAhead = 2
 
 // Scheduler runs the jobs.
 type Scheduler struct {
@@ -79,6 +85,10 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Clock.Now()
+	// History partitions first: every job after it writes entries.
+	if err := s.maintainHistory(ctx, now); err != nil {
+		return err
+	}
 	if err := s.runDaily(ctx, now); err != nil {
 		return err
 	}
@@ -194,6 +204,27 @@ func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
 		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "took", time.Since(start))
 	}
 	return nil
+}
+
+// maintainHistory, once a month, creates the coming months' history
+// partitions and removes the months older than the retention window.
+func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
+	period := now.In(s.Location).Format("2006-01")
+	claim, err := s.DB.ClaimJobRun(ctx, jobHistory, period, s.owner(), now, lease)
+	if err != nil || claim != store.Claimed {
+		return err
+	}
+	if err := s.DB.EnsurePartitions(ctx, now, now.AddDate(0, partitionsAhead, 0), s.Location); err != nil {
+		return err
+	}
+	months, err := s.DB.ExpireHistory(ctx, now, s.Location)
+	if err != nil {
+		return err
+	}
+	if len(months) > 0 {
+		s.log().Info("history removed", "months", months)
+	}
+	return s.DB.FinishJobRun(ctx, jobHistory, period, now)
 }
 
 // remind sends due reminders, one bounded chunk per transaction.

@@ -19,31 +19,38 @@ type AuditReport struct {
 // least two entries summing to zero, every maintained balance equals the
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
-// open pending transfers.
+// open pending transfers. History removed by retention is accounted for by
+// the per-account sums folded before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
 		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.UserMoney); err != nil {
 		return r, err
 	}
+	// Entries before the retention boundary are gone (or going): their
+	// sums live on in retained_balances.
+	since := ` AND created_at >= ` + retentionBoundary
 	checks := []struct {
 		query  string
 		format string
 	}{
-		{`SELECT transaction_id, SUM(amount), COUNT(*) FROM entries GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2`,
+		{`SELECT transaction_id, SUM(amount), COUNT(*) FROM entries WHERE TRUE` + since + ` GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2`,
 			"transaction %d: entries sum to %d over %d entries (want 0 over at least 2)"},
-		{`SELECT t.id, 0, 0 FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id)`,
+		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
+			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id AND e.created_at = t.created_at)`,
 			"transaction %d has no entries%.0d%.0d"},
-		{`SELECT a.id, a.balance, COALESCE(s.total, 0) FROM accounts a
-			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries GROUP BY account_id) s ON s.account_id = a.id
-			WHERE a.kind <> 'system' AND a.balance <> COALESCE(s.total, 0)`,
-			"account %d: balance %d but its entries sum to %d"},
+		{`SELECT a.id, a.balance, COALESCE(r.amount, 0) + COALESCE(s.total, 0) FROM accounts a
+			LEFT JOIN retained_balances r ON r.account_id = a.id
+			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries WHERE TRUE` + since + ` GROUP BY account_id) s ON s.account_id = a.id
+			WHERE a.kind <> 'system' AND a.balance <> COALESCE(r.amount, 0) + COALESCE(s.total, 0)`,
+			"account %d: balance %d but its retained amount and entries sum to %d"},
 		{`SELECT id, balance, 0 FROM accounts WHERE kind <> 'system' AND balance < 0`,
 			"account %d: negative balance %d%.0d"},
 		{fmt.Sprintf(`SELECT id, charged, 0 FROM accounts WHERE charged > %d`, ledger.DailyChargeLimit),
 			"account %d: charged %d in one day, over the limit%.0d"},
 		{fmt.Sprintf(`SELECT %d, held, open FROM (SELECT
-				(SELECT COALESCE(SUM(amount), 0) FROM entries WHERE account_id = %[1]d) AS held,
+				(SELECT COALESCE(SUM(amount), 0) FROM entries WHERE account_id = %[1]d`+since+`)
+					+ (SELECT COALESCE(SUM(amount), 0) FROM retained_balances WHERE account_id = %[1]d) AS held,
 				(SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE status = 'pending') AS open) AS hold
 				WHERE held <> open`, ledger.PendingHold),
 			"pending hold (account %d) holds %d but open pending transfers sum to %d"},

@@ -63,13 +63,13 @@ func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]Hi
 			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM entries e
-		JOIN transactions t ON t.id = e.transaction_id
-		JOIN entries o ON o.transaction_id = e.transaction_id AND o.id <> e.id
+		JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
+		JOIN entries o ON o.transaction_id = e.transaction_id AND o.created_at = e.created_at AND o.id <> e.id
 		JOIN accounts oa ON oa.id = o.account_id
 		LEFT JOIN transfers tr ON tr.id = t.transfer_id
 		LEFT JOIN users tu ON tu.id = tr.to_user
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
-		WHERE e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND ($5 = '' OR `+kind+` = $5)
+		WHERE e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= `+retentionBoundary+` AND ($5 = '' OR `+kind+` = $5)
 		ORDER BY e.id DESC LIMIT $6`, account, before, from, to, f.Kind, f.Limit)
 	if err != nil {
 		return nil, err

@@ -231,6 +231,15 @@ func (w *Writer) applyWithRetry(batch []*op) ([]outcome, error) {
 		if err == nil {
 			return outs, nil
 		}
+		if missingPartition(err) {
+			// The first write of a month no maintenance run prepared:
+			// create the month's partitions and try again.
+			now := w.clock.Now()
+			if perr := w.db.EnsurePartitions(context.Background(), now, now, w.loc); perr != nil {
+				return nil, errors.Join(err, perr)
+			}
+			continue
+		}
 		if !w.db.d.retryable(err) {
 			return nil, err
 		}

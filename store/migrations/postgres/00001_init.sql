@@ -33,24 +33,35 @@ CREATE UNIQUE INDEX accounts_one_main ON accounts (user_id) WHERE kind = 'main';
 CREATE INDEX accounts_user ON accounts (user_id, id);
 INSERT INTO accounts (id, kind, name, created_at) VALUES (-1, 'system', 'external bank', 0);
 
+-- History grows fast and is kept for a year, so transactions and entries
+-- are range-partitioned by month of created_at: retention drops whole
+-- partitions instead of deleting rows. The store creates the monthly
+-- partitions (ahead of time, and on demand if a write finds none). A
+-- transaction and its entries share created_at, so they live and die in
+-- the same month; entries therefore need no foreign key to transactions.
 -- Transaction ids are allocated by the writer (one round trip per batch).
 CREATE SEQUENCE transactions_id_seq;
 CREATE TABLE transactions (
-    id BIGINT PRIMARY KEY,
+    id BIGINT NOT NULL,
     kind TEXT NOT NULL,
     user_id BIGINT,
-    created_at BIGINT NOT NULL
-);
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
 
+CREATE SEQUENCE entries_id_seq;
 CREATE TABLE entries (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id BIGINT NOT NULL REFERENCES transactions (id),
+    id BIGINT NOT NULL DEFAULT nextval('entries_id_seq'),
+    transaction_id BIGINT NOT NULL,
     account_id BIGINT NOT NULL REFERENCES accounts (id),
     amount BIGINT NOT NULL CHECK (amount <> 0),
     balance_after BIGINT,
-    created_at BIGINT NOT NULL
-);
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
+-- History pages: one account's entries newest first (keyset on id).
 CREATE INDEX entries_account ON entries (account_id, id);
+-- The audit and history join a transaction's entries.
 CREATE INDEX entries_transaction ON entries (transaction_id);
 
 -- key is "<user id>:<client key>": idempotency keys are scoped per user.
