@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ type server struct {
 func start(t testing.TB, db *store.DB, clk clock.Clock) *server {
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 2})
 	t.Cleanup(w.Close)
-	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50}}
+	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50, Log: slog.New(slog.DiscardHandler)}}
 }
 
 func (s *server) user(t *testing.T, name string, fund int64) store.User {
