@@ -60,39 +60,69 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 	return out, err
 }
 
-// insertRows inserts rows into table with one statement, INSERT … SELECT
-// from a derived table, whose text is the same for any number of rows.
-func insertRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	src, args := d.table(1, cols, rows)
-	names := make([]string, len(cols))
-	for i, c := range cols {
+// write is one set-based statement over rows given as a derived table:
+// an INSERT … SELECT, or an UPDATE … FROM by id (the first column). Its
+// text is the same for any number of rows.
+type write struct {
+	table  string
+	cols   []column
+	rows   [][]any
+	update bool
+}
+
+// sql renders the statement with parameters numbered from $n.
+func (wr write) sql(d dialect, n int) (string, []any) {
+	src, args := d.table(n, wr.cols, wr.rows)
+	names := make([]string, len(wr.cols))
+	for i, c := range wr.cols {
 		names[i] = c.name
 	}
-	list := strings.Join(names, ", ")
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+src, args...); err != nil {
-		return fmt.Errorf("insert %s: %w", table, err)
+	if !wr.update {
+		list := strings.Join(names, ", ")
+		return `INSERT INTO ` + wr.table + ` (` + list + `) SELECT ` + list + ` FROM ` + src, args
+	}
+	sets := make([]string, len(names)-1)
+	for i, name := range names[1:] {
+		sets[i] = name + " = v." + name
+	}
+	return `UPDATE ` + wr.table + ` SET ` + strings.Join(sets, ", ") + ` FROM ` + src + ` WHERE ` + wr.table + `.id = v.id`, args
+}
+
+// execWrites runs the writes that have rows. On PostgreSQL they go as one
+// statement of data-modifying CTEs — one round trip while the batch holds
+// its row locks, whatever the number of tables — so no write may depend on
+// another's effect except through foreign keys, which are checked at the
+// end of the statement. SQLite, in process, runs them one by one.
+func execWrites(ctx context.Context, tx *sql.Tx, d dialect, writes ...write) error {
+	var parts []string
+	var args []any
+	for _, wr := range writes {
+		if len(wr.rows) == 0 {
+			continue
+		}
+		if d.name() != "postgres" {
+			q, a := wr.sql(d, 1)
+			if _, err := tx.ExecContext(ctx, q, a...); err != nil {
+				return fmt.Errorf("write %s: %w", wr.table, err)
+			}
+			continue
+		}
+		q, a := wr.sql(d, len(args)+1)
+		parts = append(parts, fmt.Sprintf("w%d AS (%s)", len(parts), q))
+		args = append(args, a...)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `WITH `+strings.Join(parts, ",\n")+` SELECT 1`, args...); err != nil {
+		return fmt.Errorf("write batch: %w", err)
 	}
 	return nil
 }
 
-// updateRows sets the columns cols[1:] of the rows of table whose id is
-// each row's first value, with one UPDATE … FROM statement.
-func updateRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	src, args := d.table(1, cols, rows)
-	sets := make([]string, len(cols)-1)
-	for i, c := range cols[1:] {
-		sets[i] = c.name + " = v." + c.name
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+strings.Join(sets, ", ")+` FROM `+src+` WHERE `+table+`.id = v.id`, args...); err != nil {
-		return fmt.Errorf("update %s: %w", table, err)
-	}
-	return nil
+// insertRows inserts rows into table with one statement.
+func insertRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
+	return execWrites(ctx, tx, d, write{table: table, cols: cols, rows: rows})
 }
 
 // OpenSavingsMany opens one savings account of product for each user in

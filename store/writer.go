@@ -373,13 +373,12 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			}
 		}
 	}
-	txnIDs, err := w.allocIDs(ctx, tx, "transactions", nTxns)
-	if err != nil {
-		return err
-	}
-	transferIDs, err := w.allocIDs(ctx, tx, "transfers", nTransfers)
-	if err != nil {
-		return err
+	var txnIDs, transferIDs []int64
+	if nTxns > 0 { // a transfer always comes with its transaction
+		var err error
+		if txnIDs, transferIDs, err = w.allocIDs(ctx, tx, nTxns, nTransfers); err != nil {
+			return err
+		}
 	}
 	at := micros(now)
 	var txnRows, entryRows, transferRows, noticeRows [][]any
@@ -456,38 +455,24 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			keyRows = append(keyRows, []any{key, rec.hash, string(receipt), at})
 		}
 	}
-	// A fixed handful of set-based statements, transfers before the
-	// transactions that reference them. The idempotency keys are a plain
-	// INSERT: if another server stored the same key since this batch
-	// looked, the unique violation rolls the batch back and its retry sees
-	// the key and replays it.
-	for _, st := range []struct {
-		table  string
-		cols   []column
-		rows   [][]any
-		update bool // rows are updates by id, not inserts
-	}{
-		{"transfers", newTransferColumns, transferRows, false},
-		{"transactions", []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}, txnRows, false},
-		{"entries", []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, entryRows, false},
-		{"accounts", []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
+	// A fixed handful of set-based statements (one round trip on
+	// PostgreSQL). The idempotency keys are a plain INSERT: if another
+	// server stored the same key since this batch looked, the unique
+	// violation rolls the batch back and its retry sees the key and
+	// replays it.
+	return execWrites(ctx, tx, w.db.d,
+		write{table: "transfers", cols: newTransferColumns, rows: transferRows},
+		write{table: "transactions", cols: []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}, rows: txnRows},
+		write{table: "entries", cols: []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}, rows: entryRows},
+		write{table: "accounts", update: true, rows: accountRows, cols: []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
 			{"principal", "bigint"}, {"interest_day", "text"}, {"interest_carry", "bigint"}, {"interest_paid", "bigint"},
-			{"installment_day", "text"}, {"missed_installments", "bigint"}}, accountRows, true},
-		{"transfers", settledColumns, transferUpdates, true},
-		{"settlement_shares", settledColumns, shareUpdates, true},
-		{"notifications", noticeColumns, noticeRows, false},
-		{"installments", []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}, installmentRows, false},
-		{"idempotency_keys", []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}, keyRows, false},
-	} {
-		write := insertRows
-		if st.update {
-			write = updateRows
-		}
-		if err := write(ctx, tx, w.db.d, st.table, st.cols, st.rows); err != nil {
-			return err
-		}
-	}
-	return nil
+			{"installment_day", "text"}, {"missed_installments", "bigint"}}},
+		write{table: "transfers", cols: settledColumns, rows: transferUpdates, update: true},
+		write{table: "settlement_shares", cols: settledColumns, rows: shareUpdates, update: true},
+		write{table: "notifications", cols: noticeColumns, rows: noticeRows},
+		write{table: "installments", cols: []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}, rows: installmentRows},
+		write{table: "idempotency_keys", cols: []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}, rows: keyRows},
+	)
 }
 
 // Columns the writer writes in more than one place.
@@ -499,36 +484,43 @@ var (
 	noticeColumns  = []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}
 )
 
-// allocIDs reserves n ids of table in one round trip.
-func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, 0, n)
+// allocIDs reserves nTxns transaction ids and nTransfers transfer ids in
+// one round trip.
+func (w *Writer) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
 	if w.db.d.name() == "sqlite" {
 		// The writer's transaction is exclusive, so MAX+1 is ours alone.
-		var max int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM `+table).Scan(&max); err != nil {
-			return nil, err
+		var maxTxn, maxTransfer int64
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`).
+			Scan(&maxTxn, &maxTransfer); err != nil {
+			return nil, nil, err
 		}
-		for i := range n {
-			ids = append(ids, max+1+int64(i))
+		for i := range nTxns {
+			txnIDs = append(txnIDs, maxTxn+1+int64(i))
 		}
-		return ids, nil
+		for i := range nTransfers {
+			transferIDs = append(transferIDs, maxTransfer+1+int64(i))
+		}
+		return txnIDs, transferIDs, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT nextval('`+table+`_id_seq') FROM generate_series(1, $1)`, n)
+	rows, err := tx.QueryContext(ctx, `SELECT FALSE, nextval('transactions_id_seq') FROM generate_series(1, $1)
+		UNION ALL SELECT TRUE, nextval('transfers_id_seq') FROM generate_series(1, $2)`, nTxns, nTransfers)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var transfer bool
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		if err := rows.Scan(&transfer, &id); err != nil {
+			return nil, nil, err
 		}
-		ids = append(ids, id)
+		if transfer {
+			transferIDs = append(transferIDs, id)
+		} else {
+			txnIDs = append(txnIDs, id)
+		}
 	}
-	return ids, rows.Err()
+	return txnIDs, transferIDs, rows.Err()
 }
 
 const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,

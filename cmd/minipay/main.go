@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -202,8 +203,20 @@ func runBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each scenario runs")
 	fs.IntVar(&cfg.Workers, "writer-workers", 2, "writer batches in flight (PostgreSQL)")
 	fs.BoolVar(&cfg.HTTP, "http", true, "also measure POST /v1/transfers through HTTP")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.Parse(args)
 	cfg.DatabaseURL = *dbURL
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	results, report, err := bench.Run(ctx, cfg)
 	if err != nil {
