@@ -218,7 +218,7 @@ func decodeCursor(c string) (int64, error) {
 	if c == "" {
 		return 0, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 	if err == nil {
 		if v, ok := strings.CutPrefix(string(b), "id:"); ok {
 			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
