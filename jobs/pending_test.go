@@ -33,6 +33,17 @@ func start(t testing.TB, db *store.DB, clk clock.Clock) *server {
 	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50, Log: slog.New(slog.DiscardHandler)}}
 }
 
+// boot starts a server (its own connections, writer and scheduler) on the
+// database at url: call it again for a restart or a second server.
+func boot(t testing.TB, url string, clk clock.Clock) *server {
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return start(t, db, clk)
+}
+
 func (s *server) user(t *testing.T, name string, fund int64) store.User {
 	t.Helper()
 	u, err := s.db.CreateUser(context.Background(), name, "Real "+name, "x", t0)
@@ -227,14 +238,7 @@ func TestReminderAndExpiryAcrossRestart(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			url := dbtest.URL(t, backend)
 			clk := clock.NewManual(t0)
-			boot := func() *server {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				return start(t, db, clk)
-			}
+			boot := func() *server { return boot(t, url, clk) }
 			s := boot()
 			a, b := s.user(t, "a", 50_000), s.user(t, "b", 0)
 			s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 50_000, RequireAcceptance: yes})
@@ -288,15 +292,7 @@ func TestTwoSchedulersOneDatabase(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			url := dbtest.URL(t, backend)
 			clk := clock.NewManual(t0)
-			var servers []*server
-			for range 2 {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				servers = append(servers, start(t, db, clk))
-			}
+			servers := []*server{boot(t, url, clk), boot(t, url, clk)}
 			s := servers[0]
 			a, b := s.user(t, "a", 1_000_000), s.user(t, "b", 0)
 			const n = 300

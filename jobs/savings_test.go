@@ -51,14 +51,7 @@ func TestInterestOverAYearIsExact(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			url := dbtest.URL(t, backend)
 			clk := clock.NewManual(t0) // day 0, 15:00
-			boot := func() *server {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				return start(t, db, clk)
-			}
+			boot := func() *server { return boot(t, url, clk) }
 			s := boot()
 			u := s.user(t, "saver", 3_000_000)
 			sav := s.savings(t, u, "free", 0, clk.Now())
@@ -177,15 +170,7 @@ func TestDailyJobsTwoServersAndCatchUp(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			url := dbtest.URL(t, backend)
 			clk := clock.NewManual(t0)
-			var servers []*server
-			for range 2 {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				servers = append(servers, start(t, db, clk))
-			}
+			servers := []*server{boot(t, url, clk), boot(t, url, clk)}
 			s := servers[0]
 			type holder struct {
 				u   store.User

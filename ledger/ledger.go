@@ -371,30 +371,7 @@ type Deposit struct {
 func (c Deposit) Touches() []int64 { return []int64{c.Main, c.Savings} }
 
 func (c Deposit) apply(b *Book) (Receipt, []Txn, error) {
-	if err := positive(c.Amount); err != nil {
-		return Receipt{}, nil, err
-	}
-	main, err := b.mainOf(c.Main, c.User)
-	if err != nil {
-		return Receipt{}, nil, err
-	}
-	sav, err := b.savingsOf(c.Savings, c.User)
-	if err != nil {
-		return Receipt{}, nil, err
-	}
-	if !Products[sav.Product].ManualDeposits {
-		return Receipt{}, nil, errs.E(errs.Invalid, "%s savings take only their daily installment, not deposits", sav.Product)
-	}
-	if main.Balance < c.Amount {
-		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "main account holds %d, deposit needs %d", main.Balance, c.Amount)
-	}
-	if !fits(sav.Balance, c.Amount) {
-		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
-	}
-	txns := b.accrue(sav, b.yesterday())
-	txns = append(txns, b.move(TxnDeposit, main.ID, sav.ID, c.Amount))
-	sav.Principal += c.Amount
-	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, txns, nil
+	return b.savingsMove(c.User, c.Main, c.Savings, c.Amount, false)
 }
 
 // Withdraw moves money from a free savings account back to main.
@@ -406,32 +383,49 @@ type Withdraw struct {
 func (c Withdraw) Touches() []int64 { return []int64{c.Main, c.Savings} }
 
 func (c Withdraw) apply(b *Book) (Receipt, []Txn, error) {
-	if err := positive(c.Amount); err != nil {
+	return b.savingsMove(c.User, c.Main, c.Savings, c.Amount, true)
+}
+
+// savingsMove moves amount between a user's main account and one of their
+// savings accounts: a deposit (main → savings) or a withdrawal (savings →
+// main), if the product allows it and the source holds the money. The
+// days before today accrue first, on the principal they had.
+func (b *Book) savingsMove(user, mainID, savingsID, amount int64, withdraw bool) (Receipt, []Txn, error) {
+	if err := positive(amount); err != nil {
 		return Receipt{}, nil, err
 	}
-	main, err := b.mainOf(c.Main, c.User)
+	main, err := b.mainOf(mainID, user)
 	if err != nil {
 		return Receipt{}, nil, err
 	}
-	sav, err := b.savingsOf(c.Savings, c.User)
+	sav, err := b.savingsOf(savingsID, user)
 	if err != nil {
 		return Receipt{}, nil, err
 	}
-	if !Products[sav.Product].Withdrawals {
+	from, to, kind, allowed := main, sav, TxnDeposit, Products[sav.Product].ManualDeposits
+	if withdraw {
+		from, to, kind, allowed = sav, main, TxnWithdrawal, Products[sav.Product].Withdrawals
+	}
+	switch {
+	case !allowed && withdraw:
 		return Receipt{}, nil, errs.E(errs.Invalid, "%s savings allow no withdrawals; close the account instead", sav.Product)
-	}
-	if sav.Balance < c.Amount {
-		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "savings account holds %d, withdrawal needs %d", sav.Balance, c.Amount)
-	}
-	if !fits(main.Balance, c.Amount) {
+	case !allowed:
+		return Receipt{}, nil, errs.E(errs.Invalid, "%s savings take only their daily installment, not deposits", sav.Product)
+	case from.Balance < amount:
+		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "%s account holds %d, %s needs %d", from.Kind, from.Balance, kind, amount)
+	case !fits(to.Balance, amount):
 		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
 	}
 	txns := b.accrue(sav, b.yesterday())
-	txns = append(txns, b.move(TxnWithdrawal, sav.ID, main.ID, c.Amount))
-	// A withdrawal takes principal first: the interest-earning base
-	// shrinks by the whole amount, down to zero.
-	sav.Principal = max(0, sav.Principal-c.Amount)
-	return Receipt{Amount: c.Amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, txns, nil
+	txns = append(txns, b.move(kind, from.ID, to.ID, amount))
+	if withdraw {
+		// A withdrawal takes principal first: the interest-earning base
+		// shrinks by the whole amount, down to zero.
+		sav.Principal = max(0, sav.Principal-amount)
+	} else {
+		sav.Principal += amount
+	}
+	return Receipt{Amount: amount, MainBalance: main.Balance, SavingsBalance: sav.Balance}, txns, nil
 }
 
 // Close closes a savings account and returns its whole balance to main.
