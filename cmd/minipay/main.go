@@ -30,6 +30,7 @@ usage:
   minipay migrate  [flags]   bring the database schema up to date
   minipay audit    [flags]   prove the books balance; exits 1 if they do not
   minipay bench    [flags]   measure transfers/s: engine vs naive, spread vs hot
+  minipay drill    [flags]   kill -9 the server under load, restart, prove exactly-once
 
 Run "minipay COMMAND -h" for the flags of a command.
 `
@@ -51,6 +52,8 @@ func main() {
 		err = audit(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
+	case "drill":
+		err = runDrill(ctx, args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"minipay/drill"
+)
+
+func runDrill(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("drill", flag.ExitOnError)
+	self, _ := os.Executable()
+	cfg := drill.Config{Out: os.Stdout}
+	fs.StringVar(&cfg.Binary, "binary", self, "the minipay binary to run as the server")
+	fs.StringVar(&cfg.DatabaseURL, "database", env("MINIPAY_DATABASE_URL", "sqlite:drill.db"), "the server's database (env MINIPAY_DATABASE_URL)")
+	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
+	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
+	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the clients send")
+	fs.IntVar(&cfg.Kills, "kills", 2, "how many times to SIGKILL and restart the server during the run")
+	restartPG := fs.String("restart-postgres", "", `command that restarts PostgreSQL once mid-run, e.g. "pg_ctlcluster 15 main restart"`)
+	fs.Parse(args)
+	if *restartPG != "" {
+		cfg.RestartPostgres = strings.Fields(*restartPG)
+	}
+	res, err := drill.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nrequests %d: applied %d, rejected %d; %d needed a retry\n", res.Requests, res.Applied, res.Rejected, res.Retried)
+	fmt.Printf("server killed %d times; PostgreSQL restarted: %v\n", res.Kills, res.PostgresRestarted)
+	fmt.Printf("audit: %d transactions, %d entries, %d won in user accounts\n", res.Audit.Transactions, res.Audit.Entries, res.Audit.UserMoney)
+	for _, m := range res.Mismatches {
+		fmt.Println("MISMATCH:", m)
+	}
+	for _, p := range res.Audit.Problems {
+		fmt.Println("AUDIT PROBLEM:", p)
+	}
+	if !res.OK() {
+		return fmt.Errorf("drill failed: %d mismatches, %d audit problems", len(res.Mismatches), len(res.Audit.Problems))
+	}
+	fmt.Println("drill passed: every request took effect exactly once and the books balance")
+	return nil
+}

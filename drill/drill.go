@@ -1,0 +1,287 @@
+// Package drill is the failure drill: it drives a real minipay server
+// process with money-moving requests, kills it with SIGKILL in the middle
+// (and, optionally, restarts PostgreSQL under it), restarts it, lets every
+// client retry with its Idempotency-Key until it gets an answer, and then
+// proves from the database that each request took effect exactly once:
+// every user's balance equals what the answers they got say it should be,
+// and the audit passes.
+package drill
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"minipay/store"
+)
+
+// Config says how to run the drill.
+type Config struct {
+	Binary      string        // the minipay binary to run as the server
+	DatabaseURL string        // the server's database
+	Users       int           // users moving money
+	Workers     int           // concurrent clients
+	Duration    time.Duration // how long the clients send
+	Kills       int           // SIGKILL the server this many times, evenly spaced
+	// RestartPostgres, if set, is run (e.g. "pg_ctlcluster 15 main
+	// restart") once in the middle while the server keeps running.
+	RestartPostgres []string
+	Out             io.Writer
+}
+
+// Result is what the drill saw.
+type Result struct {
+	Requests, Applied, Retried, Rejected int64
+	Kills                                int
+	PostgresRestarted                    bool
+	Mismatches                           []string
+	Audit                                store.AuditReport
+}
+
+// OK reports whether the books balance and every request had one effect.
+func (r Result) OK() bool { return len(r.Mismatches) == 0 && len(r.Audit.Problems) == 0 }
+
+// server is the minipay process under test.
+type server struct {
+	cfg  Config
+	addr string
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+func (s *server) start(ctx context.Context) error {
+	s.cmd = exec.Command(s.cfg.Binary, "serve", "--addr", s.addr, "--database", s.cfg.DatabaseURL, "--log-level", "warn")
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + s.addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("server did not become healthy in 30 s")
+}
+
+func (s *server) kill() {
+	s.cmd.Process.Signal(os.Kill) // SIGKILL: no shutdown, no draining
+	s.cmd.Wait()
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	s.cmd.Wait()
+}
+
+// user is one account holder and what the answers they got add up to.
+type user struct {
+	name, token string
+	main        int64
+	mu          sync.Mutex
+	expected    int64 // balance implied by every 2xx answer
+}
+
+func (u *user) add(n int64) {
+	u.mu.Lock()
+	u.expected += n
+	u.mu.Unlock()
+}
+
+// Run performs the drill.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	var res Result
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logf, err := os.CreateTemp("", "minipay-drill-*.log")
+	if err != nil {
+		return res, err
+	}
+	defer logf.Close()
+	srv := &server{cfg: cfg, addr: addr, log: logf}
+	if err := srv.start(ctx); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(cfg.Out, "server on %s (log %s)\n", addr, logf.Name())
+	base := "http://" + addr
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Workers}}
+
+	users, err := setUp(ctx, client, base, cfg.Users)
+	if err != nil {
+		srv.stop()
+		return res, err
+	}
+
+	// Clients send until the duration is over, each request retried with
+	// its key until it gets an answer that is not a transport error or 5xx.
+	stop := time.Now().Add(cfg.Duration)
+	var wg sync.WaitGroup
+	for w := range cfg.Workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			for k := 0; time.Now().Before(stop); k++ {
+				key := fmt.Sprintf("drill-%d-%d", w, k)
+				from := users[rng.IntN(len(users))]
+				var retried bool
+				var out map[string]any
+				var code int
+				if rng.IntN(4) == 0 {
+					amount := int64(1 + rng.IntN(1000))
+					code, out, retried = send(ctx, client, base+"/v1/charges", from.token, key, map[string]any{"amount": amount})
+					if code == http.StatusCreated {
+						from.add(amount)
+					}
+				} else {
+					to := users[rng.IntN(len(users))]
+					if to == from {
+						continue
+					}
+					amount := int64(1 + rng.IntN(5000))
+					code, out, retried = send(ctx, client, base+"/v1/transfers", from.token, key, map[string]any{"to": to.main, "amount": amount})
+					if code == http.StatusCreated {
+						charged, _ := out["charged"].(float64)
+						from.add(int64(charged) - amount)
+						to.add(amount)
+					}
+				}
+				atomic.AddInt64(&res.Requests, 1)
+				switch {
+				case code == http.StatusCreated:
+					atomic.AddInt64(&res.Applied, 1)
+				default:
+					atomic.AddInt64(&res.Rejected, 1)
+				}
+				if retried {
+					atomic.AddInt64(&res.Retried, 1)
+				}
+			}
+		})
+	}
+
+	// The failures, spread over the run.
+	steps := cfg.Kills
+	if len(cfg.RestartPostgres) > 0 {
+		steps++
+	}
+	for i := range steps {
+		time.Sleep(cfg.Duration / time.Duration(steps+1))
+		if i < cfg.Kills {
+			fmt.Fprintf(cfg.Out, "SIGKILL the server (%d requests so far)\n", atomic.LoadInt64(&res.Requests))
+			srv.kill()
+			res.Kills++
+			if err := srv.start(ctx); err != nil {
+				return res, fmt.Errorf("restart after kill: %w", err)
+			}
+			fmt.Fprintln(cfg.Out, "server restarted")
+			continue
+		}
+		fmt.Fprintf(cfg.Out, "restarting PostgreSQL under load: %v\n", cfg.RestartPostgres)
+		if out, err := exec.Command(cfg.RestartPostgres[0], cfg.RestartPostgres[1:]...).CombinedOutput(); err != nil {
+			return res, fmt.Errorf("restart postgres: %v: %s", err, out)
+		}
+		res.PostgresRestarted = true
+	}
+	wg.Wait()
+	srv.stop()
+
+	// Verify from the database.
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	for _, u := range users {
+		ids, err := db.UsersByUsername(ctx, []string{u.name})
+		if err != nil {
+			return res, err
+		}
+		a, err := db.Account(ctx, ids[0].ID, u.main)
+		if err != nil {
+			return res, err
+		}
+		if a.Balance != u.expected {
+			res.Mismatches = append(res.Mismatches, fmt.Sprintf("%s: balance %d, but the answers add up to %d", u.name, a.Balance, u.expected))
+		}
+	}
+	res.Audit, err = db.Audit(ctx)
+	return res, err
+}
+
+// setUp signs up and logs in n users.
+func setUp(ctx context.Context, client *http.Client, base string, n int) ([]*user, error) {
+	prefix := fmt.Sprintf("d%d", time.Now().UnixNano()%1e9)
+	users := make([]*user, n)
+	for i := range users {
+		u := &user{name: fmt.Sprintf("%s_%d", prefix, i)}
+		var created struct {
+			MainAccountID int64 `json:"main_account_id"`
+		}
+		if err := call(ctx, client, base+"/v1/users", "", map[string]any{"username": u.name, "password": "drill-password", "name": "Drill"}, &created); err != nil {
+			return nil, err
+		}
+		var session struct{ Token string }
+		if err := call(ctx, client, base+"/v1/sessions", "", map[string]any{"username": u.name, "password": "drill-password"}, &session); err != nil {
+			return nil, err
+		}
+		u.main, u.token = created.MainAccountID, session.Token
+		users[i] = u
+	}
+	return users, nil
+}
+
+func call(ctx context.Context, client *http.Client, url, token string, body, out any) error {
+	code, m, _ := send(ctx, client, url, token, "", body)
+	if code != http.StatusCreated {
+		return fmt.Errorf("POST %s: %d %v", url, code, m)
+	}
+	b, _ := json.Marshal(m)
+	return json.Unmarshal(b, out)
+}
+
+// send POSTs body until it gets an answer that is not a transport error
+// or a 5xx, reusing key on every retry. It returns the status, the body
+// and whether it had to retry.
+func send(ctx context.Context, client *http.Client, url, token, key string, body any) (int, map[string]any, bool) {
+	b, _ := json.Marshal(body)
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			var out map[string]any
+			json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return resp.StatusCode, out, attempt > 0
+			}
+		}
+		if ctx.Err() != nil {
+			return 0, nil, attempt > 0
+		}
+		time.Sleep(time.Duration(min(attempt+1, 20)) * 50 * time.Millisecond)
+	}
+}
