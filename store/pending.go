@@ -44,7 +44,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 		sent = 0
 		rows, err := tx.QueryContext(ctx, `UPDATE transfers SET reminded_at = $1
 			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
-				ORDER BY id LIMIT $3`+db.d.forUpdate()+`)
+				ORDER BY expires_at, id LIMIT $3`+db.d.forUpdate()+`)
 			AND status = 'pending' AND reminded_at IS NULL
 			RETURNING id, to_user, amount, display_name, expires_at`,
 			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)
