@@ -30,6 +30,8 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	// Entries before the retention boundary are gone (or going): their
 	// sums live on in retained_balances.
 	since := ` AND created_at >= ` + retentionBoundary
+	// Each check selects rows of three numbers; its format names those it
+	// shows by index.
 	checks := []struct {
 		query  string
 		format string
@@ -38,16 +40,16 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 			"transaction %d: entries sum to %d over %d entries (want 0 over at least 2)"},
 		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
 			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id AND e.created_at = t.created_at)`,
-			"transaction %d has no entries%.0d%.0d"},
+			"transaction %[1]d has no entries"},
 		{`SELECT a.id, a.balance, COALESCE(r.amount, 0) + COALESCE(s.total, 0) FROM accounts a
 			LEFT JOIN retained_balances r ON r.account_id = a.id
 			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries WHERE TRUE` + since + ` GROUP BY account_id) s ON s.account_id = a.id
 			WHERE a.kind <> 'system' AND a.balance <> COALESCE(r.amount, 0) + COALESCE(s.total, 0)`,
 			"account %d: balance %d but its retained amount and entries sum to %d"},
 		{`SELECT id, balance, 0 FROM accounts WHERE kind <> 'system' AND balance < 0`,
-			"account %d: negative balance %d%.0d"},
+			"account %[1]d: negative balance %[2]d"},
 		{fmt.Sprintf(`SELECT id, charged, 0 FROM accounts WHERE charged > %d`, ledger.DailyChargeLimit),
-			"account %d: charged %d in one day, over the limit%.0d"},
+			"account %[1]d: charged %[2]d in one day, over the limit"},
 		{fmt.Sprintf(`SELECT %d, held, open FROM (SELECT
 				(SELECT COALESCE(SUM(amount), 0) FROM entries WHERE account_id = %[1]d`+since+`)
 					+ (SELECT COALESCE(SUM(amount), 0) FROM retained_balances WHERE account_id = %[1]d) AS held,
