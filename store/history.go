@@ -40,10 +40,33 @@ type HistoryFilter struct {
 const KindSettlementPayment = "settlement_payment"
 
 // History returns a page of account's entries, newest first. The page is
-// a range scan of the (account_id, id) index from the cursor down: its
-// cost does not grow with how deep the page is, and entries inserted
+// a backward range scan of the (account_id, id) index from the cursor down
+// (entries_account_page, which also carries every column a page reads):
+// its cost does not grow with how deep the page is, and entries inserted
 // meanwhile (higher ids) never shift later pages.
 func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]HistoryEntry, error) {
+	q, args := HistorySQL(account, f)
+	return db.queryHistory(ctx, account, q, args)
+}
+
+// HistorySQL is the statement History runs, and its arguments. Without a
+// kind filter the page of entries is cut (keyset, ORDER BY id DESC LIMIT)
+// in a subquery before any join: PostgreSQL expects the partitioned joins
+// to return about one row and would otherwise join all of a busy account's
+// older entries and sort them — 824 ms instead of 0.7 ms p99 for a page
+// 1,000 deep in the 10-million-entry benchmark. With a kind filter the
+// joins must come first, since the kind is known only after them.
+func HistorySQL(account int64, f HistoryFilter) (string, []any) {
+	return historySQL(account, f, f.Kind == "")
+}
+
+// HistorySQLJoinsFirst is the form History uses with a kind filter; the
+// benchmark also measures it without one, to show why pages are cut first.
+func HistorySQLJoinsFirst(account int64, f HistoryFilter) (string, []any) {
+	return historySQL(account, f, false)
+}
+
+func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) {
 	before := f.Before
 	if before <= 0 {
 		before = 1<<63 - 1
@@ -55,22 +78,35 @@ func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]Hi
 	if !f.To.IsZero() {
 		to = micros(f.To)
 	}
+	page := `e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary
+	src := `entries e`
+	if pageFirst {
+		src = `(SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at FROM entries e
+			WHERE ` + page + ` ORDER BY e.id DESC LIMIT $6) e`
+	}
 	// The receiver of a transfer sees the name the sender chose; the
 	// sender sees the receiver's real name, username and account.
 	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END`
-	rows, err := db.r.QueryContext(ctx, `SELECT e.id, e.created_at, `+kind+`, e.amount, COALESCE(e.balance_after, 0),
+	return `SELECT e.id, e.created_at, ` + kind + `, e.amount, COALESCE(e.balance_after, 0),
 			o.account_id, oa.kind, oa.name,
 			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
-		FROM entries e
+		FROM ` + src + `
 		JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
 		JOIN entries o ON o.transaction_id = e.transaction_id AND o.created_at = e.created_at AND o.id <> e.id
 		JOIN accounts oa ON oa.id = o.account_id
 		LEFT JOIN transfers tr ON tr.id = t.transfer_id
 		LEFT JOIN users tu ON tu.id = tr.to_user
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
-		WHERE e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= `+retentionBoundary+` AND ($5 = '' OR `+kind+` = $5)
-		ORDER BY e.id DESC LIMIT $6`, account, before, from, to, f.Kind, f.Limit)
+		WHERE ` + page + ` AND ($5 = '' OR ` + kind + ` = $5)
+		ORDER BY e.id DESC LIMIT $6`, []any{account, before, from, to, f.Kind, f.Limit}
+}
+
+// queryHistory runs a history statement (History's or the naive
+// baseline's: both select the same columns) and reads the page as
+// account's owner sees it.
+func (db *DB) queryHistory(ctx context.Context, account int64, q string, args []any) ([]HistoryEntry, error) {
+	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

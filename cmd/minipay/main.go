@@ -30,7 +30,9 @@ usage:
   minipay migrate  [flags]   bring the database schema up to date
   minipay audit    [flags]   prove the books balance; exits 1 if they do not
   minipay bench    [flags]   measure transfers/s: engine vs naive, spread vs hot
+  minipay bench-history [flags] history reads at 10M entries: naive vs tuned; DROP vs DELETE (PostgreSQL)
   minipay drill    [flags]   kill -9 the server under load, restart, prove exactly-once
+  minipay loadtest [flags]   scenario load test of a running server: report, HTML charts, audit
 
 Run "minipay COMMAND -h" for the flags of a command.
 `
@@ -52,8 +54,12 @@ func main() {
 		err = audit(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
+	case "bench-history":
+		err = runBenchHistory(ctx, args)
 	case "drill":
 		err = runDrill(ctx, args)
+	case "loadtest":
+		err = runLoadtest(ctx, args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 	default:
