@@ -66,8 +66,13 @@ func (db *DB) LastFinishedPeriod(ctx context.Context, job string) (string, error
 // DueInterest lists up to limit open savings accounts whose interest has
 // not accrued through day.
 func (db *DB) DueInterest(ctx context.Context, through string, limit int) ([]int64, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM accounts WHERE kind = 'savings' AND status = 'open' AND interest_day < $1
+	return db.ids(ctx, `SELECT id FROM accounts WHERE kind = 'savings' AND status = 'open' AND interest_day < $1
 		ORDER BY interest_day, id LIMIT $2`, through, limit)
+}
+
+// ids runs a query that selects one id per row.
+func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

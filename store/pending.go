@@ -14,21 +14,7 @@ import (
 // each; the engine's guard makes a second expiry of the same transfer (by
 // another server) a harmless conflict.
 func (db *DB) DuePending(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	rows, err := db.r.QueryContext(ctx,
-		`SELECT id FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micros(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return db.ids(ctx, `SELECT id FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micros(now), limit)
 }
 
 // RemindPending sends the 24-hours-left reminder for up to limit pending
