@@ -198,7 +198,7 @@ func audit(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("audit failed: %d problems", len(r.Problems))
 	}
-	fmt.Println("audit passed: every transaction sums to zero, every balance equals its entries, no balance is negative")
+	fmt.Println("audit passed: every transaction sums to zero, every balance equals its retained amount and entries, no balance is negative, the pending hold equals the open pending transfers")
 	return nil
 }
 
