@@ -19,15 +19,7 @@ import (
 	"minipay/store"
 )
 
-var seoul = mustLoad("Asia/Seoul")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var seoul = clock.Seoul
 
 // start is where every test's clock begins: a Tuesday afternoon in Seoul.
 var start = time.Date(2026, 3, 10, 14, 0, 0, 0, seoul)

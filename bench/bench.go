@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 		return nil, store.AuditReport{}, err
 	}
 	defer db.Close()
-	loc, _ := time.LoadLocation("Asia/Seoul")
+	loc := clock.Seoul
 	clk := clock.System{}
 	w := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: cfg.Workers})
 	defer w.Close()

@@ -48,3 +48,13 @@ func (m *Manual) Advance(d time.Duration) time.Time {
 	m.now = m.now.Add(d)
 	return m.now
 }
+
+// Seoul is minipay's default business zone (Asia/Seoul, KST; no DST).
+// Loaded once from the embedded tzdata, so it cannot fail at run time.
+var Seoul = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()

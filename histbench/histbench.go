@@ -20,6 +20,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
+	"minipay/clock"
 	"minipay/store"
 )
 
@@ -52,10 +53,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.NaiveSamples <= 0 {
 		cfg.NaiveSamples = cfg.Samples
 	}
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		return err
-	}
+	loc := clock.Seoul
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err

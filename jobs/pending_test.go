@@ -16,7 +16,7 @@ import (
 	"minipay/store/dbtest"
 )
 
-var seoul, _ = time.LoadLocation("Asia/Seoul")
+var seoul = clock.Seoul
 
 var t0 = time.Date(2026, 11, 24, 15, 0, 0, 0, seoul)
 

@@ -15,15 +15,7 @@ import (
 	"minipay/store/dbtest"
 )
 
-var seoul = mustLoad("Asia/Seoul")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var seoul = clock.Seoul
 
 // env is a database with a writer on a manual clock.
 type env struct {
