@@ -72,7 +72,13 @@ func URL(t testing.TB, backend string) string {
 // Open opens a fresh database of the named backend, closed when the test ends.
 func Open(t testing.TB, backend string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), URL(t, backend))
+	return OpenURL(t, URL(t, backend))
+}
+
+// OpenURL opens and migrates the database at url, closed when the test ends.
+func OpenURL(t testing.TB, url string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
