@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"minipay/drill"
 	"minipay/store/dbtest"
+	"minipay/tools/drill"
 )
 
 // A short drill on every backend: the server is SIGKILLed twice under

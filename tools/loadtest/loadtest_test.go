@@ -13,9 +13,9 @@ import (
 
 	"minipay/api"
 	"minipay/clock"
-	"minipay/loadtest"
 	"minipay/store"
 	"minipay/store/dbtest"
+	"minipay/tools/loadtest"
 )
 
 // serve runs a real minipay server (writer, API, HTTP) over db, wired as
