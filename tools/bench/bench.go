@@ -24,6 +24,7 @@ import (
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/tools/baseline"
 )
 
 // Config says what to measure.
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	}
 	spreadNaive := func(rng *rand.Rand, _ int) error {
 		a, b := pair(rng, users)
-		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, b.MainAccount, 1+rng.Int64N(100), clk.Now())
+		return baseline.Transfer(ctx, db, a.ID, a.MainAccount, b.MainAccount, 1+rng.Int64N(100), clk.Now())
 	}
 	hotEngine := func(rng *rand.Rand, g int) error {
 		a := senders[g%len(senders)]
@@ -88,7 +89,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	}
 	hotNaive := func(rng *rand.Rand, g int) error {
 		a := senders[g%len(senders)]
-		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, hot.MainAccount, 1+rng.Int64N(100), clk.Now())
+		return baseline.Transfer(ctx, db, a.ID, a.MainAccount, hot.MainAccount, 1+rng.Int64N(100), clk.Now())
 	}
 	results := []Result{
 		s.run("U spread", "engine", spreadEngine),

@@ -80,7 +80,7 @@ func (b *bench) report(results []*result, rm *removal) {
 	}
 	table("At the database: EXPLAIN ANALYZE execution time (TIMING OFF), custom plans:", false, func(s side) []time.Duration { return s.exec })
 	table("Planning time of those EXPLAINs (a prepared statement on a generic plan skips it):", false, func(s side) []time.Duration { return s.plan })
-	table("At the client: wall time of the call (store.HistoryNaive, store.History, the page-first statement through the same pool; prepared statements cached per connection):", true,
+	table("At the client: wall time of the call (baseline.History, store.History, the page-first statement through the same pool; prepared statements cached per connection):", true,
 		func(s side) []time.Duration { return s.client })
 
 	for _, r := range results {
