@@ -23,6 +23,7 @@ import (
 	"minipay/clock"
 	"minipay/store"
 	"minipay/tools/baseline"
+	"minipay/tools/latency"
 )
 
 // Config says what to generate and measure.
@@ -267,9 +268,9 @@ func entryIDs(h []store.HistoryEntry) []int64 {
 
 // side is what was measured of one variant of a case.
 type side struct {
-	exec, plan, client []time.Duration // per run
-	timeouts           int             // client runs that hit NaiveClientTimeout
-	explain            string          // one representative EXPLAIN (ANALYZE, BUFFERS)
+	exec, plan, client latency.Histogram // one value per run
+	timeouts           int               // client runs that hit NaiveClientTimeout
+	explain            string            // one representative EXPLAIN (ANALYZE, BUFFERS)
 }
 
 // NaiveClientTimeout bounds one client call of the naive query. The API
@@ -340,10 +341,12 @@ func (b *bench) measure(ctx context.Context, c benchCase) (*result, error) {
 			case len(page) != PageSize:
 				return nil, fmt.Errorf("%s: a page of %d entries", variantNames[v], len(page))
 			}
-			s.exec, s.plan, s.client = append(s.exec, exec), append(s.plan, plan), append(s.client, wall)
+			s.exec.Record(exec)
+			s.plan.Record(plan)
+			s.client.Record(wall)
 			if v == naive {
 				naiveTime += time.Since(t0)
-				if n := len(s.exec); n%5 == 0 && naiveTime > time.Duration(n)*time.Second {
+				if n := s.exec.Count(); n%5 == 0 && naiveTime > time.Duration(n)*time.Second {
 					fmt.Fprintf(b.cfg.Out, "  %d naive runs (%v)\n", n, naiveTime.Round(time.Second))
 				}
 			}
