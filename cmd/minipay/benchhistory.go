@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"minipay/histbench"
+	"minipay/tools/histbench"
 )
 
 // runBenchHistory is `minipay bench-history`: history reads at scale,

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"minipay/drill"
+	"minipay/tools/drill"
 )
 
 func runDrill(ctx context.Context, args []string) error {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"minipay/loadtest"
+	"minipay/tools/loadtest"
 )
 
 func runLoadtest(ctx context.Context, args []string) error {

@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"minipay/api"
-	"minipay/bench"
 	"minipay/clock"
 	"minipay/jobs"
 	"minipay/store"
+	"minipay/tools/bench"
 )
 
 const usage = `minipay — a small payment service

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"minipay/drill"
 	"minipay/store/dbtest"
+	"minipay/tools/drill"
 )
 
 // A short drill on every backend: the server is SIGKILLed twice under
@@ -17,12 +17,14 @@ import (
 // audit must pass. (Restarting PostgreSQL itself is left to the manual
 // drill: other packages' tests share that server while this one runs.)
 func TestKillDrill(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "minipay")
 	if out, err := exec.Command("go", "build", "-o", bin, "minipay/cmd/minipay").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	for _, backend := range dbtest.Backends() {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			res, err := drill.Run(context.Background(), drill.Config{
 				Binary: bin, DatabaseURL: dbtest.URL(t, backend),
 				Users: 8, Workers: 8, Duration: 4 * time.Second, Kills: 2, Out: io.Discard,

@@ -6,26 +6,13 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestRefusesSQLite(t *testing.T) {
+	t.Parallel()
 	err := Run(context.Background(), Config{DatabaseURL: "sqlite:" + t.TempDir() + "/x.db", Out: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "PostgreSQL only") {
 		t.Fatalf("err = %v, want a PostgreSQL-only error", err)
-	}
-}
-
-func TestPercentiles(t *testing.T) {
-	var ds []time.Duration
-	for i := 1; i <= 200; i++ {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
-	}
-	if p50, p99 := pct(ds, .5), pct(ds, .99); p50 != 100*time.Millisecond || p99 != 198*time.Millisecond {
-		t.Fatalf("p50 %v p99 %v", p50, p99)
-	}
-	if pct(nil, .5) != 0 || pct(ds[:1], .99) != time.Millisecond {
-		t.Fatal("edge cases")
 	}
 }
 

@@ -13,19 +13,16 @@ import (
 
 	"minipay/api"
 	"minipay/clock"
-	"minipay/loadtest"
 	"minipay/store"
 	"minipay/store/dbtest"
+	"minipay/tools/loadtest"
 )
 
 // serve runs a real minipay server (writer, API, HTTP) over db, wired as
 // cmd/minipay does, on the system clock.
 func serve(t *testing.T, db *store.DB) string {
 	t.Helper()
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := clock.Seoul
 	secret, err := db.Secret(context.Background(), "token")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +39,9 @@ func serve(t *testing.T, db *store.DB) string {
 // TestShortLoad is the short load test CI runs on every backend: a few
 // seconds of every scenario, the hot burst included, then the audit.
 func TestShortLoad(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
 		html := filepath.Join(t.TempDir(), "report.html")
 		var progress bytes.Buffer
 		rep, err := loadtest.Run(context.Background(), loadtest.Config{
@@ -110,6 +109,7 @@ func TestShortLoad(t *testing.T) {
 // TestAuditRequired: a run that cannot audit the server's database does
 // not pass.
 func TestAuditRequired(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t, "sqlite")
 	url := serve(t, db)
 	cfg := loadtest.Config{URL: url, Users: 2, Duration: 200 * time.Millisecond, Concurrency: 1,

@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +23,8 @@ import (
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/tools/baseline"
+	"minipay/tools/latency"
 )
 
 // Config says what to measure.
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	}
 	spreadNaive := func(rng *rand.Rand, _ int) error {
 		a, b := pair(rng, users)
-		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, b.MainAccount, 1+rng.Int64N(100), clk.Now())
+		return baseline.Transfer(ctx, db, a.ID, a.MainAccount, b.MainAccount, 1+rng.Int64N(100), clk.Now())
 	}
 	hotEngine := func(rng *rand.Rand, g int) error {
 		a := senders[g%len(senders)]
@@ -88,7 +89,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	}
 	hotNaive := func(rng *rand.Rand, g int) error {
 		a := senders[g%len(senders)]
-		return db.NaiveTransfer(ctx, a.ID, a.MainAccount, hot.MainAccount, 1+rng.Int64N(100), clk.Now())
+		return baseline.Transfer(ctx, db, a.ID, a.MainAccount, hot.MainAccount, 1+rng.Int64N(100), clk.Now())
 	}
 	results := []Result{
 		s.run("U spread", "engine", spreadEngine),
@@ -159,7 +160,7 @@ type runner struct{ cfg Config }
 // run drives fn from Concurrency goroutines for Duration and measures it.
 func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error) Result {
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat latency.Histogram
 	var errCount atomic.Int64
 	start := time.Now()
 	deadline := start.Add(s.cfg.Duration)
@@ -167,7 +168,7 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 	for g := range s.cfg.Concurrency {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), uint64(start.UnixNano())))
-			var mine []time.Duration
+			var mine latency.Histogram
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				if err := fn(rng, g); err != nil {
@@ -176,20 +177,16 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 					}
 					continue
 				}
-				mine = append(mine, time.Since(t0))
+				mine.Record(time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			lat.Merge(mine)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	r := Result{Scenario: scenario, Mode: mode, Transfers: len(lat), Errors: int(errCount.Load()), Elapsed: time.Since(start)}
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		r.P50 = lat[len(lat)/2]
-		r.P99 = lat[len(lat)*99/100]
-	}
+	r := Result{Scenario: scenario, Mode: mode, Transfers: lat.Count(), Errors: int(errCount.Load()), Elapsed: time.Since(start),
+		P50: lat.Quantile(.5), P99: lat.Quantile(.99)}
 	fmt.Fprintf(s.cfg.Out, "  %-18s %-7s %9.0f transfers/s  p50 %-9v p99 %v\n", scenario, mode, r.PerSecond(), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
 	return r
 }
@@ -212,25 +209,9 @@ func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk 
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: s.cfg.Concurrency * 2}}
 
-	// Log in enough senders for both scenarios.
-	logins := users[:min(len(users), 1000)]
-	tokens := make([]string, len(logins))
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	for i, u := range logins {
-		wg.Go(func() {
-			var out struct{ Token string }
-			if err := post(client, base+"/v1/sessions", "", map[string]string{"username": u.Username, "password": password}, &out); err != nil {
-				failed.Store(err)
-			}
-			tokens[i] = out.Token
-		})
-		if i%64 == 63 {
-			wg.Wait()
-		}
-	}
-	wg.Wait()
-	if err, ok := failed.Load().(error); ok {
+	logins := httpLogins(users, len(senders))
+	tokens, err := logIn(client, base, logins)
+	if err != nil {
 		return nil, err
 	}
 	transfer := func(token string, to, amount int64) error {
@@ -248,6 +229,38 @@ func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk 
 		return transfer(tokens[1+g%len(senders)], hot.MainAccount, 1+rng.Int64N(100))
 	}
 	return []Result{s.run("U spread", "http", spread), s.run("H hot 1 receiver", "http", hotFn)}, nil
+}
+
+// httpLogins is who the HTTP scenarios log in: the hot receiver
+// (users[0]), every hot sender (users[1:senders+1], one per goroutine)
+// and at least 1,000 users for the spread scenario.
+func httpLogins(users []store.User, senders int) []store.User {
+	return users[:max(min(len(users), 1000), senders+1)]
+}
+
+// logIn opens a session for each user, 64 at a time, and returns their
+// tokens in order.
+func logIn(client *http.Client, base string, users []store.User) ([]string, error) {
+	tokens := make([]string, len(users))
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for i, u := range users {
+		wg.Go(func() {
+			var out struct{ Token string }
+			if err := post(client, base+"/v1/sessions", "", map[string]string{"username": u.Username, "password": password}, &out); err != nil {
+				failed.Store(err)
+			}
+			tokens[i] = out.Token
+		})
+		if i%64 == 63 {
+			wg.Wait()
+		}
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return nil, err
+	}
+	return tokens, nil
 }
 
 func post(c *http.Client, url, token string, body, out any) error {

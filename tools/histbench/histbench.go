@@ -1,6 +1,6 @@
 // Package histbench measures account history reads at scale on
 // PostgreSQL: the tuned keyset query (store.History) against the naive
-// baseline (store.HistoryNaive: OFFSET pages, an OR across sender and
+// baseline (baseline.History: OFFSET pages, an OR across sender and
 // receiver), on a generated history of millions of entries, and removing a
 // month by dropping its partitions against a bulk DELETE.
 // `minipay bench-history` prints its report.
@@ -22,6 +22,8 @@ import (
 
 	"minipay/clock"
 	"minipay/store"
+	"minipay/tools/baseline"
+	"minipay/tools/latency"
 )
 
 // Config says what to generate and measure.
@@ -128,11 +130,12 @@ type bench struct {
 }
 
 // run is one sample of one side of a case: the statement to EXPLAIN and
-// the store call the API makes.
+// the call the API makes (for the naive side, the baseline's), which
+// returns the page's entry ids.
 type run struct {
 	query  string
 	args   []any
-	client func(context.Context) ([]store.HistoryEntry, error)
+	client func(context.Context) ([]int64, error)
 }
 
 // benchCase yields the runs of sample i, one per variant.
@@ -152,52 +155,33 @@ const (
 var variantNames = [nVariants]string{"naive (OFFSET, OR)", "tuned, joins first", "tuned, page first (store.History)"}
 
 // tuned returns the two tuned forms of the history statement, both built
-// by the store: joins first (the form History needs with a kind filter)
-// and page first (what History runs without one).
+// by the store: joins first (the form History needs with a kind filter),
+// run through the pool as store.History runs its statement (prepared
+// statements cached per connection), and page first (what History runs
+// without one).
 func (b *bench) tuned(account int64, f store.HistoryFilter) [2]run {
 	joinsFirst, args := store.HistorySQLJoinsFirst(account, f)
 	pageFirst, _ := store.HistorySQL(account, f)
 	return [2]run{
-		{query: joinsFirst, args: args,
-			client: func(ctx context.Context) ([]store.HistoryEntry, error) { return b.query(ctx, joinsFirst, args) }},
-		{query: pageFirst, args: args,
-			client: func(ctx context.Context) ([]store.HistoryEntry, error) { return b.db.History(ctx, account, f) }},
+		{query: joinsFirst, args: args, client: func(ctx context.Context) ([]int64, error) {
+			rows, err := baseline.Rows(ctx, b.pool, joinsFirst, args)
+			return baseline.IDs(rows), err
+		}},
+		{query: pageFirst, args: args, client: func(ctx context.Context) ([]int64, error) {
+			page, err := b.db.History(ctx, account, f)
+			return entryIDs(page), err
+		}},
 	}
-}
-
-// query runs a copy of the history statement the way store.History does
-// (through the pool, statements cached per connection) and returns the
-// page; only the ids are kept.
-func (b *bench) query(ctx context.Context, query string, args []any) ([]store.HistoryEntry, error) {
-	rows, err := b.pool.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.HistoryEntry
-	for rows.Next() {
-		var h store.HistoryEntry
-		var skip [14]any
-		dest := []any{&h.ID}
-		for i := range skip {
-			dest = append(dest, &skip[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 func variants(n run, t [2]run) [nVariants]run { return [nVariants]run{n, t[0], t[1]} }
 
 func (b *bench) naive(account int64, offset int, from, to time.Time) run {
-	q, args := store.NaiveHistorySQL(account, offset, PageSize, from, to)
-	return run{query: q, args: args,
-		client: func(ctx context.Context) ([]store.HistoryEntry, error) {
-			return b.db.HistoryNaive(ctx, account, offset, PageSize, from, to)
-		}}
+	q, args := baseline.HistorySQL(account, offset, PageSize, from, to)
+	return run{query: q, args: args, client: func(ctx context.Context) ([]int64, error) {
+		rows, err := baseline.History(ctx, b.db.SQL(), account, offset, PageSize, from, to)
+		return baseline.IDs(rows), err
+	}}
 }
 
 // cases sets up the three read cases and checks, for each, that the three
@@ -262,7 +246,7 @@ func (b *bench) cases(ctx context.Context) ([]benchCase, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", c.name, variantNames[v], err)
 			}
-			pages[v] = entryIDs(page)
+			pages[v] = page
 		}
 		// The statement EXPLAIN measures for "tuned" is a copy of
 		// store.History's: it must return what History returns.
@@ -284,9 +268,9 @@ func entryIDs(h []store.HistoryEntry) []int64 {
 
 // side is what was measured of one variant of a case.
 type side struct {
-	exec, plan, client []time.Duration // per run
-	timeouts           int             // client runs that hit NaiveClientTimeout
-	explain            string          // one representative EXPLAIN (ANALYZE, BUFFERS)
+	exec, plan, client latency.Histogram // one value per run
+	timeouts           int               // client runs that hit NaiveClientTimeout
+	explain            string            // one representative EXPLAIN (ANALYZE, BUFFERS)
 }
 
 // NaiveClientTimeout bounds one client call of the naive query. The API
@@ -357,10 +341,12 @@ func (b *bench) measure(ctx context.Context, c benchCase) (*result, error) {
 			case len(page) != PageSize:
 				return nil, fmt.Errorf("%s: a page of %d entries", variantNames[v], len(page))
 			}
-			s.exec, s.plan, s.client = append(s.exec, exec), append(s.plan, plan), append(s.client, wall)
+			s.exec.Record(exec)
+			s.plan.Record(plan)
+			s.client.Record(wall)
 			if v == naive {
 				naiveTime += time.Since(t0)
-				if n := len(s.exec); n%5 == 0 && naiveTime > time.Duration(n)*time.Second {
+				if n := s.exec.Count(); n%5 == 0 && naiveTime > time.Duration(n)*time.Second {
 					fmt.Fprintf(b.cfg.Out, "  %d naive runs (%v)\n", n, naiveTime.Round(time.Second))
 				}
 			}

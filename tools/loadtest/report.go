@@ -7,48 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"minipay/store"
 )
-
-// sample is one recorded HTTP step.
-type sample struct {
-	step    string
-	at      time.Duration // start, from the recorder's start
-	latency time.Duration
-	outcome string // "" for ok
-}
-
-// recorder collects samples from any goroutine, with live counters for
-// the progress line.
-type recorder struct {
-	start time.Time
-
-	mu      sync.Mutex
-	samples []sample
-
-	requests, errors, transport atomic.Int64
-}
-
-func newRecorder(start time.Time) *recorder {
-	return &recorder{start: start, samples: make([]sample, 0, 1<<16)}
-}
-
-func (r *recorder) add(step string, t0 time.Time, latency time.Duration, outcome string) {
-	r.requests.Add(1)
-	if outcome != "" {
-		r.errors.Add(1)
-		if outcome == "transport" {
-			r.transport.Add(1)
-		}
-	}
-	r.mu.Lock()
-	r.samples = append(r.samples, sample{step: step, at: t0.Sub(r.start), latency: latency, outcome: outcome})
-	r.mu.Unlock()
-}
 
 // StepStats summarises one step (or all of them).
 type StepStats struct {
@@ -149,86 +111,6 @@ func (r *Report) Scenario(name string) ScenarioStats {
 		}
 	}
 	return ScenarioStats{Name: name}
-}
-
-// percentile returns the nearest-rank p-quantile of sorted.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*p+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func summarize(name string, ss []sample, elapsed time.Duration) StepStats {
-	st := StepStats{Name: name, Requests: len(ss), Errors: map[string]int{}}
-	lat := make([]time.Duration, len(ss))
-	var sum time.Duration
-	for i, s := range ss {
-		lat[i] = s.latency
-		sum += s.latency
-		if s.outcome == "" {
-			st.OK++
-		} else {
-			st.Errors[s.outcome]++
-		}
-	}
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		st.Mean = sum / time.Duration(len(lat))
-		st.Max = lat[len(lat)-1]
-	}
-	st.P50, st.P95, st.P99 = percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99)
-	if elapsed > 0 {
-		st.PerSecond = float64(len(ss)) / elapsed.Seconds()
-	}
-	return st
-}
-
-func (r *recorder) snapshot() []sample {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.samples)
-}
-
-// steps summarises each step, in stepOrder.
-func (r *recorder) steps(elapsed time.Duration) []StepStats {
-	by := map[string][]sample{}
-	for _, s := range r.snapshot() {
-		by[s.step] = append(by[s.step], s)
-	}
-	var out []StepStats
-	for _, name := range stepOrder {
-		if ss, ok := by[name]; ok {
-			out = append(out, summarize(name, ss, elapsed))
-		}
-	}
-	return out
-}
-
-func (r *recorder) total(elapsed time.Duration) StepStats {
-	return summarize("all", r.snapshot(), elapsed)
-}
-
-// timeline summarises each second of the run by the requests that started
-// in it.
-func (r *recorder) timeline(elapsed time.Duration) []Bucket {
-	n := int((elapsed + time.Second - 1) / time.Second)
-	lat := make([][]time.Duration, n)
-	errs := make([]int, n)
-	for _, s := range r.snapshot() {
-		i := min(int(s.at/time.Second), n-1)
-		lat[i] = append(lat[i], s.latency)
-		if s.outcome != "" {
-			errs[i]++
-		}
-	}
-	out := make([]Bucket, n)
-	for i := range out {
-		slices.Sort(lat[i])
-		out[i] = Bucket{Second: i, Requests: len(lat[i]), Errors: errs[i], P50: percentile(lat[i], 0.5), P99: percentile(lat[i], 0.99)}
-	}
-	return out
 }
 
 // thousands formats n with commas: 12,345.

@@ -2,10 +2,11 @@ package histbench
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"minipay/tools/latency"
 )
 
 // TargetDB is the tuned pages' p99 at the database the issue asks for,
@@ -14,16 +15,6 @@ const (
 	TargetDB      = 5 * time.Millisecond
 	TargetSpeedup = 100
 )
-
-// pct is the nearest-rank percentile p (0–1) of ds.
-func pct(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[max(int(math.Ceil(p*float64(len(s))))-1, 0)]
-}
 
 func fmtMs(d time.Duration) string {
 	v := float64(d) / float64(time.Millisecond)
@@ -50,7 +41,7 @@ func (b *bench) report(results []*result, rm *removal) {
 		d.Entries, d.Accounts, d.Months, d.Start.In(b.loc).Format("2006-01-02"), d.End.In(b.loc).Format("2006-01-02"), PageSize)
 	fmt.Fprintf(w, "generation took %v\n", d.GenerationTime.Round(time.Second))
 
-	table := func(title string, client bool, get func(side) []time.Duration) {
+	table := func(title string, client bool, get func(side) latency.Histogram) {
 		fmt.Fprintf(w, "\n%s\n\n", title)
 		fmt.Fprint(w, "| case | runs |")
 		for _, v := range variantNames {
@@ -62,8 +53,8 @@ func (b *bench) report(results []*result, rm *removal) {
 			var runs []string
 			var p50 [nVariants]time.Duration
 			for v := range nVariants {
-				runs = append(runs, fmt.Sprint(len(get(r.sides[v]))))
-				p50[v] = pct(get(r.sides[v]), .5)
+				runs = append(runs, fmt.Sprint(get(r.sides[v]).Count()))
+				p50[v] = get(r.sides[v]).Quantile(.5)
 			}
 			fmt.Fprintf(w, "| %s | %s |", r.name, strings.Join(runs, " / "))
 			for v := range nVariants {
@@ -73,45 +64,45 @@ func (b *bench) report(results []*result, rm *removal) {
 					}
 					return fmtMs(d)
 				}
-				fmt.Fprintf(w, " %s / %s |", cell(p50[v]), cell(pct(get(r.sides[v]), .99)))
+				fmt.Fprintf(w, " %s / %s |", cell(p50[v]), cell(get(r.sides[v]).Quantile(.99)))
 			}
 			fmt.Fprintf(w, " %s | %s |\n", ratio(p50[naive], p50[tuned]), ratio(p50[naive], p50[pageFirst]))
 		}
 	}
-	table("At the database: EXPLAIN ANALYZE execution time (TIMING OFF), custom plans:", false, func(s side) []time.Duration { return s.exec })
-	table("Planning time of those EXPLAINs (a prepared statement on a generic plan skips it):", false, func(s side) []time.Duration { return s.plan })
-	table("At the client: wall time of the call (store.HistoryNaive, store.History, the page-first statement through the same pool; prepared statements cached per connection):", true,
-		func(s side) []time.Duration { return s.client })
+	table("At the database: EXPLAIN ANALYZE execution time (TIMING OFF), custom plans:", false, func(s side) latency.Histogram { return s.exec })
+	table("Planning time of those EXPLAINs (a prepared statement on a generic plan skips it):", false, func(s side) latency.Histogram { return s.plan })
+	table("At the client: wall time of the call (baseline.History, store.History, the page-first statement through the same pool; prepared statements cached per connection):", true,
+		func(s side) latency.Histogram { return s.client })
 
 	for _, r := range results {
 		if n := r.sides[naive].timeouts; n > 0 {
 			fmt.Fprintf(w, "\n%s: %d of %d naive client calls were cancelled after %v: the connection's prepared statement had switched to a generic plan.\n",
-				r.name, n, len(r.sides[naive].client), NaiveClientTimeout)
+				r.name, n, r.sides[naive].client.Count(), NaiveClientTimeout)
 		}
 	}
 
 	if rm != nil {
-		fmt.Fprintf(w, "\nRemoving month %s (%d entries + %d transactions), %d runs each:\n\n", rm.month, rm.entries, rm.txns, len(rm.del))
+		fmt.Fprintf(w, "\nRemoving month %s (%d entries + %d transactions), %d runs each:\n\n", rm.month, rm.entries, rm.txns, rm.del.Count())
 		fmt.Fprintln(w, "| way | p50 | max | WAL written (p50) | afterwards |")
 		fmt.Fprintln(w, "|---|---|---|---|---|")
 		fmt.Fprintf(w, "| DELETE … WHERE created_at in month (entries + transactions, one transaction) | %s | %s | %.1f MB | VACUUM owed: %s (p50) |\n",
-			fmtMs(pct(rm.del, .5)), fmtMs(pct(rm.del, 1)), float64(pctInt(rm.delWAL))/(1<<20), fmtMs(pct(rm.vacuum, .5)))
+			fmtMs(rm.del.Quantile(.5)), fmtMs(rm.del.Quantile(1)), float64(median(rm.delWAL))/(1<<20), fmtMs(rm.vacuum.Quantile(.5)))
 		fmt.Fprintf(w, "| DROP TABLE of the month's two partitions (one transaction) | %s | %s | %.1f kB | nothing |\n",
-			fmtMs(pct(rm.drop, .5)), fmtMs(pct(rm.drop, 1)), float64(pctInt(rm.dropWAL))/(1<<10))
+			fmtMs(rm.drop.Quantile(.5)), fmtMs(rm.drop.Quantile(1)), float64(median(rm.dropWAL))/(1<<10))
 		fmt.Fprintf(w, "\nDROP is %s faster than DELETE (p50), %s counting the VACUUM the DELETE leaves owing.\n",
-			ratio(pct(rm.del, .5), pct(rm.drop, .5)), ratio(pct(rm.del, .5)+pct(rm.vacuum, .5), pct(rm.drop, .5)))
+			ratio(rm.del.Quantile(.5), rm.drop.Quantile(.5)), ratio(rm.del.Quantile(.5)+rm.vacuum.Quantile(.5), rm.drop.Quantile(.5)))
 	}
 
 	fmt.Fprintln(w, "\nTargets (database execution time, custom plans):")
 	var deepNaive time.Duration
 	for _, r := range results {
 		if strings.HasPrefix(r.name, "(b)") {
-			deepNaive = pct(r.sides[naive].exec, .5)
+			deepNaive = r.sides[naive].exec.Quantile(.5)
 		}
 	}
 	for _, v := range []int{tuned, pageFirst} {
 		for _, r := range results[:2] {
-			p99 := pct(r.sides[v].exec, .99)
+			p99 := r.sides[v].exec.Quantile(.99)
 			fmt.Fprintf(w, "  %s, %s: p99 %s (< %v: %s); naive deep page p50 ÷ this p99 = %s (≥ %d×: %s)\n",
 				variantNames[v], r.name, fmtMs(p99), TargetDB, yes(p99 < TargetDB), ratio(deepNaive, p99), TargetSpeedup, yes(p99 > 0 && deepNaive >= TargetSpeedup*p99))
 		}
@@ -129,7 +120,8 @@ func (b *bench) report(results []*result, rm *removal) {
 	}
 }
 
-func pctInt(v []int64) int64 {
+// median is the middle of v (the lower one of an even count).
+func median(v []int64) int64 {
 	if len(v) == 0 {
 		return 0
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"minipay/tools/latency"
 )
 
 // removal is the measurement of removing one month: a bulk DELETE against
@@ -13,7 +15,7 @@ import (
 type removal struct {
 	month               string
 	entries, txns       int64
-	del, drop, vacuum   []time.Duration
+	del, drop, vacuum   latency.Histogram
 	delWAL, dropWAL     []int64
 	delExplain, dropSQL string
 }
@@ -135,7 +137,10 @@ func (b *bench) removeMonth(ctx context.Context) (*removal, error) {
 		if err := exec(`VACUUM ` + scratchEntries + `_p, ` + scratchTxns + `_p`); err != nil {
 			return nil, err
 		}
-		r.del, r.delWAL, r.vacuum = append(r.del, took), append(r.delWAL, wal), append(r.vacuum, time.Since(t0))
+		vacuum, delTook, delWAL := time.Since(t0), took, wal
+		r.del.Record(took)
+		r.vacuum.Record(vacuum)
+		r.delWAL = append(r.delWAL, wal)
 
 		if err := load(); err != nil {
 			return nil, err
@@ -148,10 +153,10 @@ func (b *bench) removeMonth(ctx context.Context) (*removal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("drop: %w", err)
 		}
-		r.drop, r.dropWAL = append(r.drop, took), append(r.dropWAL, wal)
+		r.drop.Record(took)
+		r.dropWAL = append(r.dropWAL, wal)
 		fmt.Fprintf(b.cfg.Out, "  run %d: DELETE %v (+ VACUUM %v, WAL %d MB), DROP %v (WAL %d kB)\n", i+1,
-			r.del[i].Round(time.Millisecond), r.vacuum[i].Round(time.Millisecond), r.delWAL[i]>>20,
-			r.drop[i].Round(10*time.Microsecond), r.dropWAL[i]>>10)
+			delTook.Round(time.Millisecond), vacuum.Round(time.Millisecond), delWAL>>20, took.Round(10*time.Microsecond), wal>>10)
 	}
 	return r, nil
 }

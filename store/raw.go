@@ -1,0 +1,21 @@
+package store
+
+import "database/sql"
+
+// This file opens the store to tools and benchmark baselines (tools/),
+// which measure the product against plain SQL. Never for the product: its
+// writes go through the Writer and its reads live in this package.
+
+// SQL is the pool that takes writes (on SQLite its single connection), for
+// tools and baselines, never the product.
+func (db *DB) SQL() *sql.DB { return db.w }
+
+// Retryable reports whether a transaction that failed with err may succeed
+// if run again (serialization failure, deadlock, busy), for tools and
+// baselines that run their own transactions.
+func (db *DB) Retryable(err error) bool { return db.d.retryable(err) }
+
+// RetentionBoundary is the SQL expression for the end of the last folded
+// month: a baseline that reads history reads only from it on, as the
+// store's reads do.
+const RetentionBoundary = retentionBoundary

@@ -1,0 +1,68 @@
+package baseline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"minipay/clock"
+	"minipay/ledger"
+	"minipay/store"
+)
+
+// env is a database with a writer on a manual clock, for setting up books
+// the baselines then read or move.
+type env struct {
+	db    *store.DB
+	w     *store.Writer
+	clock *clock.Manual
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, clock.Seoul))
+	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Workers: 4})
+	t.Cleanup(w.Close)
+	return &env{db: db, w: w, clock: clk}
+}
+
+func (e *env) user(t *testing.T, name string) store.User {
+	t.Helper()
+	u, err := e.db.CreateUser(context.Background(), name, "Name "+name, "x", e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// do applies cmd through the engine for u; the only call of Writer.Do here.
+func (e *env) do(t *testing.T, u store.User, cmd ledger.Command) ledger.Receipt {
+	t.Helper()
+	r, _, err := e.w.Do(context.Background(), u.ID, "", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// balance is u's balance of account id.
+func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
+	t.Helper()
+	a, err := e.db.Account(context.Background(), u.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Balance
+}
+
+// balanced fails the test unless the books balance.
+func (e *env) balanced(t *testing.T) store.AuditReport {
+	t.Helper()
+	r, err := e.db.Audit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Problems {
+		t.Error("audit:", p)
+	}
+	return r
+}
