@@ -115,25 +115,25 @@ func readAmount(r *http.Request) (int64, error) {
 }
 
 // move submits cmd to the engine under the request's Idempotency-Key and
-// answers status and respond(receipt). A replay answers the same, marked
+// answers status and respond(result). A replay answers the same, marked
 // with Idempotent-Replayed: true.
-func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(ledger.Receipt) (any, error)) {
-	key, err := idempotencyKey(r)
+func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(store.Result) (any, error)) {
+	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	receipt, replayed, err := s.writer.Do(r.Context(), p.user, key, cmd)
+	res, err := s.writer.Do(r.Context(), p.user, idem, cmd)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body, err := respond(receipt)
+	body, err := respond(res)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if replayed {
+	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, status, body)
@@ -152,8 +152,8 @@ func (s *Server) charge(w http.ResponseWriter, r *http.Request, p principal) {
 		writeError(w, r, err)
 		return
 	}
-	s.move(w, r, p, http.StatusCreated, ledger.Charge{User: p.user, Account: p.main, Amount: amount}, func(rc ledger.Receipt) (any, error) {
-		return movementJSON{TransactionID: rc.TransactionID, Amount: rc.Amount, MainBalance: rc.MainBalance}, nil
+	s.move(w, r, p, http.StatusCreated, ledger.Charge{User: p.user, Account: p.main, Amount: amount}, func(res store.Result) (any, error) {
+		return movementJSON{TransactionID: res.TransactionID, Amount: res.Receipt.Amount, MainBalance: res.Receipt.MainBalance}, nil
 	})
 }
 
@@ -170,8 +170,9 @@ func (s *Server) savingsMove(w http.ResponseWriter, r *http.Request, p principal
 		writeError(w, r, err)
 		return
 	}
-	s.move(w, r, p, http.StatusCreated, build(id, amount), func(rc ledger.Receipt) (any, error) {
-		return movementJSON{TransactionID: rc.TransactionID, Amount: rc.Amount, MainBalance: rc.MainBalance, SavingsBalance: &rc.SavingsBalance}, nil
+	s.move(w, r, p, http.StatusCreated, build(id, amount), func(res store.Result) (any, error) {
+		rc := res.Receipt
+		return movementJSON{TransactionID: res.TransactionID, Amount: rc.Amount, MainBalance: rc.MainBalance, SavingsBalance: &rc.SavingsBalance}, nil
 	})
 }
 
@@ -193,7 +194,7 @@ func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request, p principa
 		writeError(w, r, err)
 		return
 	}
-	s.move(w, r, p, http.StatusOK, ledger.Close{User: p.user, Main: p.main, Savings: id}, func(rc ledger.Receipt) (any, error) {
+	s.move(w, r, p, http.StatusOK, ledger.Close{User: p.user, Main: p.main, Savings: id}, func(res store.Result) (any, error) {
 		a, err := s.db.Account(r.Context(), p.user, id)
 		if err != nil {
 			return nil, err
@@ -202,7 +203,7 @@ func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request, p principa
 			accountJSON
 			ReturnedToMain int64 `json:"returned_to_main"`
 			MainBalance    int64 `json:"main_balance"`
-		}{s.toAccountJSON(a), rc.Amount, rc.MainBalance}, nil
+		}{s.toAccountJSON(a), res.Receipt.Amount, res.Receipt.MainBalance}, nil
 	})
 }
 

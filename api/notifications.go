@@ -5,14 +5,30 @@ import (
 	"time"
 
 	"minipay/errs"
-	"minipay/ledger"
+	"minipay/store"
 )
 
+// notificationJSON is one inbox entry on the wire. Which of the optional
+// fields a notification has depends on its kind.
 type notificationJSON struct {
-	ID        int64      `json:"id"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
-	ledger.Notice
+	ID           int64      `json:"id"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ReadAt       *time.Time `json:"read_at"`
+	Kind         string     `json:"kind"`
+	TransferID   int64      `json:"transfer_id,omitempty"`
+	Amount       int64      `json:"amount"`
+	Counterparty string     `json:"counterparty,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	ExpiresAt    time.Time  `json:"expires_at,omitzero"`
+	AccountID    int64      `json:"account_id,omitempty"`
+	Day          string     `json:"day,omitempty"`
+	SettlementID int64      `json:"settlement_id,omitempty"`
+}
+
+func toNotificationJSON(n store.Notification) notificationJSON {
+	return notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Kind: n.Kind, TransferID: n.TransferID,
+		Amount: n.Amount, Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
+		AccountID: n.Account, Day: n.Day, SettlementID: n.Settlement}
 }
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p principal) {
@@ -38,7 +54,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p pri
 	}
 	out := make([]notificationJSON, len(page))
 	for i, n := range page {
-		out[i] = notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Notice: n.Notice}
+		out[i] = toNotificationJSON(n)
 	}
 	var next *string
 	if len(page) == limit {

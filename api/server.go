@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
-	return s.observe(mux)
+	return s.observe(keepBody(mux))
 }
 
 // statusRecorder remembers the status a handler wrote.
@@ -258,16 +257,4 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, errs.E(errs.NotFound, "no %s %q", name, r.PathValue(name))
 	}
 	return id, nil
-}
-
-// idempotencyKey reads the optional Idempotency-Key header. A header that
-// is present but empty is refused rather than ignored: it is usually an
-// unset variable in the client, whose retries would then move money twice.
-func idempotencyKey(r *http.Request) (string, error) {
-	_, present := r.Header["Idempotency-Key"]
-	k := r.Header.Get("Idempotency-Key")
-	if (present && k == "") || len(k) > 255 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-		return "", errs.E(errs.Invalid, "Idempotency-Key must be 1 to 255 printable ASCII characters")
-	}
-	return k, nil
 }

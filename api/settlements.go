@@ -179,7 +179,7 @@ func (s *Server) actOnShare(build func(p principal, settlement, share int64) led
 			writeError(w, r, err)
 			return
 		}
-		s.move(w, r, p, http.StatusOK, build(p, id, shareID), func(rc ledger.Receipt) (any, error) {
+		s.move(w, r, p, http.StatusOK, build(p, id, shareID), func(res store.Result) (any, error) {
 			st, err := s.db.Settlement(r.Context(), p.user, id)
 			if err != nil {
 				return nil, err
@@ -192,7 +192,7 @@ func (s *Server) actOnShare(build func(p principal, settlement, share int64) led
 				shareJSON
 				Charged          int64  `json:"charged"`
 				SettlementStatus string `json:"settlement_status"`
-			}{toShareJSON(st.Shares[i]), rc.Charged, st.Status()}, nil
+			}{toShareJSON(st.Shares[i]), res.Receipt.Charged, st.Status()}, nil
 		})
 	}
 }

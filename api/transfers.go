@@ -50,10 +50,11 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p princi
 	}
 	cmd := ledger.Transfer{User: p.user, From: p.main, To: to, Amount: amount,
 		DisplayName: strings.TrimSpace(req.DisplayName), Memo: req.Memo, RequireAcceptance: req.RequireAcceptance}
-	s.move(w, r, p, http.StatusCreated, cmd, func(rc ledger.Receipt) (any, error) {
+	s.move(w, r, p, http.StatusCreated, cmd, func(res store.Result) (any, error) {
+		rc := res.Receipt
 		body := map[string]any{
-			"id": rc.TransferID, "status": rc.Status, "amount": rc.Amount, "charged": rc.Charged,
-			"main_balance": rc.MainBalance, "transaction_id": rc.TransactionID,
+			"id": res.TransferID, "status": rc.Status, "amount": rc.Amount, "charged": rc.Charged,
+			"main_balance": rc.MainBalance, "transaction_id": res.TransactionID,
 		}
 		if !rc.ExpiresAt.IsZero() {
 			body["expires_at"] = rc.ExpiresAt.UTC()
@@ -71,7 +72,7 @@ func (s *Server) settleTransfer(build func(user, transfer int64) ledger.Command)
 			writeError(w, r, err)
 			return
 		}
-		s.move(w, r, p, http.StatusOK, build(p.user, id), func(ledger.Receipt) (any, error) {
+		s.move(w, r, p, http.StatusOK, build(p.user, id), func(store.Result) (any, error) {
 			t, err := s.db.Transfer(r.Context(), p.user, id)
 			if err != nil {
 				return nil, err

@@ -58,7 +58,7 @@ func submitAll(b *testing.B, w *store.Writer, cmds []ledger.Command) {
 	for range 256 {
 		wg.Go(func() {
 			for cmd := range work {
-				if _, _, err := w.Do(context.Background(), 1, "", cmd); err != nil {
+				if _, err := w.Do(context.Background(), 1, store.Idempotency{}, cmd); err != nil {
 					b.Error(err)
 				}
 			}

@@ -56,9 +56,9 @@ func (s *server) user(t *testing.T, name string, fund int64) store.User {
 	return u
 }
 
-func (s *server) must(t *testing.T, u store.User, cmd ledger.Command) ledger.Receipt {
+func (s *server) must(t *testing.T, u store.User, cmd ledger.Command) store.Result {
 	t.Helper()
-	r, _, err := s.w.Do(context.Background(), u.ID, "", cmd)
+	r, err := s.w.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
 	if err != nil {
 		t.Fatalf("%T: %v", cmd, err)
 	}
@@ -82,7 +82,7 @@ func (s *server) inbox(t *testing.T, u store.User, kind string) int {
 	}
 	n := 0
 	for _, x := range ns {
-		if x.Notice.Kind == kind {
+		if x.Kind == kind {
 			n++
 		}
 	}
@@ -107,15 +107,15 @@ func TestPendingMoneyIsNotSpendable(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		s := start(t, db, clock.NewManual(t0))
 		a, b := s.user(t, "a", 30_000), s.user(t, "b", 0)
-		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 20_000, RequireAcceptance: yes}); r.Status != ledger.TransferPending || !r.ExpiresAt.Equal(t0.Add(72*time.Hour)) {
+		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 20_000, RequireAcceptance: yes}); r.Receipt.Status != ledger.TransferPending || !r.Receipt.ExpiresAt.Equal(t0.Add(72*time.Hour)) {
 			t.Fatalf("pending receipt %+v", r)
 		}
 		// 10,000 is available: 10,001 needs an auto-charge, 10,000 does not.
-		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_001}); r.Charged != 10_000 {
-			t.Fatalf("10,001 with 10,000 available: charged %d, want 10,000", r.Charged)
+		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_001}); r.Receipt.Charged != 10_000 {
+			t.Fatalf("10,001 with 10,000 available: charged %d, want 10,000", r.Receipt.Charged)
 		}
-		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 9_999}); r.Charged != 0 {
-			t.Fatalf("9,999 with 9,999 available: charged %d", r.Charged)
+		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 9_999}); r.Receipt.Charged != 0 {
+			t.Fatalf("9,999 with 9,999 available: charged %d", r.Receipt.Charged)
 		}
 		if s.balance(t, b) != 20_000 || s.balance(t, a) != 0 {
 			t.Fatalf("balances a=%d b=%d", s.balance(t, a), s.balance(t, b))
@@ -125,12 +125,12 @@ func TestPendingMoneyIsNotSpendable(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.must(t, a, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 20_000})
-		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_000}); r.Status != ledger.TransferPending {
-			t.Fatalf("with the setting on: %s", r.Status)
+		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_000}); r.Receipt.Status != ledger.TransferPending {
+			t.Fatalf("with the setting on: %s", r.Receipt.Status)
 		}
 		no := false
-		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_000, RequireAcceptance: &no}); r.Status != ledger.TransferCompleted {
-			t.Fatalf("with the option off: %s", r.Status)
+		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_000, RequireAcceptance: &no}); r.Receipt.Status != ledger.TransferCompleted {
+			t.Fatalf("with the option off: %s", r.Receipt.Status)
 		}
 		audit(t, db)
 	})
@@ -164,7 +164,7 @@ func TestPendingOutcomesRace(t *testing.T) {
 		wins := make([][]string, n)
 		var mu sync.Mutex
 		try := func(i int, name string, u store.User, cmd ledger.Command) {
-			_, _, err := s.w.Do(context.Background(), u.ID, "", cmd)
+			_, err := s.w.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
 			switch errs.CodeOf(err) {
 			case "":
 				mu.Lock()
@@ -318,7 +318,7 @@ func TestTwoSchedulersOneDatabase(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, x := range page {
-					if x.Notice.Kind == ledger.NoticePendingReminder {
+					if x.Kind == ledger.NoticePendingReminder {
 						reminders++
 					}
 				}

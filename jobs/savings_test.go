@@ -155,7 +155,7 @@ func TestInstallments(t *testing.T) {
 			t.Fatalf("day 3: principal %d main %d", a.Principal, s.balance(t, u))
 		}
 		// Fixed savings refuse manual deposits and withdrawals.
-		if _, _, err := s.w.Do(context.Background(), u.ID, "", ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: 1}); err == nil {
+		if _, err := s.w.Do(context.Background(), u.ID, store.Idempotency{}, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: 1}); err == nil {
 			t.Fatal("manual deposit into fixed savings accepted")
 		}
 		audit(t, db)

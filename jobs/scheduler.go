@@ -274,7 +274,7 @@ func (s *Scheduler) drain(ctx context.Context, next func() ([]ledger.Command, er
 		results := make([]error, len(cmds))
 		var wg sync.WaitGroup
 		for i, cmd := range cmds {
-			wg.Go(func() { _, _, results[i] = s.Writer.Do(ctx, 0, "", cmd) })
+			wg.Go(func() { _, results[i] = s.Writer.Do(ctx, 0, store.Idempotency{}, cmd) })
 		}
 		wg.Wait()
 		progressed := false

@@ -126,16 +126,16 @@ type Txn struct {
 // Notice is a notification to a user about money that moved or waits.
 // TransferID 0 on a new transfer's transaction means "this transfer".
 type Notice struct {
-	User         int64     `json:"-"`
-	Kind         string    `json:"kind"`
-	TransferID   int64     `json:"transfer_id,omitempty"`
-	Amount       int64     `json:"amount"`
-	Counterparty string    `json:"counterparty,omitempty"`
-	Reason       string    `json:"reason,omitempty"`
-	ExpiresAt    time.Time `json:"expires_at,omitzero"`
-	Account      int64     `json:"account_id,omitempty"`
-	Day          string    `json:"day,omitempty"`
-	Settlement   int64     `json:"settlement_id,omitempty"`
+	User         int64
+	Kind         string
+	TransferID   int64
+	Amount       int64
+	Counterparty string
+	Reason       string
+	ExpiresAt    time.Time
+	Account      int64
+	Day          string
+	Settlement   int64
 }
 
 // Notice kinds.
@@ -174,23 +174,19 @@ type TransferRecord struct {
 	Share                   int64     // the settlement share it pays, if any
 }
 
-// Receipt is what a command's caller learns about its effect. The writer
-// stores it with the idempotency key so a replay returns the same receipt.
+// Receipt is what a command's caller learns about its effect, complete
+// when Apply returns it. Ids the database assigns (transactions,
+// transfers) are the writer's to report, not the rules'.
 type Receipt struct {
-	Amount  int64 `json:"amount"`
-	Charged int64 `json:"charged"`
+	Amount  int64
+	Charged int64
 	// Balances after the command of the user's accounts it touched.
-	MainBalance    int64 `json:"main_balance"`
-	SavingsBalance int64 `json:"savings_balance,omitempty"`
-	// Transaction ids, filled in by the writer once ids are allocated:
-	// TransactionID is the command's own transaction, ChargeID the
-	// automatic charge it made first, if any.
-	TransactionID int64 `json:"transaction_id,omitempty"`
-	ChargeID      int64 `json:"charge_transaction_id,omitempty"`
-	// TransferID and Status describe the transfer a command created.
-	TransferID int64     `json:"transfer_id,omitempty"`
-	Status     string    `json:"status,omitempty"`
-	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	MainBalance    int64
+	SavingsBalance int64
+	// Status and ExpiresAt describe the transfer, share or installment the
+	// command created or acted on.
+	Status    string
+	ExpiresAt time.Time
 }
 
 // Book is the in-memory state one batch works on: the locked accounts and

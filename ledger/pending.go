@@ -125,7 +125,7 @@ func (b *Book) settle(id, user int64, how settlement) (Receipt, []Txn, error) {
 	}
 	t.Status = status
 	b.DirtyTransfers[id] = true
-	r := Receipt{Amount: t.Amount, TransferID: id, Status: status}
+	r := Receipt{Amount: t.Amount, Status: status}
 	if a.UserID == user { // never show a user the other party's balance
 		r.MainBalance = a.Balance
 	}

@@ -8,3 +8,22 @@ func TamperForTest(db *DB, query string) error {
 	_, err := db.w.ExecContext(context.Background(), query)
 	return err
 }
+
+// ColumnForTest returns the first column of query's rows as strings, so
+// tests can compare stored rows byte for byte.
+func ColumnForTest(db *DB, query string) ([]string, error) {
+	rows, err := db.w.QueryContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -3,19 +3,26 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"minipay/errs"
-	"minipay/ledger"
 )
 
-// Notification is one entry of a user's inbox.
+// Notification is one entry of a user's inbox: what happened (the
+// fields a notice of its kind has; others are zero) and when.
 type Notification struct {
-	ID        int64
-	Notice    ledger.Notice
-	CreatedAt time.Time
-	ReadAt    *time.Time
+	ID           int64
+	Kind         string
+	TransferID   int64
+	Amount       int64
+	Counterparty string
+	Reason       string // why a pending transfer returned
+	ExpiresAt    time.Time
+	Account      int64  // the savings account of a missed installment
+	Day          string // the day of a missed installment
+	Settlement   int64
+	CreatedAt    time.Time
+	ReadAt       *time.Time
 }
 
 // Notifications returns a page of user's inbox, newest first.
@@ -41,7 +48,7 @@ func (db *DB) Notifications(ctx context.Context, user int64, unreadOnly bool, be
 		if err := rows.Scan(&n.ID, &body, &at, &read); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(body), &n.Notice); err != nil {
+		if err := decodeNotice(body, &n); err != nil {
 			return nil, err
 		}
 		n.CreatedAt = fromMicros(at)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"minipay/ledger"
@@ -46,8 +45,12 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 				return err
 			}
 			n.Kind, n.ExpiresAt = ledger.NoticePendingReminder, fromMicros(expires)
-			body, _ := json.Marshal(n)
-			notices = append(notices, []any{n.User, n.Kind, n.TransferID, string(body), micros(now)})
+			row, err := noticeRow(n, micros(now))
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			notices = append(notices, row)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-
 	"time"
 
 	"minipay/errs"
@@ -72,8 +70,12 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 			if sh.User.ID == requester.ID {
 				status, settled = ledger.SharePaid, micros(now)
 			} else {
-				body, _ := json.Marshal(ledger.Notice{Kind: ledger.NoticeSettlementRequested, Amount: sh.Amount, Counterparty: requester.Name, Settlement: id})
-				notices = append(notices, []any{sh.User.ID, ledger.NoticeSettlementRequested, nil, string(body), micros(now)})
+				row, err := noticeRow(ledger.Notice{User: sh.User.ID, Kind: ledger.NoticeSettlementRequested, Amount: sh.Amount,
+					Counterparty: requester.Name, Settlement: id}, micros(now))
+				if err != nil {
+					return err
+				}
+				notices = append(notices, row)
 			}
 			rows = append(rows, []any{id, i, sh.User.ID, requester.ID, requester.MainAccount, sh.Amount, status, settled})
 		}

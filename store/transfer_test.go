@@ -46,7 +46,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 		}
 		start := make(chan struct{})
 		var wg sync.WaitGroup
-		receipts := make([]ledger.Receipt, len(senders))
+		receipts := make([]outcome, len(senders))
 		for i, s := range senders {
 			wg.Go(func() {
 				<-start
@@ -143,7 +143,7 @@ func TestAutoChargeEdges(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		a, b := e.user(t, "ann"), e.user(t, "ben")
-		send := func(amount int64) (ledger.Receipt, error) {
+		send := func(amount int64) (outcome, error) {
 			r, _, err := e.do(t, a, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: amount})
 			return r, err
 		}

@@ -2,14 +2,10 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -62,9 +58,8 @@ type op struct {
 }
 
 type outcome struct {
-	receipt  ledger.Receipt
-	replayed bool
-	err      error
+	result Result
+	err    error
 }
 
 var (
@@ -114,40 +109,53 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 // ErrClosed is returned for commands submitted after Close.
 var ErrClosed = errors.New("writer is closed")
 
-// Do applies cmd on behalf of user. With a non-empty idempotency key, a
-// command already applied under the same key returns its first receipt
-// (replayed=true) and moves nothing; the same key with a different command
-// fails with idempotency_mismatch. The key is checked in the same database
+// Idempotency makes a command safe to retry. Key is the client's
+// Idempotency-Key ("" for none), scoped to the user; Fingerprint
+// identifies the request it came with, so a key reused for another
+// request can be told apart from a retry.
+type Idempotency struct {
+	Key, Fingerprint string
+}
+
+// Result is a command's outcome: the ledger's receipt and the ids the
+// store assigned to what it recorded.
+type Result struct {
+	Receipt ledger.Receipt
+	// TransactionID is the command's own transaction, ChargeID the
+	// automatic charge it made first, if any; TransferID the transfer it
+	// created or acted on, if any.
+	TransactionID, ChargeID, TransferID int64
+	// Replayed is true when the key had been used for this request
+	// before: the result is the first one, and nothing moved now.
+	Replayed bool
+}
+
+// Do applies cmd on behalf of user. With an idempotency key, a command
+// already applied under the same key returns its first result (Replayed)
+// and moves nothing; the same key with another fingerprint fails with
+// idempotency_mismatch. The key is checked in the same database
 // transaction that moves the money.
-func (w *Writer) Do(ctx context.Context, user int64, key string, cmd ledger.Command) (ledger.Receipt, bool, error) {
+func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledger.Command) (Result, error) {
 	o := &op{cmd: cmd, user: user, out: make(chan outcome, 1)}
-	if key != "" {
-		o.key = fmt.Sprintf("%d:%s", user, key)
-		o.hash = fingerprint(cmd)
+	if idem.Key != "" {
+		o.key = fmt.Sprintf("%d:%s", user, idem.Key)
+		o.hash = idem.Fingerprint
 	}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
-		return ledger.Receipt{}, false, ErrClosed
+		return Result{}, ErrClosed
 	}
 	w.queue <- o
 	w.mu.RUnlock()
 	select {
 	case r := <-o.out:
-		return r.receipt, r.replayed, r.err
+		return r.result, r.err
 	case <-ctx.Done():
 		// The command may still be applied; a retry with the same
 		// idempotency key will tell.
-		return ledger.Receipt{}, false, ctx.Err()
+		return Result{}, ctx.Err()
 	}
-}
-
-// fingerprint identifies a command's kind and fields, so a reused
-// idempotency key can be told apart from a replay.
-func fingerprint(cmd ledger.Command) string {
-	b, _ := json.Marshal(cmd)
-	h := sha256.Sum256(append([]byte(reflect.TypeOf(cmd).Name()+":"), b...))
-	return hex.EncodeToString(h[:])
 }
 
 // Close stops taking commands, applies those already queued, and waits.
@@ -213,7 +221,7 @@ func outcomeLabel(o outcome) string {
 	switch {
 	case o.err != nil:
 		return string(errs.CodeOf(o.err))
-	case o.replayed:
+	case o.result.Replayed:
 		return "replayed"
 	}
 	return "ok"
@@ -248,18 +256,19 @@ func (w *Writer) applyWithRetry(batch []*op) ([]outcome, error) {
 }
 
 // idemRecord is a stored idempotency key: the request's fingerprint and
-// the receipt it produced.
+// the result it produced.
 type idemRecord struct {
-	hash    string
-	receipt ledger.Receipt
-	fresh   bool // written by this batch
+	hash   string
+	result Result
+	fresh  bool // written by this batch
 }
 
-// applied is one command's effect in a batch, before ids are known.
+// applied is one command's effect in a batch; its result gets ids once
+// they are allocated.
 type applied struct {
-	op      int
-	txns    []ledger.Txn
-	receipt *ledger.Receipt
+	op     int
+	txns   []ledger.Txn
+	result *Result
 }
 
 // apply runs one batch in one transaction and returns each op's outcome.
@@ -329,7 +338,7 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 			if rec.hash != o.hash {
 				outs[i].err = errs.E(errs.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
 			} else {
-				outs[i].replayed = true // receipt copied below, once ids are known
+				outs[i].result.Replayed = true // result copied below, once ids are known
 			}
 			continue
 		}
@@ -338,7 +347,7 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 			outs[i].err = err
 			continue
 		}
-		done = append(done, applied{op: i, txns: txns, receipt: &receipt})
+		done = append(done, applied{op: i, txns: txns, result: &Result{Receipt: receipt}})
 		if o.key != "" {
 			records[o.key] = &idemRecord{hash: o.hash, fresh: true}
 		}
@@ -351,11 +360,12 @@ func (w *Writer) apply(batch []*op) ([]outcome, error) {
 		return nil, err
 	}
 	for _, a := range done {
-		outs[a.op].receipt = *a.receipt
+		outs[a.op].result = *a.result
 	}
 	for i, o := range batch {
-		if outs[i].replayed {
-			outs[i].receipt = records[o.key].receipt
+		if outs[i].result.Replayed {
+			outs[i].result = records[o.key].result
+			outs[i].result.Replayed = true
 		}
 	}
 	return outs, nil
@@ -390,9 +400,11 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 			if r := t.Transfer; r != nil {
 				transferID = transferIDs[0]
 				transferIDs = transferIDs[1:]
-				a.receipt.TransferID = transferID
 				transferRows = append(transferRows, []any{transferID, r.FromUser, r.FromAccount, r.ToUser, r.ToAccount,
 					r.Amount, r.Charged, r.Status, r.SenderName, r.DisplayName, r.Memo, at, nullMicros(r.ExpiresAt), nullID(r.Share)})
+			}
+			if transferID != 0 {
+				a.result.TransferID = transferID
 			}
 			txnRows = append(txnRows, []any{id, string(t.Kind), nullID(batch[a.op].user), nullID(transferID), at})
 			for _, e := range t.Entries {
@@ -406,30 +418,30 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 				if n.TransferID == 0 {
 					n.TransferID = transferID
 				}
-				body, err := json.Marshal(n)
+				row, err := noticeRow(n, at)
 				if err != nil {
 					return err
 				}
-				noticeRows = append(noticeRows, []any{n.User, n.Kind, nullID(n.TransferID), string(body), at})
+				noticeRows = append(noticeRows, row)
 			}
 			// A command's own transaction is its last; earlier ones are
 			// the automatic charge it needed.
 			if t.Kind == ledger.TxnCharge && len(a.txns) > 1 {
-				a.receipt.ChargeID = id
+				a.result.ChargeID = id
 			} else {
-				a.receipt.TransactionID = id
+				a.result.TransactionID = id
 			}
 		}
 		if key := batch[a.op].key; key != "" {
-			records[key].receipt = *a.receipt
+			records[key].result = *a.result
 		}
 	}
 	for _, n := range book.Notices {
-		body, err := json.Marshal(n)
+		row, err := noticeRow(n, at)
 		if err != nil {
 			return err
 		}
-		noticeRows = append(noticeRows, []any{n.User, n.Kind, nil, string(body), at})
+		noticeRows = append(noticeRows, row)
 	}
 	var accountRows, transferUpdates, shareUpdates, installmentRows, keyRows [][]any
 	for id := range book.Dirty {
@@ -448,11 +460,11 @@ func (w *Writer) write(ctx context.Context, tx *sql.Tx, batch []*op, book *ledge
 	}
 	for key, rec := range records {
 		if rec.fresh {
-			receipt, err := json.Marshal(rec.receipt)
+			body, err := encodeResult(rec.result)
 			if err != nil {
 				return err
 			}
-			keyRows = append(keyRows, []any{key, rec.hash, string(receipt), at})
+			keyRows = append(keyRows, []any{key, rec.hash, body, at})
 		}
 	}
 	// A fixed handful of set-based statements (one round trip on
@@ -481,7 +493,6 @@ var (
 		{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
 		{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}, {"share_id", "bigint"}}
 	settledColumns = []column{{"id", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}
-	noticeColumns  = []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}
 )
 
 // allocIDs reserves nTxns transaction ids and nTransfers transfer ids in
@@ -622,12 +633,12 @@ func loadIdempotency(ctx context.Context, tx *sql.Tx, d dialect, keys []string) 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var key, receipt string
+		var key, body string
 		rec := &idemRecord{}
-		if err := rows.Scan(&key, &rec.hash, &receipt); err != nil {
+		if err := rows.Scan(&key, &rec.hash, &body); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(receipt), &rec.receipt); err != nil {
+		if rec.result, err = decodeResult(body); err != nil {
 			return nil, err
 		}
 		records[key] = rec

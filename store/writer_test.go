@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -40,9 +41,25 @@ func (e *env) user(t *testing.T, name string) store.User {
 	return u
 }
 
-func (e *env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (ledger.Receipt, bool, error) {
+// outcome is a command's result as the tests read it: the receipt's
+// fields and the ids the store assigned, side by side.
+type outcome struct {
+	ledger.Receipt
+	TransactionID, ChargeID, TransferID int64
+}
+
+// do submits cmd as u under the idempotency key (none if ""). The
+// fingerprint stands in for the API's request hash: the command's type
+// and fields, so another command under the same key is another request.
+func (e *env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (outcome, bool, error) {
 	t.Helper()
-	return e.w.Do(context.Background(), u.ID, key, cmd)
+	fields, err := json.Marshal(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem := store.Idempotency{Key: key, Fingerprint: fmt.Sprintf("%T%s", cmd, fields)}
+	r, err := e.w.Do(context.Background(), u.ID, idem, cmd)
+	return outcome{r.Receipt, r.TransactionID, r.ChargeID, r.TransferID}, r.Replayed, err
 }
 
 func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
@@ -179,7 +196,7 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 		e := newEnv(t, db)
 		u := e.user(t, "carol")
 		cmd := ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 50_000}
-		receipts := make([]ledger.Receipt, 20)
+		receipts := make([]outcome, 20)
 		replays := make([]bool, 20)
 		var wg sync.WaitGroup
 		for i := range 20 {
@@ -282,7 +299,7 @@ func TestSavingsLifecycle(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		u := e.user(t, "gina")
-		step := func(cmd ledger.Command) ledger.Receipt {
+		step := func(cmd ledger.Command) outcome {
 			t.Helper()
 			r, _, err := e.do(t, u, "", cmd)
 			if err != nil {

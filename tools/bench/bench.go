@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	s := runner{cfg: cfg}
 	spreadEngine := func(rng *rand.Rand, _ int) error {
 		a, b := pair(rng, users)
-		_, _, err := w.Do(ctx, a.ID, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1 + rng.Int64N(100)})
+		_, err := w.Do(ctx, a.ID, store.Idempotency{}, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1 + rng.Int64N(100)})
 		return err
 	}
 	spreadNaive := func(rng *rand.Rand, _ int) error {
@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, store.AuditReport, error) {
 	}
 	hotEngine := func(rng *rand.Rand, g int) error {
 		a := senders[g%len(senders)]
-		_, _, err := w.Do(ctx, a.ID, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: hot.MainAccount, Amount: 1 + rng.Int64N(100)})
+		_, err := w.Do(ctx, a.ID, store.Idempotency{}, ledger.Transfer{User: a.ID, From: a.MainAccount, To: hot.MainAccount, Amount: 1 + rng.Int64N(100)})
 		return err
 	}
 	hotNaive := func(rng *rand.Rand, g int) error {
@@ -135,7 +135,7 @@ func seed(ctx context.Context, db *store.DB, w *store.Writer, n int) ([]store.Us
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(users)); i = next.Add(1) - 1 {
 				u := users[i]
-				if _, _, err := w.Do(ctx, u.ID, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
+				if _, err := w.Do(ctx, u.ID, store.Idempotency{}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
 					failed.Store(err)
 				}
 			}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"minipay/ledger"
+)
+
+// Stored bodies are JSON the database keeps. Each is its own type with a
+// version, converted from and to ledger and store types here, so renaming
+// a rule's field cannot change a stored row or break reading an old one.
+// Rows written before versions existed have none: a missing version is 1.
+const bodyVersion = 1
+
+// checkVersion refuses a body written by a newer minipay.
+func checkVersion(what string, v int) error {
+	if v > bodyVersion {
+		return fmt.Errorf("%s body has version %d; this minipay reads up to %d", what, v, bodyVersion)
+	}
+	return nil
+}
+
+// resultBody is idempotency_keys.receipt: what a replay of the key answers.
+type resultBody struct {
+	Version        int       `json:"version"`
+	Amount         int64     `json:"amount"`
+	Charged        int64     `json:"charged"`
+	MainBalance    int64     `json:"main_balance"`
+	SavingsBalance int64     `json:"savings_balance,omitempty"`
+	TransactionID  int64     `json:"transaction_id,omitempty"`
+	ChargeID       int64     `json:"charge_transaction_id,omitempty"`
+	TransferID     int64     `json:"transfer_id,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	ExpiresAt      time.Time `json:"expires_at,omitzero"`
+}
+
+func encodeResult(r Result) (string, error) {
+	rc := r.Receipt
+	b, err := json.Marshal(resultBody{Version: bodyVersion, Amount: rc.Amount, Charged: rc.Charged,
+		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
+		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
+		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
+	return string(b), err
+}
+
+func decodeResult(s string) (Result, error) {
+	var b resultBody
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		return Result{}, err
+	}
+	if err := checkVersion("idempotency record", b.Version); err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Receipt: ledger.Receipt{Amount: b.Amount, Charged: b.Charged, MainBalance: b.MainBalance,
+			SavingsBalance: b.SavingsBalance, Status: b.Status, ExpiresAt: b.ExpiresAt},
+		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID,
+	}, nil
+}
+
+// noticeBody is notifications.body. The recipient and the kind are
+// columns of their own; the kind is in the body too.
+type noticeBody struct {
+	Version      int       `json:"version"`
+	Kind         string    `json:"kind"`
+	TransferID   int64     `json:"transfer_id,omitempty"`
+	Amount       int64     `json:"amount"`
+	Counterparty string    `json:"counterparty,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+	Account      int64     `json:"account_id,omitempty"`
+	Day          string    `json:"day,omitempty"`
+	Settlement   int64     `json:"settlement_id,omitempty"`
+}
+
+// noticeRow is n as a row of noticeColumns, created at.
+func noticeRow(n ledger.Notice, at int64) ([]any, error) {
+	body, err := json.Marshal(noticeBody{Version: bodyVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
+		Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+	if err != nil {
+		return nil, err
+	}
+	return []any{n.User, n.Kind, nullID(n.TransferID), string(body), at}, nil
+}
+
+// noticeColumns are the columns of a notification row.
+var noticeColumns = []column{{"user_id", "bigint"}, {"kind", "text"}, {"transfer_id", "bigint"}, {"body", "text"}, {"created_at", "bigint"}}
+
+// decodeNotice fills n's notice fields from a stored body.
+func decodeNotice(s string, n *Notification) error {
+	var b noticeBody
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		return err
+	}
+	if err := checkVersion("notification", b.Version); err != nil {
+		return err
+	}
+	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
+	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
+	return nil
+}
