@@ -114,31 +114,6 @@ func readAmount(r *http.Request) (int64, error) {
 	return required("amount", req.Amount)
 }
 
-// move submits cmd to the engine under the request's Idempotency-Key and
-// answers status and respond(receipt). A replay answers the same, marked
-// with Idempotent-Replayed: true.
-func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(ledger.Receipt) (any, error)) {
-	key, err := idempotencyKey(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	receipt, replayed, err := s.writer.Do(r.Context(), p.user, key, cmd)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	body, err := respond(receipt)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, status, body)
-}
-
 type movementJSON struct {
 	TransactionID  int64  `json:"transaction_id"`
 	Amount         int64  `json:"amount"`
