@@ -168,6 +168,7 @@ func (g *golden) compare(t *testing.T, name, got string) {
 // golden file: a renamed engine or storage field cannot change what
 // clients see without this test failing.
 func TestGoldenResponses(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		g := &golden{e: newTestClockEnv(t, db), ordinals: map[string]map[string]int{}}
 		alice, bob, carol := goldenUsers(t, g)
