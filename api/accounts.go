@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"time"
 
-	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
 )
+
+// Accounts: main and savings, listed, opened, closed, and savings
+// deposits and withdrawals.
 
 type accountJSON struct {
 	ID          int64        `json:"id"`
@@ -77,21 +79,28 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal)
 	writeJSON(w, http.StatusOK, s.toAccountJSON(a))
 }
 
+// openRequest is the body of POST /v1/accounts: a savings account.
+type openRequest struct {
+	Product     *string `json:"product"`
+	DailyAmount int64   `json:"daily_amount"`
+}
+
+// Validate leaves the product's name and daily amount to the store, which
+// knows the products.
+func (q *openRequest) Validate() error {
+	if q.Product == nil {
+		return missing("product")
+	}
+	return nil
+}
+
 func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal) {
-	var req struct {
-		Product     *string `json:"product"`
-		DailyAmount int64   `json:"daily_amount"`
-	}
-	if err := decode(r, &req); err != nil {
+	var req openRequest
+	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	product, err := required("product", req.Product)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	a, err := s.db.OpenSavings(r.Context(), p.user, product, req.DailyAmount, s.clock.Now(), s.loc)
+	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.clock.Now(), s.loc)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -104,39 +113,22 @@ type amountRequest struct {
 	Amount *int64 `json:"amount"`
 }
 
-// readAmount decodes an amountRequest. Zero and negative amounts are left
-// to the ledger, which rejects them with the same code.
-func readAmount(r *http.Request) (int64, error) {
-	var req amountRequest
-	if err := decode(r, &req); err != nil {
-		return 0, err
+// Validate leaves zero and negative amounts to the ledger, which rejects
+// them with the same code.
+func (q *amountRequest) Validate() error {
+	if q.Amount == nil {
+		return missing("amount")
 	}
-	return required("amount", req.Amount)
+	return nil
 }
 
-// move submits cmd to the engine under the request's Idempotency-Key and
-// answers status and respond(result). A replay answers the same, marked
-// with Idempotent-Replayed: true.
-func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(store.Result) (any, error)) {
-	idem, err := idempotency(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
+// readAmount reads an amountRequest.
+func readAmount(r *http.Request) (int64, error) {
+	var req amountRequest
+	if err := readRequest(r, &req); err != nil {
+		return 0, err
 	}
-	res, err := s.writer.Do(r.Context(), p.user, idem, cmd)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	body, err := respond(res)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if res.Replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, status, body)
+	return *req.Amount, nil
 }
 
 type movementJSON struct {
@@ -144,17 +136,6 @@ type movementJSON struct {
 	Amount         int64  `json:"amount"`
 	MainBalance    int64  `json:"main_balance"`
 	SavingsBalance *int64 `json:"savings_balance,omitempty"`
-}
-
-func (s *Server) charge(w http.ResponseWriter, r *http.Request, p principal) {
-	amount, err := readAmount(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	s.move(w, r, p, http.StatusCreated, ledger.Charge{User: p.user, Account: p.main, Amount: amount}, func(res store.Result) (any, error) {
-		return movementJSON{TransactionID: res.TransactionID, Amount: res.Receipt.Amount, MainBalance: res.Receipt.MainBalance}, nil
-	})
 }
 
 // savingsMove handles deposits and withdrawals: an amount between main and
@@ -205,86 +186,4 @@ func (s *Server) closeAccount(w http.ResponseWriter, r *http.Request, p principa
 			MainBalance    int64 `json:"main_balance"`
 		}{s.toAccountJSON(a), res.Receipt.Amount, res.Receipt.MainBalance}, nil
 	})
-}
-
-func (s *Server) chargeLimit(w http.ResponseWriter, r *http.Request, p principal) {
-	l, err := s.db.ChargeLimit(r.Context(), p.user, s.clock.Now(), s.loc)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"day": l.Day, "limit": l.Limit, "used": l.Used, "remaining": l.Remaining})
-}
-
-type historyEntryJSON struct {
-	ID           int64            `json:"id"`
-	At           time.Time        `json:"at"`
-	Kind         string           `json:"kind"`
-	Amount       int64            `json:"amount"`
-	BalanceAfter int64            `json:"balance_after"`
-	Counterparty counterpartyJSON `json:"counterparty"`
-	Memo         string           `json:"memo"`
-	TransferID   *int64           `json:"transfer_id,omitempty"`
-	SettlementID *int64           `json:"settlement_id,omitempty"`
-}
-
-type counterpartyJSON struct {
-	Name      string `json:"name"`
-	Username  string `json:"username,omitempty"`
-	AccountID int64  `json:"account_id,omitempty"`
-}
-
-func optionalID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
-}
-
-// history pages an account's entries newest first: ?from=&to= (RFC 3339,
-// [from, to)), ?kind=, ?limit=, ?cursor=.
-func (s *Server) history(w http.ResponseWriter, r *http.Request, p principal) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	f := store.HistoryFilter{Kind: q.Get("kind")}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" && err == nil {
-			if *dst, err = time.Parse(time.RFC3339, v); err != nil {
-				err = errs.E(errs.Invalid, "%s must be an RFC 3339 time", name)
-			}
-		}
-	}
-	if err == nil {
-		f.Limit, err = pageLimit(q.Get("limit"))
-	}
-	if err == nil {
-		f.Before, err = decodeCursor(q.Get("cursor"))
-	}
-	if err == nil {
-		_, err = s.db.Account(r.Context(), p.user, id) // not_found or forbidden
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	page, err := s.db.History(r.Context(), id, f)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	out := make([]historyEntryJSON, len(page))
-	for i, h := range page {
-		out[i] = historyEntryJSON{ID: h.ID, At: h.At, Kind: h.Kind, Amount: h.Amount, BalanceAfter: h.BalanceAfter, Memo: h.Memo,
-			Counterparty: counterpartyJSON(h.Counterparty), TransferID: optionalID(h.TransferID), SettlementID: optionalID(h.SettlementID)}
-	}
-	var next *string
-	if len(page) == f.Limit {
-		c := encodeCursor(page[len(page)-1].ID)
-		next = &c
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
 }

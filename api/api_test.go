@@ -19,6 +19,7 @@ import (
 // in, look around, charge, use free and fixed savings, close them, change
 // a setting.
 func TestNewcomerHappyPath(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 
@@ -135,7 +136,7 @@ func TestNewcomerHappyPath(t *testing.T) {
 		e.rejects(t, req{method: "PATCH", path: "/v1/me/settings", token: u.Token, body: `{}`}, http.StatusBadRequest, "invalid", u)
 		e.rejects(t, req{method: "PATCH", path: "/v1/me/settings", token: u.Token, body: `{"transfers_require_acceptance": "yes"}`}, http.StatusBadRequest, "invalid", u)
 
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		// charge, deposit, withdrawal, close of the free account (the
 		// fixed one held nothing).
 		if r.UserMoney != 100_000 || r.Transactions != 4 {
@@ -148,6 +149,7 @@ func TestNewcomerHappyPath(t *testing.T) {
 // can make to the money-moving endpoints: each gets its documented problem
 // and leaves the books exactly as they were.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		alice := e.signUp(t, "alice")
@@ -261,6 +263,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 // TestSignUpAndLoginErrors covers the ways sign-up and login fail.
 func TestSignUpAndLoginErrors(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.signUp(t, "carol")
@@ -312,6 +315,7 @@ func TestSignUpAndLoginErrors(t *testing.T) {
 // TestUnauthorized checks every way a bearer token can be wrong, on reads
 // and on money-moving requests.
 func TestUnauthorized(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.signUp(t, "erin")
@@ -389,6 +393,7 @@ func TestUnauthorized(t *testing.T) {
 
 // TestUnknownRoute gets a not_found problem, whatever the method.
 func TestUnknownRoute(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		for _, r := range []req{
@@ -409,6 +414,7 @@ func TestUnknownRoute(t *testing.T) {
 // with the first response and moves no money; a reused key with another
 // request, or a malformed key, is refused.
 func TestIdempotencyOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.signUp(t, "frank")
@@ -566,6 +572,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 // TestDailyLimitResetsAtMidnightKST fills the limit and watches the day
 // turn in Seoul, not in UTC.
 func TestDailyLimitResetsAtMidnightKST(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		// 08:59 KST is 23:59 UTC of the day before.
@@ -605,7 +612,7 @@ func TestDailyLimitResetsAtMidnightKST(t *testing.T) {
 		}
 		e.charge(t, u, 2_950_000)
 		e.rejects(t, overLimit, 422, "charge_limit_exceeded", u)
-		if r := audit(t, db); r.UserMoney != 6_000_000 || r.Transactions != 4 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 6_000_000 || r.Transactions != 4 {
 			t.Fatalf("audit: %+v; want 6,000,000 won in 4 charges", r)
 		}
 	})
@@ -613,6 +620,7 @@ func TestDailyLimitResetsAtMidnightKST(t *testing.T) {
 
 // TestOpsEndpoints: health, metrics and the OpenAPI document.
 func TestOpsEndpoints(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		var health map[string]string

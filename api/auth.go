@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -66,8 +65,6 @@ func (t tokens) check(token string, now time.Time) (principal, error) {
 	return principal{user: nums[0], main: nums[1]}, nil
 }
 
-type ctxKey struct{}
-
 // authed wraps a handler that needs a logged-in caller.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +79,6 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 			writeError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)), p)
+		h(w, r, p)
 	}
 }

@@ -2,61 +2,100 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"minipay/clock"
 	"minipay/errs"
+	"minipay/store"
+	"minipay/store/dbtest"
 )
 
-// FuzzDecode feeds arbitrary bodies to the strict JSON decoder with the
-// request shapes the money endpoints use. A body is either refused with
-// invalid, or decoded into values that encode back to an equivalent
-// object: no panic, no other code, no silently dropped field.
+// fuzzServer is a real server over a fresh SQLite database, with alice
+// (the caller, whose token it returns) and bob to send money to.
+func fuzzServer(f *testing.F) (*Server, *store.DB, string) {
+	f.Helper()
+	db := dbtest.Open(f, "sqlite")
+	clk := clock.NewManual(time.Date(2026, 3, 10, 14, 0, 0, 0, clock.Seoul))
+	log := slog.New(slog.DiscardHandler)
+	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Logger: log})
+	f.Cleanup(w.Close)
+	s := New(Config{DB: db, Writer: w, Clock: clk, Location: clock.Seoul, Secret: []byte("fuzz"), Logger: log})
+	var alice store.User
+	for _, name := range []string{"alice", "bob"} {
+		u, err := db.CreateUser(context.Background(), name, name, "not a hash", clk.Now())
+		if err != nil {
+			f.Fatal(err)
+		}
+		if name == "alice" {
+			alice = u
+		}
+	}
+	return s, db, s.tokens.issue(principal{user: alice.ID, main: alice.MainAccount}, clk.Now().Add(TokenTTL))
+}
+
+// jsonFields are the JSON names of v's fields.
+func jsonFields(v any) map[string]bool {
+	fields := map[string]bool{}
+	for f := range reflect.TypeOf(v).Fields() {
+		fields[strings.Split(f.Tag.Get("json"), ",")[0]] = true
+	}
+	return fields
+}
+
+// FuzzDecode sends arbitrary bodies to the real POST /v1/transfers
+// handler: decoding, validation and the engine as they run in
+// production. A body is never a 500; one that is accepted was a JSON
+// object of the request's own fields, whose amount moved exactly, and
+// leaves the books balanced.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
-		`{"amount":100}`, `{"amount":0}`, `{"amount":-1}`, `{"amount":9223372036854775807}`,
-		`{"amount":9223372036854775808}`, `{"amount":1e3}`, `{"amount":"100"}`, `{"amount":1.5}`,
-		`{"to":"bob","amount":5,"memo":"x"}`, `{"to":12,"amount":5,"require_acceptance":true}`,
-		`{"amount":1}{"amount":2}`, `{"amount":1,"amount":2}`, `[]`, `null`, ``, `{`, `{"amout":1}`,
-		"{\"memo\":\"\xff\"}", `{"to":null}`, `{"display_name":"` + strings.Repeat("가", 60) + `"}`,
+		`{"to":"bob","amount":100}`, `{"to":"bob","amount":0}`, `{"to":"bob","amount":-1}`,
+		`{"to":"bob","amount":9223372036854775807}`, `{"to":"bob","amount":9223372036854775808}`,
+		`{"to":"bob","amount":1e3}`, `{"to":"bob","amount":"100"}`, `{"to":"bob","amount":1.5}`,
+		`{"to":"bob","amount":5,"memo":"x"}`, `{"to":2,"amount":5,"require_acceptance":true}`, `{"to":"nobody","amount":5}`,
+		`{"to":"bob","amount":1}{"amount":2}`, `{"to":"bob","amount":1,"amount":2}`, `[]`, `null`, ``, `{`, `{"amout":1}`,
+		"{\"to\":\"bob\",\"amount\":1,\"memo\":\"\xff\"}", `{"to":null}`, `{"to":"bob","amount":1,"display_name":"` + strings.Repeat("가", 60) + `"}`,
 	} {
 		f.Add([]byte(seed))
 	}
+	s, db, token := fuzzServer(f)
+	h := s.Handler()
+	fields := jsonFields(transferRequest{})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var req struct {
-			To                json.RawMessage `json:"to"`
-			Amount            *int64          `json:"amount"`
-			DisplayName       string          `json:"display_name"`
-			Memo              string          `json:"memo"`
-			RequireAcceptance *bool           `json:"require_acceptance"`
+		r := httptest.NewRequest("POST", "/v1/transfers", bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code >= 500 {
+			t.Fatalf("body %q: %d %s", body, rec.Code, rec.Body)
 		}
-		err := decode(httptest.NewRequest("POST", "/v1/transfers", bytes.NewReader(body)), &req)
-		if err != nil {
-			if errs.CodeOf(err) != errs.Invalid {
-				t.Fatalf("body %q: error %v is not invalid", body, err)
-			}
+		if rec.Code >= 300 {
 			return
 		}
-		// Accepted: the body was one JSON object whose known fields fit.
 		var generic map[string]json.RawMessage
 		if json.Unmarshal(body, &generic) != nil {
-			t.Fatalf("decode accepted %q, which is not a JSON object", body)
+			t.Fatalf("accepted %q, which is not a JSON object", body)
 		}
 		for k := range generic {
-			switch k {
-			case "to", "amount", "display_name", "memo", "require_acceptance":
-			default:
-				t.Fatalf("decode accepted unknown field %q in %q", k, body)
+			if !fields[k] {
+				t.Fatalf("accepted unknown field %q in %q", k, body)
 			}
 		}
-		if raw, ok := generic["amount"]; ok && string(raw) != "null" {
-			var n json.Number
-			if json.Unmarshal(raw, &n) != nil || req.Amount == nil || n.String() != strings.TrimSpace(string(raw)) {
-				t.Fatalf("amount %s decoded as %v", raw, req.Amount)
-			}
+		var sent struct{ Amount json.Number }
+		var moved struct{ Amount int64 }
+		json.Unmarshal(body, &sent)
+		if err := json.Unmarshal(rec.Body.Bytes(), &moved); err != nil || sent.Amount.String() != strconv.FormatInt(moved.Amount, 10) {
+			t.Fatalf("amount %s answered %s", sent.Amount, rec.Body)
 		}
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -84,6 +123,20 @@ func FuzzCursor(f *testing.F) {
 	})
 }
 
+// validKey is the rule for keys written apart from the code under test:
+// 1 to 255 bytes, each a visible ASCII character (0x21 '!' to 0x7e '~').
+func validKey(key string) bool {
+	if len(key) < 1 || len(key) > 255 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '!' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // FuzzIdempotencyKey: a key is accepted only if it is 1–255 printable
 // ASCII characters (or absent).
 func FuzzIdempotencyKey(f *testing.F) {
@@ -91,14 +144,18 @@ func FuzzIdempotencyKey(f *testing.F) {
 	f.Add("", true)
 	f.Add("", false)
 	f.Add("a b", true)
+	f.Add(strings.Repeat("x", 255), true)
 	f.Add(strings.Repeat("x", 256), true)
+	f.Add("~!", true)
+	f.Add("\x7f", true)
+	f.Add("é", true)
 	f.Fuzz(func(t *testing.T, key string, present bool) {
 		r := httptest.NewRequest("POST", "/v1/charges", nil)
 		if present {
 			r.Header["Idempotency-Key"] = []string{key}
 		}
 		got, err := idempotencyKey(r)
-		printable := len(key) >= 1 && len(key) <= 255 && !strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e })
+		printable := validKey(key)
 		switch {
 		case !present:
 			if err != nil || got != "" {

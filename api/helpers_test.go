@@ -17,6 +17,7 @@ import (
 	"minipay/api"
 	"minipay/clock"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
 var seoul = clock.Seoul
@@ -293,22 +294,9 @@ type books struct {
 	Limits                           map[string]limitJSON
 }
 
-// audit fails the test unless the books balance, and returns the report.
-func audit(t *testing.T, db *store.DB) store.AuditReport {
-	t.Helper()
-	r, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
-}
-
 func (e *env) books(t *testing.T, users ...*user) books {
 	t.Helper()
-	r := audit(t, e.db)
+	r := dbtest.Audit(t, e.db)
 	b := books{Transactions: r.Transactions, Entries: r.Entries, UserMoney: r.UserMoney,
 		Accounts: map[string][]accountJSON{}, Limits: map[string]limitJSON{}}
 	for _, u := range users {

@@ -13,6 +13,7 @@ import (
 
 // GET /v1/accounts/{id}/history: pages, filters, and who may read it.
 func TestHistoryOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		a, b := e.signUp(t, "hista"), e.signUp(t, "histb")
@@ -86,6 +87,6 @@ func TestHistoryOverHTTP(t *testing.T) {
 			e.rejects(t, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?%s", a.Main, q), token: a.Token}, http.StatusBadRequest, "invalid", a, b)
 		}
 		e.rejects(t, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history", a.Main)}, http.StatusUnauthorized, "unauthorized", a, b)
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }

@@ -3,39 +3,41 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"minipay/errs"
 )
 
-// statusOf maps each error code to its HTTP status: the one place codes
-// meet HTTP.
-var statusOf = map[errs.Code]int{
-	errs.Invalid:             http.StatusBadRequest,
-	errs.Unauthorized:        http.StatusUnauthorized,
-	errs.Forbidden:           http.StatusForbidden,
-	errs.NotFound:            http.StatusNotFound,
-	errs.Conflict:            http.StatusConflict,
-	errs.InsufficientFunds:   http.StatusUnprocessableEntity,
-	errs.ChargeLimitExceeded: http.StatusUnprocessableEntity,
-	errs.Expired:             http.StatusConflict,
-	errs.IdempotencyMismatch: http.StatusUnprocessableEntity,
-	errs.Internal:            http.StatusInternalServerError,
+// problemKind is how one error code reads over HTTP.
+type problemKind struct {
+	status int
+	title  string
 }
 
-var titleOf = map[errs.Code]string{
-	errs.Invalid:             "The request is invalid",
-	errs.Unauthorized:        "Authentication is required",
-	errs.Forbidden:           "Not yours",
-	errs.NotFound:            "Not found",
-	errs.Conflict:            "Conflicts with the current state",
-	errs.InsufficientFunds:   "Insufficient funds",
-	errs.ChargeLimitExceeded: "Daily charge limit exceeded",
-	errs.Expired:             "Expired",
-	errs.IdempotencyMismatch: "Idempotency-Key reused for a different request",
-	errs.Internal:            "Internal error",
+// problems is the one place codes meet HTTP. A code missing here is a bug,
+// answered as internal (500) rather than with no status at all.
+var problems = map[errs.Code]problemKind{
+	errs.Invalid:             {http.StatusBadRequest, "The request is invalid"},
+	errs.Unauthorized:        {http.StatusUnauthorized, "Authentication is required"},
+	errs.Forbidden:           {http.StatusForbidden, "Not yours"},
+	errs.NotFound:            {http.StatusNotFound, "Not found"},
+	errs.Conflict:            {http.StatusConflict, "Conflicts with the current state"},
+	errs.InsufficientFunds:   {http.StatusUnprocessableEntity, "Insufficient funds"},
+	errs.ChargeLimitExceeded: {http.StatusUnprocessableEntity, "Daily charge limit exceeded"},
+	errs.Expired:             {http.StatusConflict, "Expired"},
+	errs.IdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused for a different request"},
+	errs.Internal:            {http.StatusInternalServerError, "Internal error"},
 }
+
+// statusOf is each code's status, read from problems (the OpenAPI test
+// checks the document against it).
+var statusOf = func() map[errs.Code]int {
+	m := make(map[errs.Code]int, len(problems))
+	for code, k := range problems {
+		m[code] = k.status
+	}
+	return m
+}()
 
 // Problem is an RFC 9457 problem details body with minipay's stable code.
 type Problem struct {
@@ -47,17 +49,25 @@ type Problem struct {
 }
 
 // writeError answers with err as application/problem+json. Errors minipay
-// did not classify are logged and reported as internal, without details.
+// did not classify, or whose code has no row in problems, are reported as
+// internal without details; the observe middleware logs them through the
+// server's logger.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *errs.Error
-	if !errors.As(err, &e) {
-		slog.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		e = errs.E(errs.Internal, "something went wrong on our side")
+	kind, known := problemKind{}, false
+	if errors.As(err, &e) {
+		kind, known = problems[e.Code]
+	}
+	if !known {
+		if slot, ok := r.Context().Value(failureKey{}).(*error); ok {
+			*slot = err
+		}
+		e, kind = errs.E(errs.Internal, "something went wrong on our side"), problems[errs.Internal]
 	}
 	p := Problem{
 		Type:   "https://minipay.example/problems/" + string(e.Code),
-		Title:  titleOf[e.Code],
-		Status: statusOf[e.Code],
+		Title:  kind.title,
+		Status: kind.status,
 		Detail: e.Detail,
 		Code:   e.Code,
 	}

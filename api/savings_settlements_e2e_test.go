@@ -216,6 +216,7 @@ func ssAmounts(h []ssEntry) []int64 {
 // limit forbids is missed and notified, and fixed savings take no ad-hoc
 // deposits or withdrawals.
 func TestSavingsWithTestClock(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		u := e.signUp(t, "saver")
@@ -348,10 +349,10 @@ func TestSavingsWithTestClock(t *testing.T) {
 		if l := e.limit(t, u); l.Day != day(7) || l.Remaining != 0 {
 			t.Fatalf("day 7 limit %+v; want nothing remaining", l)
 		}
-		before := audit(t, db)
+		before := dbtest.Audit(t, db)
 		fixedBefore := e.ssAccount(t, u, fixed.ID)
 		to(at(7, 8, 0, 1))
-		after := audit(t, db)
+		after := dbtest.Audit(t, db)
 		if after.Transactions != before.Transactions || after.Entries != before.Entries || after.UserMoney != before.UserMoney {
 			t.Errorf("the missed installment moved money: before %+v after %+v", before, after)
 		}
@@ -499,7 +500,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 		if got := e.mainBalance(t, u); got != mainWant {
 			t.Errorf("main holds %d, want %d", got, mainWant)
 		}
-		if r := audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
+		if r := dbtest.Audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
 			t.Errorf("audit: %+v", r)
 		}
 	})
@@ -563,6 +564,7 @@ func ssStatuses(s ssSettlement) []string {
 // TestSettlementsOverHTTP: request, notify, pay (with auto-charge),
 // decline, see who paid, completion, random splits and every bad request.
 func TestSettlementsOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		r := e.signUp(t, "rhee")
@@ -758,7 +760,7 @@ func TestSettlementsOverHTTP(t *testing.T) {
 			}
 		})
 
-		if rep := audit(t, db); rep.UserMoney != 30_000 {
+		if rep := dbtest.Audit(t, db); rep.UserMoney != 30_000 {
 			t.Errorf("audit: %+v; want the 30,000 won charged", rep)
 		}
 	})
@@ -768,6 +770,7 @@ func TestSettlementsOverHTTP(t *testing.T) {
 // different Idempotency-Keys: exactly one succeeds and moves money once,
 // the other is a conflict.
 func TestSettlementConcurrentPay(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		r := e.signUp(t, "rhee")
@@ -839,7 +842,7 @@ func TestSettlementConcurrentPay(t *testing.T) {
 		if l := e.limit(t, a); l.Used != 10_000*rounds {
 			t.Errorf("A's charge limit used %d, want %d", l.Used, 10_000*rounds)
 		}
-		if rep := audit(t, db); rep.UserMoney != 10_000*rounds {
+		if rep := dbtest.Audit(t, db); rep.UserMoney != 10_000*rounds {
 			t.Errorf("audit: %+v", rep)
 		}
 	})

@@ -1,17 +1,16 @@
 // Package api is minipay's HTTP API: routes, JSON, bearer-token auth and
 // RFC 9457 errors over the store and the writer.
+//
+// Read in order: server.go (the route table), middleware.go, auth.go,
+// request.go and params.go (what a request carries), problem.go (errors),
+// move.go (the engine call of every money route), then one file per
+// resource.
 package api
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,9 +22,6 @@ import (
 	"minipay/ledger"
 	"minipay/store"
 )
-
-//go:embed openapi.json
-var openAPI []byte
 
 // Server serves the API.
 type Server struct {
@@ -58,12 +54,6 @@ type Config struct {
 	Secret       []byte // signs tokens
 	Logger       *slog.Logger
 }
-
-var httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-	Name:    "minipay_http_request_seconds",
-	Help:    "HTTP request latency by route and status.",
-	Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
-}, []string{"route", "status"})
 
 // New returns a server.
 func New(cfg Config) *Server {
@@ -105,9 +95,9 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/transfers", s.authed(s.createTransfer)},
 		{"GET", "/v1/transfers", s.authed(s.listTransfers)},
 		{"GET", "/v1/transfers/{id}", s.authed(s.getTransfer)},
-		{"POST", "/v1/transfers/{id}/accept", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Accept{User: u, Transfer: t} }))},
-		{"POST", "/v1/transfers/{id}/reject", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Reject{User: u, Transfer: t} }))},
-		{"POST", "/v1/transfers/{id}/cancel", s.authed(s.settleTransfer(func(u, t int64) ledger.Command { return ledger.Cancel{User: u, Transfer: t} }))},
+		{"POST", "/v1/transfers/{id}/accept", s.authed(s.resolveTransfer(func(u, t int64) ledger.Command { return ledger.Accept{User: u, Transfer: t} }))},
+		{"POST", "/v1/transfers/{id}/reject", s.authed(s.resolveTransfer(func(u, t int64) ledger.Command { return ledger.Reject{User: u, Transfer: t} }))},
+		{"POST", "/v1/transfers/{id}/cancel", s.authed(s.resolveTransfer(func(u, t int64) ledger.Command { return ledger.Cancel{User: u, Transfer: t} }))},
 		{"POST", "/v1/settlements", s.authed(s.createSettlement)},
 		{"GET", "/v1/settlements", s.authed(s.listSettlements)},
 		{"GET", "/v1/settlements/{id}", s.authed(s.getSettlement)},
@@ -136,125 +126,4 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
 	return s.observe(keepBody(mux))
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// observe records latency, logs failures and turns panics into 500s.
-func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				writeError(rec, r, fmt.Errorf("panic: %v", v))
-			}
-			d := time.Since(start)
-			httpSeconds.WithLabelValues(r.Pattern, strconv.Itoa(rec.status)).Observe(d.Seconds())
-			level := slog.LevelDebug
-			if rec.status >= 500 {
-				level = slog.LevelError
-			}
-			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
-		}()
-		next.ServeHTTP(rec, r)
-	})
-}
-
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPI)
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.Ping(r.Context()); err != nil {
-		writeError(w, r, errs.E(errs.Internal, "database unreachable"))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Seconds *int64 `json:"seconds"`
-	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if req.Seconds == nil || *req.Seconds <= 0 || *req.Seconds > 10*366*86400 {
-		writeError(w, r, errs.E(errs.Invalid, "seconds must be a positive number of seconds, at most ten years"))
-		return
-	}
-	now := s.testClock.Advance(time.Duration(*req.Seconds) * time.Second)
-	if s.afterAdvance != nil {
-		if err := s.afterAdvance(r.Context()); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]time.Time{"now": now})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-// maxBody bounds request bodies; no minipay request comes close.
-const maxBody = 64 << 10
-
-// decode reads a JSON body strictly: one object, no unknown fields, no
-// trailing data, numbers that fit their fields. Every failure is invalid.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		var maxErr *http.MaxBytesError
-		switch {
-		case errors.Is(err, io.EOF):
-			return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
-		case errors.As(err, &typeErr):
-			return errs.E(errs.Invalid, "field %q must be %s (amounts are whole won within int64)", typeErr.Field, typeErr.Type)
-		case errors.As(err, &maxErr):
-			return errs.E(errs.Invalid, "the request body is larger than %d bytes", maxBody)
-		}
-		return errs.E(errs.Invalid, "malformed JSON body: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errs.E(errs.Invalid, "the request body must hold exactly one JSON object")
-	}
-	return nil
-}
-
-// required fails for a missing field.
-func required[T any](name string, v *T) (T, error) {
-	if v == nil {
-		var zero T
-		return zero, errs.E(errs.Invalid, "field %q is required", name)
-	}
-	return *v, nil
-}
-
-// pathID reads a numeric id from the path.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "no %s %q", name, r.PathValue(name))
-	}
-	return id, nil
 }

@@ -48,71 +48,54 @@ func toSettlementJSON(s store.Settlement) settlementJSON {
 	return j
 }
 
-// createSettlement splits a bill. Shares follow the order of participants
-// as listed; in equal mode the first total mod n of them carry one extra
-// won each (see split.Equal).
+// settlementRequest is the body of POST /v1/settlements. Shares follow
+// the order of participants as listed; in equal mode the first total mod n
+// of them carry one extra won each (see split.Equal).
+type settlementRequest struct {
+	Total        *int64   `json:"total"`
+	Mode         *string  `json:"mode"`
+	Participants []string `json:"participants"`
+}
+
+func (q *settlementRequest) Validate() error {
+	switch {
+	case q.Total == nil:
+		return missing("total")
+	case q.Mode == nil:
+		return missing("mode")
+	case *q.Mode != "equal" && *q.Mode != "random":
+		return errs.E(errs.Invalid, "mode must be equal or random")
+	case len(q.Participants) == 0:
+		return errs.E(errs.Invalid, "participants must list at least one username")
+	case len(q.Participants) > split.MaxParticipants:
+		return errs.E(errs.Invalid, "at most %d participants", split.MaxParticipants)
+	}
+	seen := map[string]bool{}
+	for _, u := range q.Participants {
+		if seen[u] {
+			return errs.E(errs.Invalid, "participant %q is listed twice", u)
+		}
+		seen[u] = true
+	}
+	return nil
+}
+
+// amounts splits the total among the participants.
+func (q *settlementRequest) amounts() ([]int64, error) {
+	if *q.Mode == "equal" {
+		return split.Equal(*q.Total, len(q.Participants))
+	}
+	return split.Random(*q.Total, len(q.Participants), nil)
+}
+
+// createSettlement splits a bill.
 func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p principal) {
-	var req struct {
-		Total        *int64   `json:"total"`
-		Mode         *string  `json:"mode"`
-		Participants []string `json:"participants"`
-	}
-	if err := decode(r, &req); err != nil {
+	var req settlementRequest
+	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	total, err := required("total", req.Total)
-	var mode string
-	if err == nil {
-		mode, err = required("mode", req.Mode)
-	}
-	if err == nil && mode != "equal" && mode != "random" {
-		err = errs.E(errs.Invalid, "mode must be equal or random")
-	}
-	if err == nil && len(req.Participants) == 0 {
-		err = errs.E(errs.Invalid, "participants must list at least one username")
-	}
-	if err == nil && len(req.Participants) > split.MaxParticipants {
-		err = errs.E(errs.Invalid, "at most %d participants", split.MaxParticipants)
-	}
-	if err == nil {
-		seen := map[string]bool{}
-		for _, u := range req.Participants {
-			if seen[u] {
-				err = errs.E(errs.Invalid, "participant %q is listed twice", u)
-				break
-			}
-			seen[u] = true
-		}
-	}
-	var amounts []int64
-	if err == nil {
-		if mode == "equal" {
-			amounts, err = split.Equal(total, len(req.Participants))
-		} else {
-			amounts, err = split.Random(total, len(req.Participants), nil)
-		}
-	}
-	var users []store.User
-	if err == nil {
-		users, err = s.db.UsersByUsername(r.Context(), req.Participants)
-	}
-	var requester store.User
-	if err == nil {
-		requester, err = s.db.User(r.Context(), p.user)
-	}
-	if err == nil && len(users) == 1 && users[0].ID == p.user {
-		err = errs.E(errs.Invalid, "a settlement needs someone other than you")
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	shares := make([]store.NewShare, len(users))
-	for i, u := range users {
-		shares[i] = store.NewShare{User: u, Amount: amounts[i]}
-	}
-	id, err := s.db.CreateSettlement(r.Context(), requester, total, mode, shares, s.clock.Now())
+	id, err := s.newSettlement(r, p, &req)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -123,6 +106,31 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		return
 	}
 	writeJSON(w, http.StatusCreated, toSettlementJSON(st))
+}
+
+// newSettlement stores the settlement req asks for, once its participants
+// are known users other than the caller alone, and returns its id.
+func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequest) (int64, error) {
+	amounts, err := req.amounts()
+	if err != nil {
+		return 0, err
+	}
+	users, err := s.db.UsersByUsername(r.Context(), req.Participants)
+	if err != nil {
+		return 0, err
+	}
+	requester, err := s.db.User(r.Context(), p.user)
+	if err != nil {
+		return 0, err
+	}
+	if len(users) == 1 && users[0].ID == p.user {
+		return 0, errs.E(errs.Invalid, "a settlement needs someone other than you")
+	}
+	shares := make([]store.NewShare, len(users))
+	for i, u := range users {
+		shares[i] = store.NewShare{User: u, Amount: amounts[i]}
+	}
+	return s.db.CreateSettlement(r.Context(), requester, *req.Total, *req.Mode, shares, s.clock.Now())
 }
 
 func (s *Server) listSettlements(w http.ResponseWriter, r *http.Request, p principal) {
@@ -171,10 +179,11 @@ func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request, p princip
 func (s *Server) actOnShare(build func(p principal, settlement, share int64) ledger.Command) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		id, err := pathID(r, "id")
-		var shareID int64
-		if err == nil {
-			shareID, err = pathID(r, "share_id")
+		if err != nil {
+			writeError(w, r, err)
+			return
 		}
+		shareID, err := pathID(r, "share_id")
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -1,10 +1,9 @@
 package api
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,35 +19,67 @@ const (
 	maxMemo        = 200
 )
 
-func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p principal) {
-	var req struct {
-		To          json.RawMessage `json:"to"`
-		Amount      *int64          `json:"amount"`
-		DisplayName string          `json:"display_name"`
-		Memo        string          `json:"memo"`
-		// RequireAcceptance overrides the sender's setting when present.
-		RequireAcceptance *bool `json:"require_acceptance"`
+// transferRequest is the body of POST /v1/transfers.
+type transferRequest struct {
+	To          json.RawMessage `json:"to"`
+	Amount      *int64          `json:"amount"`
+	DisplayName string          `json:"display_name"`
+	Memo        string          `json:"memo"`
+	// RequireAcceptance overrides the sender's setting when present.
+	RequireAcceptance *bool `json:"require_acceptance"`
+}
+
+func (q *transferRequest) Validate() error {
+	if q.Amount == nil {
+		return missing("amount")
 	}
-	if err := decode(r, &req); err != nil {
+	if err := checkText("display_name", q.DisplayName, maxDisplayName); err != nil {
+		return err
+	}
+	if err := checkText("memo", q.Memo, maxMemo); err != nil {
+		return err
+	}
+	_, _, err := q.recipient()
+	return err
+}
+
+// recipient reads "to": a JSON string is a username, a JSON number a main
+// account id. Keeping the two apart means a username made of digits is
+// never mistaken for an account id.
+func (q *transferRequest) recipient() (username string, account int64, err error) {
+	if len(q.To) == 0 || string(q.To) == "null" {
+		return "", 0, errs.E(errs.Invalid, `field "to" is required: a username (string) or a main account id (number)`)
+	}
+	if json.Unmarshal(q.To, &username) == nil {
+		return username, 0, nil
+	}
+	if err := json.Unmarshal(q.To, &account); err != nil || account <= 0 {
+		return "", 0, errs.E(errs.Invalid, `field "to" must be a username (string) or a main account id (positive integer)`)
+	}
+	return "", account, nil
+}
+
+// toAccount is the main account the transfer goes to.
+func (s *Server) toAccount(r *http.Request, q *transferRequest) (int64, error) {
+	username, account, err := q.recipient()
+	if err != nil || username == "" {
+		return account, err
+	}
+	return s.db.MainAccountOf(r.Context(), username)
+}
+
+func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p principal) {
+	var req transferRequest
+	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	amount, err := required("amount", req.Amount)
-	if err == nil {
-		err = checkText("display_name", req.DisplayName, maxDisplayName)
-	}
-	if err == nil {
-		err = checkText("memo", req.Memo, maxMemo)
-	}
-	var to int64
-	if err == nil {
-		to, err = s.recipient(r, req.To)
-	}
+	to, err := s.toAccount(r, &req)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	cmd := ledger.Transfer{User: p.user, From: p.main, To: to, Amount: amount,
+	cmd := ledger.Transfer{User: p.user, From: p.main, To: to, Amount: *req.Amount,
 		DisplayName: strings.TrimSpace(req.DisplayName), Memo: req.Memo, RequireAcceptance: req.RequireAcceptance}
 	s.move(w, r, p, http.StatusCreated, cmd, func(res store.Result) (any, error) {
 		rc := res.Receipt
@@ -63,9 +94,10 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p princi
 	})
 }
 
-// settleTransfer handles accept, reject and cancel: one engine command on
-// a pending transfer, answered with the transfer as it now stands.
-func (s *Server) settleTransfer(build func(user, transfer int64) ledger.Command) func(http.ResponseWriter, *http.Request, principal) {
+// resolveTransfer handles accept, reject and cancel: one engine command
+// deciding a pending transfer's outcome, answered with the transfer as it
+// now stands.
+func (s *Server) resolveTransfer(build func(user, transfer int64) ledger.Command) func(http.ResponseWriter, *http.Request, principal) {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		id, err := pathID(r, "id")
 		if err != nil {
@@ -80,24 +112,6 @@ func (s *Server) settleTransfer(build func(user, transfer int64) ledger.Command)
 			return toTransferJSON(t, p.user), nil
 		})
 	}
-}
-
-// recipient resolves "to": a JSON number is a main account id, a JSON
-// string a username. Keeping the two apart means a username made of digits
-// is never mistaken for an account id.
-func (s *Server) recipient(r *http.Request, raw json.RawMessage) (int64, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return 0, errs.E(errs.Invalid, `field "to" is required: a username (string) or a main account id (number)`)
-	}
-	var username string
-	if err := json.Unmarshal(raw, &username); err == nil {
-		return s.db.MainAccountOf(r.Context(), username)
-	}
-	var id int64
-	if err := json.Unmarshal(raw, &id); err != nil || id <= 0 {
-		return 0, errs.E(errs.Invalid, `field "to" must be a username (string) or a main account id (positive integer)`)
-	}
-	return id, nil
 }
 
 func checkText(field, v string, max int) error {
@@ -161,16 +175,7 @@ func (s *Server) getTransfer(w http.ResponseWriter, r *http.Request, p principal
 }
 
 func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request, p principal) {
-	q := r.URL.Query()
-	f := store.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status")}
-	if f.Direction != "" && f.Direction != "in" && f.Direction != "out" {
-		writeError(w, r, errs.E(errs.Invalid, "direction must be in or out"))
-		return
-	}
-	var err error
-	if f.Limit, err = pageLimit(q.Get("limit")); err == nil {
-		f.Before, err = decodeCursor(q.Get("cursor"))
-	}
+	f, err := transferFilter(r.URL.Query())
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -184,55 +189,17 @@ func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request, p princip
 	for i, t := range page {
 		out[i] = toTransferJSON(t, p.user)
 	}
-	var next *string
-	if len(page) == f.Limit {
-		c := encodeCursor(page[len(page)-1].ID)
-		next = &c
-	}
+	next := nextCursor(page, f.Limit, func(t store.Transfer) int64 { return t.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"transfers": out, "next_cursor": next})
 }
 
-// Page sizes for list endpoints.
-const (
-	defaultPage = 20
-	maxPage     = 100
-)
-
-func pageLimit(v string) (int, error) {
-	if v == "" {
-		return defaultPage, nil
+// transferFilter reads ?direction=, ?status=, ?limit= and ?cursor=.
+func transferFilter(q url.Values) (store.TransferFilter, error) {
+	f := store.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status")}
+	if f.Direction != "" && f.Direction != "in" && f.Direction != "out" {
+		return f, errs.E(errs.Invalid, "direction must be in or out")
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxPage {
-		return 0, errs.E(errs.Invalid, "limit must be between 1 and %d", maxPage)
-	}
-	return n, nil
-}
-
-// Cursors are opaque to clients: the last id of the previous page, encoded
-// so clients do not build them by hand.
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
-	if err == nil {
-		if v, ok := strings.CutPrefix(string(b), "id:"); ok {
-			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
-				return id, nil
-			}
-		}
-	}
-	return 0, errs.E(errs.Invalid, "cursor is not one this API issued")
-}
-
-func optionalTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
+	var err error
+	f.Limit, f.Before, err = readPage(q)
+	return f, err
 }

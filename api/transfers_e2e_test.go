@@ -228,6 +228,7 @@ func (e *env) rawTransfer(t *testing.T, u *user, id int64) map[string]any {
 // pagination and filters, access control and an idempotent replay of an
 // auto-charged transfer.
 func TestTransfersOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		alice := e.signUp(t, "alice")
@@ -469,7 +470,7 @@ func TestTransfersOverHTTP(t *testing.T) {
 		})
 
 		e.balances(t, map[*user]int64{alice: 3_000, bob: 46_000, carol: 7_000, digits: 1_000})
-		if r := audit(t, db); r.UserMoney != 57_000 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 57_000 {
 			t.Errorf("audit: %+v; want 57,000 won in user accounts (all of it charged)", r)
 		}
 	})
@@ -480,6 +481,7 @@ func TestTransfersOverHTTP(t *testing.T) {
 // hours remain (and only one, however the clock moves), expiry at 72 hours
 // returning the money to the sender.
 func TestPendingTransferExpiresWithTestClock(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		sender := e.signUp(t, "sena")
@@ -500,7 +502,7 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 		if len(ns) != 1 || ns[0].Amount != 20_000 || ns[0].Counterparty != sender.Name || ns[0].ExpiresAt == nil || !ns[0].ExpiresAt.Equal(deadline) || ns[0].ReadAt != nil {
 			t.Fatalf("receiver's pending_transfer_received notices: %+v", ns)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 
 		reminders := func(when string, want int) {
 			t.Helper()
@@ -535,7 +537,7 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 			t.Fatalf("one second before the deadline the transfer is %s", v.Status)
 		}
 		e.balances(t, map[*user]int64{sender: 30_000, receiver: 0})
-		audit(t, db)
+		dbtest.Audit(t, db)
 
 		// Past 72 hours: expired, the money is back with the sender.
 		e.advance(t, 2*time.Second)
@@ -571,7 +573,7 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 		if ns := notices(e.inbox(t, sender, ""), "pending_transfer_returned", p.ID); len(ns) != 1 {
 			t.Errorf("three days later the sender has %d return notices", len(ns))
 		}
-		if r := audit(t, db); r.UserMoney != 50_000 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 50_000 {
 			t.Errorf("audit: %+v; want 50,000 won in user accounts", r)
 		}
 	})
@@ -581,6 +583,7 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 // accept (and reject and cancel) fail with expired even though no sweep
 // has run; the sweep then returns the money.
 func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		sender := e.signUp(t, "sena")
@@ -624,7 +627,7 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 			t.Errorf("a transfer past its deadline got a reminder: %+v", ns)
 		}
 		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
-		if r := audit(t, db); r.UserMoney != 40_000 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 40_000 {
 			t.Errorf("audit: %+v", r)
 		}
 	})
@@ -634,6 +637,7 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 // the sender cancels; only they may, only once. The sender's setting makes
 // transfers pending by default. Notifications can be marked read.
 func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		sender := e.signUp(t, "sena")
@@ -783,7 +787,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			checkProblem(t, "garbage cursor", e.do(t, req{method: "GET", path: "/v1/notifications?cursor=garbage!!", token: receiver.Token}), 400, "invalid")
 		})
 
-		if r := audit(t, db); r.UserMoney != 100_000 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 100_000 {
 			t.Errorf("audit: %+v; want 100,000 won in user accounts", r)
 		}
 	})
@@ -792,6 +796,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 // TestPendingHoldLeavesAvailableBalance: 30,000 with 20,000 pending leaves
 // 10,000 to send without a charge; one won more charges 10,000.
 func TestPendingHoldLeavesAvailableBalance(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestClockEnv(t, db)
 		sender := e.signUp(t, "sena")
@@ -825,7 +830,7 @@ func TestPendingHoldLeavesAvailableBalance(t *testing.T) {
 		if l := e.limit(t, sender); l.Used != 50_000 {
 			t.Errorf("limit used %d after the cancel, want 50,000", l.Used)
 		}
-		if r := audit(t, db); r.UserMoney != 50_000 {
+		if r := dbtest.Audit(t, db); r.UserMoney != 50_000 {
 			t.Errorf("audit: %+v; want 50,000 won in user accounts", r)
 		}
 	})

@@ -12,6 +12,8 @@ import (
 	"minipay/store"
 )
 
+// Users and sessions: sign up, log in.
+
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
 type userJSON struct {
@@ -31,43 +33,43 @@ func toUserJSON(u store.User) userJSON {
 		Settings: settingsJSON{TransfersRequireAcceptance: u.TransfersRequireAcceptance}}
 }
 
+// signUpRequest is the body of POST /v1/users.
+type signUpRequest struct {
+	Username *string `json:"username"`
+	Password *string `json:"password"`
+	Name     *string `json:"name"`
+}
+
+func (q *signUpRequest) Validate() error {
+	switch {
+	case q.Username == nil:
+		return missing("username")
+	case !usernamePattern.MatchString(*q.Username):
+		return errs.E(errs.Invalid, "username must be 3 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
+	case q.Password == nil:
+		return missing("password")
+	case len(*q.Password) < 8 || len(*q.Password) > 72: // bcrypt reads 72 bytes
+		return errs.E(errs.Invalid, "password must be 8 to 72 bytes")
+	case q.Name == nil:
+		return missing("name")
+	case *q.Name == "" || utf8.RuneCountInString(*q.Name) > 100 || !utf8.ValidString(*q.Name):
+		return errs.E(errs.Invalid, "name must be 1 to 100 characters")
+	}
+	return nil
+}
+
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Username *string `json:"username"`
-		Password *string `json:"password"`
-		Name     *string `json:"name"`
-	}
-	if err := decode(r, &req); err != nil {
+	var req signUpRequest
+	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	username, err := required("username", req.Username)
-	if err == nil && !usernamePattern.MatchString(username) {
-		err = errs.E(errs.Invalid, "username must be 3 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
-	}
-	var password, name string
-	if err == nil {
-		password, err = required("password", req.Password)
-	}
-	if err == nil && (len(password) < 8 || len(password) > 72) {
-		err = errs.E(errs.Invalid, "password must be 8 to 72 bytes")
-	}
-	if err == nil {
-		name, err = required("name", req.Name)
-	}
-	if err == nil && (name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name)) {
-		err = errs.E(errs.Invalid, "name must be 1 to 100 characters")
-	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(*req.Password), bcrypt.DefaultCost)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := s.db.CreateUser(r.Context(), username, name, string(hash), s.clock.Now())
+	u, err := s.db.CreateUser(r.Context(), *req.Username, *req.Name, string(hash), s.clock.Now())
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -75,17 +77,23 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
 
+// logInRequest is the body of POST /v1/sessions.
+type logInRequest struct {
+	Username *string `json:"username"`
+	Password *string `json:"password"`
+}
+
+func (q *logInRequest) Validate() error {
+	if q.Username == nil || q.Password == nil {
+		return errs.E(errs.Invalid, "fields \"username\" and \"password\" are required")
+	}
+	return nil
+}
+
 func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Username *string `json:"username"`
-		Password *string `json:"password"`
-	}
-	if err := decode(r, &req); err != nil {
+	var req logInRequest
+	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
-		return
-	}
-	if req.Username == nil || req.Password == nil {
-		writeError(w, r, errs.E(errs.Invalid, "fields \"username\" and \"password\" are required"))
 		return
 	}
 	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
@@ -112,33 +120,3 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
-
-func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) {
-	u, err := s.db.User(r.Context(), p.user)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toUserJSON(u))
-}
-
-func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, p principal) {
-	var req struct {
-		TransfersRequireAcceptance *bool `json:"transfers_require_acceptance"`
-	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := required("transfers_require_acceptance", req.TransfersRequireAcceptance)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := s.db.SetTransfersRequireAcceptance(r.Context(), p.user, v)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toUserJSON(u).Settings)
-}

@@ -35,9 +35,9 @@ func (e *env) user(t *testing.T, name string) store.User {
 }
 
 // do applies cmd through the engine for u; the only call of Writer.Do here.
-func (e *env) do(t *testing.T, u store.User, cmd ledger.Command) ledger.Receipt {
+func (e *env) do(t *testing.T, u store.User, cmd ledger.Command) store.Result {
 	t.Helper()
-	r, _, err := e.w.Do(context.Background(), u.ID, "", cmd)
+	r, err := e.w.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func historyOfThree(t *testing.T, e *env) []int64 {
 		if to.ID == c.ID && i%2 == 0 {
 			cmd.RequireAcceptance = &yes
 		}
-		if r := e.do(t, from, cmd); r.Status == ledger.TransferPending {
+		if r := e.do(t, from, cmd); r.Receipt.Status == ledger.TransferPending {
 			pending++
 			e.do(t, to, ledger.Accept{User: to.ID, Transfer: r.TransferID})
 		}

@@ -1,0 +1,338 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// goldenDir holds one file per response: the request and the exact answer.
+const goldenDir = "testdata/golden"
+
+// golden records each response of a script and compares it with its file
+// under goldenDir, byte for byte after the substitutions of stabilize, with
+// JSON bodies indented for reading. Every other value comes from the
+// manual clock or from ids a sequential script assigns the same way on
+// every database.
+type golden struct {
+	e     *env
+	names []string
+	// ordinals numbers transaction and entry ids in order of appearance.
+	ordinals map[string]map[string]int
+}
+
+var (
+	// A bearer token is signed with a secret each database draws at random.
+	tokenPattern = regexp.MustCompile(`v1\.[0-9]+\.[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+`)
+	// Transaction and history entry ids come from sequences that start
+	// apart on SQLite and PostgreSQL (same order, different numbers).
+	transactionPattern = regexp.MustCompile(`"transaction_id":([0-9]+)`)
+	entryPattern       = regexp.MustCompile(`"id":([0-9]+)`)
+	cursorPattern      = regexp.MustCompile(`"next_cursor":"([^"]+)"`)
+)
+
+// stabilize replaces the values that differ between databases or runs:
+// tokens become <token>, transaction ids <tx N> and history entry ids (and
+// the cursors that encode them) <entry N>, N counting distinct ids in
+// order of appearance.
+func (g *golden) stabilize(path string, body []byte) []byte {
+	body = tokenPattern.ReplaceAll(body, []byte("<token>"))
+	body = g.number(body, transactionPattern, "tx", `"transaction_id":"<tx %d>"`, nil)
+	if strings.Contains(path, "/history") {
+		body = g.number(body, entryPattern, "entry", `"id":"<entry %d>"`, nil)
+		body = g.number(body, cursorPattern, "entry", `"next_cursor":"<cursor after entry %d>"`, func(c string) string {
+			b, _ := base64.RawURLEncoding.DecodeString(c)
+			return strings.TrimPrefix(string(b), "id:")
+		})
+	}
+	return body
+}
+
+// number replaces each match of p (whose group is an id, or a value key
+// turns into one) by format filled with the id's ordinal in kind.
+func (g *golden) number(body []byte, p *regexp.Regexp, kind, format string, key func(string) string) []byte {
+	if g.ordinals[kind] == nil {
+		g.ordinals[kind] = map[string]int{}
+	}
+	seen := g.ordinals[kind]
+	return p.ReplaceAllFunc(body, func(m []byte) []byte {
+		id := string(p.FindSubmatch(m)[1])
+		if key != nil {
+			id = key(id)
+		}
+		if seen[id] == 0 {
+			seen[id] = len(seen) + 1
+		}
+		return fmt.Appendf(nil, format, seen[id])
+	})
+}
+
+// check sends r as u (nil: no token), requires status, and compares the
+// exchange with the golden file name.
+func (g *golden) check(t *testing.T, name string, u *user, r req, status int) response {
+	t.Helper()
+	who := "nobody"
+	if u != nil {
+		r.token, who = u.Token, u.Username
+	}
+	res := g.e.do(t, r)
+	if res.status != status {
+		t.Fatalf("%s: %s %s: got %v, want status %d", name, r.method, r.path, res, status)
+	}
+	g.compare(t, name, g.render(t, who, r, res))
+	return res
+}
+
+// checkHead is check for bodies that cannot be stable (metrics) or are
+// kept by their own test (the OpenAPI document): status and headers only.
+func (g *golden) checkHead(t *testing.T, name string, r req, status int) {
+	t.Helper()
+	res := g.e.do(t, r)
+	if res.status != status {
+		t.Fatalf("%s: got %v, want status %d", name, res, status)
+	}
+	res.body = []byte("(body not recorded)")
+	g.compare(t, name, g.render(t, "nobody", r, res))
+}
+
+func (g *golden) render(t *testing.T, who string, r req, res response) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\nas: %s\n", r.method, r.path, who)
+	for _, k := range slices.Sorted(maps.Keys(r.header)) {
+		fmt.Fprintf(&b, "%s: %s\n", k, r.header[k])
+	}
+	if r.body != nil {
+		j, err := json.Marshal(r.body)
+		if s, ok := r.body.(string); ok {
+			j, err = []byte(s), nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "\n%s\n", j)
+	}
+	fmt.Fprintf(&b, "\n%d %s\n", res.status, http.StatusText(res.status))
+	for _, k := range []string{"Content-Type", "Idempotent-Replayed"} {
+		if v := res.header.Get(k); v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	body := g.stabilize(r.path, res.body)
+	var out bytes.Buffer
+	if json.Indent(&out, body, "", "  ") != nil {
+		out.Reset()
+		out.Write(body)
+	}
+	fmt.Fprintf(&b, "\n%s\n", bytes.TrimRight(out.Bytes(), "\n"))
+	return b.String()
+}
+
+func (g *golden) compare(t *testing.T, name, got string) {
+	t.Helper()
+	g.names = append(g.names, name)
+	path := filepath.Join(goldenDir, name+".txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./api -run TestGoldenResponses -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// TestGoldenResponses drives the API through every success body of every
+// route and one problem of each error code, and compares each with its
+// golden file: a renamed engine or storage field cannot change what
+// clients see without this test failing.
+func TestGoldenResponses(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		g := &golden{e: newTestClockEnv(t, db), ordinals: map[string]map[string]int{}}
+		alice, bob, carol := goldenUsers(t, g)
+		savings := goldenAccounts(t, g, alice)
+		goldenTransfers(t, g, alice, bob, carol)
+		goldenSettlements(t, g, alice, bob, carol)
+		goldenReads(t, g, alice, bob, savings)
+		goldenProblems(t, g, alice, bob, savings)
+		goldenInternal(t, g, db)
+		goldenNoStrays(t, g.names)
+	})
+}
+
+// goldenUsers: the public endpoints, sign-up, login, me and settings.
+func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
+	g.check(t, "healthz", nil, req{method: "GET", path: "/healthz"}, http.StatusOK)
+	g.checkHead(t, "metrics", req{method: "GET", path: "/metrics"}, http.StatusOK)
+	g.checkHead(t, "openapi", req{method: "GET", path: "/openapi.json"}, http.StatusOK)
+	g.check(t, "users-create", nil, req{method: "POST", path: "/v1/users",
+		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Alice Kim"}}, http.StatusCreated)
+	alice = &user{Username: "alice", Password: "correct horse", ID: 1}
+	var s sessionJSON
+	res := g.check(t, "sessions-create", nil, req{method: "POST", path: "/v1/sessions",
+		body: map[string]string{"username": "alice", "password": "correct horse"}}, http.StatusCreated)
+	if err := json.Unmarshal(res.body, &s); err != nil {
+		t.Fatal(err)
+	}
+	alice.Token = s.Token
+	var me userJSON
+	if err := json.Unmarshal(g.check(t, "me", alice, req{method: "GET", path: "/v1/me"}, http.StatusOK).body, &me); err != nil {
+		t.Fatal(err)
+	}
+	alice.Main = me.MainAccountID
+	g.check(t, "me-settings-update", alice, req{method: "PATCH", path: "/v1/me/settings",
+		body: map[string]bool{"transfers_require_acceptance": false}}, http.StatusOK)
+	return alice, g.e.signUp(t, "bob"), g.e.signUp(t, "carol")
+}
+
+// goldenAccounts: charges, the charge limit and a savings account's life.
+// It returns an open free savings account of alice's.
+func goldenAccounts(t *testing.T, g *golden, alice *user) int64 {
+	charge := req{method: "POST", path: "/v1/charges", body: map[string]int64{"amount": 100_000},
+		header: map[string]string{"Idempotency-Key": "charge-1"}}
+	g.check(t, "charges-create", alice, charge, http.StatusCreated)
+	g.check(t, "charges-create-replayed", alice, charge, http.StatusCreated)
+	g.check(t, "limits-charge", alice, req{method: "GET", path: "/v1/limits/charge"}, http.StatusOK)
+	var free accountJSON
+	res := g.check(t, "accounts-create-free", alice, req{method: "POST", path: "/v1/accounts", body: map[string]string{"product": "free"}}, http.StatusCreated)
+	if err := json.Unmarshal(res.body, &free); err != nil {
+		t.Fatal(err)
+	}
+	g.check(t, "accounts-create-fixed", alice, req{method: "POST", path: "/v1/accounts",
+		body: map[string]any{"product": "fixed", "daily_amount": 5_000}}, http.StatusCreated)
+	path := fmt.Sprintf("/v1/accounts/%d", free.ID)
+	g.check(t, "accounts-deposit", alice, req{method: "POST", path: path + "/deposits", body: `{"amount":30000}`}, http.StatusCreated)
+	g.check(t, "accounts-withdraw", alice, req{method: "POST", path: path + "/withdrawals", body: `{"amount":10000}`}, http.StatusCreated)
+	var other accountJSON
+	g.e.ok(t, req{method: "POST", path: "/v1/accounts", token: alice.Token, body: `{"product":"free"}`}, http.StatusCreated, &other)
+	g.e.ok(t, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/deposits", other.ID), token: alice.Token, body: `{"amount":1000}`}, http.StatusCreated, nil)
+	g.check(t, "accounts-close", alice, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/close", other.ID)}, http.StatusOK)
+	g.check(t, "accounts-list", alice, req{method: "GET", path: "/v1/accounts"}, http.StatusOK)
+	g.check(t, "accounts-get", alice, req{method: "GET", path: path}, http.StatusOK)
+	return free.ID
+}
+
+// goldenTransfers: a completed transfer with auto-charge, and pending
+// transfers accepted, rejected and cancelled.
+func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
+	g.check(t, "transfers-create", alice, req{method: "POST", path: "/v1/transfers",
+		body: map[string]any{"to": "bob", "amount": 95_000, "display_name": "Alice", "memo": "dinner"}}, http.StatusCreated)
+	pending := func(name string, from *user, to string) int64 {
+		var tr struct {
+			ID int64 `json:"id"`
+		}
+		res := g.check(t, name, from, req{method: "POST", path: "/v1/transfers",
+			body: map[string]any{"to": to, "amount": 1_000, "require_acceptance": true}}, http.StatusCreated)
+		if err := json.Unmarshal(res.body, &tr); err != nil {
+			t.Fatal(err)
+		}
+		return tr.ID
+	}
+	accepted := pending("transfers-create-pending", alice, "bob")
+	rejected := pending("transfers-create-pending-2", alice, "bob")
+	cancelled := pending("transfers-create-pending-3", bob, "carol")
+	g.check(t, "transfers-accept", bob, settleReq(bob, accepted, "accept"), http.StatusOK)
+	g.check(t, "transfers-reject", bob, settleReq(bob, rejected, "reject"), http.StatusOK)
+	g.check(t, "transfers-cancel", bob, settleReq(bob, cancelled, "cancel"), http.StatusOK)
+	g.check(t, "transfers-get-sender", alice, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
+	g.check(t, "transfers-get-receiver", bob, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
+	g.check(t, "transfers-list", alice, req{method: "GET", path: "/v1/transfers?direction=out&limit=2"}, http.StatusOK)
+}
+
+// goldenSettlements: a bill split in equal shares (random shares are not
+// stable), one paid with auto-charge and one declined.
+func goldenSettlements(t *testing.T, g *golden, alice, bob, carol *user) {
+	var st ssSettlement
+	res := g.check(t, "settlements-create", alice, req{method: "POST", path: "/v1/settlements",
+		body: map[string]any{"total": 30_001, "mode": "equal", "participants": []string{"alice", "bob", "carol"}}}, http.StatusCreated)
+	if err := json.Unmarshal(res.body, &st); err != nil {
+		t.Fatal(err)
+	}
+	g.check(t, "settlements-pay", carol, ssShareReq(carol, st.ID, st.Shares[2].ID, "pay"), http.StatusOK)
+	g.check(t, "settlements-decline", bob, ssShareReq(bob, st.ID, st.Shares[1].ID, "decline"), http.StatusOK)
+	g.check(t, "settlements-get", alice, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", st.ID)}, http.StatusOK)
+	g.check(t, "settlements-list", bob, req{method: "GET", path: "/v1/settlements?role=participant"}, http.StatusOK)
+}
+
+// goldenReads: history, notifications and the test clock.
+func goldenReads(t *testing.T, g *golden, alice, bob *user, savings int64) {
+	g.check(t, "history", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?limit=3", alice.Main)}, http.StatusOK)
+	g.check(t, "history-savings", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history", savings)}, http.StatusOK)
+	g.check(t, "notifications-list", bob, req{method: "GET", path: "/v1/notifications?limit=2"}, http.StatusOK)
+	var page struct {
+		Notifications []struct {
+			ID int64 `json:"id"`
+		} `json:"notifications"`
+	}
+	g.e.ok(t, req{method: "GET", path: "/v1/notifications", token: bob.Token}, http.StatusOK, &page)
+	g.check(t, "notifications-read", bob, req{method: "POST", path: fmt.Sprintf("/v1/notifications/%d/read", page.Notifications[0].ID)}, http.StatusNoContent)
+	g.check(t, "notifications-list-unread", bob, req{method: "GET", path: "/v1/notifications?unread=true"}, http.StatusOK)
+	g.check(t, "test-clock-advance", nil, req{method: "POST", path: "/v1/test-clock/advance", body: `{"seconds":86400}`}, http.StatusOK)
+	g.e.relogin(t, alice, bob)
+	g.check(t, "history-after-interest", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?limit=1", savings)}, http.StatusOK)
+}
+
+// goldenProblems: one problem of each code a client can cause.
+func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
+	g.check(t, "problem-invalid", alice, req{method: "POST", path: "/v1/charges", body: `{}`}, http.StatusBadRequest)
+	g.check(t, "problem-unauthorized", nil, req{method: "GET", path: "/v1/me"}, http.StatusUnauthorized)
+	g.check(t, "problem-forbidden", bob, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d", savings)}, http.StatusForbidden)
+	g.check(t, "problem-not-found", alice, req{method: "GET", path: "/v1/transfers/999999"}, http.StatusNotFound)
+	g.check(t, "problem-no-route", nil, req{method: "GET", path: "/v1/nothing"}, http.StatusNotFound)
+	g.check(t, "problem-conflict", nil, req{method: "POST", path: "/v1/users",
+		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Another"}}, http.StatusConflict)
+	g.check(t, "problem-insufficient-funds", alice, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/withdrawals", savings),
+		body: `{"amount":99999999}`}, http.StatusUnprocessableEntity)
+	g.check(t, "problem-charge-limit-exceeded", alice, req{method: "POST", path: "/v1/charges", body: `{"amount":3000001}`}, http.StatusUnprocessableEntity)
+	key := map[string]string{"Idempotency-Key": "charge-1"}
+	g.check(t, "problem-idempotency-mismatch", alice, req{method: "POST", path: "/v1/charges", body: `{"amount":5}`, header: key}, http.StatusUnprocessableEntity)
+	var tr struct {
+		ID int64 `json:"id"`
+	}
+	g.e.ok(t, req{method: "POST", path: "/v1/transfers", token: alice.Token, body: `{"to":"bob","amount":10,"require_acceptance":true}`}, http.StatusCreated, &tr)
+	g.e.clock.Advance(73 * time.Hour) // past the deadline, with no sweep run
+	g.e.relogin(t, bob)
+	g.check(t, "problem-expired", bob, settleReq(bob, tr.ID, "accept"), http.StatusConflict)
+}
+
+// goldenInternal: the one internal problem a client can see without a
+// bug, a health check whose database is gone.
+func goldenInternal(t *testing.T, g *golden, db *store.DB) {
+	db.Close()
+	g.check(t, "problem-internal", nil, req{method: "GET", path: "/healthz"}, http.StatusInternalServerError)
+}
+
+// goldenNoStrays fails on golden files no step checked any more.
+func goldenNoStrays(t *testing.T, names []string) {
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !slices.Contains(names, strings.TrimSuffix(filepath.Base(f), ".txt")) {
+			t.Errorf("%s is checked by no step; remove it", f)
+		}
+	}
+}

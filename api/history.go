@@ -1,0 +1,89 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"minipay/errs"
+	"minipay/store"
+)
+
+// An account's history: its entries, newest first.
+
+type historyEntryJSON struct {
+	ID           int64            `json:"id"`
+	At           time.Time        `json:"at"`
+	Kind         string           `json:"kind"`
+	Amount       int64            `json:"amount"`
+	BalanceAfter int64            `json:"balance_after"`
+	Counterparty counterpartyJSON `json:"counterparty"`
+	Memo         string           `json:"memo"`
+	TransferID   *int64           `json:"transfer_id,omitempty"`
+	SettlementID *int64           `json:"settlement_id,omitempty"`
+}
+
+type counterpartyJSON struct {
+	Name      string `json:"name"`
+	Username  string `json:"username,omitempty"`
+	AccountID int64  `json:"account_id,omitempty"`
+}
+
+func toHistoryEntryJSON(h store.HistoryEntry) historyEntryJSON {
+	return historyEntryJSON{ID: h.ID, At: h.At, Kind: h.Kind, Amount: h.Amount, BalanceAfter: h.BalanceAfter, Memo: h.Memo,
+		Counterparty: counterpartyJSON(h.Counterparty), TransferID: optionalID(h.TransferID), SettlementID: optionalID(h.SettlementID)}
+}
+
+// historyFilter reads ?from=&to= (RFC 3339, [from, to)), ?kind=, ?limit=
+// and ?cursor=.
+func historyFilter(q url.Values) (store.HistoryFilter, error) {
+	f := store.HistoryFilter{Kind: q.Get("kind")}
+	for _, bound := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(bound.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, errs.E(errs.Invalid, "%s must be an RFC 3339 time", bound.name)
+			}
+			*bound.dst = t
+		}
+	}
+	var err error
+	f.Limit, f.Before, err = readPage(q)
+	return f, err
+}
+
+// history pages an account's entries newest first.
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p principal) {
+	page, limit, err := s.historyPage(r, p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]historyEntryJSON, len(page))
+	for i, h := range page {
+		out[i] = toHistoryEntryJSON(h)
+	}
+	next := nextCursor(page, limit, func(h store.HistoryEntry) int64 { return h.ID })
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
+}
+
+// historyPage reads the page the request asks for, of an account the
+// caller owns, and the page size asked for.
+func (s *Server) historyPage(r *http.Request, p principal) ([]store.HistoryEntry, int, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := historyFilter(r.URL.Query())
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := s.db.Account(r.Context(), p.user, id); err != nil { // not_found or forbidden
+		return nil, 0, err
+	}
+	page, err := s.db.History(r.Context(), id, f)
+	return page, f.Limit, err
+}

@@ -1,0 +1,33 @@
+package api
+
+import (
+	"net/http"
+
+	"minipay/ledger"
+	"minipay/store"
+)
+
+// move submits cmd to the engine under the request's Idempotency-Key and
+// answers status and respond(result). A replay answers the same, marked
+// with Idempotent-Replayed: true.
+func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(store.Result) (any, error)) {
+	idem, err := idempotency(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := s.writer.Do(r.Context(), p.user, idem, cmd)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body, err := respond(res)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"minipay/errs"
+)
+
+// This file reads what a request carries besides its body: ids in the
+// path, pages in the query. List endpoints page by keyset: ?limit= and an
+// opaque ?cursor= naming the last id of the previous page.
+
+// Page sizes for list endpoints.
+const (
+	defaultPage = 20
+	maxPage     = 100
+)
+
+// pathID reads a numeric id from the path.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "no %s %q", name, r.PathValue(name))
+	}
+	return id, nil
+}
+
+// pageLimit reads ?limit=.
+func pageLimit(v string) (int, error) {
+	if v == "" {
+		return defaultPage, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, errs.E(errs.Invalid, "limit must be between 1 and %d", maxPage)
+	}
+	return n, nil
+}
+
+// readPage reads ?limit= and then ?cursor=: the page size and the id the
+// page starts before (0: from the newest).
+func readPage(q url.Values) (limit int, before int64, err error) {
+	if limit, err = pageLimit(q.Get("limit")); err != nil {
+		return 0, 0, err
+	}
+	if before, err = decodeCursor(q.Get("cursor")); err != nil {
+		return 0, 0, err
+	}
+	return limit, before, nil
+}
+
+// nextCursor is the cursor of the page after page, whose items have ids:
+// nil unless page is full, as a shorter page is the last.
+func nextCursor[T any](page []T, limit int, id func(T) int64) *string {
+	if len(page) == 0 || len(page) != limit {
+		return nil
+	}
+	c := encodeCursor(id(page[len(page)-1]))
+	return &c
+}
+
+// Cursors are opaque to clients: the last id of the previous page, encoded
+// so clients do not build them by hand.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
+	if err == nil {
+		if v, ok := strings.CutPrefix(string(b), "id:"); ok {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+				return id, nil
+			}
+		}
+	}
+	return 0, errs.E(errs.Invalid, "cursor is not one this API issued")
+}
+
+// optionalTime is nil for the zero time, so JSON omits it.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// optionalID is nil for id 0, so JSON omits it.
+func optionalID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
