@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"minipay/client"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -190,7 +191,7 @@ func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 	g.check(t, "users-create", nil, req{method: "POST", path: "/v1/users",
 		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Alice Kim"}}, http.StatusCreated)
 	alice = &user{Username: "alice", Password: "correct horse", ID: 1}
-	var s sessionJSON
+	var s client.Session
 	res := g.check(t, "sessions-create", nil, req{method: "POST", path: "/v1/sessions",
 		body: map[string]string{"username": "alice", "password": "correct horse"}}, http.StatusCreated)
 	if err := json.Unmarshal(res.body, &s); err != nil {
@@ -264,7 +265,7 @@ func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
 // goldenSettlements: a bill split in equal shares (random shares are not
 // stable), one paid with auto-charge and one declined.
 func goldenSettlements(t *testing.T, g *golden, alice, bob, carol *user) {
-	var st ssSettlement
+	var st client.Settlement
 	res := g.check(t, "settlements-create", alice, req{method: "POST", path: "/v1/settlements",
 		body: map[string]any{"total": 30_001, "mode": "equal", "participants": []string{"alice", "bob", "carol"}}}, http.StatusCreated)
 	if err := json.Unmarshal(res.body, &st); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"minipay/api"
+	"minipay/client"
 	"minipay/clock"
 	"minipay/store"
 	"minipay/store/dbtest"
@@ -200,11 +201,6 @@ type userJSON struct {
 	} `json:"settings"`
 }
 
-type sessionJSON struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
 // signUp creates a user over HTTP and logs them in.
 func (e *env) signUp(t *testing.T, username string) *user {
 	t.Helper()
@@ -222,7 +218,7 @@ func (e *env) signUp(t *testing.T, username string) *user {
 
 func (e *env) logIn(t *testing.T, u *user) string {
 	t.Helper()
-	var s sessionJSON
+	var s client.Session
 	e.ok(t, req{method: "POST", path: "/v1/sessions", body: map[string]string{
 		"username": u.Username, "password": u.Password}}, http.StatusCreated, &s)
 	if s.Token == "" {
@@ -248,13 +244,6 @@ func (a accountJSON) String() string {
 	return fmt.Sprintf("{id:%d %s/%s balance:%d daily:%d %s}", a.ID, a.Kind, product, a.Balance, a.DailyAmount, a.Status)
 }
 
-type movementJSON struct {
-	TransactionID  int64  `json:"transaction_id"`
-	Amount         int64  `json:"amount"`
-	MainBalance    int64  `json:"main_balance"`
-	SavingsBalance *int64 `json:"savings_balance"`
-}
-
 type limitJSON struct {
 	Day       string `json:"day"`
 	Limit     int64  `json:"limit"`
@@ -278,9 +267,9 @@ func (e *env) limit(t *testing.T, u *user) limitJSON {
 	return l
 }
 
-func (e *env) charge(t *testing.T, u *user, amount int64) movementJSON {
+func (e *env) charge(t *testing.T, u *user, amount int64) client.Movement {
 	t.Helper()
-	var m movementJSON
+	var m client.Movement
 	e.ok(t, req{method: "POST", path: "/v1/charges", token: u.Token, body: map[string]int64{"amount": amount}}, http.StatusCreated, &m)
 	return m
 }

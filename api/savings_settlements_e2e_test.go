@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"minipay/client"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -38,22 +39,9 @@ type ssAccount struct {
 	Savings     *ssSavings `json:"savings"`
 }
 
-// ssEntry is one entry of GET /v1/accounts/{id}/history.
-type ssEntry struct {
-	ID           int64     `json:"id"`
-	At           time.Time `json:"at"`
-	Kind         string    `json:"kind"`
-	Amount       int64     `json:"amount"`
-	BalanceAfter int64     `json:"balance_after"`
-	Counterparty struct {
-		Name      string `json:"name"`
-		Username  string `json:"username"`
-		AccountID int64  `json:"account_id"`
-	} `json:"counterparty"`
-	Memo         string `json:"memo"`
-	TransferID   *int64 `json:"transfer_id"`
-	SettlementID *int64 `json:"settlement_id"`
-}
+// ssEntry is one entry of GET /v1/accounts/{id}/history, printed for
+// reading in failures.
+type ssEntry client.HistoryEntry
 
 func (h ssEntry) String() string {
 	s := fmt.Sprintf("{%s %+d → %d at %s cp:%+v", h.Kind, h.Amount, h.BalanceAfter, h.At.In(seoul).Format(time.DateTime), h.Counterparty)
@@ -64,46 +52,6 @@ func (h ssEntry) String() string {
 		s += fmt.Sprintf(" settlement:%d", *h.SettlementID)
 	}
 	return s + "}"
-}
-
-// ssNotice is a notification with every field minipay may fill in.
-type ssNotice struct {
-	ID           int64  `json:"id"`
-	Kind         string `json:"kind"`
-	TransferID   int64  `json:"transfer_id"`
-	Amount       int64  `json:"amount"`
-	Counterparty string `json:"counterparty"`
-	Reason       string `json:"reason"`
-	AccountID    int64  `json:"account_id"`
-	Day          string `json:"day"`
-	SettlementID int64  `json:"settlement_id"`
-}
-
-type ssShare struct {
-	ID         int64      `json:"id"`
-	Username   string     `json:"username"`
-	Name       string     `json:"name"`
-	Amount     int64      `json:"amount"`
-	Status     string     `json:"status"`
-	TransferID *int64     `json:"transfer_id"`
-	SettledAt  *time.Time `json:"settled_at"`
-}
-
-type ssSettlement struct {
-	ID        int64     `json:"id"`
-	Requester string    `json:"requester"`
-	Total     int64     `json:"total"`
-	Mode      string    `json:"mode"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	Shares    []ssShare `json:"shares"`
-}
-
-// ssShareReply is the answer to pay and decline.
-type ssShareReply struct {
-	ssShare
-	Charged          int64  `json:"charged"`
-	SettlementStatus string `json:"settlement_status"`
 }
 
 func (e *env) ssAccount(t *testing.T, u *user, id int64) ssAccount {
@@ -154,11 +102,11 @@ func ssOfKind(h []ssEntry, kind string) []ssEntry {
 	return out
 }
 
-func (e *env) ssInbox(t *testing.T, u *user) []ssNotice {
+func (e *env) ssInbox(t *testing.T, u *user) []client.Notification {
 	t.Helper()
 	var out struct {
-		Notifications []ssNotice `json:"notifications"`
-		NextCursor    *string    `json:"next_cursor"`
+		Notifications []client.Notification `json:"notifications"`
+		NextCursor    *string               `json:"next_cursor"`
 	}
 	e.ok(t, req{method: "GET", path: "/v1/notifications?limit=100", token: u.Token}, http.StatusOK, &out)
 	if out.NextCursor != nil {
@@ -167,8 +115,8 @@ func (e *env) ssInbox(t *testing.T, u *user) []ssNotice {
 	return out.Notifications
 }
 
-func ssNotices(ns []ssNotice, kind string) []ssNotice {
-	var out []ssNotice
+func ssNotices(ns []client.Notification, kind string) []client.Notification {
+	var out []client.Notification
 	for _, n := range ns {
 		if n.Kind == kind {
 			out = append(out, n)
@@ -316,7 +264,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 			t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
 		}
 		freePath := fmt.Sprintf("/v1/accounts/%d", free.ID)
-		var m movementJSON
+		var m client.Movement
 		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
 		mainWant -= 1_000_000
 		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
@@ -377,7 +325,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 		if freeInterest != 410 {
 			t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
 		}
-		m = movementJSON{}
+		m = client.Movement{}
 		e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
 		mainWant += 1_500_000
 		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
@@ -507,9 +455,9 @@ func TestSavingsWithTestClock(t *testing.T) {
 }
 
 // ssCreate creates a settlement as u and requires 201.
-func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, participants ...string) ssSettlement {
+func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, participants ...string) client.Settlement {
 	t.Helper()
-	var s ssSettlement
+	var s client.Settlement
 	e.ok(t, req{method: "POST", path: "/v1/settlements", token: u.Token,
 		body: map[string]any{"total": total, "mode": mode, "participants": participants}}, http.StatusCreated, &s)
 	if s.ID <= 0 || s.Total != total || s.Mode != mode || s.Requester != u.Username || len(s.Shares) != len(participants) {
@@ -523,17 +471,17 @@ func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, particip
 	return s
 }
 
-func (e *env) ssGet(t *testing.T, u *user, id int64) ssSettlement {
+func (e *env) ssGet(t *testing.T, u *user, id int64) client.Settlement {
 	t.Helper()
-	var s ssSettlement
+	var s client.Settlement
 	e.ok(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", id), token: u.Token}, http.StatusOK, &s)
 	return s
 }
 
-func (e *env) ssList(t *testing.T, u *user, role string) []ssSettlement {
+func (e *env) ssList(t *testing.T, u *user, role string) []client.Settlement {
 	t.Helper()
 	var out struct {
-		Settlements []ssSettlement `json:"settlements"`
+		Settlements []client.Settlement `json:"settlements"`
 	}
 	e.ok(t, req{method: "GET", path: "/v1/settlements?limit=100&role=" + role, token: u.Token}, http.StatusOK, &out)
 	return out.Settlements
@@ -543,9 +491,9 @@ func ssShareReq(u *user, settlement, share int64, action string) req {
 	return req{method: "POST", path: fmt.Sprintf("/v1/settlements/%d/shares/%d/%s", settlement, share, action), token: u.Token}
 }
 
-func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action string) ssShareReply {
+func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action string) client.ShareResult {
 	t.Helper()
-	var r ssShareReply
+	var r client.ShareResult
 	e.ok(t, ssShareReq(u, settlement, share, action), http.StatusOK, &r)
 	if r.ID != share {
 		t.Fatalf("%s of share %d answered share %d", action, share, r.ID)
@@ -553,7 +501,7 @@ func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action strin
 	return r
 }
 
-func ssStatuses(s ssSettlement) []string {
+func ssStatuses(s client.Settlement) []string {
 	out := make([]string, len(s.Shares))
 	for i, sh := range s.Shares {
 		out[i] = sh.Status
@@ -804,7 +752,7 @@ func TestSettlementConcurrentPay(t *testing.T) {
 				t.Fatalf("round %d: two pays answered %v and %v; want exactly one 200", round, res[0], res[1])
 			}
 			checkProblem(t, fmt.Sprintf("round %d: the losing pay", round), res[1-win], http.StatusConflict, "conflict")
-			var rep ssShareReply
+			var rep client.ShareResult
 			if err := json.Unmarshal(res[win].body, &rep); err != nil {
 				t.Fatal(err)
 			}

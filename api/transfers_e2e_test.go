@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"minipay/api"
+	"minipay/client"
 	"minipay/clock"
 	"minipay/jobs"
 	"minipay/store"
@@ -42,67 +43,20 @@ func newTestClockEnv(t *testing.T, db *store.DB) *env {
 	return &env{db: db, clock: manual, url: hs.URL, http: hs.Client()}
 }
 
-// transferReply is the answer to POST /v1/transfers.
-type transferReply struct {
-	ID            int64      `json:"id"`
-	Status        string     `json:"status"`
-	Amount        int64      `json:"amount"`
-	Charged       int64      `json:"charged"`
-	MainBalance   int64      `json:"main_balance"`
-	TransactionID int64      `json:"transaction_id"`
-	ExpiresAt     *time.Time `json:"expires_at"`
-}
-
-type partyView struct {
-	AccountID int64  `json:"account_id"`
-	Username  string `json:"username"`
-	Name      string `json:"name"`
-}
-
-// transferView is a transfer as GET /v1/transfers[/{id}] and the
-// accept, reject and cancel endpoints show it.
-type transferView struct {
-	ID          int64      `json:"id"`
-	Direction   string     `json:"direction"`
-	Status      string     `json:"status"`
-	Amount      int64      `json:"amount"`
-	Charged     *int64     `json:"charged"`
-	From        partyView  `json:"from"`
-	To          partyView  `json:"to"`
-	DisplayName string     `json:"display_name"`
-	Memo        string     `json:"memo"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	SettledAt   *time.Time `json:"settled_at"`
-}
-
 type transferPage struct {
-	Transfers  []transferView `json:"transfers"`
-	NextCursor *string        `json:"next_cursor"`
-}
-
-// noticeJSON is one entry of GET /v1/notifications.
-type noticeJSON struct {
-	ID           int64      `json:"id"`
-	Kind         string     `json:"kind"`
-	TransferID   int64      `json:"transfer_id"`
-	Amount       int64      `json:"amount"`
-	Counterparty string     `json:"counterparty"`
-	Reason       string     `json:"reason"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ReadAt       *time.Time `json:"read_at"`
+	Transfers  []client.Transfer `json:"transfers"`
+	NextCursor *string           `json:"next_cursor"`
 }
 
 // transfer POSTs body to /v1/transfers as u (with an Idempotency-Key if
 // key is not empty) and requires 201.
-func (e *env) transfer(t *testing.T, u *user, key string, body any) transferReply {
+func (e *env) transfer(t *testing.T, u *user, key string, body any) client.TransferResult {
 	t.Helper()
 	r := req{method: "POST", path: "/v1/transfers", token: u.Token, body: body}
 	if key != "" {
 		r.header = map[string]string{"Idempotency-Key": key}
 	}
-	var out transferReply
+	var out client.TransferResult
 	e.ok(t, r, http.StatusCreated, &out)
 	if out.ID <= 0 || out.TransactionID <= 0 {
 		t.Fatalf("POST /v1/transfers %v answered %+v", body, out)
@@ -111,9 +65,9 @@ func (e *env) transfer(t *testing.T, u *user, key string, body any) transferRepl
 }
 
 // getTransfer is GET /v1/transfers/{id} as u.
-func (e *env) getTransfer(t *testing.T, u *user, id int64) transferView {
+func (e *env) getTransfer(t *testing.T, u *user, id int64) client.Transfer {
 	t.Helper()
-	var v transferView
+	var v client.Transfer
 	e.ok(t, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", id), token: u.Token}, http.StatusOK, &v)
 	if v.ID != id {
 		t.Fatalf("GET /v1/transfers/%d answered transfer %d", id, v.ID)
@@ -122,9 +76,9 @@ func (e *env) getTransfer(t *testing.T, u *user, id int64) transferView {
 }
 
 // settle POSTs /v1/transfers/{id}/{action} as u and requires 200.
-func (e *env) settle(t *testing.T, u *user, id int64, action string) transferView {
+func (e *env) settle(t *testing.T, u *user, id int64, action string) client.Transfer {
 	t.Helper()
-	var v transferView
+	var v client.Transfer
 	e.ok(t, req{method: "POST", path: fmt.Sprintf("/v1/transfers/%d/%s", id, action), token: u.Token}, http.StatusOK, &v)
 	if v.ID != id {
 		t.Fatalf("%s of transfer %d answered transfer %d", action, id, v.ID)
@@ -162,15 +116,15 @@ func (e *env) balances(t *testing.T, want map[*user]int64) {
 }
 
 // inbox is u's whole inbox (query like "unread=true" or "").
-func (e *env) inbox(t *testing.T, u *user, query string) []noticeJSON {
+func (e *env) inbox(t *testing.T, u *user, query string) []client.Notification {
 	t.Helper()
 	path := "/v1/notifications?limit=100"
 	if query != "" {
 		path += "&" + query
 	}
 	var out struct {
-		Notifications []noticeJSON `json:"notifications"`
-		NextCursor    *string      `json:"next_cursor"`
+		Notifications []client.Notification `json:"notifications"`
+		NextCursor    *string               `json:"next_cursor"`
 	}
 	e.ok(t, req{method: "GET", path: path, token: u.Token}, http.StatusOK, &out)
 	if out.NextCursor != nil {
@@ -180,8 +134,8 @@ func (e *env) inbox(t *testing.T, u *user, query string) []noticeJSON {
 }
 
 // notices returns the notifications of kind about transfer id in ns.
-func notices(ns []noticeJSON, kind string, id int64) []noticeJSON {
-	var out []noticeJSON
+func notices(ns []client.Notification, kind string, id int64) []client.Notification {
+	var out []client.Notification
 	for _, n := range ns {
 		if n.Kind == kind && n.TransferID == id {
 			out = append(out, n)
@@ -376,7 +330,7 @@ func TestTransfersOverHTTP(t *testing.T) {
 			r := req{method: "POST", path: "/v1/transfers", token: alice.Token, body: `{"to":"bob","amount":15000}`,
 				header: map[string]string{"Idempotency-Key": "auto-charged-1"}}
 			first := e.ok(t, r, http.StatusCreated, nil)
-			var t8 transferReply
+			var t8 client.TransferResult
 			if err := json.Unmarshal(first.body, &t8); err != nil {
 				t.Fatal(err)
 			}
@@ -644,7 +598,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 		receiver := e.signUp(t, "remi")
 		both := []*user{sender, receiver}
 		e.charge(t, sender, 100_000)
-		pending := func(amount int64) transferReply {
+		pending := func(amount int64) client.TransferResult {
 			t.Helper()
 			p := e.transfer(t, sender, "", map[string]any{"to": "remi", "amount": amount, "require_acceptance": true})
 			if p.Status != "pending" || p.ExpiresAt == nil || !p.ExpiresAt.Equal(e.clock.Now().Add(72*time.Hour)) {
@@ -774,7 +728,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 				}
 			}
 			unread = e.inbox(t, receiver, "unread=true")
-			if len(unread) != len(all)-1 || slices.ContainsFunc(unread, func(x noticeJSON) bool { return x.ID == n.ID }) {
+			if len(unread) != len(all)-1 || slices.ContainsFunc(unread, func(x client.Notification) bool { return x.ID == n.ID }) {
 				t.Errorf("unread=true after reading %d: %+v", n.ID, unread)
 			}
 			for _, x := range e.inbox(t, receiver, "unread=false") {
