@@ -53,6 +53,15 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	return &env{db: db, clock: clk, url: hs.URL, http: hs.Client()}
 }
 
+// step runs one named step of an end-to-end script as a subtest, and
+// stops the script if it fails: later steps build on it.
+func step(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, fn) {
+		t.FailNow()
+	}
+}
+
 // req is one HTTP request to the server.
 type req struct {
 	method, path string

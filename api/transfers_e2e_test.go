@@ -198,51 +198,60 @@ func TestTransfersOverHTTP(t *testing.T) {
 		e.ok(t, req{method: "POST", path: "/v1/accounts", token: alice.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &aliceSavings)
 
 		var aliceOut, aliceIn []int64 // transfer ids, oldest first
+		var t1, t3, t7 client.TransferResult
 
-		// 1. By username, with an empty main: the whole amount is charged.
-		t1 := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 10_000})
-		if t1.Status != "completed" || t1.Amount != 10_000 || t1.Charged != 10_000 || t1.MainBalance != 0 || t1.ExpiresAt != nil {
-			t.Fatalf("transfer 10,000 to \"bob\" from an empty main answered %+v; want completed, charged 10,000, main 0, no expires_at", t1)
-		}
-		aliceOut = append(aliceOut, t1.ID)
-		e.balances(t, map[*user]int64{alice: 0, bob: 10_000})
+		step(t, "by username from an empty main", func(t *testing.T) {
+			// The whole amount is charged.
+			t1 = e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 10_000})
+			if t1.Status != "completed" || t1.Amount != 10_000 || t1.Charged != 10_000 || t1.MainBalance != 0 || t1.ExpiresAt != nil {
+				t.Fatalf("transfer 10,000 to \"bob\" from an empty main answered %+v; want completed, charged 10,000, main 0, no expires_at", t1)
+			}
+			aliceOut = append(aliceOut, t1.ID)
+			e.balances(t, map[*user]int64{alice: 0, bob: 10_000})
+		})
 
-		// 2. By main account id (a JSON number), with display name and
-		// memo; main holds 7,000, so the 18,000 shortfall charges 20,000.
-		e.charge(t, alice, 7_000)
-		t3 := e.transfer(t, alice, "", map[string]any{"to": bob.Main, "amount": 25_000, "display_name": "  Secret Santa ", "memo": "for the party"})
-		if t3.Status != "completed" || t3.Amount != 25_000 || t3.Charged != 20_000 || t3.MainBalance != 2_000 {
-			t.Fatalf("transfer 25,000 with 7,000 in main answered %+v; want charged 20,000 (18,000 rounded up), main 2,000", t3)
-		}
-		aliceOut = append(aliceOut, t3.ID)
-		e.balances(t, map[*user]int64{alice: 2_000, bob: 35_000})
-		if l := e.limit(t, alice); l.Used != 37_000 || l.Remaining != 3_000_000-37_000 {
-			t.Fatalf("alice's charge limit after 10,000 + 7,000 + 20,000 charged: %+v", l)
-		}
+		step(t, "by account id with display name and memo", func(t *testing.T) {
+			// A JSON number; main holds 7,000, so the 18,000 shortfall
+			// charges 20,000.
+			e.charge(t, alice, 7_000)
+			t3 = e.transfer(t, alice, "", map[string]any{"to": bob.Main, "amount": 25_000, "display_name": "  Secret Santa ", "memo": "for the party"})
+			if t3.Status != "completed" || t3.Amount != 25_000 || t3.Charged != 20_000 || t3.MainBalance != 2_000 {
+				t.Fatalf("transfer 25,000 with 7,000 in main answered %+v; want charged 20,000 (18,000 rounded up), main 2,000", t3)
+			}
+			aliceOut = append(aliceOut, t3.ID)
+			e.balances(t, map[*user]int64{alice: 2_000, bob: 35_000})
+			if l := e.limit(t, alice); l.Used != 37_000 || l.Remaining != 3_000_000-37_000 {
+				t.Fatalf("alice's charge limit after 10,000 + 7,000 + 20,000 charged: %+v", l)
+			}
+		})
 
-		// 3. A digits-only username string is a username, not an id.
-		t4 := e.transfer(t, alice, "", map[string]any{"to": digits.Username, "amount": 1_000})
-		if t4.Status != "completed" || t4.Charged != 0 || t4.MainBalance != 1_000 {
-			t.Fatalf("transfer to %q answered %+v", digits.Username, t4)
-		}
-		aliceOut = append(aliceOut, t4.ID)
-		e.balances(t, map[*user]int64{alice: 1_000, bob: 35_000, digits: 1_000})
-		if v := e.getTransfer(t, alice, t4.ID); v.To.AccountID != digits.Main || v.To.Username != digits.Username {
-			t.Fatalf("transfer to %q went to %+v, want account %d", digits.Username, v.To, digits.Main)
-		}
+		step(t, "a digits-only username is a username", func(t *testing.T) {
+			t4 := e.transfer(t, alice, "", map[string]any{"to": digits.Username, "amount": 1_000})
+			if t4.Status != "completed" || t4.Charged != 0 || t4.MainBalance != 1_000 {
+				t.Fatalf("transfer to %q answered %+v", digits.Username, t4)
+			}
+			aliceOut = append(aliceOut, t4.ID)
+			e.balances(t, map[*user]int64{alice: 1_000, bob: 35_000, digits: 1_000})
+			if v := e.getTransfer(t, alice, t4.ID); v.To.AccountID != digits.Main || v.To.Username != digits.Username {
+				t.Fatalf("transfer to %q went to %+v, want account %d", digits.Username, v.To, digits.Main)
+			}
+		})
 
-		// 4. Money coming in to alice.
-		t5 := e.transfer(t, bob, "", map[string]any{"to": "alice", "amount": 5_000})
-		t6 := e.transfer(t, carol, "", map[string]any{"to": alice.Main, "amount": 3_000})
-		if t5.Charged != 0 || t5.MainBalance != 30_000 || t6.Charged != 10_000 || t6.MainBalance != 7_000 {
-			t.Fatalf("bob→alice %+v, carol→alice %+v", t5, t6)
-		}
-		aliceIn = append(aliceIn, t5.ID, t6.ID)
+		step(t, "money coming in", func(t *testing.T) {
+			t5 := e.transfer(t, bob, "", map[string]any{"to": "alice", "amount": 5_000})
+			t6 := e.transfer(t, carol, "", map[string]any{"to": alice.Main, "amount": 3_000})
+			if t5.Charged != 0 || t5.MainBalance != 30_000 || t6.Charged != 10_000 || t6.MainBalance != 7_000 {
+				t.Fatalf("bob→alice %+v, carol→alice %+v", t5, t6)
+			}
+			aliceIn = append(aliceIn, t5.ID, t6.ID)
+		})
 
-		// 5. The longest memo (200 characters, multi-byte) is fine.
-		t7 := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 1_000, "memo": strings.Repeat("가", 200), "display_name": strings.Repeat("나", 50)})
-		aliceOut = append(aliceOut, t7.ID)
-		e.balances(t, map[*user]int64{alice: 8_000, bob: 31_000, carol: 7_000, digits: 1_000})
+		step(t, "the longest memo and display name", func(t *testing.T) {
+			// 200 and 50 characters, multi-byte.
+			t7 = e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 1_000, "memo": strings.Repeat("가", 200), "display_name": strings.Repeat("나", 50)})
+			aliceOut = append(aliceOut, t7.ID)
+			e.balances(t, map[*user]int64{alice: 8_000, bob: 31_000, carol: 7_000, digits: 1_000})
+		})
 
 		t.Run("invalid recipients and bodies", func(t *testing.T) {
 			for name, c := range map[string]struct {
