@@ -173,7 +173,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 		at := func(n, h, m, s int) time.Time { return time.Date(2026, 3, 10+n, h, m, s, 0, seoul) }
 		// Tokens live 24 hours of clock time: log in again before that.
 		loggedIn := e.clock.Now()
-		to := func(target time.Time) {
+		to := func(t *testing.T, target time.Time) {
 			t.Helper()
 			e.advance(t, target.Sub(e.clock.Now()))
 			if e.clock.Now().Sub(loggedIn) >= 20*time.Hour {
@@ -182,25 +182,14 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 		}
 
-		var fixed ssAccount
-		e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "fixed", "daily_amount": 10_000}}, http.StatusCreated, &fixed)
-		if fixed.Kind != "savings" || fixed.Product == nil || *fixed.Product != "fixed" || fixed.DailyAmount != 10_000 || fixed.Balance != 0 ||
-			fixed.Status != "open" || fixed.Savings == nil {
-			t.Fatalf("open fixed savings answered %+v", fixed)
-		}
-		if s := *fixed.Savings; s.AnnualRateBP != 500 || s.Principal != 0 || s.InterestPaid != 0 || s.MissedInstallments != 0 ||
-			s.InterestThrough != day(-1) || s.NextInstallmentAt == nil || !s.NextInstallmentAt.Equal(at(1, 8, 0, 0)) {
-			t.Fatalf("new fixed savings: %+v (next %v); want rate 500, nothing paid, next installment at %v", s, s.NextInstallmentAt, at(1, 8, 0, 0))
-		}
-		if got := fixed.Savings.NextInstallmentAt.In(seoul); got.Format(time.DateTime) != "2026-03-11 08:00:00" {
-			t.Errorf("next_installment_at is %v in Seoul, want 2026-03-11 08:00:00", got)
-		}
-		e.charge(t, u, 29_999)
-
+		var fixed, free ssAccount
+		var freePath string
+		var freeClose []int64
+		var freeInterest int64
 		// fixedClose[n] is the fixed account's principal at the end of day n.
 		fixedClose := []int64{0}
 		var principal, mainWant int64 = 0, 29_999
-		checkFixed := func(what string, next time.Time, missed int64) ssAccount {
+		checkFixed := func(t *testing.T, what string, next time.Time, missed int64) ssAccount {
 			t.Helper()
 			a := e.ssAccount(t, u, fixed.ID)
 			s := a.Savings
@@ -214,7 +203,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 			return a
 		}
-		checkInterest := func(what string, a ssAccount, rate int64, closing []int64, through int) {
+		checkInterest := func(t *testing.T, what string, a ssAccount, rate int64, closing []int64, through int) {
 			t.Helper()
 			if want := ssInterest(rate, closing); a.Savings.InterestPaid != want || a.Savings.InterestThrough != day(through) {
 				t.Errorf("%s: account %d interest_paid %d through %s; want %d = floor(Σ %v × %d / 3,650,000) through %s",
@@ -222,235 +211,264 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 		}
 
-		// Five days of installments: days 1 and 2 from main, day 3 one
-		// won short (auto-charge 10,000), then topped up by hand.
-		for n := 1; n <= 5; n++ {
-			to(at(n, 8, 0, 1))
+		step(t, "open fixed savings", func(t *testing.T) {
+			e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "fixed", "daily_amount": 10_000}}, http.StatusCreated, &fixed)
+			if fixed.Kind != "savings" || fixed.Product == nil || *fixed.Product != "fixed" || fixed.DailyAmount != 10_000 || fixed.Balance != 0 ||
+				fixed.Status != "open" || fixed.Savings == nil {
+				t.Fatalf("open fixed savings answered %+v", fixed)
+			}
+			if s := *fixed.Savings; s.AnnualRateBP != 500 || s.Principal != 0 || s.InterestPaid != 0 || s.MissedInstallments != 0 ||
+				s.InterestThrough != day(-1) || s.NextInstallmentAt == nil || !s.NextInstallmentAt.Equal(at(1, 8, 0, 0)) {
+				t.Fatalf("new fixed savings: %+v (next %v); want rate 500, nothing paid, next installment at %v", s, s.NextInstallmentAt, at(1, 8, 0, 0))
+			}
+			if got := fixed.Savings.NextInstallmentAt.In(seoul); got.Format(time.DateTime) != "2026-03-11 08:00:00" {
+				t.Errorf("next_installment_at is %v in Seoul, want 2026-03-11 08:00:00", got)
+			}
+			e.charge(t, u, 29_999)
+		})
+
+		step(t, "five days of installments", func(t *testing.T) {
+			// Five days of installments: days 1 and 2 from main, day 3 one
+			// won short (auto-charge 10,000), then topped up by hand.
+			for n := 1; n <= 5; n++ {
+				to(t, at(n, 8, 0, 1))
+				principal += 10_000
+				if mainWant < 10_000 {
+					mainWant += 10_000
+				}
+				mainWant -= 10_000
+				a := checkFixed(t, fmt.Sprintf("day %d 08:00", n), at(n+1, 8, 0, 0), 0)
+				checkInterest(t, fmt.Sprintf("day %d 08:00", n), a, 500, fixedClose, n-1)
+				if n == 3 {
+					if l := e.limit(t, u); l.Day != day(3) || l.Used != 10_000 {
+						t.Fatalf("day 3: charge limit %+v; want 10,000 auto-charged", l)
+					}
+					e.charge(t, u, 20_001)
+					mainWant += 20_001
+				}
+				to(t, at(n+1, 4, 0, 1))
+				fixedClose = append(fixedClose, principal)
+				a = checkFixed(t, fmt.Sprintf("day %d 04:00", n+1), at(n+1, 8, 0, 0), 0)
+				checkInterest(t, fmt.Sprintf("day %d 04:00", n+1), a, 500, fixedClose, n)
+			}
+
+			mainH := e.ssHistory(t, u, u.Main)
+			if charges := ssOfKind(mainH, "charge"); len(charges) != 3 || charges[0].Amount != 29_999 || charges[1].Amount != 10_000 ||
+				charges[1].BalanceAfter != 19_999 || charges[2].Amount != 20_001 {
+				t.Errorf("main's charges after five installments: %v; want 29,999, the auto-charge of 10,000 (one won short), 20,001", charges)
+			}
+			if ins := ssOfKind(mainH, "installment"); len(ins) != 5 {
+				t.Errorf("main's installment debits: %v; want 5", ins)
+			}
+		})
+
+		step(t, "free savings earn from day 6", func(t *testing.T) {
+			// A free savings account, 3%: deposit on day 6.
+			e.charge(t, u, 1_000_000) // day 6, 04:00:01
+			mainWant += 1_000_000
+			e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &free)
+			if free.Savings == nil || free.Savings.AnnualRateBP != 300 || free.Savings.NextInstallmentAt != nil || free.Savings.InterestThrough != day(5) {
+				t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
+			}
+			freePath = fmt.Sprintf("/v1/accounts/%d", free.ID)
+			var m client.Movement
+			e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
+			mainWant -= 1_000_000
+			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
+				t.Fatalf("deposit 1,000,000 answered %+v", m)
+			}
+			freeClose = []int64{0, 0, 0, 0, 0, 0}
+
+			to(t, at(6, 8, 0, 1)) // installment 6 empties main
 			principal += 10_000
-			if mainWant < 10_000 {
-				mainWant += 10_000
-			}
 			mainWant -= 10_000
-			a := checkFixed(fmt.Sprintf("day %d 08:00", n), at(n+1, 8, 0, 0), 0)
-			checkInterest(fmt.Sprintf("day %d 08:00", n), a, 500, fixedClose, n-1)
-			if n == 3 {
-				if l := e.limit(t, u); l.Day != day(3) || l.Used != 10_000 {
-					t.Fatalf("day 3: charge limit %+v; want 10,000 auto-charged", l)
-				}
-				e.charge(t, u, 20_001)
-				mainWant += 20_001
+			checkFixed(t, "day 6 08:00", at(7, 8, 0, 0), 0)
+			if mainWant != 0 {
+				t.Fatalf("test arithmetic: main should be empty, is %d", mainWant)
 			}
-			to(at(n+1, 4, 0, 1))
+
+			to(t, at(7, 4, 0, 1))
 			fixedClose = append(fixedClose, principal)
-			a = checkFixed(fmt.Sprintf("day %d 04:00", n+1), at(n+1, 8, 0, 0), 0)
-			checkInterest(fmt.Sprintf("day %d 04:00", n+1), a, 500, fixedClose, n)
-		}
-
-		mainH := e.ssHistory(t, u, u.Main)
-		if charges := ssOfKind(mainH, "charge"); len(charges) != 3 || charges[0].Amount != 29_999 || charges[1].Amount != 10_000 ||
-			charges[1].BalanceAfter != 19_999 || charges[2].Amount != 20_001 {
-			t.Errorf("main's charges after five installments: %v; want 29,999, the auto-charge of 10,000 (one won short), 20,001", charges)
-		}
-		if ins := ssOfKind(mainH, "installment"); len(ins) != 5 {
-			t.Errorf("main's installment debits: %v; want 5", ins)
-		}
-
-		// A free savings account, 3%: deposit on day 6.
-		e.charge(t, u, 1_000_000) // day 6, 04:00:01
-		mainWant += 1_000_000
-		var free ssAccount
-		e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &free)
-		if free.Savings == nil || free.Savings.AnnualRateBP != 300 || free.Savings.NextInstallmentAt != nil || free.Savings.InterestThrough != day(5) {
-			t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
-		}
-		freePath := fmt.Sprintf("/v1/accounts/%d", free.ID)
-		var m client.Movement
-		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
-		mainWant -= 1_000_000
-		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
-			t.Fatalf("deposit 1,000,000 answered %+v", m)
-		}
-		freeClose := []int64{0, 0, 0, 0, 0, 0}
-
-		to(at(6, 8, 0, 1)) // installment 6 empties main
-		principal += 10_000
-		mainWant -= 10_000
-		checkFixed("day 6 08:00", at(7, 8, 0, 0), 0)
-		if mainWant != 0 {
-			t.Fatalf("test arithmetic: main should be empty, is %d", mainWant)
-		}
-
-		to(at(7, 4, 0, 1))
-		fixedClose = append(fixedClose, principal)
-		freeClose = append(freeClose, 1_000_000)
-		checkInterest("day 7 04:00", checkFixed("day 7 04:00", at(7, 8, 0, 0), 0), 500, fixedClose, 6)
-		fa := e.ssAccount(t, u, free.ID)
-		checkInterest("free, day 7 04:00", fa, 300, freeClose, 6)
-		if fa.Savings.InterestPaid != 82 || fa.Balance != 1_000_082 || fa.Savings.Principal != 1_000_000 {
-			t.Errorf("free savings after a day of 1,000,000 at 3%%: %+v %+v; want 82 won interest", fa, fa.Savings)
-		}
-
-		// Day 7: the whole daily limit charged and main emptied before
-		// 08:00, so the installment is missed.
-		e.charge(t, u, 3_000_000)
-		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 3_000_000}}, http.StatusCreated, nil)
-		if l := e.limit(t, u); l.Day != day(7) || l.Remaining != 0 {
-			t.Fatalf("day 7 limit %+v; want nothing remaining", l)
-		}
-		before := dbtest.Audit(t, db)
-		fixedBefore := e.ssAccount(t, u, fixed.ID)
-		to(at(7, 8, 0, 1))
-		after := dbtest.Audit(t, db)
-		if after.Transactions != before.Transactions || after.Entries != before.Entries || after.UserMoney != before.UserMoney {
-			t.Errorf("the missed installment moved money: before %+v after %+v", before, after)
-		}
-		fa2 := checkFixed("day 7 08:00 (missed)", at(8, 8, 0, 0), 1)
-		if fa2.Balance != fixedBefore.Balance {
-			t.Errorf("missed installment: fixed balance %d, was %d", fa2.Balance, fixedBefore.Balance)
-		}
-		if ns := ssNotices(e.ssInbox(t, u), "installment_missed"); len(ns) != 1 || ns[0].AccountID != fixed.ID || ns[0].Day != day(7) ||
-			ns[0].Amount != 10_000 || ns[0].Reason == "" {
-			t.Errorf("installment_missed notifications: %+v; want one for account %d, day %s, 10,000", ns, fixed.ID, day(7))
-		}
-
-		// Day 8, 04:00: interest for day 7; then withdraw and close the
-		// free account.
-		to(at(8, 4, 0, 1))
-		fixedClose = append(fixedClose, principal)
-		freeClose = append(freeClose, 4_000_000)
-		checkInterest("day 8 04:00", checkFixed("day 8 04:00", at(8, 8, 0, 0), 1), 500, fixedClose, 7)
-		fa = e.ssAccount(t, u, free.ID)
-		checkInterest("free, day 8 04:00", fa, 300, freeClose, 7)
-		freeInterest := fa.Savings.InterestPaid
-		if freeInterest != 410 {
-			t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
-		}
-		m = client.Movement{}
-		e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
-		mainWant += 1_500_000
-		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
-			t.Fatalf("withdraw 1,500,000 answered %+v", m)
-		}
-		if fa = e.ssAccount(t, u, free.ID); fa.Savings.Principal != 2_500_000 {
-			t.Errorf("after withdrawing 1,500,000 of 4,000,000 the principal is %d", fa.Savings.Principal)
-		}
-		var closed struct {
-			ssAccount
-			ReturnedToMain int64 `json:"returned_to_main"`
-			MainBalance    int64 `json:"main_balance"`
-		}
-		e.ok(t, req{method: "POST", path: freePath + "/close", token: u.Token}, http.StatusOK, &closed)
-		mainWant += 2_500_000 + freeInterest
-		if closed.Status != "closed" || closed.Balance != 0 || closed.ReturnedToMain != 2_500_000+freeInterest || closed.MainBalance != mainWant {
-			t.Fatalf("close free savings answered %+v; want %d returned, main %d", closed, 2_500_000+freeInterest, mainWant)
-		}
-		freeH := e.ssHistory(t, u, free.ID)
-		if got, want := ssAmounts(ssOfKind(freeH, "interest")), ssDailyInterest(300, freeClose); !slices.Equal(got, want) {
-			t.Errorf("free savings interest entries %v, want %v", got, want)
-		}
-		wantKinds := []string{"savings_deposit", "interest", "savings_deposit", "interest", "savings_withdrawal", "savings_close"}
-		if kinds := func() []string {
-			var k []string
-			for _, x := range freeH {
-				k = append(k, x.Kind)
+			freeClose = append(freeClose, 1_000_000)
+			checkInterest(t, "day 7 04:00", checkFixed(t, "day 7 04:00", at(7, 8, 0, 0), 0), 500, fixedClose, 6)
+			fa := e.ssAccount(t, u, free.ID)
+			checkInterest(t, "free, day 7 04:00", fa, 300, freeClose, 6)
+			if fa.Savings.InterestPaid != 82 || fa.Balance != 1_000_082 || fa.Savings.Principal != 1_000_000 {
+				t.Errorf("free savings after a day of 1,000,000 at 3%%: %+v %+v; want 82 won interest", fa, fa.Savings)
 			}
-			return k
-		}(); !slices.Equal(kinds, wantKinds) || freeH[len(freeH)-1].BalanceAfter != 0 {
-			t.Errorf("free savings history %v; want kinds %v ending at 0", freeH, wantKinds)
-		}
+		})
 
-		// Fixed savings take only their installment.
-		fixedPath := fmt.Sprintf("/v1/accounts/%d", fixed.ID)
-		e.rejects(t, req{method: "POST", path: fixedPath + "/deposits", token: u.Token, body: `{"amount": 10000}`}, http.StatusBadRequest, "invalid", u)
-		e.rejects(t, req{method: "POST", path: fixedPath + "/withdrawals", token: u.Token, body: `{"amount": 1}`}, http.StatusBadRequest, "invalid", u)
-
-		// Day 8, 08:00: installments resume after the miss.
-		to(at(8, 8, 0, 1))
-		principal += 10_000
-		mainWant -= 10_000
-		fixedNow := checkFixed("day 8 08:00", at(9, 8, 0, 0), 1)
-
-		// The fixed account's history: one installment a day except day 7,
-		// and the interest entries the formula predicts.
-		fixedH := e.ssHistory(t, u, fixed.ID)
-		var days []string
-		for _, x := range ssOfKind(fixedH, "installment") {
-			if x.Amount != 10_000 || x.Counterparty.AccountID != u.Main {
-				t.Errorf("installment entry %v; want +10,000 from main account %d", x, u.Main)
+		step(t, "day 7 installment missed at the charge limit", func(t *testing.T) {
+			// Day 7: the whole daily limit charged and main emptied before
+			// 08:00, so the installment is missed.
+			e.charge(t, u, 3_000_000)
+			e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 3_000_000}}, http.StatusCreated, nil)
+			if l := e.limit(t, u); l.Day != day(7) || l.Remaining != 0 {
+				t.Fatalf("day 7 limit %+v; want nothing remaining", l)
 			}
-			days = append(days, x.At.In(seoul).Format(time.DateOnly))
-		}
-		if want := []string{day(1), day(2), day(3), day(4), day(5), day(6), day(8)}; !slices.Equal(days, want) {
-			t.Errorf("installments on %v, want %v", days, want)
-		}
-		interest := ssOfKind(fixedH, "interest")
-		var interestSum int64
-		for _, x := range interest {
-			interestSum += x.Amount
-		}
-		if got, want := ssAmounts(interest), ssDailyInterest(500, fixedClose); !slices.Equal(got, want) {
-			t.Errorf("fixed savings interest entries %v, want %v (closing principals %v)", got, want, fixedClose)
-		}
-		if want := ssInterest(500, fixedClose); interestSum != want || fixedNow.Savings.InterestPaid != want || fixedNow.Savings.Principal != 70_000 {
-			t.Errorf("fixed savings: interest entries sum to %d, interest_paid %d, principal %d; want %d, %d, 70,000",
-				interestSum, fixedNow.Savings.InterestPaid, fixedNow.Savings.Principal, want, want)
-		}
-		if len(fixedH) != 7+len(interest) || fixedH[len(fixedH)-1].BalanceAfter != fixedNow.Balance {
-			t.Errorf("fixed savings history %v; want 7 installments and the interest, ending at balance %d", fixedH, fixedNow.Balance)
-		}
+			before := dbtest.Audit(t, db)
+			fixedBefore := e.ssAccount(t, u, fixed.ID)
+			to(t, at(7, 8, 0, 1))
+			after := dbtest.Audit(t, db)
+			if after.Transactions != before.Transactions || after.Entries != before.Entries || after.UserMoney != before.UserMoney {
+				t.Errorf("the missed installment moved money: before %+v after %+v", before, after)
+			}
+			fa2 := checkFixed(t, "day 7 08:00 (missed)", at(8, 8, 0, 0), 1)
+			if fa2.Balance != fixedBefore.Balance {
+				t.Errorf("missed installment: fixed balance %d, was %d", fa2.Balance, fixedBefore.Balance)
+			}
+			if ns := ssNotices(e.ssInbox(t, u), "installment_missed"); len(ns) != 1 || ns[0].AccountID != fixed.ID || ns[0].Day != day(7) ||
+				ns[0].Amount != 10_000 || ns[0].Reason == "" {
+				t.Errorf("installment_missed notifications: %+v; want one for account %d, day %s, 10,000", ns, fixed.ID, day(7))
+			}
+		})
 
-		// Main's whole history, oldest first.
-		type row struct {
-			kind          string
-			amount, after int64
-		}
-		want := []row{
-			{"charge", 29_999, 29_999},
-			{"installment", -10_000, 19_999},
-			{"installment", -10_000, 9_999},
-			{"charge", 10_000, 19_999}, // one won short: 10,000 charged
-			{"installment", -10_000, 9_999},
-			{"charge", 20_001, 30_000},
-			{"installment", -10_000, 20_000},
-			{"installment", -10_000, 10_000},
-			{"charge", 1_000_000, 1_010_000},
-			{"savings_deposit", -1_000_000, 10_000},
-			{"installment", -10_000, 0},
-			{"charge", 3_000_000, 3_000_000},
-			{"savings_deposit", -3_000_000, 0},
-			{"savings_withdrawal", 1_500_000, 1_500_000},
-			{"savings_close", 2_500_000 + freeInterest, 4_000_000 + freeInterest},
-			{"installment", -10_000, 3_990_000 + freeInterest},
-		}
-		mainH = e.ssHistory(t, u, u.Main)
-		var got []row
-		for _, x := range mainH {
-			got = append(got, row{x.Kind, x.Amount, x.BalanceAfter})
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("main history:\n got  %v\n want %v", got, want)
-		}
-		for _, x := range mainH {
-			switch x.Kind {
-			case "installment":
-				if x.Counterparty.AccountID != fixed.ID {
-					t.Errorf("main installment entry %v; want counterparty account %d", x, fixed.ID)
+		step(t, "day 8 free savings interest, withdrawal and close", func(t *testing.T) {
+			// Day 8, 04:00: interest for day 7; then withdraw and close the
+			// free account.
+			to(t, at(8, 4, 0, 1))
+			fixedClose = append(fixedClose, principal)
+			freeClose = append(freeClose, 4_000_000)
+			checkInterest(t, "day 8 04:00", checkFixed(t, "day 8 04:00", at(8, 8, 0, 0), 1), 500, fixedClose, 7)
+			fa := e.ssAccount(t, u, free.ID)
+			checkInterest(t, "free, day 8 04:00", fa, 300, freeClose, 7)
+			freeInterest = fa.Savings.InterestPaid
+			if freeInterest != 410 {
+				t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
+			}
+			var m client.Movement
+			e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
+			mainWant += 1_500_000
+			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
+				t.Fatalf("withdraw 1,500,000 answered %+v", m)
+			}
+			if fa = e.ssAccount(t, u, free.ID); fa.Savings.Principal != 2_500_000 {
+				t.Errorf("after withdrawing 1,500,000 of 4,000,000 the principal is %d", fa.Savings.Principal)
+			}
+			var closed struct {
+				ssAccount
+				ReturnedToMain int64 `json:"returned_to_main"`
+				MainBalance    int64 `json:"main_balance"`
+			}
+			e.ok(t, req{method: "POST", path: freePath + "/close", token: u.Token}, http.StatusOK, &closed)
+			mainWant += 2_500_000 + freeInterest
+			if closed.Status != "closed" || closed.Balance != 0 || closed.ReturnedToMain != 2_500_000+freeInterest || closed.MainBalance != mainWant {
+				t.Fatalf("close free savings answered %+v; want %d returned, main %d", closed, 2_500_000+freeInterest, mainWant)
+			}
+			freeH := e.ssHistory(t, u, free.ID)
+			if got, want := ssAmounts(ssOfKind(freeH, "interest")), ssDailyInterest(300, freeClose); !slices.Equal(got, want) {
+				t.Errorf("free savings interest entries %v, want %v", got, want)
+			}
+			wantKinds := []string{"savings_deposit", "interest", "savings_deposit", "interest", "savings_withdrawal", "savings_close"}
+			if kinds := func() []string {
+				var k []string
+				for _, x := range freeH {
+					k = append(k, x.Kind)
 				}
-			case "savings_close", "savings_withdrawal":
-				if x.Counterparty.AccountID != free.ID {
-					t.Errorf("main %s entry %v; want counterparty account %d", x.Kind, x, free.ID)
+				return k
+			}(); !slices.Equal(kinds, wantKinds) || freeH[len(freeH)-1].BalanceAfter != 0 {
+				t.Errorf("free savings history %v; want kinds %v ending at 0", freeH, wantKinds)
+			}
+		})
+
+		step(t, "fixed savings take only their installment", func(t *testing.T) {
+			// Fixed savings take only their installment.
+			fixedPath := fmt.Sprintf("/v1/accounts/%d", fixed.ID)
+			e.rejects(t, req{method: "POST", path: fixedPath + "/deposits", token: u.Token, body: `{"amount": 10000}`}, http.StatusBadRequest, "invalid", u)
+			e.rejects(t, req{method: "POST", path: fixedPath + "/withdrawals", token: u.Token, body: `{"amount": 1}`}, http.StatusBadRequest, "invalid", u)
+		})
+
+		step(t, "installments resume after the miss", func(t *testing.T) {
+			// Day 8, 08:00: installments resume after the miss.
+			to(t, at(8, 8, 0, 1))
+			principal += 10_000
+			mainWant -= 10_000
+			fixedNow := checkFixed(t, "day 8 08:00", at(9, 8, 0, 0), 1)
+
+			// The fixed account's history: one installment a day except day 7,
+			// and the interest entries the formula predicts.
+			fixedH := e.ssHistory(t, u, fixed.ID)
+			var days []string
+			for _, x := range ssOfKind(fixedH, "installment") {
+				if x.Amount != 10_000 || x.Counterparty.AccountID != u.Main {
+					t.Errorf("installment entry %v; want +10,000 from main account %d", x, u.Main)
+				}
+				days = append(days, x.At.In(seoul).Format(time.DateOnly))
+			}
+			if want := []string{day(1), day(2), day(3), day(4), day(5), day(6), day(8)}; !slices.Equal(days, want) {
+				t.Errorf("installments on %v, want %v", days, want)
+			}
+			interest := ssOfKind(fixedH, "interest")
+			var interestSum int64
+			for _, x := range interest {
+				interestSum += x.Amount
+			}
+			if got, want := ssAmounts(interest), ssDailyInterest(500, fixedClose); !slices.Equal(got, want) {
+				t.Errorf("fixed savings interest entries %v, want %v (closing principals %v)", got, want, fixedClose)
+			}
+			if want := ssInterest(500, fixedClose); interestSum != want || fixedNow.Savings.InterestPaid != want || fixedNow.Savings.Principal != 70_000 {
+				t.Errorf("fixed savings: interest entries sum to %d, interest_paid %d, principal %d; want %d, %d, 70,000",
+					interestSum, fixedNow.Savings.InterestPaid, fixedNow.Savings.Principal, want, want)
+			}
+			if len(fixedH) != 7+len(interest) || fixedH[len(fixedH)-1].BalanceAfter != fixedNow.Balance {
+				t.Errorf("fixed savings history %v; want 7 installments and the interest, ending at balance %d", fixedH, fixedNow.Balance)
+			}
+		})
+
+		step(t, "main's whole history and the audit", func(t *testing.T) {
+			// Main's whole history, oldest first.
+			type row struct {
+				kind          string
+				amount, after int64
+			}
+			want := []row{
+				{"charge", 29_999, 29_999},
+				{"installment", -10_000, 19_999},
+				{"installment", -10_000, 9_999},
+				{"charge", 10_000, 19_999}, // one won short: 10,000 charged
+				{"installment", -10_000, 9_999},
+				{"charge", 20_001, 30_000},
+				{"installment", -10_000, 20_000},
+				{"installment", -10_000, 10_000},
+				{"charge", 1_000_000, 1_010_000},
+				{"savings_deposit", -1_000_000, 10_000},
+				{"installment", -10_000, 0},
+				{"charge", 3_000_000, 3_000_000},
+				{"savings_deposit", -3_000_000, 0},
+				{"savings_withdrawal", 1_500_000, 1_500_000},
+				{"savings_close", 2_500_000 + freeInterest, 4_000_000 + freeInterest},
+				{"installment", -10_000, 3_990_000 + freeInterest},
+			}
+			mainH := e.ssHistory(t, u, u.Main)
+			var got []row
+			for _, x := range mainH {
+				got = append(got, row{x.Kind, x.Amount, x.BalanceAfter})
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("main history:\n got  %v\n want %v", got, want)
+			}
+			for _, x := range mainH {
+				switch x.Kind {
+				case "installment":
+					if x.Counterparty.AccountID != fixed.ID {
+						t.Errorf("main installment entry %v; want counterparty account %d", x, fixed.ID)
+					}
+				case "savings_close", "savings_withdrawal":
+					if x.Counterparty.AccountID != free.ID {
+						t.Errorf("main %s entry %v; want counterparty account %d", x.Kind, x, free.ID)
+					}
 				}
 			}
-		}
-		if n := len(slices.DeleteFunc(ssOfKind(mainH, "charge"), func(x ssEntry) bool { return x.Amount != 10_000 })); n != 1 {
-			t.Errorf("main has %d charge entries of 10,000; want exactly one (the one-won shortfall)", n)
-		}
-		if got := e.mainBalance(t, u); got != mainWant {
-			t.Errorf("main holds %d, want %d", got, mainWant)
-		}
-		if r := dbtest.Audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
-			t.Errorf("audit: %+v", r)
-		}
+			if n := len(slices.DeleteFunc(ssOfKind(mainH, "charge"), func(x ssEntry) bool { return x.Amount != 10_000 })); n != 1 {
+				t.Errorf("main has %d charge entries of 10,000; want exactly one (the one-won shortfall)", n)
+			}
+			if got := e.mainBalance(t, u); got != mainWant {
+				t.Errorf("main holds %d, want %d", got, mainWant)
+			}
+			if r := dbtest.Audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
+				t.Errorf("audit: %+v", r)
+			}
+		})
 	})
 }
 
