@@ -539,104 +539,117 @@ func TestSettlementsOverHTTP(t *testing.T) {
 		c := e.signUp(t, "cho")
 		everyone := []*user{r, a, b, c}
 
-		s := e.ssCreate(t, r, 20_000, "equal", "ahn", "baek", "rhee")
-		if s.Status != "open" {
-			t.Fatalf("new settlement status %q, want open", s.Status)
-		}
-		for i, w := range []struct {
-			amount int64
-			status string
-		}{{6_667, "pending"}, {6_667, "pending"}, {6_666, "paid"}} {
-			sh := s.Shares[i]
-			if sh.Amount != w.amount || sh.Status != w.status || (sh.Status == "paid") != (sh.SettledAt != nil) || sh.TransferID != nil {
-				t.Errorf("share %d: %+v; want %d %s", i, sh, w.amount, w.status)
+		var s client.Settlement
+		var shA, shB, shR int64
+		var paid client.ShareResult
+
+		step(t, "an equal split", func(t *testing.T) {
+			s = e.ssCreate(t, r, 20_000, "equal", "ahn", "baek", "rhee")
+			if s.Status != "open" {
+				t.Fatalf("new settlement status %q, want open", s.Status)
 			}
-		}
-		shA, shB, shR := s.Shares[0].ID, s.Shares[1].ID, s.Shares[2].ID
-
-		for _, p := range []*user{a, b} {
-			list := e.ssList(t, p, "participant")
-			if len(list) != 1 || list[0].ID != s.ID || list[0].Requester != "rhee" || len(list[0].Shares) != 3 {
-				t.Errorf("%s's settlements as participant: %+v", p.Username, list)
+			for i, w := range []struct {
+				amount int64
+				status string
+			}{{6_667, "pending"}, {6_667, "pending"}, {6_666, "paid"}} {
+				sh := s.Shares[i]
+				if sh.Amount != w.amount || sh.Status != w.status || (sh.Status == "paid") != (sh.SettledAt != nil) || sh.TransferID != nil {
+					t.Errorf("share %d: %+v; want %d %s", i, sh, w.amount, w.status)
+				}
 			}
-			ns := ssNotices(e.ssInbox(t, p), "settlement_requested")
-			if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != r.Name {
-				t.Errorf("%s's settlement_requested notifications: %+v", p.Username, ns)
+			shA, shB, shR = s.Shares[0].ID, s.Shares[1].ID, s.Shares[2].ID
+		})
+
+		step(t, "who sees it and who is asked to pay", func(t *testing.T) {
+			for _, p := range []*user{a, b} {
+				list := e.ssList(t, p, "participant")
+				if len(list) != 1 || list[0].ID != s.ID || list[0].Requester != "rhee" || len(list[0].Shares) != 3 {
+					t.Errorf("%s's settlements as participant: %+v", p.Username, list)
+				}
+				ns := ssNotices(e.ssInbox(t, p), "settlement_requested")
+				if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != r.Name {
+					t.Errorf("%s's settlement_requested notifications: %+v", p.Username, ns)
+				}
 			}
-		}
-		if list := e.ssList(t, r, "requester"); len(list) != 1 || list[0].ID != s.ID {
-			t.Errorf("rhee's settlements as requester: %+v", list)
-		}
-		if list := e.ssList(t, r, "participant"); len(list) != 0 {
-			t.Errorf("rhee's settlements as participant: %+v; the requester's own share does not count", list)
-		}
-		if ns := ssNotices(e.ssInbox(t, r), "settlement_requested"); len(ns) != 0 {
-			t.Errorf("the requester was asked to pay themselves: %+v", ns)
-		}
-		checkProblem(t, "cho reads the settlement", e.do(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", s.ID), token: c.Token}), 403, "forbidden")
-		checkProblem(t, "unknown settlement", e.do(t, req{method: "GET", path: "/v1/settlements/987654321", token: r.Token}), 404, "not_found")
-		checkProblem(t, "role=boss", e.do(t, req{method: "GET", path: "/v1/settlements?role=boss", token: r.Token}), 400, "invalid")
-
-		// A pays from an empty main: 10,000 is charged first.
-		paid := e.ssAct(t, a, s.ID, shA, "pay")
-		if paid.Status != "paid" || paid.Amount != 6_667 || paid.Charged != 10_000 || paid.SettlementStatus != "open" || paid.TransferID == nil || paid.SettledAt == nil {
-			t.Fatalf("A's pay answered %+v", paid)
-		}
-		e.balances(t, map[*user]int64{a: 3_333, r: 6_667, b: 0})
-		if l := e.limit(t, a); l.Used != 10_000 {
-			t.Errorf("A's charge limit after the auto-charge: %+v", l)
-		}
-
-		e.rejects(t, ssShareReq(a, s.ID, shA, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shA, "decline"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shB, "pay"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shB, "decline"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(c, s.ID, shB, "pay"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(r, s.ID, shR, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(b, s.ID, 987654321, "pay"), 404, "not_found", everyone...)
-		e.rejects(t, ssShareReq(b, 987654321, shB, "pay"), 404, "not_found", everyone...)
-
-		declined := e.ssAct(t, b, s.ID, shB, "decline")
-		if declined.Status != "declined" || declined.Charged != 0 || declined.SettlementStatus != "closed" || declined.TransferID != nil {
-			t.Fatalf("B's decline answered %+v", declined)
-		}
-		e.rejects(t, ssShareReq(b, s.ID, shB, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(b, s.ID, shB, "decline"), 409, "conflict", everyone...)
-
-		for _, v := range []*user{r, a, b} {
-			got := e.ssGet(t, v, s.ID)
-			if st := ssStatuses(got); !slices.Equal(st, []string{"paid", "declined", "paid"}) || got.Status != "closed" {
-				t.Errorf("%s sees shares %v, status %q; want paid/declined/paid, closed", v.Username, st, got.Status)
+			if list := e.ssList(t, r, "requester"); len(list) != 1 || list[0].ID != s.ID {
+				t.Errorf("rhee's settlements as requester: %+v", list)
 			}
-			if got.Shares[0].TransferID == nil || *got.Shares[0].TransferID != *paid.TransferID {
-				t.Errorf("%s sees A's share %+v; want transfer %d", v.Username, got.Shares[0], *paid.TransferID)
+			if list := e.ssList(t, r, "participant"); len(list) != 0 {
+				t.Errorf("rhee's settlements as participant: %+v; the requester's own share does not count", list)
 			}
-		}
+			if ns := ssNotices(e.ssInbox(t, r), "settlement_requested"); len(ns) != 0 {
+				t.Errorf("the requester was asked to pay themselves: %+v", ns)
+			}
+			checkProblem(t, "cho reads the settlement", e.do(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", s.ID), token: c.Token}), 403, "forbidden")
+			checkProblem(t, "unknown settlement", e.do(t, req{method: "GET", path: "/v1/settlements/987654321", token: r.Token}), 404, "not_found")
+			checkProblem(t, "role=boss", e.do(t, req{method: "GET", path: "/v1/settlements?role=boss", token: r.Token}), 400, "invalid")
+		})
 
-		// History: R received a settlement payment from A; A was charged,
-		// then paid R.
-		rPay := ssOfKind(e.ssHistory(t, r, r.Main), "settlement_payment")
-		if len(rPay) != 1 || rPay[0].Amount != 6_667 || rPay[0].BalanceAfter != 6_667 || rPay[0].SettlementID == nil || *rPay[0].SettlementID != s.ID ||
-			rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != a.Name {
-			t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, a.Name, s.ID)
-		}
-		aH := e.ssHistory(t, a, a.Main)
-		if len(aH) != 2 || aH[0].Kind != "charge" || aH[0].Amount != 10_000 || aH[1].Kind != "settlement_payment" || aH[1].Amount != -6_667 ||
-			aH[1].BalanceAfter != 3_333 || aH[1].SettlementID == nil || *aH[1].SettlementID != s.ID ||
-			aH[1].Counterparty.Username != "rhee" || aH[1].Counterparty.AccountID != r.Main {
-			t.Errorf("A's history: %v; want the charge of 10,000, then a settlement_payment of 6,667 to rhee", aH)
-		}
-		if bH := e.ssHistory(t, b, b.Main); len(bH) != 0 {
-			t.Errorf("B declined, yet B's history is %v", bH)
-		}
-		rInbox := e.ssInbox(t, r)
-		if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
-			t.Errorf("R's settlement_share_paid notifications: %+v", ns)
-		}
-		if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
-			t.Errorf("R's settlement_share_declined notifications: %+v", ns)
-		}
+		step(t, "pay from an empty main", func(t *testing.T) {
+			// A pays from an empty main: 10,000 is charged first.
+			paid = e.ssAct(t, a, s.ID, shA, "pay")
+			if paid.Status != "paid" || paid.Amount != 6_667 || paid.Charged != 10_000 || paid.SettlementStatus != "open" || paid.TransferID == nil || paid.SettledAt == nil {
+				t.Fatalf("A's pay answered %+v", paid)
+			}
+			e.balances(t, map[*user]int64{a: 3_333, r: 6_667, b: 0})
+			if l := e.limit(t, a); l.Used != 10_000 {
+				t.Errorf("A's charge limit after the auto-charge: %+v", l)
+			}
 
+			e.rejects(t, ssShareReq(a, s.ID, shA, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shA, "decline"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shB, "pay"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shB, "decline"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(c, s.ID, shB, "pay"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(r, s.ID, shR, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(b, s.ID, 987654321, "pay"), 404, "not_found", everyone...)
+			e.rejects(t, ssShareReq(b, 987654321, shB, "pay"), 404, "not_found", everyone...)
+		})
+
+		step(t, "decline closes the settlement", func(t *testing.T) {
+			declined := e.ssAct(t, b, s.ID, shB, "decline")
+			if declined.Status != "declined" || declined.Charged != 0 || declined.SettlementStatus != "closed" || declined.TransferID != nil {
+				t.Fatalf("B's decline answered %+v", declined)
+			}
+			e.rejects(t, ssShareReq(b, s.ID, shB, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(b, s.ID, shB, "decline"), 409, "conflict", everyone...)
+
+			for _, v := range []*user{r, a, b} {
+				got := e.ssGet(t, v, s.ID)
+				if st := ssStatuses(got); !slices.Equal(st, []string{"paid", "declined", "paid"}) || got.Status != "closed" {
+					t.Errorf("%s sees shares %v, status %q; want paid/declined/paid, closed", v.Username, st, got.Status)
+				}
+				if got.Shares[0].TransferID == nil || *got.Shares[0].TransferID != *paid.TransferID {
+					t.Errorf("%s sees A's share %+v; want transfer %d", v.Username, got.Shares[0], *paid.TransferID)
+				}
+			}
+		})
+
+		step(t, "history and notifications", func(t *testing.T) {
+			// History: R received a settlement payment from A; A was charged,
+			// then paid R.
+			rPay := ssOfKind(e.ssHistory(t, r, r.Main), "settlement_payment")
+			if len(rPay) != 1 || rPay[0].Amount != 6_667 || rPay[0].BalanceAfter != 6_667 || rPay[0].SettlementID == nil || *rPay[0].SettlementID != s.ID ||
+				rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != a.Name {
+				t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, a.Name, s.ID)
+			}
+			aH := e.ssHistory(t, a, a.Main)
+			if len(aH) != 2 || aH[0].Kind != "charge" || aH[0].Amount != 10_000 || aH[1].Kind != "settlement_payment" || aH[1].Amount != -6_667 ||
+				aH[1].BalanceAfter != 3_333 || aH[1].SettlementID == nil || *aH[1].SettlementID != s.ID ||
+				aH[1].Counterparty.Username != "rhee" || aH[1].Counterparty.AccountID != r.Main {
+				t.Errorf("A's history: %v; want the charge of 10,000, then a settlement_payment of 6,667 to rhee", aH)
+			}
+			if bH := e.ssHistory(t, b, b.Main); len(bH) != 0 {
+				t.Errorf("B declined, yet B's history is %v", bH)
+			}
+			rInbox := e.ssInbox(t, r)
+			if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+				t.Errorf("R's settlement_share_paid notifications: %+v", ns)
+			}
+			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+				t.Errorf("R's settlement_share_declined notifications: %+v", ns)
+			}
+		})
 		t.Run("everyone pays", func(t *testing.T) {
 			s2 := e.ssCreate(t, r, 10_001, "equal", "ahn", "baek")
 			if s2.Shares[0].Amount != 5_001 || s2.Shares[1].Amount != 5_000 || s2.Status != "open" {
