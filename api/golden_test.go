@@ -254,9 +254,9 @@ func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
 	accepted := pending("transfers-create-pending", alice, "bob")
 	rejected := pending("transfers-create-pending-2", alice, "bob")
 	cancelled := pending("transfers-create-pending-3", bob, "carol")
-	g.check(t, "transfers-accept", bob, settleReq(bob, accepted, "accept"), http.StatusOK)
-	g.check(t, "transfers-reject", bob, settleReq(bob, rejected, "reject"), http.StatusOK)
-	g.check(t, "transfers-cancel", bob, settleReq(bob, cancelled, "cancel"), http.StatusOK)
+	g.check(t, "transfers-accept", bob, resolveReq(bob, accepted, "accept"), http.StatusOK)
+	g.check(t, "transfers-reject", bob, resolveReq(bob, rejected, "reject"), http.StatusOK)
+	g.check(t, "transfers-cancel", bob, resolveReq(bob, cancelled, "cancel"), http.StatusOK)
 	g.check(t, "transfers-get-sender", alice, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
 	g.check(t, "transfers-get-receiver", bob, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
 	g.check(t, "transfers-list", alice, req{method: "GET", path: "/v1/transfers?direction=out&limit=2"}, http.StatusOK)
@@ -315,7 +315,7 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.e.ok(t, req{method: "POST", path: "/v1/transfers", token: alice.Token, body: `{"to":"bob","amount":10,"require_acceptance":true}`}, http.StatusCreated, &tr)
 	g.e.clock.Advance(73 * time.Hour) // past the deadline, with no sweep run
 	g.e.relogin(t, bob)
-	g.check(t, "problem-expired", bob, settleReq(bob, tr.ID, "accept"), http.StatusConflict)
+	g.check(t, "problem-expired", bob, resolveReq(bob, tr.ID, "accept"), http.StatusConflict)
 }
 
 // goldenInternal: the one internal problem a client can see without a

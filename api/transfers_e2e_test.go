@@ -75,8 +75,9 @@ func (e *env) getTransfer(t *testing.T, u *user, id int64) client.Transfer {
 	return v
 }
 
-// settle POSTs /v1/transfers/{id}/{action} as u and requires 200.
-func (e *env) settle(t *testing.T, u *user, id int64, action string) client.Transfer {
+// resolve POSTs /v1/transfers/{id}/{action} (accept, reject, cancel) as u
+// and requires 200.
+func (e *env) resolve(t *testing.T, u *user, id int64, action string) client.Transfer {
 	t.Helper()
 	var v client.Transfer
 	e.ok(t, req{method: "POST", path: fmt.Sprintf("/v1/transfers/%d/%s", id, action), token: u.Token}, http.StatusOK, &v)
@@ -86,7 +87,7 @@ func (e *env) settle(t *testing.T, u *user, id int64, action string) client.Tran
 	return v
 }
 
-func settleReq(u *user, id int64, action string) req {
+func resolveReq(u *user, id int64, action string) req {
 	return req{method: "POST", path: fmt.Sprintf("/v1/transfers/%d/%s", id, action), token: u.Token}
 }
 
@@ -518,9 +519,9 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 		reminders("after expiry", 1)
 
 		// It is no longer pending: every action conflicts.
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
-		e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", sender, receiver)
-		e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", sender, receiver)
 
 		// Another advance changes nothing more.
 		before := e.books(t, sender, receiver)
@@ -570,11 +571,11 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 		if v := e.getTransfer(t, receiver, p.ID); v.Status != "pending" {
 			t.Fatalf("without a sweep the transfer is %s", v.Status)
 		}
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "expired", sender, receiver)
-		e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "expired", sender, receiver)
-		e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "expired", sender, receiver)
 		// Forbidden still comes before expired.
-		e.rejects(t, settleReq(sender, p.ID, "accept"), 403, "forbidden", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "accept"), 403, "forbidden", sender, receiver)
 		e.balances(t, map[*user]int64{sender: 25_000, receiver: 0})
 
 		// The sweep expires it.
@@ -589,7 +590,7 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 		if ns := notices(e.inbox(t, receiver, ""), "pending_transfer_reminder", p.ID); len(ns) != 0 {
 			t.Errorf("a transfer past its deadline got a reminder: %+v", ns)
 		}
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
 		if r := dbtest.Audit(t, db); r.UserMoney != 40_000 {
 			t.Errorf("audit: %+v", r)
 		}
@@ -607,7 +608,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 		receiver := e.signUp(t, "remi")
 		both := []*user{sender, receiver}
 		e.charge(t, sender, 100_000)
-		pending := func(amount int64) client.TransferResult {
+		pending := func(t *testing.T, amount int64) client.TransferResult {
 			t.Helper()
 			p := e.transfer(t, sender, "", map[string]any{"to": "remi", "amount": amount, "require_acceptance": true})
 			if p.Status != "pending" || p.ExpiresAt == nil || !p.ExpiresAt.Equal(e.clock.Now().Add(72*time.Hour)) {
@@ -617,12 +618,12 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 		}
 
 		t.Run("accept", func(t *testing.T) {
-			p := pending(10_000)
+			p := pending(t, 10_000)
 			e.balances(t, map[*user]int64{sender: 90_000, receiver: 0})
-			e.rejects(t, settleReq(sender, p.ID, "accept"), 403, "forbidden", both...)
-			e.rejects(t, settleReq(sender, p.ID, "reject"), 403, "forbidden", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "cancel"), 403, "forbidden", both...)
-			v := e.settle(t, receiver, p.ID, "accept")
+			e.rejects(t, resolveReq(sender, p.ID, "accept"), 403, "forbidden", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "reject"), 403, "forbidden", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "cancel"), 403, "forbidden", both...)
+			v := e.resolve(t, receiver, p.ID, "accept")
 			if v.Status != "accepted" || v.Direction != "in" || v.Amount != 10_000 || v.SettledAt == nil || v.Charged != nil {
 				t.Fatalf("accept answered %+v", v)
 			}
@@ -633,15 +634,15 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, sender, ""), "pending_transfer_accepted", p.ID); len(ns) != 1 || ns[0].Amount != 10_000 {
 				t.Errorf("sender's pending_transfer_accepted notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", both...)
-			e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", both...)
 		})
 
 		t.Run("reject", func(t *testing.T) {
-			p := pending(20_000)
+			p := pending(t, 20_000)
 			e.balances(t, map[*user]int64{sender: 70_000, receiver: 10_000})
-			v := e.settle(t, receiver, p.ID, "reject")
+			v := e.resolve(t, receiver, p.ID, "reject")
 			if v.Status != "rejected" || v.SettledAt == nil {
 				t.Fatalf("reject answered %+v", v)
 			}
@@ -649,14 +650,14 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, sender, ""), "pending_transfer_returned", p.ID); len(ns) != 1 || ns[0].Reason != "rejected" || ns[0].Amount != 20_000 {
 				t.Errorf("sender's pending_transfer_returned notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
 		})
 
 		t.Run("cancel", func(t *testing.T) {
-			p := pending(30_000)
+			p := pending(t, 30_000)
 			e.balances(t, map[*user]int64{sender: 60_000, receiver: 10_000})
-			v := e.settle(t, sender, p.ID, "cancel")
+			v := e.resolve(t, sender, p.ID, "cancel")
 			if v.Status != "cancelled" || v.Direction != "out" || v.SettledAt == nil {
 				t.Fatalf("cancel answered %+v", v)
 			}
@@ -664,8 +665,8 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, receiver, ""), "pending_transfer_cancelled", p.ID); len(ns) != 1 || ns[0].Amount != 30_000 {
 				t.Errorf("receiver's pending_transfer_cancelled notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
 		})
 
 		t.Run("not pending or not there", func(t *testing.T) {
@@ -673,9 +674,9 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if c.Status != "completed" {
 				t.Fatalf("a transfer without require_acceptance and the setting off is %s", c.Status)
 			}
-			e.rejects(t, settleReq(sender, c.ID, "cancel"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, c.ID, "accept"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, 987654321, "accept"), 404, "not_found", both...)
+			e.rejects(t, resolveReq(sender, c.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, c.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, 987654321, "accept"), 404, "not_found", both...)
 			e.rejects(t, req{method: "POST", path: "/v1/transfers/abc/accept", token: receiver.Token}, 404, "not_found", both...)
 			e.balances(t, map[*user]int64{sender: 89_000, receiver: 11_000})
 		})
@@ -697,7 +698,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if c := e.transfer(t, sender, "", map[string]any{"to": "remi", "amount": 1_000}); c.Status != "completed" {
 				t.Fatalf("with the sender's setting off again, a plain transfer is %s", c.Status)
 			}
-			e.settle(t, receiver, d.ID, "accept")
+			e.resolve(t, receiver, d.ID, "accept")
 			e.balances(t, map[*user]int64{sender: 83_000, receiver: 17_000})
 			var page transferPage
 			e.ok(t, req{method: "GET", path: "/v1/transfers?status=pending", token: sender.Token}, http.StatusOK, &page)
@@ -788,7 +789,7 @@ func TestPendingHoldLeavesAvailableBalance(t *testing.T) {
 		}
 
 		// Cancelling returns the hold, which is not a charge.
-		e.settle(t, sender, p.ID, "cancel")
+		e.resolve(t, sender, p.ID, "cancel")
 		e.balances(t, map[*user]int64{sender: 29_999, receiver: 20_001})
 		if l := e.limit(t, sender); l.Used != 50_000 {
 			t.Errorf("limit used %d after the cancel, want 50,000", l.Used)
