@@ -17,6 +17,7 @@ import (
 	"minipay/api"
 	"minipay/client"
 	"minipay/clock"
+	"minipay/jobs"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -38,6 +39,17 @@ type env struct {
 // newEnv wires a server the way cmd/minipay does, on a manual clock set to
 // start.
 func newEnv(t *testing.T, db *store.DB) *env {
+	return wire(t, db, false)
+}
+
+// newTestClockEnv wires a server the way `minipay serve --test-clock`
+// does: the manual clock shared by the writer, the scheduler and the API,
+// with POST /v1/test-clock/advance running the scheduler's due jobs.
+func newTestClockEnv(t *testing.T, db *store.DB) *env {
+	return wire(t, db, true)
+}
+
+func wire(t *testing.T, db *store.DB, testClock bool) *env {
 	t.Helper()
 	clk := clock.NewManual(start)
 	secret, err := db.Secret(context.Background(), "token")
@@ -47,8 +59,12 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	log := slog.New(slog.DiscardHandler)
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4, Logger: log})
 	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log})
-	hs := httptest.NewServer(srv.Handler())
+	cfg := api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log}
+	if testClock {
+		sched := &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Log: log}
+		cfg.TestClock, cfg.AfterAdvance = clk, sched.RunDue
+	}
+	hs := httptest.NewServer(api.New(cfg).Handler())
 	t.Cleanup(hs.Close)
 	return &env{db: db, clock: clk, url: hs.URL, http: hs.Client()}
 }

@@ -1,47 +1,19 @@
 package api_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"minipay/api"
 	"minipay/client"
-	"minipay/clock"
-	"minipay/jobs"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
-
-// newTestClockEnv wires a server the way `minipay serve --test-clock`
-// does: a manual clock shared by the writer, the scheduler and the API,
-// with POST /v1/test-clock/advance running the scheduler's due jobs. The
-// clock starts at start.
-func newTestClockEnv(t *testing.T, db *store.DB) *env {
-	t.Helper()
-	manual := clock.NewManual(start)
-	secret, err := db.Secret(context.Background(), "token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, manual, seoul, store.WriterConfig{Workers: 2, Logger: log})
-	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	sched := &jobs.Scheduler{DB: db, Writer: w, Clock: manual, Location: seoul, Log: log}
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: manual, TestClock: manual, AfterAdvance: sched.RunDue,
-		Location: seoul, Secret: secret, Logger: log})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &env{db: db, clock: manual, url: hs.URL, http: hs.Client()}
-}
 
 type transferPage struct {
 	Transfers  []client.Transfer `json:"transfers"`
