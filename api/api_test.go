@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"minipay/client"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -31,7 +32,7 @@ func TestNewcomerHappyPath(t *testing.T) {
 		}
 		u := &user{ID: created.ID, Username: "minsu.kim", Name: "김민수", Password: "correct horse battery", Main: created.MainAccountID}
 
-		var s sessionJSON
+		var s client.Session
 		e.ok(t, req{method: "POST", path: "/v1/sessions", body: map[string]string{
 			"username": u.Username, "password": u.Password}}, http.StatusCreated, &s)
 		if s.Token == "" || !s.ExpiresAt.Equal(start.Add(24*time.Hour)) {
@@ -64,12 +65,12 @@ func TestNewcomerHappyPath(t *testing.T) {
 		}
 		freePath := "/v1/accounts/" + strconv.FormatInt(free.ID, 10)
 
-		var m movementJSON
+		var m client.Movement
 		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 30_000}}, http.StatusCreated, &m)
 		if m.TransactionID <= 0 || m.Amount != 30_000 || m.MainBalance != 70_000 || m.SavingsBalance == nil || *m.SavingsBalance != 30_000 {
 			t.Fatalf("deposit 30,000 answered %+v", m)
 		}
-		m = movementJSON{}
+		m = client.Movement{}
 		e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 10_000}}, http.StatusCreated, &m)
 		if m.TransactionID <= 0 || m.Amount != 10_000 || m.MainBalance != 80_000 || m.SavingsBalance == nil || *m.SavingsBalance != 20_000 {
 			t.Fatalf("withdraw 10,000 answered %+v", m)
@@ -450,7 +451,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 		})
 
 		t.Run("keys are per user", func(t *testing.T) {
-			var m movementJSON
+			var m client.Movement
 			e.ok(t, withKey(v, "charge-1", "/v1/charges", `{"amount":10000}`), http.StatusCreated, &m)
 			if m.MainBalance != 10_000 {
 				t.Fatalf("grace reusing frank's key: %+v", m)
@@ -550,7 +551,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 			if fresh != 1 {
 				t.Errorf("%d of %d requests were applied, want exactly 1", fresh, n)
 			}
-			var m movementJSON
+			var m client.Movement
 			if err := json.Unmarshal(res[0].body, &m); err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"minipay/client"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -190,7 +191,7 @@ func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 	g.check(t, "users-create", nil, req{method: "POST", path: "/v1/users",
 		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Alice Kim"}}, http.StatusCreated)
 	alice = &user{Username: "alice", Password: "correct horse", ID: 1}
-	var s sessionJSON
+	var s client.Session
 	res := g.check(t, "sessions-create", nil, req{method: "POST", path: "/v1/sessions",
 		body: map[string]string{"username": "alice", "password": "correct horse"}}, http.StatusCreated)
 	if err := json.Unmarshal(res.body, &s); err != nil {
@@ -253,9 +254,9 @@ func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
 	accepted := pending("transfers-create-pending", alice, "bob")
 	rejected := pending("transfers-create-pending-2", alice, "bob")
 	cancelled := pending("transfers-create-pending-3", bob, "carol")
-	g.check(t, "transfers-accept", bob, settleReq(bob, accepted, "accept"), http.StatusOK)
-	g.check(t, "transfers-reject", bob, settleReq(bob, rejected, "reject"), http.StatusOK)
-	g.check(t, "transfers-cancel", bob, settleReq(bob, cancelled, "cancel"), http.StatusOK)
+	g.check(t, "transfers-accept", bob, resolveReq(bob, accepted, "accept"), http.StatusOK)
+	g.check(t, "transfers-reject", bob, resolveReq(bob, rejected, "reject"), http.StatusOK)
+	g.check(t, "transfers-cancel", bob, resolveReq(bob, cancelled, "cancel"), http.StatusOK)
 	g.check(t, "transfers-get-sender", alice, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
 	g.check(t, "transfers-get-receiver", bob, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", accepted)}, http.StatusOK)
 	g.check(t, "transfers-list", alice, req{method: "GET", path: "/v1/transfers?direction=out&limit=2"}, http.StatusOK)
@@ -264,7 +265,7 @@ func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
 // goldenSettlements: a bill split in equal shares (random shares are not
 // stable), one paid with auto-charge and one declined.
 func goldenSettlements(t *testing.T, g *golden, alice, bob, carol *user) {
-	var st ssSettlement
+	var st client.Settlement
 	res := g.check(t, "settlements-create", alice, req{method: "POST", path: "/v1/settlements",
 		body: map[string]any{"total": 30_001, "mode": "equal", "participants": []string{"alice", "bob", "carol"}}}, http.StatusCreated)
 	if err := json.Unmarshal(res.body, &st); err != nil {
@@ -314,7 +315,7 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.e.ok(t, req{method: "POST", path: "/v1/transfers", token: alice.Token, body: `{"to":"bob","amount":10,"require_acceptance":true}`}, http.StatusCreated, &tr)
 	g.e.clock.Advance(73 * time.Hour) // past the deadline, with no sweep run
 	g.e.relogin(t, bob)
-	g.check(t, "problem-expired", bob, settleReq(bob, tr.ID, "accept"), http.StatusConflict)
+	g.check(t, "problem-expired", bob, resolveReq(bob, tr.ID, "accept"), http.StatusConflict)
 }
 
 // goldenInternal: the one internal problem a client can see without a

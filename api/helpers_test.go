@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"minipay/api"
+	"minipay/client"
 	"minipay/clock"
+	"minipay/jobs"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -37,6 +39,17 @@ type env struct {
 // newEnv wires a server the way cmd/minipay does, on a manual clock set to
 // start.
 func newEnv(t *testing.T, db *store.DB) *env {
+	return wire(t, db, false)
+}
+
+// newTestClockEnv wires a server the way `minipay serve --test-clock`
+// does: the manual clock shared by the writer, the scheduler and the API,
+// with POST /v1/test-clock/advance running the scheduler's due jobs.
+func newTestClockEnv(t *testing.T, db *store.DB) *env {
+	return wire(t, db, true)
+}
+
+func wire(t *testing.T, db *store.DB, testClock bool) *env {
 	t.Helper()
 	clk := clock.NewManual(start)
 	secret, err := db.Secret(context.Background(), "token")
@@ -46,10 +59,23 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	log := slog.New(slog.DiscardHandler)
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4, Logger: log})
 	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log})
-	hs := httptest.NewServer(srv.Handler())
+	cfg := api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log}
+	if testClock {
+		sched := &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Log: log}
+		cfg.TestClock, cfg.AfterAdvance = clk, sched.RunDue
+	}
+	hs := httptest.NewServer(api.New(cfg).Handler())
 	t.Cleanup(hs.Close)
 	return &env{db: db, clock: clk, url: hs.URL, http: hs.Client()}
+}
+
+// step runs one named step of an end-to-end script as a subtest, and
+// stops the script if it fails: later steps build on it.
+func step(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, fn) {
+		t.FailNow()
+	}
 }
 
 // req is one HTTP request to the server.
@@ -200,11 +226,6 @@ type userJSON struct {
 	} `json:"settings"`
 }
 
-type sessionJSON struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
 // signUp creates a user over HTTP and logs them in.
 func (e *env) signUp(t *testing.T, username string) *user {
 	t.Helper()
@@ -222,7 +243,7 @@ func (e *env) signUp(t *testing.T, username string) *user {
 
 func (e *env) logIn(t *testing.T, u *user) string {
 	t.Helper()
-	var s sessionJSON
+	var s client.Session
 	e.ok(t, req{method: "POST", path: "/v1/sessions", body: map[string]string{
 		"username": u.Username, "password": u.Password}}, http.StatusCreated, &s)
 	if s.Token == "" {
@@ -248,13 +269,6 @@ func (a accountJSON) String() string {
 	return fmt.Sprintf("{id:%d %s/%s balance:%d daily:%d %s}", a.ID, a.Kind, product, a.Balance, a.DailyAmount, a.Status)
 }
 
-type movementJSON struct {
-	TransactionID  int64  `json:"transaction_id"`
-	Amount         int64  `json:"amount"`
-	MainBalance    int64  `json:"main_balance"`
-	SavingsBalance *int64 `json:"savings_balance"`
-}
-
 type limitJSON struct {
 	Day       string `json:"day"`
 	Limit     int64  `json:"limit"`
@@ -278,9 +292,9 @@ func (e *env) limit(t *testing.T, u *user) limitJSON {
 	return l
 }
 
-func (e *env) charge(t *testing.T, u *user, amount int64) movementJSON {
+func (e *env) charge(t *testing.T, u *user, amount int64) client.Movement {
 	t.Helper()
-	var m movementJSON
+	var m client.Movement
 	e.ok(t, req{method: "POST", path: "/v1/charges", token: u.Token, body: map[string]int64{"amount": amount}}, http.StatusCreated, &m)
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"minipay/client"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -38,22 +39,9 @@ type ssAccount struct {
 	Savings     *ssSavings `json:"savings"`
 }
 
-// ssEntry is one entry of GET /v1/accounts/{id}/history.
-type ssEntry struct {
-	ID           int64     `json:"id"`
-	At           time.Time `json:"at"`
-	Kind         string    `json:"kind"`
-	Amount       int64     `json:"amount"`
-	BalanceAfter int64     `json:"balance_after"`
-	Counterparty struct {
-		Name      string `json:"name"`
-		Username  string `json:"username"`
-		AccountID int64  `json:"account_id"`
-	} `json:"counterparty"`
-	Memo         string `json:"memo"`
-	TransferID   *int64 `json:"transfer_id"`
-	SettlementID *int64 `json:"settlement_id"`
-}
+// ssEntry is one entry of GET /v1/accounts/{id}/history, printed for
+// reading in failures.
+type ssEntry client.HistoryEntry
 
 func (h ssEntry) String() string {
 	s := fmt.Sprintf("{%s %+d → %d at %s cp:%+v", h.Kind, h.Amount, h.BalanceAfter, h.At.In(seoul).Format(time.DateTime), h.Counterparty)
@@ -64,46 +52,6 @@ func (h ssEntry) String() string {
 		s += fmt.Sprintf(" settlement:%d", *h.SettlementID)
 	}
 	return s + "}"
-}
-
-// ssNotice is a notification with every field minipay may fill in.
-type ssNotice struct {
-	ID           int64  `json:"id"`
-	Kind         string `json:"kind"`
-	TransferID   int64  `json:"transfer_id"`
-	Amount       int64  `json:"amount"`
-	Counterparty string `json:"counterparty"`
-	Reason       string `json:"reason"`
-	AccountID    int64  `json:"account_id"`
-	Day          string `json:"day"`
-	SettlementID int64  `json:"settlement_id"`
-}
-
-type ssShare struct {
-	ID         int64      `json:"id"`
-	Username   string     `json:"username"`
-	Name       string     `json:"name"`
-	Amount     int64      `json:"amount"`
-	Status     string     `json:"status"`
-	TransferID *int64     `json:"transfer_id"`
-	SettledAt  *time.Time `json:"settled_at"`
-}
-
-type ssSettlement struct {
-	ID        int64     `json:"id"`
-	Requester string    `json:"requester"`
-	Total     int64     `json:"total"`
-	Mode      string    `json:"mode"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	Shares    []ssShare `json:"shares"`
-}
-
-// ssShareReply is the answer to pay and decline.
-type ssShareReply struct {
-	ssShare
-	Charged          int64  `json:"charged"`
-	SettlementStatus string `json:"settlement_status"`
 }
 
 func (e *env) ssAccount(t *testing.T, u *user, id int64) ssAccount {
@@ -154,11 +102,11 @@ func ssOfKind(h []ssEntry, kind string) []ssEntry {
 	return out
 }
 
-func (e *env) ssInbox(t *testing.T, u *user) []ssNotice {
+func (e *env) ssInbox(t *testing.T, u *user) []client.Notification {
 	t.Helper()
 	var out struct {
-		Notifications []ssNotice `json:"notifications"`
-		NextCursor    *string    `json:"next_cursor"`
+		Notifications []client.Notification `json:"notifications"`
+		NextCursor    *string               `json:"next_cursor"`
 	}
 	e.ok(t, req{method: "GET", path: "/v1/notifications?limit=100", token: u.Token}, http.StatusOK, &out)
 	if out.NextCursor != nil {
@@ -167,8 +115,8 @@ func (e *env) ssInbox(t *testing.T, u *user) []ssNotice {
 	return out.Notifications
 }
 
-func ssNotices(ns []ssNotice, kind string) []ssNotice {
-	var out []ssNotice
+func ssNotices(ns []client.Notification, kind string) []client.Notification {
+	var out []client.Notification
 	for _, n := range ns {
 		if n.Kind == kind {
 			out = append(out, n)
@@ -225,7 +173,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 		at := func(n, h, m, s int) time.Time { return time.Date(2026, 3, 10+n, h, m, s, 0, seoul) }
 		// Tokens live 24 hours of clock time: log in again before that.
 		loggedIn := e.clock.Now()
-		to := func(target time.Time) {
+		to := func(t *testing.T, target time.Time) {
 			t.Helper()
 			e.advance(t, target.Sub(e.clock.Now()))
 			if e.clock.Now().Sub(loggedIn) >= 20*time.Hour {
@@ -234,25 +182,14 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 		}
 
-		var fixed ssAccount
-		e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "fixed", "daily_amount": 10_000}}, http.StatusCreated, &fixed)
-		if fixed.Kind != "savings" || fixed.Product == nil || *fixed.Product != "fixed" || fixed.DailyAmount != 10_000 || fixed.Balance != 0 ||
-			fixed.Status != "open" || fixed.Savings == nil {
-			t.Fatalf("open fixed savings answered %+v", fixed)
-		}
-		if s := *fixed.Savings; s.AnnualRateBP != 500 || s.Principal != 0 || s.InterestPaid != 0 || s.MissedInstallments != 0 ||
-			s.InterestThrough != day(-1) || s.NextInstallmentAt == nil || !s.NextInstallmentAt.Equal(at(1, 8, 0, 0)) {
-			t.Fatalf("new fixed savings: %+v (next %v); want rate 500, nothing paid, next installment at %v", s, s.NextInstallmentAt, at(1, 8, 0, 0))
-		}
-		if got := fixed.Savings.NextInstallmentAt.In(seoul); got.Format(time.DateTime) != "2026-03-11 08:00:00" {
-			t.Errorf("next_installment_at is %v in Seoul, want 2026-03-11 08:00:00", got)
-		}
-		e.charge(t, u, 29_999)
-
+		var fixed, free ssAccount
+		var freePath string
+		var freeClose []int64
+		var freeInterest int64
 		// fixedClose[n] is the fixed account's principal at the end of day n.
 		fixedClose := []int64{0}
 		var principal, mainWant int64 = 0, 29_999
-		checkFixed := func(what string, next time.Time, missed int64) ssAccount {
+		checkFixed := func(t *testing.T, what string, next time.Time, missed int64) ssAccount {
 			t.Helper()
 			a := e.ssAccount(t, u, fixed.ID)
 			s := a.Savings
@@ -266,7 +203,7 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 			return a
 		}
-		checkInterest := func(what string, a ssAccount, rate int64, closing []int64, through int) {
+		checkInterest := func(t *testing.T, what string, a ssAccount, rate int64, closing []int64, through int) {
 			t.Helper()
 			if want := ssInterest(rate, closing); a.Savings.InterestPaid != want || a.Savings.InterestThrough != day(through) {
 				t.Errorf("%s: account %d interest_paid %d through %s; want %d = floor(Σ %v × %d / 3,650,000) through %s",
@@ -274,242 +211,271 @@ func TestSavingsWithTestClock(t *testing.T) {
 			}
 		}
 
-		// Five days of installments: days 1 and 2 from main, day 3 one
-		// won short (auto-charge 10,000), then topped up by hand.
-		for n := 1; n <= 5; n++ {
-			to(at(n, 8, 0, 1))
+		step(t, "open fixed savings", func(t *testing.T) {
+			e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "fixed", "daily_amount": 10_000}}, http.StatusCreated, &fixed)
+			if fixed.Kind != "savings" || fixed.Product == nil || *fixed.Product != "fixed" || fixed.DailyAmount != 10_000 || fixed.Balance != 0 ||
+				fixed.Status != "open" || fixed.Savings == nil {
+				t.Fatalf("open fixed savings answered %+v", fixed)
+			}
+			if s := *fixed.Savings; s.AnnualRateBP != 500 || s.Principal != 0 || s.InterestPaid != 0 || s.MissedInstallments != 0 ||
+				s.InterestThrough != day(-1) || s.NextInstallmentAt == nil || !s.NextInstallmentAt.Equal(at(1, 8, 0, 0)) {
+				t.Fatalf("new fixed savings: %+v (next %v); want rate 500, nothing paid, next installment at %v", s, s.NextInstallmentAt, at(1, 8, 0, 0))
+			}
+			if got := fixed.Savings.NextInstallmentAt.In(seoul); got.Format(time.DateTime) != "2026-03-11 08:00:00" {
+				t.Errorf("next_installment_at is %v in Seoul, want 2026-03-11 08:00:00", got)
+			}
+			e.charge(t, u, 29_999)
+		})
+
+		step(t, "five days of installments", func(t *testing.T) {
+			// Five days of installments: days 1 and 2 from main, day 3 one
+			// won short (auto-charge 10,000), then topped up by hand.
+			for n := 1; n <= 5; n++ {
+				to(t, at(n, 8, 0, 1))
+				principal += 10_000
+				if mainWant < 10_000 {
+					mainWant += 10_000
+				}
+				mainWant -= 10_000
+				a := checkFixed(t, fmt.Sprintf("day %d 08:00", n), at(n+1, 8, 0, 0), 0)
+				checkInterest(t, fmt.Sprintf("day %d 08:00", n), a, 500, fixedClose, n-1)
+				if n == 3 {
+					if l := e.limit(t, u); l.Day != day(3) || l.Used != 10_000 {
+						t.Fatalf("day 3: charge limit %+v; want 10,000 auto-charged", l)
+					}
+					e.charge(t, u, 20_001)
+					mainWant += 20_001
+				}
+				to(t, at(n+1, 4, 0, 1))
+				fixedClose = append(fixedClose, principal)
+				a = checkFixed(t, fmt.Sprintf("day %d 04:00", n+1), at(n+1, 8, 0, 0), 0)
+				checkInterest(t, fmt.Sprintf("day %d 04:00", n+1), a, 500, fixedClose, n)
+			}
+
+			mainH := e.ssHistory(t, u, u.Main)
+			if charges := ssOfKind(mainH, "charge"); len(charges) != 3 || charges[0].Amount != 29_999 || charges[1].Amount != 10_000 ||
+				charges[1].BalanceAfter != 19_999 || charges[2].Amount != 20_001 {
+				t.Errorf("main's charges after five installments: %v; want 29,999, the auto-charge of 10,000 (one won short), 20,001", charges)
+			}
+			if ins := ssOfKind(mainH, "installment"); len(ins) != 5 {
+				t.Errorf("main's installment debits: %v; want 5", ins)
+			}
+		})
+
+		step(t, "free savings earn from day 6", func(t *testing.T) {
+			// A free savings account, 3%: deposit on day 6.
+			e.charge(t, u, 1_000_000) // day 6, 04:00:01
+			mainWant += 1_000_000
+			e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &free)
+			if free.Savings == nil || free.Savings.AnnualRateBP != 300 || free.Savings.NextInstallmentAt != nil || free.Savings.InterestThrough != day(5) {
+				t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
+			}
+			freePath = fmt.Sprintf("/v1/accounts/%d", free.ID)
+			var m client.Movement
+			e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
+			mainWant -= 1_000_000
+			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
+				t.Fatalf("deposit 1,000,000 answered %+v", m)
+			}
+			freeClose = []int64{0, 0, 0, 0, 0, 0}
+
+			to(t, at(6, 8, 0, 1)) // installment 6 empties main
 			principal += 10_000
-			if mainWant < 10_000 {
-				mainWant += 10_000
-			}
 			mainWant -= 10_000
-			a := checkFixed(fmt.Sprintf("day %d 08:00", n), at(n+1, 8, 0, 0), 0)
-			checkInterest(fmt.Sprintf("day %d 08:00", n), a, 500, fixedClose, n-1)
-			if n == 3 {
-				if l := e.limit(t, u); l.Day != day(3) || l.Used != 10_000 {
-					t.Fatalf("day 3: charge limit %+v; want 10,000 auto-charged", l)
-				}
-				e.charge(t, u, 20_001)
-				mainWant += 20_001
+			checkFixed(t, "day 6 08:00", at(7, 8, 0, 0), 0)
+			if mainWant != 0 {
+				t.Fatalf("test arithmetic: main should be empty, is %d", mainWant)
 			}
-			to(at(n+1, 4, 0, 1))
+
+			to(t, at(7, 4, 0, 1))
 			fixedClose = append(fixedClose, principal)
-			a = checkFixed(fmt.Sprintf("day %d 04:00", n+1), at(n+1, 8, 0, 0), 0)
-			checkInterest(fmt.Sprintf("day %d 04:00", n+1), a, 500, fixedClose, n)
-		}
-
-		mainH := e.ssHistory(t, u, u.Main)
-		if charges := ssOfKind(mainH, "charge"); len(charges) != 3 || charges[0].Amount != 29_999 || charges[1].Amount != 10_000 ||
-			charges[1].BalanceAfter != 19_999 || charges[2].Amount != 20_001 {
-			t.Errorf("main's charges after five installments: %v; want 29,999, the auto-charge of 10,000 (one won short), 20,001", charges)
-		}
-		if ins := ssOfKind(mainH, "installment"); len(ins) != 5 {
-			t.Errorf("main's installment debits: %v; want 5", ins)
-		}
-
-		// A free savings account, 3%: deposit on day 6.
-		e.charge(t, u, 1_000_000) // day 6, 04:00:01
-		mainWant += 1_000_000
-		var free ssAccount
-		e.ok(t, req{method: "POST", path: "/v1/accounts", token: u.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &free)
-		if free.Savings == nil || free.Savings.AnnualRateBP != 300 || free.Savings.NextInstallmentAt != nil || free.Savings.InterestThrough != day(5) {
-			t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
-		}
-		freePath := fmt.Sprintf("/v1/accounts/%d", free.ID)
-		var m movementJSON
-		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
-		mainWant -= 1_000_000
-		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
-			t.Fatalf("deposit 1,000,000 answered %+v", m)
-		}
-		freeClose := []int64{0, 0, 0, 0, 0, 0}
-
-		to(at(6, 8, 0, 1)) // installment 6 empties main
-		principal += 10_000
-		mainWant -= 10_000
-		checkFixed("day 6 08:00", at(7, 8, 0, 0), 0)
-		if mainWant != 0 {
-			t.Fatalf("test arithmetic: main should be empty, is %d", mainWant)
-		}
-
-		to(at(7, 4, 0, 1))
-		fixedClose = append(fixedClose, principal)
-		freeClose = append(freeClose, 1_000_000)
-		checkInterest("day 7 04:00", checkFixed("day 7 04:00", at(7, 8, 0, 0), 0), 500, fixedClose, 6)
-		fa := e.ssAccount(t, u, free.ID)
-		checkInterest("free, day 7 04:00", fa, 300, freeClose, 6)
-		if fa.Savings.InterestPaid != 82 || fa.Balance != 1_000_082 || fa.Savings.Principal != 1_000_000 {
-			t.Errorf("free savings after a day of 1,000,000 at 3%%: %+v %+v; want 82 won interest", fa, fa.Savings)
-		}
-
-		// Day 7: the whole daily limit charged and main emptied before
-		// 08:00, so the installment is missed.
-		e.charge(t, u, 3_000_000)
-		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 3_000_000}}, http.StatusCreated, nil)
-		if l := e.limit(t, u); l.Day != day(7) || l.Remaining != 0 {
-			t.Fatalf("day 7 limit %+v; want nothing remaining", l)
-		}
-		before := dbtest.Audit(t, db)
-		fixedBefore := e.ssAccount(t, u, fixed.ID)
-		to(at(7, 8, 0, 1))
-		after := dbtest.Audit(t, db)
-		if after.Transactions != before.Transactions || after.Entries != before.Entries || after.UserMoney != before.UserMoney {
-			t.Errorf("the missed installment moved money: before %+v after %+v", before, after)
-		}
-		fa2 := checkFixed("day 7 08:00 (missed)", at(8, 8, 0, 0), 1)
-		if fa2.Balance != fixedBefore.Balance {
-			t.Errorf("missed installment: fixed balance %d, was %d", fa2.Balance, fixedBefore.Balance)
-		}
-		if ns := ssNotices(e.ssInbox(t, u), "installment_missed"); len(ns) != 1 || ns[0].AccountID != fixed.ID || ns[0].Day != day(7) ||
-			ns[0].Amount != 10_000 || ns[0].Reason == "" {
-			t.Errorf("installment_missed notifications: %+v; want one for account %d, day %s, 10,000", ns, fixed.ID, day(7))
-		}
-
-		// Day 8, 04:00: interest for day 7; then withdraw and close the
-		// free account.
-		to(at(8, 4, 0, 1))
-		fixedClose = append(fixedClose, principal)
-		freeClose = append(freeClose, 4_000_000)
-		checkInterest("day 8 04:00", checkFixed("day 8 04:00", at(8, 8, 0, 0), 1), 500, fixedClose, 7)
-		fa = e.ssAccount(t, u, free.ID)
-		checkInterest("free, day 8 04:00", fa, 300, freeClose, 7)
-		freeInterest := fa.Savings.InterestPaid
-		if freeInterest != 410 {
-			t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
-		}
-		m = movementJSON{}
-		e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
-		mainWant += 1_500_000
-		if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
-			t.Fatalf("withdraw 1,500,000 answered %+v", m)
-		}
-		if fa = e.ssAccount(t, u, free.ID); fa.Savings.Principal != 2_500_000 {
-			t.Errorf("after withdrawing 1,500,000 of 4,000,000 the principal is %d", fa.Savings.Principal)
-		}
-		var closed struct {
-			ssAccount
-			ReturnedToMain int64 `json:"returned_to_main"`
-			MainBalance    int64 `json:"main_balance"`
-		}
-		e.ok(t, req{method: "POST", path: freePath + "/close", token: u.Token}, http.StatusOK, &closed)
-		mainWant += 2_500_000 + freeInterest
-		if closed.Status != "closed" || closed.Balance != 0 || closed.ReturnedToMain != 2_500_000+freeInterest || closed.MainBalance != mainWant {
-			t.Fatalf("close free savings answered %+v; want %d returned, main %d", closed, 2_500_000+freeInterest, mainWant)
-		}
-		freeH := e.ssHistory(t, u, free.ID)
-		if got, want := ssAmounts(ssOfKind(freeH, "interest")), ssDailyInterest(300, freeClose); !slices.Equal(got, want) {
-			t.Errorf("free savings interest entries %v, want %v", got, want)
-		}
-		wantKinds := []string{"savings_deposit", "interest", "savings_deposit", "interest", "savings_withdrawal", "savings_close"}
-		if kinds := func() []string {
-			var k []string
-			for _, x := range freeH {
-				k = append(k, x.Kind)
+			freeClose = append(freeClose, 1_000_000)
+			checkInterest(t, "day 7 04:00", checkFixed(t, "day 7 04:00", at(7, 8, 0, 0), 0), 500, fixedClose, 6)
+			fa := e.ssAccount(t, u, free.ID)
+			checkInterest(t, "free, day 7 04:00", fa, 300, freeClose, 6)
+			if fa.Savings.InterestPaid != 82 || fa.Balance != 1_000_082 || fa.Savings.Principal != 1_000_000 {
+				t.Errorf("free savings after a day of 1,000,000 at 3%%: %+v %+v; want 82 won interest", fa, fa.Savings)
 			}
-			return k
-		}(); !slices.Equal(kinds, wantKinds) || freeH[len(freeH)-1].BalanceAfter != 0 {
-			t.Errorf("free savings history %v; want kinds %v ending at 0", freeH, wantKinds)
-		}
+		})
 
-		// Fixed savings take only their installment.
-		fixedPath := fmt.Sprintf("/v1/accounts/%d", fixed.ID)
-		e.rejects(t, req{method: "POST", path: fixedPath + "/deposits", token: u.Token, body: `{"amount": 10000}`}, http.StatusBadRequest, "invalid", u)
-		e.rejects(t, req{method: "POST", path: fixedPath + "/withdrawals", token: u.Token, body: `{"amount": 1}`}, http.StatusBadRequest, "invalid", u)
-
-		// Day 8, 08:00: installments resume after the miss.
-		to(at(8, 8, 0, 1))
-		principal += 10_000
-		mainWant -= 10_000
-		fixedNow := checkFixed("day 8 08:00", at(9, 8, 0, 0), 1)
-
-		// The fixed account's history: one installment a day except day 7,
-		// and the interest entries the formula predicts.
-		fixedH := e.ssHistory(t, u, fixed.ID)
-		var days []string
-		for _, x := range ssOfKind(fixedH, "installment") {
-			if x.Amount != 10_000 || x.Counterparty.AccountID != u.Main {
-				t.Errorf("installment entry %v; want +10,000 from main account %d", x, u.Main)
+		step(t, "day 7 installment missed at the charge limit", func(t *testing.T) {
+			// Day 7: the whole daily limit charged and main emptied before
+			// 08:00, so the installment is missed.
+			e.charge(t, u, 3_000_000)
+			e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 3_000_000}}, http.StatusCreated, nil)
+			if l := e.limit(t, u); l.Day != day(7) || l.Remaining != 0 {
+				t.Fatalf("day 7 limit %+v; want nothing remaining", l)
 			}
-			days = append(days, x.At.In(seoul).Format(time.DateOnly))
-		}
-		if want := []string{day(1), day(2), day(3), day(4), day(5), day(6), day(8)}; !slices.Equal(days, want) {
-			t.Errorf("installments on %v, want %v", days, want)
-		}
-		interest := ssOfKind(fixedH, "interest")
-		var interestSum int64
-		for _, x := range interest {
-			interestSum += x.Amount
-		}
-		if got, want := ssAmounts(interest), ssDailyInterest(500, fixedClose); !slices.Equal(got, want) {
-			t.Errorf("fixed savings interest entries %v, want %v (closing principals %v)", got, want, fixedClose)
-		}
-		if want := ssInterest(500, fixedClose); interestSum != want || fixedNow.Savings.InterestPaid != want || fixedNow.Savings.Principal != 70_000 {
-			t.Errorf("fixed savings: interest entries sum to %d, interest_paid %d, principal %d; want %d, %d, 70,000",
-				interestSum, fixedNow.Savings.InterestPaid, fixedNow.Savings.Principal, want, want)
-		}
-		if len(fixedH) != 7+len(interest) || fixedH[len(fixedH)-1].BalanceAfter != fixedNow.Balance {
-			t.Errorf("fixed savings history %v; want 7 installments and the interest, ending at balance %d", fixedH, fixedNow.Balance)
-		}
+			before := dbtest.Audit(t, db)
+			fixedBefore := e.ssAccount(t, u, fixed.ID)
+			to(t, at(7, 8, 0, 1))
+			after := dbtest.Audit(t, db)
+			if after.Transactions != before.Transactions || after.Entries != before.Entries || after.UserMoney != before.UserMoney {
+				t.Errorf("the missed installment moved money: before %+v after %+v", before, after)
+			}
+			fa2 := checkFixed(t, "day 7 08:00 (missed)", at(8, 8, 0, 0), 1)
+			if fa2.Balance != fixedBefore.Balance {
+				t.Errorf("missed installment: fixed balance %d, was %d", fa2.Balance, fixedBefore.Balance)
+			}
+			if ns := ssNotices(e.ssInbox(t, u), "installment_missed"); len(ns) != 1 || ns[0].AccountID != fixed.ID || ns[0].Day != day(7) ||
+				ns[0].Amount != 10_000 || ns[0].Reason == "" {
+				t.Errorf("installment_missed notifications: %+v; want one for account %d, day %s, 10,000", ns, fixed.ID, day(7))
+			}
+		})
 
-		// Main's whole history, oldest first.
-		type row struct {
-			kind          string
-			amount, after int64
-		}
-		want := []row{
-			{"charge", 29_999, 29_999},
-			{"installment", -10_000, 19_999},
-			{"installment", -10_000, 9_999},
-			{"charge", 10_000, 19_999}, // one won short: 10,000 charged
-			{"installment", -10_000, 9_999},
-			{"charge", 20_001, 30_000},
-			{"installment", -10_000, 20_000},
-			{"installment", -10_000, 10_000},
-			{"charge", 1_000_000, 1_010_000},
-			{"savings_deposit", -1_000_000, 10_000},
-			{"installment", -10_000, 0},
-			{"charge", 3_000_000, 3_000_000},
-			{"savings_deposit", -3_000_000, 0},
-			{"savings_withdrawal", 1_500_000, 1_500_000},
-			{"savings_close", 2_500_000 + freeInterest, 4_000_000 + freeInterest},
-			{"installment", -10_000, 3_990_000 + freeInterest},
-		}
-		mainH = e.ssHistory(t, u, u.Main)
-		var got []row
-		for _, x := range mainH {
-			got = append(got, row{x.Kind, x.Amount, x.BalanceAfter})
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("main history:\n got  %v\n want %v", got, want)
-		}
-		for _, x := range mainH {
-			switch x.Kind {
-			case "installment":
-				if x.Counterparty.AccountID != fixed.ID {
-					t.Errorf("main installment entry %v; want counterparty account %d", x, fixed.ID)
+		step(t, "day 8 free savings interest, withdrawal and close", func(t *testing.T) {
+			// Day 8, 04:00: interest for day 7; then withdraw and close the
+			// free account.
+			to(t, at(8, 4, 0, 1))
+			fixedClose = append(fixedClose, principal)
+			freeClose = append(freeClose, 4_000_000)
+			checkInterest(t, "day 8 04:00", checkFixed(t, "day 8 04:00", at(8, 8, 0, 0), 1), 500, fixedClose, 7)
+			fa := e.ssAccount(t, u, free.ID)
+			checkInterest(t, "free, day 8 04:00", fa, 300, freeClose, 7)
+			freeInterest = fa.Savings.InterestPaid
+			if freeInterest != 410 {
+				t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
+			}
+			var m client.Movement
+			e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
+			mainWant += 1_500_000
+			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
+				t.Fatalf("withdraw 1,500,000 answered %+v", m)
+			}
+			if fa = e.ssAccount(t, u, free.ID); fa.Savings.Principal != 2_500_000 {
+				t.Errorf("after withdrawing 1,500,000 of 4,000,000 the principal is %d", fa.Savings.Principal)
+			}
+			var closed struct {
+				ssAccount
+				ReturnedToMain int64 `json:"returned_to_main"`
+				MainBalance    int64 `json:"main_balance"`
+			}
+			e.ok(t, req{method: "POST", path: freePath + "/close", token: u.Token}, http.StatusOK, &closed)
+			mainWant += 2_500_000 + freeInterest
+			if closed.Status != "closed" || closed.Balance != 0 || closed.ReturnedToMain != 2_500_000+freeInterest || closed.MainBalance != mainWant {
+				t.Fatalf("close free savings answered %+v; want %d returned, main %d", closed, 2_500_000+freeInterest, mainWant)
+			}
+			freeH := e.ssHistory(t, u, free.ID)
+			if got, want := ssAmounts(ssOfKind(freeH, "interest")), ssDailyInterest(300, freeClose); !slices.Equal(got, want) {
+				t.Errorf("free savings interest entries %v, want %v", got, want)
+			}
+			wantKinds := []string{"savings_deposit", "interest", "savings_deposit", "interest", "savings_withdrawal", "savings_close"}
+			if kinds := func() []string {
+				var k []string
+				for _, x := range freeH {
+					k = append(k, x.Kind)
 				}
-			case "savings_close", "savings_withdrawal":
-				if x.Counterparty.AccountID != free.ID {
-					t.Errorf("main %s entry %v; want counterparty account %d", x.Kind, x, free.ID)
+				return k
+			}(); !slices.Equal(kinds, wantKinds) || freeH[len(freeH)-1].BalanceAfter != 0 {
+				t.Errorf("free savings history %v; want kinds %v ending at 0", freeH, wantKinds)
+			}
+		})
+
+		step(t, "fixed savings take only their installment", func(t *testing.T) {
+			// Fixed savings take only their installment.
+			fixedPath := fmt.Sprintf("/v1/accounts/%d", fixed.ID)
+			e.rejects(t, req{method: "POST", path: fixedPath + "/deposits", token: u.Token, body: `{"amount": 10000}`}, http.StatusBadRequest, "invalid", u)
+			e.rejects(t, req{method: "POST", path: fixedPath + "/withdrawals", token: u.Token, body: `{"amount": 1}`}, http.StatusBadRequest, "invalid", u)
+		})
+
+		step(t, "installments resume after the miss", func(t *testing.T) {
+			// Day 8, 08:00: installments resume after the miss.
+			to(t, at(8, 8, 0, 1))
+			principal += 10_000
+			mainWant -= 10_000
+			fixedNow := checkFixed(t, "day 8 08:00", at(9, 8, 0, 0), 1)
+
+			// The fixed account's history: one installment a day except day 7,
+			// and the interest entries the formula predicts.
+			fixedH := e.ssHistory(t, u, fixed.ID)
+			var days []string
+			for _, x := range ssOfKind(fixedH, "installment") {
+				if x.Amount != 10_000 || x.Counterparty.AccountID != u.Main {
+					t.Errorf("installment entry %v; want +10,000 from main account %d", x, u.Main)
+				}
+				days = append(days, x.At.In(seoul).Format(time.DateOnly))
+			}
+			if want := []string{day(1), day(2), day(3), day(4), day(5), day(6), day(8)}; !slices.Equal(days, want) {
+				t.Errorf("installments on %v, want %v", days, want)
+			}
+			interest := ssOfKind(fixedH, "interest")
+			var interestSum int64
+			for _, x := range interest {
+				interestSum += x.Amount
+			}
+			if got, want := ssAmounts(interest), ssDailyInterest(500, fixedClose); !slices.Equal(got, want) {
+				t.Errorf("fixed savings interest entries %v, want %v (closing principals %v)", got, want, fixedClose)
+			}
+			if want := ssInterest(500, fixedClose); interestSum != want || fixedNow.Savings.InterestPaid != want || fixedNow.Savings.Principal != 70_000 {
+				t.Errorf("fixed savings: interest entries sum to %d, interest_paid %d, principal %d; want %d, %d, 70,000",
+					interestSum, fixedNow.Savings.InterestPaid, fixedNow.Savings.Principal, want, want)
+			}
+			if len(fixedH) != 7+len(interest) || fixedH[len(fixedH)-1].BalanceAfter != fixedNow.Balance {
+				t.Errorf("fixed savings history %v; want 7 installments and the interest, ending at balance %d", fixedH, fixedNow.Balance)
+			}
+		})
+
+		step(t, "main's whole history and the audit", func(t *testing.T) {
+			// Main's whole history, oldest first.
+			type row struct {
+				kind          string
+				amount, after int64
+			}
+			want := []row{
+				{"charge", 29_999, 29_999},
+				{"installment", -10_000, 19_999},
+				{"installment", -10_000, 9_999},
+				{"charge", 10_000, 19_999}, // one won short: 10,000 charged
+				{"installment", -10_000, 9_999},
+				{"charge", 20_001, 30_000},
+				{"installment", -10_000, 20_000},
+				{"installment", -10_000, 10_000},
+				{"charge", 1_000_000, 1_010_000},
+				{"savings_deposit", -1_000_000, 10_000},
+				{"installment", -10_000, 0},
+				{"charge", 3_000_000, 3_000_000},
+				{"savings_deposit", -3_000_000, 0},
+				{"savings_withdrawal", 1_500_000, 1_500_000},
+				{"savings_close", 2_500_000 + freeInterest, 4_000_000 + freeInterest},
+				{"installment", -10_000, 3_990_000 + freeInterest},
+			}
+			mainH := e.ssHistory(t, u, u.Main)
+			var got []row
+			for _, x := range mainH {
+				got = append(got, row{x.Kind, x.Amount, x.BalanceAfter})
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("main history:\n got  %v\n want %v", got, want)
+			}
+			for _, x := range mainH {
+				switch x.Kind {
+				case "installment":
+					if x.Counterparty.AccountID != fixed.ID {
+						t.Errorf("main installment entry %v; want counterparty account %d", x, fixed.ID)
+					}
+				case "savings_close", "savings_withdrawal":
+					if x.Counterparty.AccountID != free.ID {
+						t.Errorf("main %s entry %v; want counterparty account %d", x.Kind, x, free.ID)
+					}
 				}
 			}
-		}
-		if n := len(slices.DeleteFunc(ssOfKind(mainH, "charge"), func(x ssEntry) bool { return x.Amount != 10_000 })); n != 1 {
-			t.Errorf("main has %d charge entries of 10,000; want exactly one (the one-won shortfall)", n)
-		}
-		if got := e.mainBalance(t, u); got != mainWant {
-			t.Errorf("main holds %d, want %d", got, mainWant)
-		}
-		if r := dbtest.Audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
-			t.Errorf("audit: %+v", r)
-		}
+			if n := len(slices.DeleteFunc(ssOfKind(mainH, "charge"), func(x ssEntry) bool { return x.Amount != 10_000 })); n != 1 {
+				t.Errorf("main has %d charge entries of 10,000; want exactly one (the one-won shortfall)", n)
+			}
+			if got := e.mainBalance(t, u); got != mainWant {
+				t.Errorf("main holds %d, want %d", got, mainWant)
+			}
+			if r := dbtest.Audit(t, db); r.UserMoney != 29_999+10_000+20_001+1_000_000+3_000_000+ssInterest(500, fixedClose)+freeInterest {
+				t.Errorf("audit: %+v", r)
+			}
+		})
 	})
 }
 
 // ssCreate creates a settlement as u and requires 201.
-func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, participants ...string) ssSettlement {
+func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, participants ...string) client.Settlement {
 	t.Helper()
-	var s ssSettlement
+	var s client.Settlement
 	e.ok(t, req{method: "POST", path: "/v1/settlements", token: u.Token,
 		body: map[string]any{"total": total, "mode": mode, "participants": participants}}, http.StatusCreated, &s)
 	if s.ID <= 0 || s.Total != total || s.Mode != mode || s.Requester != u.Username || len(s.Shares) != len(participants) {
@@ -523,17 +489,17 @@ func (e *env) ssCreate(t *testing.T, u *user, total int64, mode string, particip
 	return s
 }
 
-func (e *env) ssGet(t *testing.T, u *user, id int64) ssSettlement {
+func (e *env) ssGet(t *testing.T, u *user, id int64) client.Settlement {
 	t.Helper()
-	var s ssSettlement
+	var s client.Settlement
 	e.ok(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", id), token: u.Token}, http.StatusOK, &s)
 	return s
 }
 
-func (e *env) ssList(t *testing.T, u *user, role string) []ssSettlement {
+func (e *env) ssList(t *testing.T, u *user, role string) []client.Settlement {
 	t.Helper()
 	var out struct {
-		Settlements []ssSettlement `json:"settlements"`
+		Settlements []client.Settlement `json:"settlements"`
 	}
 	e.ok(t, req{method: "GET", path: "/v1/settlements?limit=100&role=" + role, token: u.Token}, http.StatusOK, &out)
 	return out.Settlements
@@ -543,9 +509,9 @@ func ssShareReq(u *user, settlement, share int64, action string) req {
 	return req{method: "POST", path: fmt.Sprintf("/v1/settlements/%d/shares/%d/%s", settlement, share, action), token: u.Token}
 }
 
-func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action string) ssShareReply {
+func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action string) client.ShareResult {
 	t.Helper()
-	var r ssShareReply
+	var r client.ShareResult
 	e.ok(t, ssShareReq(u, settlement, share, action), http.StatusOK, &r)
 	if r.ID != share {
 		t.Fatalf("%s of share %d answered share %d", action, share, r.ID)
@@ -553,7 +519,7 @@ func (e *env) ssAct(t *testing.T, u *user, settlement, share int64, action strin
 	return r
 }
 
-func ssStatuses(s ssSettlement) []string {
+func ssStatuses(s client.Settlement) []string {
 	out := make([]string, len(s.Shares))
 	for i, sh := range s.Shares {
 		out[i] = sh.Status
@@ -573,104 +539,117 @@ func TestSettlementsOverHTTP(t *testing.T) {
 		c := e.signUp(t, "cho")
 		everyone := []*user{r, a, b, c}
 
-		s := e.ssCreate(t, r, 20_000, "equal", "ahn", "baek", "rhee")
-		if s.Status != "open" {
-			t.Fatalf("new settlement status %q, want open", s.Status)
-		}
-		for i, w := range []struct {
-			amount int64
-			status string
-		}{{6_667, "pending"}, {6_667, "pending"}, {6_666, "paid"}} {
-			sh := s.Shares[i]
-			if sh.Amount != w.amount || sh.Status != w.status || (sh.Status == "paid") != (sh.SettledAt != nil) || sh.TransferID != nil {
-				t.Errorf("share %d: %+v; want %d %s", i, sh, w.amount, w.status)
+		var s client.Settlement
+		var shA, shB, shR int64
+		var paid client.ShareResult
+
+		step(t, "an equal split", func(t *testing.T) {
+			s = e.ssCreate(t, r, 20_000, "equal", "ahn", "baek", "rhee")
+			if s.Status != "open" {
+				t.Fatalf("new settlement status %q, want open", s.Status)
 			}
-		}
-		shA, shB, shR := s.Shares[0].ID, s.Shares[1].ID, s.Shares[2].ID
-
-		for _, p := range []*user{a, b} {
-			list := e.ssList(t, p, "participant")
-			if len(list) != 1 || list[0].ID != s.ID || list[0].Requester != "rhee" || len(list[0].Shares) != 3 {
-				t.Errorf("%s's settlements as participant: %+v", p.Username, list)
+			for i, w := range []struct {
+				amount int64
+				status string
+			}{{6_667, "pending"}, {6_667, "pending"}, {6_666, "paid"}} {
+				sh := s.Shares[i]
+				if sh.Amount != w.amount || sh.Status != w.status || (sh.Status == "paid") != (sh.SettledAt != nil) || sh.TransferID != nil {
+					t.Errorf("share %d: %+v; want %d %s", i, sh, w.amount, w.status)
+				}
 			}
-			ns := ssNotices(e.ssInbox(t, p), "settlement_requested")
-			if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != r.Name {
-				t.Errorf("%s's settlement_requested notifications: %+v", p.Username, ns)
+			shA, shB, shR = s.Shares[0].ID, s.Shares[1].ID, s.Shares[2].ID
+		})
+
+		step(t, "who sees it and who is asked to pay", func(t *testing.T) {
+			for _, p := range []*user{a, b} {
+				list := e.ssList(t, p, "participant")
+				if len(list) != 1 || list[0].ID != s.ID || list[0].Requester != "rhee" || len(list[0].Shares) != 3 {
+					t.Errorf("%s's settlements as participant: %+v", p.Username, list)
+				}
+				ns := ssNotices(e.ssInbox(t, p), "settlement_requested")
+				if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != r.Name {
+					t.Errorf("%s's settlement_requested notifications: %+v", p.Username, ns)
+				}
 			}
-		}
-		if list := e.ssList(t, r, "requester"); len(list) != 1 || list[0].ID != s.ID {
-			t.Errorf("rhee's settlements as requester: %+v", list)
-		}
-		if list := e.ssList(t, r, "participant"); len(list) != 0 {
-			t.Errorf("rhee's settlements as participant: %+v; the requester's own share does not count", list)
-		}
-		if ns := ssNotices(e.ssInbox(t, r), "settlement_requested"); len(ns) != 0 {
-			t.Errorf("the requester was asked to pay themselves: %+v", ns)
-		}
-		checkProblem(t, "cho reads the settlement", e.do(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", s.ID), token: c.Token}), 403, "forbidden")
-		checkProblem(t, "unknown settlement", e.do(t, req{method: "GET", path: "/v1/settlements/987654321", token: r.Token}), 404, "not_found")
-		checkProblem(t, "role=boss", e.do(t, req{method: "GET", path: "/v1/settlements?role=boss", token: r.Token}), 400, "invalid")
-
-		// A pays from an empty main: 10,000 is charged first.
-		paid := e.ssAct(t, a, s.ID, shA, "pay")
-		if paid.Status != "paid" || paid.Amount != 6_667 || paid.Charged != 10_000 || paid.SettlementStatus != "open" || paid.TransferID == nil || paid.SettledAt == nil {
-			t.Fatalf("A's pay answered %+v", paid)
-		}
-		e.balances(t, map[*user]int64{a: 3_333, r: 6_667, b: 0})
-		if l := e.limit(t, a); l.Used != 10_000 {
-			t.Errorf("A's charge limit after the auto-charge: %+v", l)
-		}
-
-		e.rejects(t, ssShareReq(a, s.ID, shA, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shA, "decline"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shB, "pay"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(a, s.ID, shB, "decline"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(c, s.ID, shB, "pay"), 403, "forbidden", everyone...)
-		e.rejects(t, ssShareReq(r, s.ID, shR, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(b, s.ID, 987654321, "pay"), 404, "not_found", everyone...)
-		e.rejects(t, ssShareReq(b, 987654321, shB, "pay"), 404, "not_found", everyone...)
-
-		declined := e.ssAct(t, b, s.ID, shB, "decline")
-		if declined.Status != "declined" || declined.Charged != 0 || declined.SettlementStatus != "closed" || declined.TransferID != nil {
-			t.Fatalf("B's decline answered %+v", declined)
-		}
-		e.rejects(t, ssShareReq(b, s.ID, shB, "pay"), 409, "conflict", everyone...)
-		e.rejects(t, ssShareReq(b, s.ID, shB, "decline"), 409, "conflict", everyone...)
-
-		for _, v := range []*user{r, a, b} {
-			got := e.ssGet(t, v, s.ID)
-			if st := ssStatuses(got); !slices.Equal(st, []string{"paid", "declined", "paid"}) || got.Status != "closed" {
-				t.Errorf("%s sees shares %v, status %q; want paid/declined/paid, closed", v.Username, st, got.Status)
+			if list := e.ssList(t, r, "requester"); len(list) != 1 || list[0].ID != s.ID {
+				t.Errorf("rhee's settlements as requester: %+v", list)
 			}
-			if got.Shares[0].TransferID == nil || *got.Shares[0].TransferID != *paid.TransferID {
-				t.Errorf("%s sees A's share %+v; want transfer %d", v.Username, got.Shares[0], *paid.TransferID)
+			if list := e.ssList(t, r, "participant"); len(list) != 0 {
+				t.Errorf("rhee's settlements as participant: %+v; the requester's own share does not count", list)
 			}
-		}
+			if ns := ssNotices(e.ssInbox(t, r), "settlement_requested"); len(ns) != 0 {
+				t.Errorf("the requester was asked to pay themselves: %+v", ns)
+			}
+			checkProblem(t, "cho reads the settlement", e.do(t, req{method: "GET", path: fmt.Sprintf("/v1/settlements/%d", s.ID), token: c.Token}), 403, "forbidden")
+			checkProblem(t, "unknown settlement", e.do(t, req{method: "GET", path: "/v1/settlements/987654321", token: r.Token}), 404, "not_found")
+			checkProblem(t, "role=boss", e.do(t, req{method: "GET", path: "/v1/settlements?role=boss", token: r.Token}), 400, "invalid")
+		})
 
-		// History: R received a settlement payment from A; A was charged,
-		// then paid R.
-		rPay := ssOfKind(e.ssHistory(t, r, r.Main), "settlement_payment")
-		if len(rPay) != 1 || rPay[0].Amount != 6_667 || rPay[0].BalanceAfter != 6_667 || rPay[0].SettlementID == nil || *rPay[0].SettlementID != s.ID ||
-			rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != a.Name {
-			t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, a.Name, s.ID)
-		}
-		aH := e.ssHistory(t, a, a.Main)
-		if len(aH) != 2 || aH[0].Kind != "charge" || aH[0].Amount != 10_000 || aH[1].Kind != "settlement_payment" || aH[1].Amount != -6_667 ||
-			aH[1].BalanceAfter != 3_333 || aH[1].SettlementID == nil || *aH[1].SettlementID != s.ID ||
-			aH[1].Counterparty.Username != "rhee" || aH[1].Counterparty.AccountID != r.Main {
-			t.Errorf("A's history: %v; want the charge of 10,000, then a settlement_payment of 6,667 to rhee", aH)
-		}
-		if bH := e.ssHistory(t, b, b.Main); len(bH) != 0 {
-			t.Errorf("B declined, yet B's history is %v", bH)
-		}
-		rInbox := e.ssInbox(t, r)
-		if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
-			t.Errorf("R's settlement_share_paid notifications: %+v", ns)
-		}
-		if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
-			t.Errorf("R's settlement_share_declined notifications: %+v", ns)
-		}
+		step(t, "pay from an empty main", func(t *testing.T) {
+			// A pays from an empty main: 10,000 is charged first.
+			paid = e.ssAct(t, a, s.ID, shA, "pay")
+			if paid.Status != "paid" || paid.Amount != 6_667 || paid.Charged != 10_000 || paid.SettlementStatus != "open" || paid.TransferID == nil || paid.SettledAt == nil {
+				t.Fatalf("A's pay answered %+v", paid)
+			}
+			e.balances(t, map[*user]int64{a: 3_333, r: 6_667, b: 0})
+			if l := e.limit(t, a); l.Used != 10_000 {
+				t.Errorf("A's charge limit after the auto-charge: %+v", l)
+			}
 
+			e.rejects(t, ssShareReq(a, s.ID, shA, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shA, "decline"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shB, "pay"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(a, s.ID, shB, "decline"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(c, s.ID, shB, "pay"), 403, "forbidden", everyone...)
+			e.rejects(t, ssShareReq(r, s.ID, shR, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(b, s.ID, 987654321, "pay"), 404, "not_found", everyone...)
+			e.rejects(t, ssShareReq(b, 987654321, shB, "pay"), 404, "not_found", everyone...)
+		})
+
+		step(t, "decline closes the settlement", func(t *testing.T) {
+			declined := e.ssAct(t, b, s.ID, shB, "decline")
+			if declined.Status != "declined" || declined.Charged != 0 || declined.SettlementStatus != "closed" || declined.TransferID != nil {
+				t.Fatalf("B's decline answered %+v", declined)
+			}
+			e.rejects(t, ssShareReq(b, s.ID, shB, "pay"), 409, "conflict", everyone...)
+			e.rejects(t, ssShareReq(b, s.ID, shB, "decline"), 409, "conflict", everyone...)
+
+			for _, v := range []*user{r, a, b} {
+				got := e.ssGet(t, v, s.ID)
+				if st := ssStatuses(got); !slices.Equal(st, []string{"paid", "declined", "paid"}) || got.Status != "closed" {
+					t.Errorf("%s sees shares %v, status %q; want paid/declined/paid, closed", v.Username, st, got.Status)
+				}
+				if got.Shares[0].TransferID == nil || *got.Shares[0].TransferID != *paid.TransferID {
+					t.Errorf("%s sees A's share %+v; want transfer %d", v.Username, got.Shares[0], *paid.TransferID)
+				}
+			}
+		})
+
+		step(t, "history and notifications", func(t *testing.T) {
+			// History: R received a settlement payment from A; A was charged,
+			// then paid R.
+			rPay := ssOfKind(e.ssHistory(t, r, r.Main), "settlement_payment")
+			if len(rPay) != 1 || rPay[0].Amount != 6_667 || rPay[0].BalanceAfter != 6_667 || rPay[0].SettlementID == nil || *rPay[0].SettlementID != s.ID ||
+				rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != a.Name {
+				t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, a.Name, s.ID)
+			}
+			aH := e.ssHistory(t, a, a.Main)
+			if len(aH) != 2 || aH[0].Kind != "charge" || aH[0].Amount != 10_000 || aH[1].Kind != "settlement_payment" || aH[1].Amount != -6_667 ||
+				aH[1].BalanceAfter != 3_333 || aH[1].SettlementID == nil || *aH[1].SettlementID != s.ID ||
+				aH[1].Counterparty.Username != "rhee" || aH[1].Counterparty.AccountID != r.Main {
+				t.Errorf("A's history: %v; want the charge of 10,000, then a settlement_payment of 6,667 to rhee", aH)
+			}
+			if bH := e.ssHistory(t, b, b.Main); len(bH) != 0 {
+				t.Errorf("B declined, yet B's history is %v", bH)
+			}
+			rInbox := e.ssInbox(t, r)
+			if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+				t.Errorf("R's settlement_share_paid notifications: %+v", ns)
+			}
+			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+				t.Errorf("R's settlement_share_declined notifications: %+v", ns)
+			}
+		})
 		t.Run("everyone pays", func(t *testing.T) {
 			s2 := e.ssCreate(t, r, 10_001, "equal", "ahn", "baek")
 			if s2.Shares[0].Amount != 5_001 || s2.Shares[1].Amount != 5_000 || s2.Status != "open" {
@@ -804,7 +783,7 @@ func TestSettlementConcurrentPay(t *testing.T) {
 				t.Fatalf("round %d: two pays answered %v and %v; want exactly one 200", round, res[0], res[1])
 			}
 			checkProblem(t, fmt.Sprintf("round %d: the losing pay", round), res[1-win], http.StatusConflict, "conflict")
-			var rep ssShareReply
+			var rep client.ShareResult
 			if err := json.Unmarshal(res[win].body, &rep); err != nil {
 				t.Fatal(err)
 			}

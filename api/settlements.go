@@ -100,12 +100,7 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		writeError(w, r, err)
 		return
 	}
-	st, err := s.db.Settlement(r.Context(), p.user, id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, toSettlementJSON(st))
+	s.writeSettlement(w, r, p, http.StatusCreated, id)
 }
 
 // newSettlement stores the settlement req asks for, once its participants
@@ -165,12 +160,17 @@ func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request, p princip
 		writeError(w, r, err)
 		return
 	}
+	s.writeSettlement(w, r, p, http.StatusOK, id)
+}
+
+// writeSettlement answers with settlement id as the caller sees it.
+func (s *Server) writeSettlement(w http.ResponseWriter, r *http.Request, p principal, status int, id int64) {
 	st, err := s.db.Settlement(r.Context(), p.user, id)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toSettlementJSON(st))
+	writeJSON(w, status, toSettlementJSON(st))
 }
 
 // actOnShare handles pay and decline: one engine command on the share,

@@ -1,108 +1,34 @@
 package api_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"minipay/api"
-	"minipay/clock"
-	"minipay/jobs"
+	"minipay/client"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
 
-// newTestClockEnv wires a server the way `minipay serve --test-clock`
-// does: a manual clock shared by the writer, the scheduler and the API,
-// with POST /v1/test-clock/advance running the scheduler's due jobs. The
-// clock starts at start.
-func newTestClockEnv(t *testing.T, db *store.DB) *env {
-	t.Helper()
-	manual := clock.NewManual(start)
-	secret, err := db.Secret(context.Background(), "token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, manual, seoul, store.WriterConfig{Workers: 2, Logger: log})
-	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	sched := &jobs.Scheduler{DB: db, Writer: w, Clock: manual, Location: seoul, Log: log}
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: manual, TestClock: manual, AfterAdvance: sched.RunDue,
-		Location: seoul, Secret: secret, Logger: log})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &env{db: db, clock: manual, url: hs.URL, http: hs.Client()}
-}
-
-// transferReply is the answer to POST /v1/transfers.
-type transferReply struct {
-	ID            int64      `json:"id"`
-	Status        string     `json:"status"`
-	Amount        int64      `json:"amount"`
-	Charged       int64      `json:"charged"`
-	MainBalance   int64      `json:"main_balance"`
-	TransactionID int64      `json:"transaction_id"`
-	ExpiresAt     *time.Time `json:"expires_at"`
-}
-
-type partyView struct {
-	AccountID int64  `json:"account_id"`
-	Username  string `json:"username"`
-	Name      string `json:"name"`
-}
-
-// transferView is a transfer as GET /v1/transfers[/{id}] and the
-// accept, reject and cancel endpoints show it.
-type transferView struct {
-	ID          int64      `json:"id"`
-	Direction   string     `json:"direction"`
-	Status      string     `json:"status"`
-	Amount      int64      `json:"amount"`
-	Charged     *int64     `json:"charged"`
-	From        partyView  `json:"from"`
-	To          partyView  `json:"to"`
-	DisplayName string     `json:"display_name"`
-	Memo        string     `json:"memo"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	SettledAt   *time.Time `json:"settled_at"`
-}
-
 type transferPage struct {
-	Transfers  []transferView `json:"transfers"`
-	NextCursor *string        `json:"next_cursor"`
-}
-
-// noticeJSON is one entry of GET /v1/notifications.
-type noticeJSON struct {
-	ID           int64      `json:"id"`
-	Kind         string     `json:"kind"`
-	TransferID   int64      `json:"transfer_id"`
-	Amount       int64      `json:"amount"`
-	Counterparty string     `json:"counterparty"`
-	Reason       string     `json:"reason"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ReadAt       *time.Time `json:"read_at"`
+	Transfers  []client.Transfer `json:"transfers"`
+	NextCursor *string           `json:"next_cursor"`
 }
 
 // transfer POSTs body to /v1/transfers as u (with an Idempotency-Key if
 // key is not empty) and requires 201.
-func (e *env) transfer(t *testing.T, u *user, key string, body any) transferReply {
+func (e *env) transfer(t *testing.T, u *user, key string, body any) client.TransferResult {
 	t.Helper()
 	r := req{method: "POST", path: "/v1/transfers", token: u.Token, body: body}
 	if key != "" {
 		r.header = map[string]string{"Idempotency-Key": key}
 	}
-	var out transferReply
+	var out client.TransferResult
 	e.ok(t, r, http.StatusCreated, &out)
 	if out.ID <= 0 || out.TransactionID <= 0 {
 		t.Fatalf("POST /v1/transfers %v answered %+v", body, out)
@@ -111,9 +37,9 @@ func (e *env) transfer(t *testing.T, u *user, key string, body any) transferRepl
 }
 
 // getTransfer is GET /v1/transfers/{id} as u.
-func (e *env) getTransfer(t *testing.T, u *user, id int64) transferView {
+func (e *env) getTransfer(t *testing.T, u *user, id int64) client.Transfer {
 	t.Helper()
-	var v transferView
+	var v client.Transfer
 	e.ok(t, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", id), token: u.Token}, http.StatusOK, &v)
 	if v.ID != id {
 		t.Fatalf("GET /v1/transfers/%d answered transfer %d", id, v.ID)
@@ -121,10 +47,11 @@ func (e *env) getTransfer(t *testing.T, u *user, id int64) transferView {
 	return v
 }
 
-// settle POSTs /v1/transfers/{id}/{action} as u and requires 200.
-func (e *env) settle(t *testing.T, u *user, id int64, action string) transferView {
+// resolve POSTs /v1/transfers/{id}/{action} (accept, reject, cancel) as u
+// and requires 200.
+func (e *env) resolve(t *testing.T, u *user, id int64, action string) client.Transfer {
 	t.Helper()
-	var v transferView
+	var v client.Transfer
 	e.ok(t, req{method: "POST", path: fmt.Sprintf("/v1/transfers/%d/%s", id, action), token: u.Token}, http.StatusOK, &v)
 	if v.ID != id {
 		t.Fatalf("%s of transfer %d answered transfer %d", action, id, v.ID)
@@ -132,7 +59,7 @@ func (e *env) settle(t *testing.T, u *user, id int64, action string) transferVie
 	return v
 }
 
-func settleReq(u *user, id int64, action string) req {
+func resolveReq(u *user, id int64, action string) req {
 	return req{method: "POST", path: fmt.Sprintf("/v1/transfers/%d/%s", id, action), token: u.Token}
 }
 
@@ -162,15 +89,15 @@ func (e *env) balances(t *testing.T, want map[*user]int64) {
 }
 
 // inbox is u's whole inbox (query like "unread=true" or "").
-func (e *env) inbox(t *testing.T, u *user, query string) []noticeJSON {
+func (e *env) inbox(t *testing.T, u *user, query string) []client.Notification {
 	t.Helper()
 	path := "/v1/notifications?limit=100"
 	if query != "" {
 		path += "&" + query
 	}
 	var out struct {
-		Notifications []noticeJSON `json:"notifications"`
-		NextCursor    *string      `json:"next_cursor"`
+		Notifications []client.Notification `json:"notifications"`
+		NextCursor    *string               `json:"next_cursor"`
 	}
 	e.ok(t, req{method: "GET", path: path, token: u.Token}, http.StatusOK, &out)
 	if out.NextCursor != nil {
@@ -180,8 +107,8 @@ func (e *env) inbox(t *testing.T, u *user, query string) []noticeJSON {
 }
 
 // notices returns the notifications of kind about transfer id in ns.
-func notices(ns []noticeJSON, kind string, id int64) []noticeJSON {
-	var out []noticeJSON
+func notices(ns []client.Notification, kind string, id int64) []client.Notification {
+	var out []client.Notification
 	for _, n := range ns {
 		if n.Kind == kind && n.TransferID == id {
 			out = append(out, n)
@@ -244,51 +171,60 @@ func TestTransfersOverHTTP(t *testing.T) {
 		e.ok(t, req{method: "POST", path: "/v1/accounts", token: alice.Token, body: map[string]any{"product": "free"}}, http.StatusCreated, &aliceSavings)
 
 		var aliceOut, aliceIn []int64 // transfer ids, oldest first
+		var t1, t3, t7 client.TransferResult
 
-		// 1. By username, with an empty main: the whole amount is charged.
-		t1 := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 10_000})
-		if t1.Status != "completed" || t1.Amount != 10_000 || t1.Charged != 10_000 || t1.MainBalance != 0 || t1.ExpiresAt != nil {
-			t.Fatalf("transfer 10,000 to \"bob\" from an empty main answered %+v; want completed, charged 10,000, main 0, no expires_at", t1)
-		}
-		aliceOut = append(aliceOut, t1.ID)
-		e.balances(t, map[*user]int64{alice: 0, bob: 10_000})
+		step(t, "by username from an empty main", func(t *testing.T) {
+			// The whole amount is charged.
+			t1 = e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 10_000})
+			if t1.Status != "completed" || t1.Amount != 10_000 || t1.Charged != 10_000 || t1.MainBalance != 0 || t1.ExpiresAt != nil {
+				t.Fatalf("transfer 10,000 to \"bob\" from an empty main answered %+v; want completed, charged 10,000, main 0, no expires_at", t1)
+			}
+			aliceOut = append(aliceOut, t1.ID)
+			e.balances(t, map[*user]int64{alice: 0, bob: 10_000})
+		})
 
-		// 2. By main account id (a JSON number), with display name and
-		// memo; main holds 7,000, so the 18,000 shortfall charges 20,000.
-		e.charge(t, alice, 7_000)
-		t3 := e.transfer(t, alice, "", map[string]any{"to": bob.Main, "amount": 25_000, "display_name": "  Secret Santa ", "memo": "for the party"})
-		if t3.Status != "completed" || t3.Amount != 25_000 || t3.Charged != 20_000 || t3.MainBalance != 2_000 {
-			t.Fatalf("transfer 25,000 with 7,000 in main answered %+v; want charged 20,000 (18,000 rounded up), main 2,000", t3)
-		}
-		aliceOut = append(aliceOut, t3.ID)
-		e.balances(t, map[*user]int64{alice: 2_000, bob: 35_000})
-		if l := e.limit(t, alice); l.Used != 37_000 || l.Remaining != 3_000_000-37_000 {
-			t.Fatalf("alice's charge limit after 10,000 + 7,000 + 20,000 charged: %+v", l)
-		}
+		step(t, "by account id with display name and memo", func(t *testing.T) {
+			// A JSON number; main holds 7,000, so the 18,000 shortfall
+			// charges 20,000.
+			e.charge(t, alice, 7_000)
+			t3 = e.transfer(t, alice, "", map[string]any{"to": bob.Main, "amount": 25_000, "display_name": "  Secret Santa ", "memo": "for the party"})
+			if t3.Status != "completed" || t3.Amount != 25_000 || t3.Charged != 20_000 || t3.MainBalance != 2_000 {
+				t.Fatalf("transfer 25,000 with 7,000 in main answered %+v; want charged 20,000 (18,000 rounded up), main 2,000", t3)
+			}
+			aliceOut = append(aliceOut, t3.ID)
+			e.balances(t, map[*user]int64{alice: 2_000, bob: 35_000})
+			if l := e.limit(t, alice); l.Used != 37_000 || l.Remaining != 3_000_000-37_000 {
+				t.Fatalf("alice's charge limit after 10,000 + 7,000 + 20,000 charged: %+v", l)
+			}
+		})
 
-		// 3. A digits-only username string is a username, not an id.
-		t4 := e.transfer(t, alice, "", map[string]any{"to": digits.Username, "amount": 1_000})
-		if t4.Status != "completed" || t4.Charged != 0 || t4.MainBalance != 1_000 {
-			t.Fatalf("transfer to %q answered %+v", digits.Username, t4)
-		}
-		aliceOut = append(aliceOut, t4.ID)
-		e.balances(t, map[*user]int64{alice: 1_000, bob: 35_000, digits: 1_000})
-		if v := e.getTransfer(t, alice, t4.ID); v.To.AccountID != digits.Main || v.To.Username != digits.Username {
-			t.Fatalf("transfer to %q went to %+v, want account %d", digits.Username, v.To, digits.Main)
-		}
+		step(t, "a digits-only username is a username", func(t *testing.T) {
+			t4 := e.transfer(t, alice, "", map[string]any{"to": digits.Username, "amount": 1_000})
+			if t4.Status != "completed" || t4.Charged != 0 || t4.MainBalance != 1_000 {
+				t.Fatalf("transfer to %q answered %+v", digits.Username, t4)
+			}
+			aliceOut = append(aliceOut, t4.ID)
+			e.balances(t, map[*user]int64{alice: 1_000, bob: 35_000, digits: 1_000})
+			if v := e.getTransfer(t, alice, t4.ID); v.To.AccountID != digits.Main || v.To.Username != digits.Username {
+				t.Fatalf("transfer to %q went to %+v, want account %d", digits.Username, v.To, digits.Main)
+			}
+		})
 
-		// 4. Money coming in to alice.
-		t5 := e.transfer(t, bob, "", map[string]any{"to": "alice", "amount": 5_000})
-		t6 := e.transfer(t, carol, "", map[string]any{"to": alice.Main, "amount": 3_000})
-		if t5.Charged != 0 || t5.MainBalance != 30_000 || t6.Charged != 10_000 || t6.MainBalance != 7_000 {
-			t.Fatalf("bob→alice %+v, carol→alice %+v", t5, t6)
-		}
-		aliceIn = append(aliceIn, t5.ID, t6.ID)
+		step(t, "money coming in", func(t *testing.T) {
+			t5 := e.transfer(t, bob, "", map[string]any{"to": "alice", "amount": 5_000})
+			t6 := e.transfer(t, carol, "", map[string]any{"to": alice.Main, "amount": 3_000})
+			if t5.Charged != 0 || t5.MainBalance != 30_000 || t6.Charged != 10_000 || t6.MainBalance != 7_000 {
+				t.Fatalf("bob→alice %+v, carol→alice %+v", t5, t6)
+			}
+			aliceIn = append(aliceIn, t5.ID, t6.ID)
+		})
 
-		// 5. The longest memo (200 characters, multi-byte) is fine.
-		t7 := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 1_000, "memo": strings.Repeat("가", 200), "display_name": strings.Repeat("나", 50)})
-		aliceOut = append(aliceOut, t7.ID)
-		e.balances(t, map[*user]int64{alice: 8_000, bob: 31_000, carol: 7_000, digits: 1_000})
+		step(t, "the longest memo and display name", func(t *testing.T) {
+			// 200 and 50 characters, multi-byte.
+			t7 = e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 1_000, "memo": strings.Repeat("가", 200), "display_name": strings.Repeat("나", 50)})
+			aliceOut = append(aliceOut, t7.ID)
+			e.balances(t, map[*user]int64{alice: 8_000, bob: 31_000, carol: 7_000, digits: 1_000})
+		})
 
 		t.Run("invalid recipients and bodies", func(t *testing.T) {
 			for name, c := range map[string]struct {
@@ -376,7 +312,7 @@ func TestTransfersOverHTTP(t *testing.T) {
 			r := req{method: "POST", path: "/v1/transfers", token: alice.Token, body: `{"to":"bob","amount":15000}`,
 				header: map[string]string{"Idempotency-Key": "auto-charged-1"}}
 			first := e.ok(t, r, http.StatusCreated, nil)
-			var t8 transferReply
+			var t8 client.TransferResult
 			if err := json.Unmarshal(first.body, &t8); err != nil {
 				t.Fatal(err)
 			}
@@ -555,9 +491,9 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 		reminders("after expiry", 1)
 
 		// It is no longer pending: every action conflicts.
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
-		e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", sender, receiver)
-		e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", sender, receiver)
 
 		// Another advance changes nothing more.
 		before := e.books(t, sender, receiver)
@@ -607,11 +543,11 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 		if v := e.getTransfer(t, receiver, p.ID); v.Status != "pending" {
 			t.Fatalf("without a sweep the transfer is %s", v.Status)
 		}
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "expired", sender, receiver)
-		e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "expired", sender, receiver)
-		e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "expired", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "expired", sender, receiver)
 		// Forbidden still comes before expired.
-		e.rejects(t, settleReq(sender, p.ID, "accept"), 403, "forbidden", sender, receiver)
+		e.rejects(t, resolveReq(sender, p.ID, "accept"), 403, "forbidden", sender, receiver)
 		e.balances(t, map[*user]int64{sender: 25_000, receiver: 0})
 
 		// The sweep expires it.
@@ -626,7 +562,7 @@ func TestPendingAcceptAfterDeadlineBeforeSweep(t *testing.T) {
 		if ns := notices(e.inbox(t, receiver, ""), "pending_transfer_reminder", p.ID); len(ns) != 0 {
 			t.Errorf("a transfer past its deadline got a reminder: %+v", ns)
 		}
-		e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
+		e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", sender, receiver)
 		if r := dbtest.Audit(t, db); r.UserMoney != 40_000 {
 			t.Errorf("audit: %+v", r)
 		}
@@ -644,7 +580,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 		receiver := e.signUp(t, "remi")
 		both := []*user{sender, receiver}
 		e.charge(t, sender, 100_000)
-		pending := func(amount int64) transferReply {
+		pending := func(t *testing.T, amount int64) client.TransferResult {
 			t.Helper()
 			p := e.transfer(t, sender, "", map[string]any{"to": "remi", "amount": amount, "require_acceptance": true})
 			if p.Status != "pending" || p.ExpiresAt == nil || !p.ExpiresAt.Equal(e.clock.Now().Add(72*time.Hour)) {
@@ -654,12 +590,12 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 		}
 
 		t.Run("accept", func(t *testing.T) {
-			p := pending(10_000)
+			p := pending(t, 10_000)
 			e.balances(t, map[*user]int64{sender: 90_000, receiver: 0})
-			e.rejects(t, settleReq(sender, p.ID, "accept"), 403, "forbidden", both...)
-			e.rejects(t, settleReq(sender, p.ID, "reject"), 403, "forbidden", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "cancel"), 403, "forbidden", both...)
-			v := e.settle(t, receiver, p.ID, "accept")
+			e.rejects(t, resolveReq(sender, p.ID, "accept"), 403, "forbidden", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "reject"), 403, "forbidden", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "cancel"), 403, "forbidden", both...)
+			v := e.resolve(t, receiver, p.ID, "accept")
 			if v.Status != "accepted" || v.Direction != "in" || v.Amount != 10_000 || v.SettledAt == nil || v.Charged != nil {
 				t.Fatalf("accept answered %+v", v)
 			}
@@ -670,15 +606,15 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, sender, ""), "pending_transfer_accepted", p.ID); len(ns) != 1 || ns[0].Amount != 10_000 {
 				t.Errorf("sender's pending_transfer_accepted notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", both...)
-			e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", both...)
 		})
 
 		t.Run("reject", func(t *testing.T) {
-			p := pending(20_000)
+			p := pending(t, 20_000)
 			e.balances(t, map[*user]int64{sender: 70_000, receiver: 10_000})
-			v := e.settle(t, receiver, p.ID, "reject")
+			v := e.resolve(t, receiver, p.ID, "reject")
 			if v.Status != "rejected" || v.SettledAt == nil {
 				t.Fatalf("reject answered %+v", v)
 			}
@@ -686,14 +622,14 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, sender, ""), "pending_transfer_returned", p.ID); len(ns) != 1 || ns[0].Reason != "rejected" || ns[0].Amount != 20_000 {
 				t.Errorf("sender's pending_transfer_returned notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(receiver, p.ID, "reject"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "reject"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
 		})
 
 		t.Run("cancel", func(t *testing.T) {
-			p := pending(30_000)
+			p := pending(t, 30_000)
 			e.balances(t, map[*user]int64{sender: 60_000, receiver: 10_000})
-			v := e.settle(t, sender, p.ID, "cancel")
+			v := e.resolve(t, sender, p.ID, "cancel")
 			if v.Status != "cancelled" || v.Direction != "out" || v.SettledAt == nil {
 				t.Fatalf("cancel answered %+v", v)
 			}
@@ -701,8 +637,8 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if ns := notices(e.inbox(t, receiver, ""), "pending_transfer_cancelled", p.ID); len(ns) != 1 || ns[0].Amount != 30_000 {
 				t.Errorf("receiver's pending_transfer_cancelled notices: %+v", ns)
 			}
-			e.rejects(t, settleReq(sender, p.ID, "cancel"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, p.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(sender, p.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, p.ID, "accept"), 409, "conflict", both...)
 		})
 
 		t.Run("not pending or not there", func(t *testing.T) {
@@ -710,9 +646,9 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if c.Status != "completed" {
 				t.Fatalf("a transfer without require_acceptance and the setting off is %s", c.Status)
 			}
-			e.rejects(t, settleReq(sender, c.ID, "cancel"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, c.ID, "accept"), 409, "conflict", both...)
-			e.rejects(t, settleReq(receiver, 987654321, "accept"), 404, "not_found", both...)
+			e.rejects(t, resolveReq(sender, c.ID, "cancel"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, c.ID, "accept"), 409, "conflict", both...)
+			e.rejects(t, resolveReq(receiver, 987654321, "accept"), 404, "not_found", both...)
 			e.rejects(t, req{method: "POST", path: "/v1/transfers/abc/accept", token: receiver.Token}, 404, "not_found", both...)
 			e.balances(t, map[*user]int64{sender: 89_000, receiver: 11_000})
 		})
@@ -734,7 +670,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 			if c := e.transfer(t, sender, "", map[string]any{"to": "remi", "amount": 1_000}); c.Status != "completed" {
 				t.Fatalf("with the sender's setting off again, a plain transfer is %s", c.Status)
 			}
-			e.settle(t, receiver, d.ID, "accept")
+			e.resolve(t, receiver, d.ID, "accept")
 			e.balances(t, map[*user]int64{sender: 83_000, receiver: 17_000})
 			var page transferPage
 			e.ok(t, req{method: "GET", path: "/v1/transfers?status=pending", token: sender.Token}, http.StatusOK, &page)
@@ -774,7 +710,7 @@ func TestPendingAcceptRejectCancelOverHTTP(t *testing.T) {
 				}
 			}
 			unread = e.inbox(t, receiver, "unread=true")
-			if len(unread) != len(all)-1 || slices.ContainsFunc(unread, func(x noticeJSON) bool { return x.ID == n.ID }) {
+			if len(unread) != len(all)-1 || slices.ContainsFunc(unread, func(x client.Notification) bool { return x.ID == n.ID }) {
 				t.Errorf("unread=true after reading %d: %+v", n.ID, unread)
 			}
 			for _, x := range e.inbox(t, receiver, "unread=false") {
@@ -825,7 +761,7 @@ func TestPendingHoldLeavesAvailableBalance(t *testing.T) {
 		}
 
 		// Cancelling returns the hold, which is not a charge.
-		e.settle(t, sender, p.ID, "cancel")
+		e.resolve(t, sender, p.ID, "cancel")
 		e.balances(t, map[*user]int64{sender: 29_999, receiver: 20_001})
 		if l := e.limit(t, sender); l.Used != 50_000 {
 			t.Errorf("limit used %d after the cancel, want 50,000", l.Used)
