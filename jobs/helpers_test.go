@@ -6,6 +6,7 @@ package jobs_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,19 @@ func audit(t testing.TB, db *store.DB) store.AuditReport {
 		t.Error("audit:", p)
 	}
 	return r
+}
+
+// runTogether runs the due jobs on every server at once.
+func runTogether(t *testing.T, servers []*server) {
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.sched.RunDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // run runs the jobs that are due.

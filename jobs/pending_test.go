@@ -203,15 +203,7 @@ func TestTwoSchedulersOneDatabase(t *testing.T) {
 		}
 		for _, at := range []time.Duration{48 * time.Hour, 72 * time.Hour} {
 			clk.Set(t0.Add(at))
-			var wg sync.WaitGroup
-			for _, srv := range servers {
-				wg.Go(func() {
-					if err := srv.sched.RunDue(context.Background()); err != nil {
-						t.Error(err)
-					}
-				})
-			}
-			wg.Wait()
+			runTogether(t, servers)
 		}
 		var reminders int
 		for before := int64(0); ; {

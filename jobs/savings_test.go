@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,26 +170,15 @@ func TestDailyJobsTwoServersAndCatchUp(t *testing.T) {
 			s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000})
 			hs = append(hs, holder{u, s.savings(t, u, "fixed", 10_000, clk.Now())})
 		}
-		both := func() {
-			var wg sync.WaitGroup
-			for _, srv := range servers {
-				wg.Go(func() {
-					if err := srv.sched.RunDue(context.Background()); err != nil {
-						t.Error(err)
-					}
-				})
-			}
-			wg.Wait()
-		}
 		for d := 1; d <= 3; d++ {
 			clk.Set(dayAt(d, 4))
-			both()
+			runTogether(t, servers)
 			clk.Set(dayAt(d, 8))
-			both()
+			runTogether(t, servers)
 		}
 		// Down from day 3 08:00 to day 7 10:00: days 4–7 are caught up.
 		clk.Set(dayAt(7, 10))
-		both()
+		runTogether(t, servers)
 		s.run(t) // whatever the busy server left, the next tick finishes
 		for _, h := range hs {
 			a := s.account(t, h.u, h.sav.ID)
