@@ -44,6 +44,7 @@ func must[T any](v T, err error) T {
 
 // TestAgainstServer walks every call against a real server.
 func TestAgainstServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := client.New(server(t) + "/")
 	login := func(name string) (*client.Client, client.User) {
@@ -131,6 +132,7 @@ func TestAgainstServer(t *testing.T) {
 // TestRetry: transport errors and 5xx are retried with the same key; an
 // unkeyed POST and a 4xx are not.
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var keys []string
 	var calls atomic.Int32

@@ -67,6 +67,7 @@ var contractCalls = []struct {
 // fields, every required one among them. The stub answers once with a
 // sample of the success response, once with an example of an error one.
 func TestClientMatchesOpenAPI(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	st := &stub{doc: doc}
 	hs := httptest.NewServer(st)
