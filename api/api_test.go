@@ -65,14 +65,14 @@ func TestNewcomerHappyPath(t *testing.T) {
 		}
 		freePath := "/v1/accounts/" + strconv.FormatInt(free.ID, 10)
 
-		var m client.Movement
+		var m client.SavingsMovement
 		e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 30_000}}, http.StatusCreated, &m)
-		if m.TransactionID <= 0 || m.Amount != 30_000 || m.MainBalance != 70_000 || m.SavingsBalance == nil || *m.SavingsBalance != 30_000 {
+		if m.TransactionID <= 0 || m.Amount != 30_000 || m.MainBalance != 70_000 || m.SavingsBalance != 30_000 {
 			t.Fatalf("deposit 30,000 answered %+v", m)
 		}
-		m = client.Movement{}
+		m = client.SavingsMovement{}
 		e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 10_000}}, http.StatusCreated, &m)
-		if m.TransactionID <= 0 || m.Amount != 10_000 || m.MainBalance != 80_000 || m.SavingsBalance == nil || *m.SavingsBalance != 20_000 {
+		if m.TransactionID <= 0 || m.Amount != 10_000 || m.MainBalance != 80_000 || m.SavingsBalance != 20_000 {
 			t.Fatalf("withdraw 10,000 answered %+v", m)
 		}
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -65,6 +66,25 @@ func TestOpenAPIVersion(t *testing.T) {
 	for _, k := range []string{"title", "version"} {
 		if s, _ := info[k].(string); s == "" {
 			t.Errorf("info.%s is missing", k)
+		}
+	}
+}
+
+// What `redocly lint` asks of the document as a whole, checked here too so
+// that it holds without node: a license, a server, and a description for
+// every tag.
+func TestOpenAPILintBasics(t *testing.T) {
+	doc := openAPIDoc(t)
+	license := openAPIObject(t, openAPIObject(t, doc, "info", "document"), "license", "info")
+	if license["name"] == nil || license["url"] == nil && license["identifier"] == nil {
+		t.Errorf("info.license = %v, want a name and a url or identifier", license)
+	}
+	if servers := openAPIList(doc["servers"]); len(servers) == 0 || servers[0]["url"] == nil {
+		t.Errorf("servers = %v, want at least one with a url", doc["servers"])
+	}
+	for _, tag := range openAPIList(doc["tags"]) {
+		if s, _ := tag["description"].(string); s == "" {
+			t.Errorf("tag %v has no description", tag["name"])
 		}
 	}
 }
@@ -260,8 +280,10 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 	}
 }
 
-// The Problem schema lists exactly the codes and statuses problem.go uses.
-func TestOpenAPIProblemCodes(t *testing.T) {
+// The Problem schema is one plain object that generators turn into one
+// type: code an enum of exactly the codes problem.go uses, status a plain
+// integer (no allOf, no const).
+func TestOpenAPIProblemSchema(t *testing.T) {
 	doc := openAPIDoc(t)
 	problem, err := openAPIPointer(doc, "#/components/schemas/Problem")
 	if err != nil {
@@ -274,69 +296,118 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 		}
 	}
 	code := openAPIResolve(t, doc, openAPIObject(t, props, "code", "Problem.properties"))
-	var gotCodes, wantCodes []string
-	for _, c := range openAPIList2(code["enum"]) {
+	var gotCodes []string
+	for _, c := range openAPIValues(code["enum"]) {
 		gotCodes = append(gotCodes, c.(string))
 	}
-	for c := range statusOf {
-		wantCodes = append(wantCodes, string(c))
-	}
 	slices.Sort(gotCodes)
-	slices.Sort(wantCodes)
-	if !slices.Equal(gotCodes, wantCodes) {
-		t.Errorf("Problem code enum = %v, want the codes of statusOf %v", gotCodes, wantCodes)
+	if want := problemCodes(); code["type"] != "string" || !slices.Equal(gotCodes, want) {
+		t.Errorf("Problem code = %v of type %v, want a string enum of the codes of statusOf %v", gotCodes, code["type"], want)
 	}
+	if status := openAPIObject(t, props, "status", "Problem.properties"); status["type"] != "integer" {
+		t.Errorf("Problem status has type %v, want integer", status["type"])
+	}
+}
 
-	status := openAPIObject(t, props, "status", "Problem.properties")
-	var gotStatus, wantStatus []int
-	for _, s := range openAPIList2(status["enum"]) {
-		n, _ := s.(json.Number).Int64()
-		gotStatus = append(gotStatus, int(n))
+// problemCodes are the codes statusOf maps, sorted.
+func problemCodes() []string {
+	var codes []string
+	for c := range statusOf {
+		codes = append(codes, string(c))
 	}
-	for _, s := range statusOf {
-		if !slices.Contains(wantStatus, s) {
-			wantStatus = append(wantStatus, s)
+	slices.Sort(codes)
+	return codes
+}
+
+// Each shared error response is a Problem with one example per code it
+// carries; each example is exactly what writeError answers for that code,
+// and together they show every code.
+func TestOpenAPIProblemExamples(t *testing.T) {
+	doc := openAPIDoc(t)
+	var shown []string
+	for name, examples := range openAPIProblemResponses(t, doc) {
+		for code, body := range examples {
+			shown = append(shown, code)
+			want := problemBody(t, errs.Code(code), body["detail"])
+			if !reflect.DeepEqual(body, want) {
+				t.Errorf("response %s, example %s = %v; writeError answers %v", name, code, body, want)
+			}
 		}
 	}
-	slices.Sort(gotStatus)
-	slices.Sort(wantStatus)
-	if !slices.Equal(gotStatus, wantStatus) {
-		t.Errorf("Problem status enum = %v, want the statuses of statusOf %v", gotStatus, wantStatus)
+	slices.Sort(shown)
+	if want := problemCodes(); !slices.Equal(shown, want) {
+		t.Errorf("the error responses show the codes %v, want each of %v once", shown, want)
 	}
+}
 
-	// Each shared error response pins status and codes; they must agree
-	// with statusOf.
-	responses := openAPIObject(t, openAPIObject(t, doc, "components", "document"), "responses", "components")
-	for name, r := range responses {
-		content, _ := r.(map[string]any)["content"].(map[string]any)
-		media, ok := content["application/problem+json"].(map[string]any)
-		if !ok {
-			continue
-		}
-		schema, _ := media["schema"].(map[string]any)
-		for _, part := range openAPIList(schema["allOf"]) {
-			p, _ := part["properties"].(map[string]any)
-			st, _ := p["status"].(map[string]any)
-			cd, _ := p["code"].(map[string]any)
-			if st == nil || cd == nil {
-				continue
-			}
-			n, _ := st["const"].(json.Number).Int64()
-			codes := openAPIList2(cd["enum"])
-			if c, ok := cd["const"]; ok {
-				codes = append(codes, c)
-			}
-			for _, c := range codes {
-				s, _ := c.(string)
-				if want := statusOf[errs.Code(s)]; want != int(n) {
-					t.Errorf("response %s pairs status %d with code %q, whose status is %d", name, n, s, want)
+// Where an operation answers status N with a shared error response, each
+// code that response carries has status N.
+func TestOpenAPIProblemStatuses(t *testing.T) {
+	doc := openAPIDoc(t)
+	problems := openAPIProblemResponses(t, doc)
+	paths := openAPIObject(t, doc, "paths", "document")
+	for _, path := range slices.Sorted(maps.Keys(paths)) {
+		item, _ := paths[path].(map[string]any)
+		for _, method := range openAPIMethods {
+			op, _ := item[method].(map[string]any)
+			responses, _ := op["responses"].(map[string]any)
+			for key, r := range responses {
+				ref, _ := r.(map[string]any)["$ref"].(string)
+				for code := range problems[strings.TrimPrefix(ref, "#/components/responses/")] {
+					if want := statusOf[errs.Code(code)]; strconv.Itoa(want) != key {
+						t.Errorf("%s %s answers %s with code %s, whose status is %d", method, path, key, code, want)
+					}
 				}
 			}
 		}
 	}
 }
 
-func openAPIList2(v any) []any {
+// openAPIProblemResponses returns the examples of each shared
+// application/problem+json response, by response name and code, and
+// checks that each response's schema is the Problem schema itself.
+func openAPIProblemResponses(t *testing.T, doc map[string]any) map[string]map[string]map[string]any {
+	t.Helper()
+	responses := openAPIObject(t, openAPIObject(t, doc, "components", "document"), "responses", "components")
+	out := map[string]map[string]map[string]any{}
+	for name, r := range responses {
+		content, _ := r.(map[string]any)["content"].(map[string]any)
+		media, ok := content["application/problem+json"].(map[string]any)
+		if !ok {
+			continue
+		}
+		if schema, _ := media["schema"].(map[string]any); len(schema) != 1 || schema["$ref"] != "#/components/schemas/Problem" {
+			t.Errorf("response %s: schema %v, want only a $ref to Problem (generators type it as Problem)", name, schema)
+		}
+		out[name] = map[string]map[string]any{}
+		for key, ex := range openAPIObject(t, media, "examples", "response "+name) {
+			value, _ := ex.(map[string]any)["value"].(map[string]any)
+			if value["code"] != key {
+				t.Errorf("response %s: example %q shows code %v", name, key, value["code"])
+			}
+			out[name][key] = value
+		}
+	}
+	return out
+}
+
+// problemBody is the body writeError answers for code and detail, decoded
+// as openAPIDoc decodes the document.
+func problemBody(t *testing.T, code errs.Code, detail any) map[string]any {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	d, _ := detail.(string)
+	writeError(rec, httptest.NewRequest(http.MethodGet, "/", nil), errs.E(code, "%s", d))
+	var body map[string]any
+	dec := json.NewDecoder(rec.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&body); err != nil {
+		t.Fatalf("writeError answered %q: %v", rec.Body, err)
+	}
+	return body
+}
+
+func openAPIValues(v any) []any {
 	l, _ := v.([]any)
 	return l
 }

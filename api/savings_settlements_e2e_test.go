@@ -271,10 +271,10 @@ func TestSavingsWithTestClock(t *testing.T) {
 				t.Fatalf("open free savings answered %+v (savings %+v)", free, free.Savings)
 			}
 			freePath = fmt.Sprintf("/v1/accounts/%d", free.ID)
-			var m client.Movement
+			var m client.SavingsMovement
 			e.ok(t, req{method: "POST", path: freePath + "/deposits", token: u.Token, body: map[string]int64{"amount": 1_000_000}}, http.StatusCreated, &m)
 			mainWant -= 1_000_000
-			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 1_000_000 {
+			if m.MainBalance != mainWant || m.SavingsBalance != 1_000_000 {
 				t.Fatalf("deposit 1,000,000 answered %+v", m)
 			}
 			freeClose = []int64{0, 0, 0, 0, 0, 0}
@@ -336,10 +336,10 @@ func TestSavingsWithTestClock(t *testing.T) {
 			if freeInterest != 410 {
 				t.Errorf("free savings interest %d, want 410 (1,000,000 + 4,000,000 won-days at 3%%)", freeInterest)
 			}
-			var m client.Movement
+			var m client.SavingsMovement
 			e.ok(t, req{method: "POST", path: freePath + "/withdrawals", token: u.Token, body: map[string]int64{"amount": 1_500_000}}, http.StatusCreated, &m)
 			mainWant += 1_500_000
-			if m.MainBalance != mainWant || m.SavingsBalance == nil || *m.SavingsBalance != 2_500_000+freeInterest {
+			if m.MainBalance != mainWant || m.SavingsBalance != 2_500_000+freeInterest {
 				t.Fatalf("withdraw 1,500,000 answered %+v", m)
 			}
 			if fa = e.ssAccount(t, u, free.ID); fa.Savings.Principal != 2_500_000 {

@@ -40,15 +40,21 @@ type Account struct {
 	Status      string `json:"status"`
 }
 
-// Movement is the answer to a charge, deposit or withdrawal.
+// Movement is the answer to a charge.
 type Movement struct {
-	TransactionID  int64  `json:"transaction_id"`
-	Amount         int64  `json:"amount"`
-	MainBalance    int64  `json:"main_balance"`
-	SavingsBalance *int64 `json:"savings_balance,omitempty"`
+	TransactionID int64 `json:"transaction_id"`
+	Amount        int64 `json:"amount"`
+	MainBalance   int64 `json:"main_balance"`
 	// Replayed is true when the server answered a retry with the result of
 	// the first request with the same Idempotency-Key.
 	Replayed bool `json:"-"`
+}
+
+// SavingsMovement is the answer to a deposit into savings: a Movement and
+// the savings balance after it.
+type SavingsMovement struct {
+	Movement
+	SavingsBalance int64 `json:"savings_balance"`
 }
 
 // Recipient is the "to" of a transfer: a username or a main account id.
@@ -271,8 +277,8 @@ func (c *Client) OpenSavings(ctx context.Context, product string, dailyAmount in
 }
 
 // Deposit moves amount from main into the free savings account.
-func (c *Client) Deposit(ctx context.Context, account, amount int64, key string) (Movement, error) {
-	var m Movement
+func (c *Client) Deposit(ctx context.Context, account, amount int64, key string) (SavingsMovement, error) {
+	var m SavingsMovement
 	h, err := c.do(ctx, request{method: http.MethodPost, path: fmt.Sprintf("/v1/accounts/%d/deposits", account), key: key,
 		body: map[string]int64{"amount": amount}, out: &m})
 	m.Replayed = replayed(h)

@@ -21,18 +21,14 @@ import (
 func server(t *testing.T) string {
 	t.Helper()
 	db := dbtest.Open(t, "sqlite") // the client does not care which database
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
-	}
 	secret, err := db.Secret(context.Background(), "token")
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, clock.System{}, loc, store.WriterConfig{Logger: log})
+	w := store.NewWriter(db, clock.System{}, clock.Seoul, store.WriterConfig{Logger: log})
 	t.Cleanup(w.Close)
-	hs := httptest.NewServer(api.New(api.Config{DB: db, Writer: w, Clock: clock.System{}, Location: loc, Secret: secret, Logger: log}).Handler())
+	hs := httptest.NewServer(api.New(api.Config{DB: db, Writer: w, Clock: clock.System{}, Location: clock.Seoul, Secret: secret, Logger: log}).Handler())
 	t.Cleanup(hs.Close)
 	return hs.URL
 }
@@ -48,6 +44,7 @@ func must[T any](v T, err error) T {
 
 // TestAgainstServer walks every call against a real server.
 func TestAgainstServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := client.New(server(t) + "/")
 	login := func(name string) (*client.Client, client.User) {
@@ -75,7 +72,7 @@ func TestAgainstServer(t *testing.T) {
 	if sav.Kind != "savings" || sav.Product != "free" {
 		t.Errorf("savings %+v", sav)
 	}
-	if m := must(alice.Deposit(ctx, sav.ID, 10_000, "d1")); m.MainBalance != 40_000 || m.SavingsBalance == nil || *m.SavingsBalance != 10_000 {
+	if m := must(alice.Deposit(ctx, sav.ID, 10_000, "d1")); m.MainBalance != 40_000 || m.SavingsBalance != 10_000 {
 		t.Errorf("deposit %+v", m)
 	}
 	_, err := alice.Deposit(ctx, sav.ID, 1_000_000, "d2")
@@ -135,6 +132,7 @@ func TestAgainstServer(t *testing.T) {
 // TestRetry: transport errors and 5xx are retried with the same key; an
 // unkeyed POST and a 4xx are not.
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var keys []string
 	var calls atomic.Int32

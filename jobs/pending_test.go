@@ -3,108 +3,19 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"minipay/clock"
 	"minipay/errs"
-	"minipay/jobs"
 	"minipay/ledger"
 	"minipay/store"
-	"minipay/store/dbtest"
 )
 
-var seoul = clock.Seoul
-
-var t0 = time.Date(2026, 11, 24, 15, 0, 0, 0, seoul)
-
-// server is one minipay instance's engine and scheduler over a database.
-type server struct {
-	db    *store.DB
-	w     *store.Writer
-	sched *jobs.Scheduler
-}
-
-func start(t testing.TB, db *store.DB, clk clock.Clock) *server {
-	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 2})
-	t.Cleanup(w.Close)
-	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50, Log: slog.New(slog.DiscardHandler)}}
-}
-
-// boot starts a server (its own connections, writer and scheduler) on the
-// database at url: call it again for a restart or a second server.
-func boot(t testing.TB, url string, clk clock.Clock) *server {
-	db, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return start(t, db, clk)
-}
-
-func (s *server) user(t *testing.T, name string, fund int64) store.User {
-	t.Helper()
-	u, err := s.db.CreateUser(context.Background(), name, "Real "+name, "x", t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fund > 0 {
-		s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: fund})
-	}
-	return u
-}
-
-func (s *server) must(t *testing.T, u store.User, cmd ledger.Command) store.Result {
-	t.Helper()
-	r, err := s.w.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
-	if err != nil {
-		t.Fatalf("%T: %v", cmd, err)
-	}
-	return r
-}
-
-func (s *server) balance(t *testing.T, u store.User) int64 {
-	t.Helper()
-	a, err := s.db.Account(context.Background(), u.ID, u.MainAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.Balance
-}
-
-func (s *server) inbox(t *testing.T, u store.User, kind string) int {
-	t.Helper()
-	ns, err := s.db.Notifications(context.Background(), u.ID, false, 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, x := range ns {
-		if x.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func audit(t testing.TB, db *store.DB) store.AuditReport {
-	t.Helper()
-	r, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
-}
-
-var yes = func() *bool { b := true; return &b }()
-
 func TestPendingMoneyIsNotSpendable(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB) {
 		s := start(t, db, clock.NewManual(t0))
 		a, b := s.user(t, "a", 30_000), s.user(t, "b", 0)
 		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 20_000, RequireAcceptance: yes}); r.Receipt.Status != ledger.TransferPending || !r.Receipt.ExpiresAt.Equal(t0.Add(72*time.Hour)) {
@@ -140,7 +51,8 @@ func TestPendingMoneyIsNotSpendable(t *testing.T) {
 // transfers; half are exactly at their deadline (only expiry may win),
 // half one second short of it (expiry must not win).
 func TestPendingOutcomesRace(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB) {
 		clk := clock.NewManual(t0)
 		s := start(t, db, clk)
 		const n = 200
@@ -234,108 +146,89 @@ func TestPendingOutcomesRace(t *testing.T) {
 // money, with the server restarted in between: the state is in the
 // database, not in timers.
 func TestReminderAndExpiryAcrossRestart(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			clk := clock.NewManual(t0)
-			boot := func() *server { return boot(t, url, clk) }
-			s := boot()
-			a, b := s.user(t, "a", 50_000), s.user(t, "b", 0)
-			s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 50_000, RequireAcceptance: yes})
-			run := func(s *server) {
-				if err := s.sched.RunDue(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			clk.Set(t0.Add(48*time.Hour - time.Second))
-			run(s)
-			if s.inbox(t, b, ledger.NoticePendingReminder) != 0 {
-				t.Fatal("reminder before 48 h")
-			}
-			clk.Set(t0.Add(48 * time.Hour))
-			run(s)
-			run(s)
-			s.w.Close()
-			s = boot() // restart
-			run(s)
-			if got := s.inbox(t, b, ledger.NoticePendingReminder); got != 1 {
-				t.Fatalf("%d reminders, want 1", got)
-			}
-			clk.Set(t0.Add(72*time.Hour - time.Second))
-			run(s)
-			if s.balance(t, a) != 0 {
-				t.Fatal("returned before 72 h")
-			}
-			s.w.Close()
-			s = boot() // restart again, then the deadline passes while "down"
-			clk.Set(t0.Add(80 * time.Hour))
-			run(s)
-			if s.balance(t, a) != 50_000 || s.balance(t, b) != 0 {
-				t.Fatalf("after expiry a=%d b=%d", s.balance(t, a), s.balance(t, b))
-			}
-			if s.inbox(t, a, ledger.NoticePendingReturned) != 1 || s.inbox(t, b, ledger.NoticePendingReminder) != 1 {
-				t.Fatal("expected one return notice to the sender and still one reminder")
-			}
-			// Returned money is not a charge: the limit is untouched by it.
-			lim, _ := s.db.ChargeLimit(context.Background(), a.ID, clk.Now(), seoul)
-			if lim.Used != 0 {
-				t.Fatalf("returned money used %d of the (new day's) limit", lim.Used)
-			}
-			audit(t, s.db)
-		})
-	}
+	t.Parallel()
+	eachURL(t, func(t *testing.T, url string, clk *clock.Manual) {
+		boot := func() *server { return boot(t, url, clk) }
+		s := boot()
+		a, b := s.user(t, "a", 50_000), s.user(t, "b", 0)
+		s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 50_000, RequireAcceptance: yes})
+		clk.Set(t0.Add(48*time.Hour - time.Second))
+		s.run(t)
+		if s.inbox(t, b, ledger.NoticePendingReminder) != 0 {
+			t.Fatal("reminder before 48 h")
+		}
+		clk.Set(t0.Add(48 * time.Hour))
+		s.run(t)
+		s.run(t)
+		s.w.Close()
+		s = boot() // restart
+		s.run(t)
+		if got := s.inbox(t, b, ledger.NoticePendingReminder); got != 1 {
+			t.Fatalf("%d reminders, want 1", got)
+		}
+		clk.Set(t0.Add(72*time.Hour - time.Second))
+		s.run(t)
+		if s.balance(t, a) != 0 {
+			t.Fatal("returned before 72 h")
+		}
+		s.w.Close()
+		s = boot() // restart again, then the deadline passes while "down"
+		clk.Set(t0.Add(80 * time.Hour))
+		s.run(t)
+		if s.balance(t, a) != 50_000 || s.balance(t, b) != 0 {
+			t.Fatalf("after expiry a=%d b=%d", s.balance(t, a), s.balance(t, b))
+		}
+		if s.inbox(t, a, ledger.NoticePendingReturned) != 1 || s.inbox(t, b, ledger.NoticePendingReminder) != 1 {
+			t.Fatal("expected one return notice to the sender and still one reminder")
+		}
+		// Returned money is not a charge: the limit is untouched by it.
+		lim, _ := s.db.ChargeLimit(context.Background(), a.ID, clk.Now(), seoul)
+		if lim.Used != 0 {
+			t.Fatalf("returned money used %d of the (new day's) limit", lim.Used)
+		}
+		audit(t, s.db)
+	})
 }
 
 // Two servers run the same sweeps at once on one database.
 func TestTwoSchedulersOneDatabase(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			clk := clock.NewManual(t0)
-			servers := []*server{boot(t, url, clk), boot(t, url, clk)}
-			s := servers[0]
-			a, b := s.user(t, "a", 1_000_000), s.user(t, "b", 0)
-			const n = 300
-			for range n {
-				s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1_000, RequireAcceptance: yes})
+	t.Parallel()
+	eachURL(t, func(t *testing.T, url string, clk *clock.Manual) {
+		servers := []*server{boot(t, url, clk), boot(t, url, clk)}
+		s := servers[0]
+		a, b := s.user(t, "a", 1_000_000), s.user(t, "b", 0)
+		const n = 300
+		for range n {
+			s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1_000, RequireAcceptance: yes})
+		}
+		for _, at := range []time.Duration{48 * time.Hour, 72 * time.Hour} {
+			clk.Set(t0.Add(at))
+			runTogether(t, servers)
+		}
+		var reminders int
+		for before := int64(0); ; {
+			page, err := s.db.Notifications(context.Background(), b.ID, false, before, 100)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, at := range []time.Duration{48 * time.Hour, 72 * time.Hour} {
-				clk.Set(t0.Add(at))
-				var wg sync.WaitGroup
-				for _, srv := range servers {
-					wg.Go(func() {
-						if err := srv.sched.RunDue(context.Background()); err != nil {
-							t.Error(err)
-						}
-					})
+			for _, x := range page {
+				if x.Kind == ledger.NoticePendingReminder {
+					reminders++
 				}
-				wg.Wait()
 			}
-			var reminders int
-			for before := int64(0); ; {
-				page, err := s.db.Notifications(context.Background(), b.ID, false, before, 100)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, x := range page {
-					if x.Kind == ledger.NoticePendingReminder {
-						reminders++
-					}
-				}
-				if len(page) < 100 {
-					break
-				}
-				before = page[len(page)-1].ID
+			if len(page) < 100 {
+				break
 			}
-			if reminders != n {
-				t.Fatalf("%d reminders for %d transfers", reminders, n)
-			}
-			if s.balance(t, a) != 1_000_000 || s.balance(t, b) != 0 {
-				t.Fatalf("a=%d b=%d after expiry", s.balance(t, a), s.balance(t, b))
-			}
-			if r := audit(t, s.db); r.Transactions != 1+2*n {
-				t.Fatalf("%d transactions, want %d (no double return)", r.Transactions, 1+2*n)
-			}
-		})
-	}
+			before = page[len(page)-1].ID
+		}
+		if reminders != n {
+			t.Fatalf("%d reminders for %d transfers", reminders, n)
+		}
+		if s.balance(t, a) != 1_000_000 || s.balance(t, b) != 0 {
+			t.Fatalf("a=%d b=%d after expiry", s.balance(t, a), s.balance(t, b))
+		}
+		if r := audit(t, s.db); r.Transactions != 1+2*n {
+			t.Fatalf("%d transactions, want %d (no double return)", r.Transactions, 1+2*n)
+		}
+	})
 }

@@ -8,14 +8,14 @@ import (
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
-	"minipay/store/dbtest"
 )
 
 // With the clock moved thirteen months on, the oldest month of history is
 // gone, history starts twelve months back, and the audit still proves
 // every balance (including the pending hold and savings).
 func TestHistoryRetention(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(t0) // 2026-11-24
 		s := start(t, db, clk)

@@ -2,14 +2,12 @@ package jobs_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
-	"minipay/store/dbtest"
 )
 
 // at04 is 04:00 KST n days after t0's day.
@@ -36,70 +34,61 @@ func (s *server) account(t *testing.T, u store.User, id int64) *ledger.Account {
 	return a
 }
 
-func (s *server) run(t *testing.T) {
-	t.Helper()
-	if err := s.sched.RunDue(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A year of daily interest on a changing principal pays exactly the
 // closed form: floor(Σ closing principal of each day × rate / 365), with a
 // restart in the middle and every day's run repeated.
 func TestInterestOverAYearIsExact(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			clk := clock.NewManual(t0) // day 0, 15:00
-			boot := func() *server { return boot(t, url, clk) }
-			s := boot()
-			u := s.user(t, "saver", 3_000_000)
-			sav := s.savings(t, u, "free", 0, clk.Now())
-			deposit := func(amount int64) {
-				s.must(t, u, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: amount})
+	t.Parallel()
+	eachURL(t, func(t *testing.T, url string, clk *clock.Manual) {
+		// The clock starts at t0: day 0, 15:00.
+		boot := func() *server { return boot(t, url, clk) }
+		s := boot()
+		u := s.user(t, "saver", 3_000_000)
+		sav := s.savings(t, u, "free", 0, clk.Now())
+		deposit := func(amount int64) {
+			s.must(t, u, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: amount})
+		}
+		deposit(1_234_567)
+		// Principal changes on given days (at 12:00), the closing
+		// principal of every day is what accrues.
+		changes := map[int]int64{40: 500_000, 100: -300_000, 200: 1_000_001, 300: -2_000_000}
+		principal, sum := int64(1_234_567), int64(0)
+		const rate = 300 // free savings, basis points
+		for d := 0; d < 365; d++ {
+			if d > 0 {
+				clk.Set(dayAt(d, 4))
+				s.run(t)
+				s.run(t) // a second run the same day pays nothing more
 			}
-			deposit(1_234_567)
-			// Principal changes on given days (at 12:00), the closing
-			// principal of every day is what accrues.
-			changes := map[int]int64{40: 500_000, 100: -300_000, 200: 1_000_001, 300: -2_000_000}
-			principal, sum := int64(1_234_567), int64(0)
-			const rate = 300 // free savings, basis points
-			for d := 0; d < 365; d++ {
-				if d > 0 {
-					clk.Set(dayAt(d, 4))
-					s.run(t)
-					s.run(t) // a second run the same day pays nothing more
+			if d == 180 {
+				s.w.Close()
+				s = boot()
+				s.run(t)
+			}
+			if c, ok := changes[d]; ok {
+				clk.Set(dayAt(d, 12))
+				if c > 0 {
+					s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: min(c, ledger.DailyChargeLimit)})
+					deposit(c)
+				} else {
+					s.must(t, u, ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: -c})
 				}
-				if d == 180 {
-					s.w.Close()
-					s = boot()
-					s.run(t)
-				}
-				if c, ok := changes[d]; ok {
-					clk.Set(dayAt(d, 12))
-					if c > 0 {
-						s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: min(c, ledger.DailyChargeLimit)})
-						deposit(c)
-					} else {
-						s.must(t, u, ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: -c})
-					}
-					principal += c
-				}
-				sum += principal * rate
+				principal += c
 			}
-			clk.Set(dayAt(365, 4)) // pays day 364
-			s.run(t)
-			a := s.account(t, u, sav.ID)
-			want := sum / 3_650_000
-			if a.InterestPaid != want || a.Principal != principal {
-				t.Fatalf("interest paid %d (principal %d), want exactly %d (principal %d)", a.InterestPaid, a.Principal, want, principal)
-			}
-			if a.Balance != principal+want {
-				t.Fatalf("balance %d, want principal %d + interest %d", a.Balance, principal, want)
-			}
-			audit(t, s.db)
-		})
-	}
+			sum += principal * rate
+		}
+		clk.Set(dayAt(365, 4)) // pays day 364
+		s.run(t)
+		a := s.account(t, u, sav.ID)
+		want := sum / 3_650_000
+		if a.InterestPaid != want || a.Principal != principal {
+			t.Fatalf("interest paid %d (principal %d), want exactly %d (principal %d)", a.InterestPaid, a.Principal, want, principal)
+		}
+		if a.Balance != principal+want {
+			t.Fatalf("balance %d, want principal %d + interest %d", a.Balance, principal, want)
+		}
+		audit(t, s.db)
+	})
 }
 
 // Interest over a year on a constant principal is floor(P × rate × 365 /
@@ -119,7 +108,8 @@ func TestInterestClosedForm(t *testing.T) {
 }
 
 func TestInstallments(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB) {
 		clk := clock.NewManual(t0)
 		s := start(t, db, clk)
 		u := s.user(t, "fixer", 29_999)
@@ -166,62 +156,48 @@ func TestInstallments(t *testing.T) {
 // paid and debited exactly once per day; after downtime each missed day
 // is caught up once, in order.
 func TestDailyJobsTwoServersAndCatchUp(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			clk := clock.NewManual(t0)
-			servers := []*server{boot(t, url, clk), boot(t, url, clk)}
-			s := servers[0]
-			type holder struct {
-				u   store.User
-				sav *ledger.Account
+	t.Parallel()
+	eachURL(t, func(t *testing.T, url string, clk *clock.Manual) {
+		servers := []*server{boot(t, url, clk), boot(t, url, clk)}
+		s := servers[0]
+		type holder struct {
+			u   store.User
+			sav *ledger.Account
+		}
+		var hs []holder
+		for i := range 40 {
+			u := s.user(t, "h"+string(rune('a'+i%26))+string(rune('a'+i/26)), 2_000_000)
+			s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000})
+			hs = append(hs, holder{u, s.savings(t, u, "fixed", 10_000, clk.Now())})
+		}
+		for d := 1; d <= 3; d++ {
+			clk.Set(dayAt(d, 4))
+			runTogether(t, servers)
+			clk.Set(dayAt(d, 8))
+			runTogether(t, servers)
+		}
+		// Down from day 3 08:00 to day 7 10:00: days 4–7 are caught up.
+		clk.Set(dayAt(7, 10))
+		runTogether(t, servers)
+		s.run(t) // whatever the busy server left, the next tick finishes
+		for _, h := range hs {
+			a := s.account(t, h.u, h.sav.ID)
+			if a.Principal != 7*10_000 || a.InstallmentDay != ledger.BusinessDay(dayAt(7, 8), seoul) {
+				t.Fatalf("%s: principal %d through %s, want 7 installments", h.u.Username, a.Principal, a.InstallmentDay)
 			}
-			var hs []holder
-			for i := range 40 {
-				u := s.user(t, "h"+string(rune('a'+i%26))+string(rune('a'+i/26)), 2_000_000)
-				s.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000})
-				hs = append(hs, holder{u, s.savings(t, u, "fixed", 10_000, clk.Now())})
+			// Day d's closing principal is d installments (day 0: none):
+			// interest for days 0..6 = Σ d×10,000×500 / 3,650,000.
+			var sum int64
+			for d := int64(0); d <= 6; d++ {
+				sum += d * 10_000 * 500
 			}
-			both := func() {
-				var wg sync.WaitGroup
-				for _, srv := range servers {
-					wg.Go(func() {
-						if err := srv.sched.RunDue(context.Background()); err != nil {
-							t.Error(err)
-						}
-					})
-				}
-				wg.Wait()
+			if a.InterestPaid != sum/3_650_000 || a.InterestDay != ledger.BusinessDay(dayAt(6, 0), seoul) {
+				t.Fatalf("%s: interest %d through %s, want %d", h.u.Username, a.InterestPaid, a.InterestDay, sum/3_650_000)
 			}
-			for d := 1; d <= 3; d++ {
-				clk.Set(dayAt(d, 4))
-				both()
-				clk.Set(dayAt(d, 8))
-				both()
+			if s.balance(t, h.u) != 2_010_000-7*10_000 {
+				t.Fatalf("%s: main %d", h.u.Username, s.balance(t, h.u))
 			}
-			// Down from day 3 08:00 to day 7 10:00: days 4–7 are caught up.
-			clk.Set(dayAt(7, 10))
-			both()
-			s.run(t) // whatever the busy server left, the next tick finishes
-			for _, h := range hs {
-				a := s.account(t, h.u, h.sav.ID)
-				if a.Principal != 7*10_000 || a.InstallmentDay != ledger.BusinessDay(dayAt(7, 8), seoul) {
-					t.Fatalf("%s: principal %d through %s, want 7 installments", h.u.Username, a.Principal, a.InstallmentDay)
-				}
-				// Day d's closing principal is d installments (day 0: none):
-				// interest for days 0..6 = Σ d×10,000×500 / 3,650,000.
-				var sum int64
-				for d := int64(0); d <= 6; d++ {
-					sum += d * 10_000 * 500
-				}
-				if a.InterestPaid != sum/3_650_000 || a.InterestDay != ledger.BusinessDay(dayAt(6, 0), seoul) {
-					t.Fatalf("%s: interest %d through %s, want %d", h.u.Username, a.InterestPaid, a.InterestDay, sum/3_650_000)
-				}
-				if s.balance(t, h.u) != 2_010_000-7*10_000 {
-					t.Fatalf("%s: main %d", h.u.Username, s.balance(t, h.u))
-				}
-			}
-			audit(t, s.db)
-		})
-	}
+		}
+		audit(t, s.db)
+	})
 }

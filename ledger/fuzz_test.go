@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"minipay/clock"
 	"minipay/errs"
 	"minipay/ledger"
 )
@@ -151,10 +152,7 @@ type scenario struct {
 // the invariants after every step. It returns the finished scenario.
 func runScenario(t testing.TB, data []byte) *scenario {
 	r := &byteReader{data: data}
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := clock.Seoul
 	s := &scenario{t: t, loc: loc, system: new(big.Int), charged: map[int64]map[string]int64{}}
 
 	// Initial state: every account reads a balance and every main one

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"testing/quick"
 	"time"
-	_ "time/tzdata" // BusinessDay tests need Asia/Seoul even on hosts without zoneinfo
 
+	"minipay/clock"
 	"minipay/errs"
 	"minipay/ledger"
 )
@@ -49,17 +49,8 @@ func fixture() *ledger.Book {
 		bobFree:     {ID: bobFree, UserID: bob, Kind: ledger.Savings, Product: "free", Status: ledger.Open, Balance: 7_000},
 		carolMain:   {ID: carolMain, UserID: carol, Kind: ledger.Main, Status: ledger.Closed, OwnerName: "Carol Park"},
 	}
-	return ledger.NewBook(accounts, time.Date(2026, 11, 24, 10, 0, 0, 0, seoulLoc), seoulLoc)
+	return ledger.NewBook(accounts, time.Date(2026, 11, 24, 10, 0, 0, 0, clock.Seoul), clock.Seoul)
 }
-
-// seoulLoc is the business-day zone used throughout (tzdata is embedded).
-var seoulLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
 
 // snapshot is a deep copy of everything Apply may touch, so a rejected
 // command can be checked to have changed nothing at all. Whole is the
@@ -744,31 +735,101 @@ func TestAutoChargeProperty(t *testing.T) {
 	}
 }
 
-// TestAutoChargeNoPanic feeds values outside the callers' domain (negative
-// balances and amounts) only to make sure nothing panics; their results
-// are meaningless because every caller rejects such inputs first.
-func TestAutoChargeNoPanic(t *testing.T) {
-	edge := []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, 1, ledger.ChargeUnit, math.MaxInt64 - ledger.ChargeUnit, math.MaxInt64 - 1, math.MaxInt64}
-	for _, b := range edge {
-		for _, a := range edge {
-			_ = ledger.AutoCharge(b, a)
+// TestAutoChargeAtTheEdges checks the auto-charge rule at the edges of
+// int64, where a naive rounding overflows. Called directly, even with the
+// negative inputs every caller rejects first, AutoCharge answers 0, a whole
+// number of ChargeUnits, or the saturating MaxInt64, never anything else.
+// Through a transfer (balances are never negative), the outcome is the one
+// autoChargeRule works out: see checkAutoChargedTransfer.
+func TestAutoChargeAtTheEdges(t *testing.T) {
+	edge := []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, 1,
+		ledger.ChargeUnit - 1, ledger.ChargeUnit, ledger.ChargeUnit + 1,
+		ledger.DailyChargeLimit, ledger.DailyChargeLimit + 1, math.MaxInt64 - ledger.DailyChargeLimit,
+		math.MaxInt64 - ledger.ChargeUnit, math.MaxInt64 - 1, math.MaxInt64}
+	for _, balance := range edge {
+		for _, amount := range edge {
+			got := ledger.AutoCharge(balance, amount)
+			if got < 0 || got != math.MaxInt64 && got%ledger.ChargeUnit != 0 {
+				t.Errorf("AutoCharge(%d, %d) = %d, want 0, a multiple of %d or MaxInt64", balance, amount, got, ledger.ChargeUnit)
+			}
+			if balance < 0 {
+				continue
+			}
+			for _, used := range []int64{0, ledger.DailyChargeLimit - ledger.ChargeUnit} {
+				checkAutoChargedTransfer(t, balance, amount, used)
+			}
 		}
 	}
 }
 
-func seoul(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
+// autoChargeRule is the rule, worked out without AutoCharge: the charge a
+// transfer of amount from a main holding balance (>= 0), with used charged
+// already today, needs, or the code that rejects it. The charge is the
+// shortfall rounded up to whole ChargeUnits, 0 without a shortfall; it
+// must fit under the daily limit and in the sender's balance.
+func autoChargeRule(balance, amount, used int64) (charge int64, code errs.Code) {
+	if amount <= 0 {
+		return 0, errs.Invalid
 	}
-	return loc
+	short := amount - balance // both >= 0, so no overflow
+	if short <= 0 {
+		return 0, ""
+	}
+	units := (short-1)/ledger.ChargeUnit + 1
+	if units > (ledger.DailyChargeLimit-used)/ledger.ChargeUnit {
+		return 0, errs.ChargeLimitExceeded
+	}
+	charge = units * ledger.ChargeUnit
+	if balance > math.MaxInt64-charge {
+		return 0, errs.Invalid // the sender's balance would overflow
+	}
+	return charge, ""
+}
+
+// checkAutoChargedTransfer sends amount from Alice's main, holding balance
+// with used charged today, to Bob's empty main. A rejection must carry
+// autoChargeRule's code and change nothing. An accepted transfer moves
+// exactly amount to Bob, charges Alice autoChargeRule's charge, counts it
+// against her day (never past the limit), and conserves money: what the
+// two mains gained together is what came from the bank.
+func checkAutoChargedTransfer(t *testing.T, balance, amount, used int64) {
+	t.Helper()
+	b := fixture()
+	b.Accounts[aliceMain].Balance, b.Accounts[bobMain].Balance = balance, 0
+	setCounter(aliceMain, today, used)(b)
+	cmd := ledger.Transfer{User: alice, From: aliceMain, To: bobMain, Amount: amount}
+	charge, code := autoChargeRule(balance, amount, used)
+	if code != "" {
+		mustReject(t, b, cmd, code)
+		return
+	}
+	rc, txns, err := b.Apply(cmd)
+	if err != nil {
+		t.Fatalf("%+v from balance %d, %d charged today: %v", cmd, balance, used, err)
+	}
+	checkBalanced(t, txns)
+	var fromBank int64
+	for _, tx := range txns {
+		for _, e := range tx.Entries {
+			if e.Account == ledger.ExternalBank {
+				fromBank -= e.Amount
+			}
+		}
+	}
+	aliceBal, bobBal := b.Accounts[aliceMain].Balance, b.Accounts[bobMain].Balance
+	if rc.Amount != amount || rc.Charged != charge || bobBal != amount || aliceBal != balance+charge-amount || fromBank != charge {
+		t.Errorf("transfer of %d from balance %d: receipt %+v, alice %d, bob %d, %d from the bank; want charged %d",
+			amount, balance, rc, aliceBal, bobBal, fromBank, charge)
+	}
+	if got := b.Accounts[aliceMain].ChargedOn(today); got != used+charge || got > ledger.DailyChargeLimit {
+		t.Errorf("transfer of %d from balance %d: %d charged today, want %d", amount, balance, got, used+charge)
+	}
 }
 
 // TestBusinessDay checks the day boundary is local midnight, not UTC's:
 // Seoul is UTC+9, so its day changes at 15:00 UTC.
 func TestBusinessDay(t *testing.T) {
-	loc := seoul(t)
+	loc := clock.Seoul
 	tests := []struct {
 		utc  string
 		loc  *time.Location
@@ -800,7 +861,7 @@ func TestBusinessDay(t *testing.T) {
 func TestNewBook(t *testing.T) {
 	now := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
 	accounts := fixture().Accounts
-	b := ledger.NewBook(accounts, now, seoul(t))
+	b := ledger.NewBook(accounts, now, clock.Seoul)
 	if b.Day != "2026-11-25" {
 		t.Errorf("Day = %s, want 2026-11-25", b.Day)
 	}
