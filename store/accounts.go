@@ -80,3 +80,21 @@ func (db *DB) ChargeLimit(ctx context.Context, user int64, now time.Time, loc *t
 	used := main.ChargedOn(day)
 	return ChargeLimit{Day: day, Limit: ledger.DailyChargeLimit, Used: used, Remaining: ledger.DailyChargeLimit - used}, nil
 }
+
+// accountColumns and scanAccount read an account as the rules see it,
+// with its owner's name and transfer setting.
+const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,
+	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), ''),
+	COALESCE((SELECT transfers_require_acceptance FROM users WHERE users.id = accounts.user_id), FALSE),
+	principal, interest_day, interest_carry, interest_paid, installment_day, missed_installments`
+
+func scanAccount(s scanner) (*ledger.Account, error) {
+	var a ledger.Account
+	var user sql.NullInt64
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName, &a.RequireAcceptance,
+		&a.Principal, &a.InterestDay, &a.InterestCarry, &a.InterestPaid, &a.InstallmentDay, &a.MissedInstallments); err != nil {
+		return nil, err
+	}
+	a.UserID = user.Int64
+	return &a, nil
+}
