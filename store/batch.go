@@ -48,7 +48,7 @@ type applied struct {
 // apply runs one batch in one transaction and returns each op's outcome.
 func (w *Writer) apply(ops []*op) ([]outcome, error) {
 	ctx := context.Background()
-	tx, err := w.db.w.BeginTx(ctx, nil)
+	tx, err := w.db.writes.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

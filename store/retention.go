@@ -26,7 +26,7 @@ var partitionedTables = []string{"transactions", "entries"}
 // repeatedly.
 func (db *DB) EnsurePartitions(ctx context.Context, from, to time.Time, loc *time.Location) error {
 	for m := monthStart(from, loc); !m.After(to); m = m.AddDate(0, 1, 0) {
-		if err := db.d.createPartitions(ctx, db.w, m); err != nil {
+		if err := db.d.createPartitions(ctx, db.writes, m); err != nil {
 			return err
 		}
 	}
@@ -48,7 +48,7 @@ const retentionBoundary = `(SELECT COALESCE(MAX(until_at), 0) FROM retained_mont
 func (db *DB) ExpireHistory(ctx context.Context, now time.Time, loc *time.Location) ([]string, error) {
 	cutoff := monthStart(now, loc).AddDate(0, -KeepMonths, 0)
 	var oldest sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MIN(created_at) FROM transactions WHERE created_at >= `+retentionBoundary).Scan(&oldest); err != nil {
+	if err := db.reads.QueryRowContext(ctx, `SELECT MIN(created_at) FROM transactions WHERE created_at >= `+retentionBoundary).Scan(&oldest); err != nil {
 		return nil, err
 	}
 	var done []string
@@ -60,7 +60,7 @@ func (db *DB) ExpireHistory(ctx context.Context, now time.Time, loc *time.Locati
 			done = append(done, m.Format("2006-01"))
 		}
 	}
-	return done, db.d.deleteFolded(ctx, db.w)
+	return done, db.d.deleteFolded(ctx, db.writes)
 }
 
 func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
@@ -87,7 +87,7 @@ func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
 // after retention it is within the last KeepMonths months.
 func (db *DB) OldestEntry(ctx context.Context) (time.Time, error) {
 	var at sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MIN(created_at) FROM entries`).Scan(&at); err != nil || !at.Valid {
+	if err := db.reads.QueryRowContext(ctx, `SELECT MIN(created_at) FROM entries`).Scan(&at); err != nil || !at.Valid {
 		return time.Time{}, err
 	}
 	return fromMicros(at.Int64), nil
