@@ -26,11 +26,15 @@ const (
 // System accounts take the other side of money entering or leaving users'
 // accounts. Their ids are negative so they never collide with user
 // accounts, and their balances are derived from entries (never a hot row).
+// The migrations create their rows with these ids (a store test checks).
 const (
 	ExternalBank int64 = -1
 	// PendingHold holds the money of pending transfers until they are
 	// accepted, rejected, cancelled or expire.
 	PendingHold int64 = -2
+	// InterestExpense pays savings interest: its balance is minus all
+	// interest ever paid.
+	InterestExpense int64 = -3
 )
 
 // IsSystem reports whether id is a system account.

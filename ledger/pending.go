@@ -33,12 +33,12 @@ type TransferCommand interface {
 	TransferRef() int64
 }
 
-// settlement is what happens to a pending transfer's money, and who may
-// make it happen.
-type settlement int
+// outcome is what happens to a pending transfer's money, and who may make
+// it happen. (A settlement is something else: a bill split, settlement.go.)
+type outcome int
 
 const (
-	accept settlement = iota
+	accept outcome = iota
 	reject
 	cancel
 	expire
@@ -67,16 +67,16 @@ func (c Reject) TransferRef() int64 { return c.Transfer }
 func (c Cancel) TransferRef() int64 { return c.Transfer }
 func (c Expire) TransferRef() int64 { return c.Transfer }
 
-func (c Accept) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, accept) }
-func (c Reject) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, reject) }
-func (c Cancel) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, c.User, cancel) }
-func (c Expire) apply(b *Book) (Receipt, []Txn, error) { return b.settle(c.Transfer, 0, expire) }
+func (c Accept) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, accept) }
+func (c Reject) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, reject) }
+func (c Cancel) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, cancel) }
+func (c Expire) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, 0, expire) }
 
-// settle applies one outcome to a pending transfer. Exactly one outcome
+// resolve applies one outcome to a pending transfer. Exactly one outcome
 // can win: each checks the transfer is still pending, and the deadline is
 // checked here against the batch's clock, so an accept one second late
 // fails even if no sweep has run.
-func (b *Book) settle(id, user int64, how settlement) (Receipt, []Txn, error) {
+func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 	t, ok := b.Transfers[id]
 	if !ok {
 		return Receipt{}, nil, errs.E(errs.NotFound, "transfer %d not found", id)
@@ -101,7 +101,7 @@ func (b *Book) settle(id, user int64, how settlement) (Receipt, []Txn, error) {
 	if how != expire && due {
 		return Receipt{}, nil, errs.E(errs.Expired, "transfer %d expired at %s", id, t.ExpiresAt.Format(time.RFC3339))
 	}
-	to, status := t.FromAccount, map[settlement]string{accept: TransferAccepted, reject: TransferRejected, cancel: TransferCancelled, expire: TransferExpired}[how]
+	to, status := t.FromAccount, map[outcome]string{accept: TransferAccepted, reject: TransferRejected, cancel: TransferCancelled, expire: TransferExpired}[how]
 	kind := TxnPendingReturn
 	if how == accept {
 		to, kind = t.ToAccount, TxnPendingRelease

@@ -7,10 +7,6 @@ import (
 	"minipay/errs"
 )
 
-// InterestExpense pays savings interest: a system account whose balance
-// (derived from entries) is minus all interest ever paid.
-const InterestExpense int64 = -3
-
 // interestDenominator turns principal × basis points × days into won:
 // 10,000 basis points × 365 days.
 const interestDenominator = 10_000 * 365

@@ -12,7 +12,7 @@ import (
 
 // Accounts lists a user's accounts, main first.
 func (db *DB) Accounts(ctx context.Context, user int64) ([]*ledger.Account, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1 ORDER BY id`, user)
+	rows, err := db.reads.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1 ORDER BY id`, user)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (db *DB) Accounts(ctx context.Context, user int64) ([]*ledger.Account, erro
 // Account returns one of user's accounts: not_found if there is no such
 // account, forbidden if it is someone else's.
 func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, error) {
-	a, err := scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 AND kind <> 'system'`, id))
+	a, err := scanAccount(db.reads.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 AND kind <> 'system'`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "account %d not found", id)
 	}
@@ -54,7 +54,7 @@ func (db *DB) OpenSavings(ctx context.Context, user int64, product string, daily
 	}
 	today := ledger.BusinessDay(now, loc)
 	var id int64
-	if err := db.w.QueryRowContext(ctx,
+	if err := db.writes.QueryRowContext(ctx,
 		`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
 		VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
 		user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id); err != nil {
@@ -72,11 +72,29 @@ type ChargeLimit struct {
 // ChargeLimit reads how much of today's limit user has used.
 func (db *DB) ChargeLimit(ctx context.Context, user int64, now time.Time, loc *time.Location) (ChargeLimit, error) {
 	var main ledger.Account
-	if err := db.r.QueryRowContext(ctx, `SELECT charge_day, charged FROM accounts WHERE user_id = $1 AND kind = 'main'`, user).
+	if err := db.reads.QueryRowContext(ctx, `SELECT charge_day, charged FROM accounts WHERE user_id = $1 AND kind = 'main'`, user).
 		Scan(&main.ChargeDay, &main.Charged); err != nil {
 		return ChargeLimit{}, err
 	}
 	day := ledger.BusinessDay(now, loc)
 	used := main.ChargedOn(day)
 	return ChargeLimit{Day: day, Limit: ledger.DailyChargeLimit, Used: used, Remaining: ledger.DailyChargeLimit - used}, nil
+}
+
+// accountColumns and scanAccount read an account as the rules see it,
+// with its owner's name and transfer setting.
+const accountColumns = `id, user_id, kind, COALESCE(product, ''), daily_amount, status, balance, charge_day, charged,
+	COALESCE((SELECT name FROM users WHERE users.id = accounts.user_id), ''),
+	COALESCE((SELECT transfers_require_acceptance FROM users WHERE users.id = accounts.user_id), FALSE),
+	principal, interest_day, interest_carry, interest_paid, installment_day, missed_installments`
+
+func scanAccount(s scanner) (*ledger.Account, error) {
+	var a ledger.Account
+	var user sql.NullInt64
+	if err := s.Scan(&a.ID, &user, &a.Kind, &a.Product, &a.DailyAmount, &a.Status, &a.Balance, &a.ChargeDay, &a.Charged, &a.OwnerName, &a.RequireAcceptance,
+		&a.Principal, &a.InterestDay, &a.InterestCarry, &a.InterestPaid, &a.InstallmentDay, &a.MissedInstallments); err != nil {
+		return nil, err
+	}
+	a.UserID = user.Int64
+	return &a, nil
 }

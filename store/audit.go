@@ -23,7 +23,7 @@ type AuditReport struct {
 // the per-account sums folded before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
-	if err := db.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
+	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
 		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.UserMoney); err != nil {
 		return r, err
 	}
@@ -58,7 +58,7 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 			"pending hold (account %d) holds %d but open pending transfers sum to %d"},
 	}
 	for _, c := range checks {
-		rows, err := db.r.QueryContext(ctx, c.query+` LIMIT 100`)
+		rows, err := db.reads.QueryContext(ctx, c.query+` LIMIT 100`)
 		if err != nil {
 			return r, err
 		}

@@ -27,11 +27,11 @@ var migrations embed.FS
 
 // DB is an open minipay database.
 type DB struct {
-	// w takes every write. On SQLite it is a single connection (SQLite has
-	// one writer anyway; queuing in Go beats SQLITE_BUSY retries), on
-	// PostgreSQL it is the same pool as r.
-	w, r *sql.DB
-	d    dialect
+	// writes takes every write. On SQLite it is a single connection
+	// (SQLite has one writer anyway; queuing in Go beats SQLITE_BUSY
+	// retries), on PostgreSQL it is the same pool as reads.
+	writes, reads *sql.DB
+	d             dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
 // Open connects to the database named by url ("sqlite:path" or
@@ -41,7 +41,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.r.PingContext(ctx); err != nil {
+	if err := db.reads.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
 	}
@@ -62,7 +62,7 @@ func connect(url string) (*DB, error) {
 		pool.SetMaxOpenConns(32)
 		pool.SetMaxIdleConns(32)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{w: pool, r: pool, d: postgres{}}, nil
+		return &DB{writes: pool, reads: pool, d: postgres{}}, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
@@ -82,7 +82,7 @@ func connect(url string) (*DB, error) {
 			return nil, err
 		}
 		r.SetMaxOpenConns(8)
-		return &DB{w: w, r: r, d: sqlite{}}, nil
+		return &DB{writes: w, reads: r, d: sqlite{}}, nil
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
 }
@@ -106,9 +106,9 @@ func (db *DB) Dialect() string { return db.d.name() }
 
 // Close closes the connections.
 func (db *DB) Close() error {
-	err := db.r.Close()
-	if db.w != db.r {
-		err = errors.Join(err, db.w.Close())
+	err := db.reads.Close()
+	if db.writes != db.reads {
+		err = errors.Join(err, db.writes.Close())
 	}
 	return err
 }
@@ -119,7 +119,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(db.d.gooseDialect(), db.w, sub)
+	p, err := goose.NewProvider(db.d.gooseDialect(), db.writes, sub)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func nullID(id int64) any {
 
 // inTx runs fn in a write transaction and commits it.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.writes.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -164,4 +164,4 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // Ping checks the database is reachable.
-func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.reads.PingContext(ctx) }

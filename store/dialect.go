@@ -1,20 +1,19 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"strings"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
-	msqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect is the seam for the few places PostgreSQL and SQLite differ:
 // passing a list or a table of values as one parameter, row locks, id
-// allocation and error classification. Everything else is shared SQL.
+// allocation, how a batch's writes are sent, monthly partitions, and
+// error classification. Everything else is shared SQL; postgres.go and
+// sqlite.go are the two implementations.
 type dialect interface {
 	name() string
 	gooseDialect() goose.Dialect
@@ -34,96 +33,29 @@ type dialect interface {
 	// nextTxnID is an SQL expression for one new transaction id, for the
 	// naive baseline (the writer allocates ids in bulk).
 	nextTxnID() string
+	// maxWriters caps the writer's concurrent batches (0: no cap).
+	maxWriters() int
+	// allocIDs reserves nTxns transaction ids and nTransfers transfer ids
+	// in one round trip, in the writer's transaction.
+	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error)
+	// execWrites runs the writes that have rows (see sqlwrite.go).
+	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
+
+	// History is kept by month (retention.go). createPartitions prepares
+	// the month starting at m for writes, dropPartitions removes a folded
+	// month's rows in the fold's transaction, and deleteFolded removes
+	// the rows of folded months that dropPartitions could not.
+	createPartitions(ctx context.Context, db *sql.DB, m time.Time) error
+	dropPartitions(ctx context.Context, tx *sql.Tx, m time.Time) error
+	deleteFolded(ctx context.Context, db *sql.DB) error
+	// missingPartition reports whether err is a write into a month that
+	// has no partition yet.
+	missingPartition(err error) bool
 }
 
 // column names one column of a derived table and its PostgreSQL type.
 type column struct {
 	name, pgType string
-}
-
-type postgres struct{}
-
-func (postgres) name() string                { return "postgres" }
-func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
-func (postgres) forUpdate() string           { return " FOR UPDATE" }
-
-func (postgres) list(n int, pgType string, vals any) (string, any) {
-	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals
-}
-
-// table passes each column as one array and zips them with unnest, so the
-// statement text is the same for every batch size (one prepared plan).
-func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
-	params := make([]string, len(cols))
-	names := make([]string, len(cols))
-	args := make([]any, len(cols))
-	for c, col := range cols {
-		params[c] = fmt.Sprintf("$%d::%s[]", n+c, col.pgType)
-		names[c] = col.name
-		vals := make([]any, len(rows))
-		for r, row := range rows {
-			vals[r] = row[c]
-		}
-		args[c] = vals
-	}
-	return fmt.Sprintf("unnest(%s) AS v(%s)", strings.Join(params, ", "), strings.Join(names, ", ")), args
-}
-
-func (postgres) nextTxnID() string { return `nextval('transactions_id_seq')` }
-
-func (postgres) retryable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "23505"
-	}
-	return false
-}
-
-func (postgres) unique(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-type sqlite struct{}
-
-func (sqlite) name() string                { return "sqlite" }
-func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
-
-// forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
-// already excludes every other writer.
-func (sqlite) forUpdate() string { return "" }
-
-func (sqlite) list(n int, _ string, vals any) (string, any) {
-	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)
-}
-
-// table passes all rows as one JSON array of arrays and unpacks it with
-// json_each, so the statement text is the same for every batch size.
-func (sqlite) table(n int, cols []column, rows [][]any) (string, []any) {
-	sel := make([]string, len(cols))
-	for c, col := range cols {
-		sel[c] = fmt.Sprintf("value->>%d AS %s", c, col.name)
-	}
-	return fmt.Sprintf("(SELECT %s FROM json_each($%d)) AS v", strings.Join(sel, ", "), n), []any{mustJSON(rows)}
-}
-
-func (sqlite) nextTxnID() string { return `(SELECT COALESCE(MAX(id), 0) + 1 FROM transactions)` }
-
-func (sqlite) retryable(err error) bool {
-	var se *msqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
-		}
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
-
-func (sqlite) unique(err error) bool {
-	var se *msqlite.Error
-	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 func mustJSON(v any) string {

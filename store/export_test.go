@@ -5,14 +5,14 @@ import "context"
 // TamperForTest runs raw SQL so tests can prove the audit notices
 // corrupted books.
 func TamperForTest(db *DB, query string) error {
-	_, err := db.w.ExecContext(context.Background(), query)
+	_, err := db.writes.ExecContext(context.Background(), query)
 	return err
 }
 
 // ColumnForTest returns the first column of query's rows as strings, so
 // tests can compare stored rows byte for byte.
 func ColumnForTest(db *DB, query string) ([]string, error) {
-	rows, err := db.w.QueryContext(context.Background(), query)
+	rows, err := db.writes.QueryContext(context.Background(), query)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 // baseline's: both select the same columns) and reads the page as
 // account's owner sees it.
 func (db *DB) queryHistory(ctx context.Context, account int64, q string, args []any) ([]HistoryEntry, error) {
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

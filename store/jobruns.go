@@ -20,7 +20,7 @@ const (
 // claimed it, or if the previous claim was never finished and is older
 // than lease (its server died). A finished period is never claimed again.
 func (db *DB) ClaimJobRun(ctx context.Context, job, period, owner string, now time.Time, lease time.Duration) (Claim, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO job_runs (job, period, claimed_by, claimed_at) VALUES ($1, $2, $3, $4)
+	res, err := db.writes.ExecContext(ctx, `INSERT INTO job_runs (job, period, claimed_by, claimed_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (job, period) DO NOTHING`, job, period, owner, micros(now))
 	if err != nil {
 		return Busy, err
@@ -28,7 +28,7 @@ func (db *DB) ClaimJobRun(ctx context.Context, job, period, owner string, now ti
 	if n, _ := res.RowsAffected(); n == 1 {
 		return Claimed, nil
 	}
-	res, err = db.w.ExecContext(ctx, `UPDATE job_runs SET claimed_by = $3, claimed_at = $4
+	res, err = db.writes.ExecContext(ctx, `UPDATE job_runs SET claimed_by = $3, claimed_at = $4
 		WHERE job = $1 AND period = $2 AND finished_at IS NULL AND (claimed_at < $5 OR claimed_by = $3)`,
 		job, period, owner, micros(now), micros(now.Add(-lease)))
 	if err != nil {
@@ -38,7 +38,7 @@ func (db *DB) ClaimJobRun(ctx context.Context, job, period, owner string, now ti
 		return Claimed, nil
 	}
 	var finished bool
-	if err := db.w.QueryRowContext(ctx, `SELECT finished_at IS NOT NULL FROM job_runs WHERE job = $1 AND period = $2`, job, period).Scan(&finished); err != nil {
+	if err := db.writes.QueryRowContext(ctx, `SELECT finished_at IS NOT NULL FROM job_runs WHERE job = $1 AND period = $2`, job, period).Scan(&finished); err != nil {
 		return Busy, err
 	}
 	if finished {
@@ -49,14 +49,14 @@ func (db *DB) ClaimJobRun(ctx context.Context, job, period, owner string, now ti
 
 // FinishJobRun marks a claimed period done.
 func (db *DB) FinishJobRun(ctx context.Context, job, period string, now time.Time) error {
-	_, err := db.w.ExecContext(ctx, `UPDATE job_runs SET finished_at = $3 WHERE job = $1 AND period = $2`, job, period, micros(now))
+	_, err := db.writes.ExecContext(ctx, `UPDATE job_runs SET finished_at = $3 WHERE job = $1 AND period = $2`, job, period, micros(now))
 	return err
 }
 
 // LastFinishedPeriod returns the latest finished period of job, or "".
 func (db *DB) LastFinishedPeriod(ctx context.Context, job string) (string, error) {
 	var p sql.NullString
-	err := db.r.QueryRowContext(ctx, `SELECT MAX(period) FROM job_runs WHERE job = $1 AND finished_at IS NOT NULL`, job).Scan(&p)
+	err := db.reads.QueryRowContext(ctx, `SELECT MAX(period) FROM job_runs WHERE job = $1 AND finished_at IS NOT NULL`, job).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -72,7 +72,7 @@ func (db *DB) DueInterest(ctx context.Context, through string, limit int) ([]int
 
 // ids runs a query that selects one id per row.
 func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ type DueInstallment struct{ Savings, Main int64 }
 // products whose installments have not been taken through day.
 func (db *DB) DueInstallments(ctx context.Context, through string, products []string, limit int) ([]DueInstallment, error) {
 	set, arg := db.d.list(3, "text", products)
-	rows, err := db.r.QueryContext(ctx, `SELECT s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
+	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
 		WHERE s.kind = 'savings' AND s.status = 'open' AND s.installment_day < $1 AND s.product IN `+set+`
 		ORDER BY s.installment_day, s.id LIMIT $2`, through, limit, arg)
 	if err != nil {

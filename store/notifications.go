@@ -34,7 +34,7 @@ func (db *DB) Notifications(ctx context.Context, user int64, unreadOnly bool, be
 	if unreadOnly {
 		q += ` AND read_at IS NULL`
 	}
-	rows, err := db.r.QueryContext(ctx, q+` ORDER BY id DESC LIMIT $3`, user, before, limit)
+	rows, err := db.reads.QueryContext(ctx, q+` ORDER BY id DESC LIMIT $3`, user, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (db *DB) Notifications(ctx context.Context, user int64, unreadOnly bool, be
 // MarkNotificationRead marks one of user's notifications read.
 func (db *DB) MarkNotificationRead(ctx context.Context, user, id int64, now time.Time) error {
 	var owner int64
-	err := db.r.QueryRowContext(ctx, `SELECT user_id FROM notifications WHERE id = $1`, id).Scan(&owner)
+	err := db.reads.QueryRowContext(ctx, `SELECT user_id FROM notifications WHERE id = $1`, id).Scan(&owner)
 	switch {
 	case err == sql.ErrNoRows:
 		return errs.E(errs.NotFound, "notification %d not found", id)
@@ -73,6 +73,6 @@ func (db *DB) MarkNotificationRead(ctx context.Context, user, id int64, now time
 	case owner != user:
 		return errs.E(errs.Forbidden, "notification %d is someone else's", id)
 	}
-	_, err = db.w.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2 AND read_at IS NULL`, micros(now), id)
+	_, err = db.writes.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2 AND read_at IS NULL`, micros(now), id)
 	return err
 }

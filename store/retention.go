@@ -3,12 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // KeepMonths is how much history is kept: the current month and the twelve
@@ -29,29 +25,12 @@ var partitionedTables = []string{"transactions", "entries"}
 // (PostgreSQL; SQLite has no partitions). Safe to run concurrently and
 // repeatedly.
 func (db *DB) EnsurePartitions(ctx context.Context, from, to time.Time, loc *time.Location) error {
-	if db.d.name() != "postgres" {
-		return nil
-	}
 	for m := monthStart(from, loc); !m.After(to); m = m.AddDate(0, 1, 0) {
-		for _, table := range partitionedTables {
-			_, err := db.w.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s_p%s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
-				table, m.Format("200601"), table, micros(m), micros(m.AddDate(0, 1, 0))))
-			var pe *pgconn.PgError
-			// Two servers creating one partition at once: the loser sees
-			// a duplicate; the partition exists either way.
-			if err != nil && !(errors.As(err, &pe) && (pe.Code == "42P07" || pe.Code == "23505")) {
-				return fmt.Errorf("create partition %s_p%s: %w", table, m.Format("200601"), err)
-			}
+		if err := db.d.createPartitions(ctx, db.writes, m); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// missingPartition reports whether err is a write into a month that has no
-// partition yet.
-func missingPartition(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
 }
 
 // retentionBoundary is the end of the last folded month: entries before it
@@ -69,7 +48,7 @@ const retentionBoundary = `(SELECT COALESCE(MAX(until_at), 0) FROM retained_mont
 func (db *DB) ExpireHistory(ctx context.Context, now time.Time, loc *time.Location) ([]string, error) {
 	cutoff := monthStart(now, loc).AddDate(0, -KeepMonths, 0)
 	var oldest sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MIN(created_at) FROM transactions WHERE created_at >= `+retentionBoundary).Scan(&oldest); err != nil {
+	if err := db.reads.QueryRowContext(ctx, `SELECT MIN(created_at) FROM transactions WHERE created_at >= `+retentionBoundary).Scan(&oldest); err != nil {
 		return nil, err
 	}
 	var done []string
@@ -81,10 +60,7 @@ func (db *DB) ExpireHistory(ctx context.Context, now time.Time, loc *time.Locati
 			done = append(done, m.Format("2006-01"))
 		}
 	}
-	if db.d.name() == "sqlite" {
-		return done, db.deleteFolded(ctx)
-	}
-	return done, nil
+	return done, db.d.deleteFolded(ctx, db.writes)
 }
 
 func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
@@ -103,40 +79,15 @@ func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
 			ON CONFLICT (account_id) DO UPDATE SET amount = retained_balances.amount + excluded.amount`, start, end); err != nil {
 			return fmt.Errorf("fold month: %w", err)
 		}
-		if db.d.name() != "postgres" {
-			return nil
-		}
-		for _, table := range partitionedTables {
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %s_p%s`, table, m.Format("200601"))); err != nil {
-				return err
-			}
-		}
-		return nil
+		return db.d.dropPartitions(ctx, tx, m)
 	})
-}
-
-// deleteFolded deletes, a bounded batch per transaction, the SQLite rows of
-// folded months, so the single writer is never held for long.
-func (db *DB) deleteFolded(ctx context.Context) error {
-	for _, table := range []string{"entries", "transactions"} { // entries reference transactions
-		for {
-			res, err := db.w.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM `+table+` WHERE created_at < `+retentionBoundary+` LIMIT 5000)`)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				break
-			}
-		}
-	}
-	return nil
 }
 
 // OldestEntry is the time of the oldest entry still stored (zero if none):
 // after retention it is within the last KeepMonths months.
 func (db *DB) OldestEntry(ctx context.Context) (time.Time, error) {
 	var at sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MIN(created_at) FROM entries`).Scan(&at); err != nil || !at.Valid {
+	if err := db.reads.QueryRowContext(ctx, `SELECT MIN(created_at) FROM entries`).Scan(&at); err != nil || !at.Valid {
 		return time.Time{}, err
 	}
 	return fromMicros(at.Int64), nil

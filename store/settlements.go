@@ -121,7 +121,7 @@ func (db *DB) Settlements(ctx context.Context, user int64, role string, limit in
 
 // settlements reads the settlements matching where with their shares.
 func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Settlement, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT s.id, s.requester_id, ru.username, s.total, s.mode, s.created_at,
+	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, s.requester_id, ru.username, s.total, s.mode, s.created_at,
 			sh.id, sh.user_id, u.username, u.name, sh.amount, sh.status, COALESCE(sh.settled_at, 0), COALESCE(t.id, 0)
 		FROM settlements s
 		JOIN users ru ON ru.id = s.requester_id
@@ -159,7 +159,7 @@ func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Set
 // not_found names the first unknown one.
 func (db *DB) UsersByUsername(ctx context.Context, usernames []string) ([]User, error) {
 	set, arg := db.d.list(1, "text", usernames)
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id, u.transfers_require_acceptance
+	rows, err := db.reads.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id, u.transfers_require_acceptance
 		FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username IN `+set, arg)
 	if err != nil {
 		return nil, err

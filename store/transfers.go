@@ -12,7 +12,7 @@ import (
 // MainAccountOf returns the main account id of the user with username.
 func (db *DB) MainAccountOf(ctx context.Context, username string) (int64, error) {
 	var id int64
-	err := db.r.QueryRowContext(ctx,
+	err := db.reads.QueryRowContext(ctx,
 		`SELECT a.id FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username = $1`, username).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errs.E(errs.NotFound, "no user %q", username)
@@ -66,7 +66,7 @@ func scanTransfer(s interface{ Scan(...any) error }) (Transfer, error) {
 
 // Transfer returns a transfer that user sent or received.
 func (db *DB) Transfer(ctx context.Context, user, id int64) (Transfer, error) {
-	t, err := scanTransfer(db.r.QueryRowContext(ctx, `SELECT `+transferColumns+transferFrom+` WHERE t.id = $1`, id))
+	t, err := scanTransfer(db.reads.QueryRowContext(ctx, `SELECT `+transferColumns+transferFrom+` WHERE t.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Transfer{}, errs.E(errs.NotFound, "transfer %d not found", id)
 	}
@@ -100,7 +100,7 @@ func (db *DB) Transfers(ctx context.Context, user int64, f TransferFilter) ([]Tr
 	default:
 		q = `SELECT * FROM (` + side("from_user") + ` UNION ALL ` + side("to_user") + `) AS both_sides ORDER BY 1 DESC LIMIT $4`
 	}
-	rows, err := db.r.QueryContext(ctx, q, user, before, f.Status, f.Limit)
+	rows, err := db.reads.QueryContext(ctx, q, user, before, f.Status, f.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func scanUser(row *sql.Row, extra ...any) (User, error) {
 // UserByUsername returns a user and their password hash, for login.
 func (db *DB) UserByUsername(ctx context.Context, username string) (User, string, error) {
 	var hash string
-	u, err := scanUser(db.r.QueryRowContext(ctx,
+	u, err := scanUser(db.reads.QueryRowContext(ctx,
 		`SELECT `+userColumns+`, u.password_hash FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username = $1`,
 		username), &hash)
 	return u, hash, err
@@ -61,13 +61,13 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (User, string
 
 // User returns the user with the given id.
 func (db *DB) User(ctx context.Context, id int64) (User, error) {
-	return scanUser(db.r.QueryRowContext(ctx,
+	return scanUser(db.reads.QueryRowContext(ctx,
 		`SELECT `+userColumns+` FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.id = $1`, id))
 }
 
 // SetTransfersRequireAcceptance changes a user's setting and returns the user.
 func (db *DB) SetTransfersRequireAcceptance(ctx context.Context, id int64, v bool) (User, error) {
-	if _, err := db.w.ExecContext(ctx, `UPDATE users SET transfers_require_acceptance = $1 WHERE id = $2`, v, id); err != nil {
+	if _, err := db.writes.ExecContext(ctx, `UPDATE users SET transfers_require_acceptance = $1 WHERE id = $2`, v, id); err != nil {
 		return User{}, err
 	}
 	return db.User(ctx, id)
@@ -79,11 +79,11 @@ func (db *DB) SetTransfersRequireAcceptance(ctx context.Context, id int64, v boo
 func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(b)); err != nil {
+	if _, err := db.writes.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(b)); err != nil {
 		return nil, err
 	}
 	var v string
-	if err := db.w.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v); err != nil {
+	if err := db.writes.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v); err != nil {
 		return nil, err
 	}
 	return hex.DecodeString(v)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"minipay/ledger"
@@ -58,71 +57,6 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		return nil, fmt.Errorf("a username is taken: %w", err)
 	}
 	return out, err
-}
-
-// write is one set-based statement over rows given as a derived table:
-// an INSERT … SELECT, or an UPDATE … FROM by id (the first column). Its
-// text is the same for any number of rows.
-type write struct {
-	table  string
-	cols   []column
-	rows   [][]any
-	update bool
-}
-
-// sql renders the statement with parameters numbered from $n.
-func (wr write) sql(d dialect, n int) (string, []any) {
-	src, args := d.table(n, wr.cols, wr.rows)
-	names := make([]string, len(wr.cols))
-	for i, c := range wr.cols {
-		names[i] = c.name
-	}
-	if !wr.update {
-		list := strings.Join(names, ", ")
-		return `INSERT INTO ` + wr.table + ` (` + list + `) SELECT ` + list + ` FROM ` + src, args
-	}
-	sets := make([]string, len(names)-1)
-	for i, name := range names[1:] {
-		sets[i] = name + " = v." + name
-	}
-	return `UPDATE ` + wr.table + ` SET ` + strings.Join(sets, ", ") + ` FROM ` + src + ` WHERE ` + wr.table + `.id = v.id`, args
-}
-
-// execWrites runs the writes that have rows. On PostgreSQL they go as one
-// statement of data-modifying CTEs — one round trip while the batch holds
-// its row locks, whatever the number of tables — so no write may depend on
-// another's effect except through foreign keys, which are checked at the
-// end of the statement. SQLite, in process, runs them one by one.
-func execWrites(ctx context.Context, tx *sql.Tx, d dialect, writes ...write) error {
-	var parts []string
-	var args []any
-	for _, wr := range writes {
-		if len(wr.rows) == 0 {
-			continue
-		}
-		if d.name() != "postgres" {
-			q, a := wr.sql(d, 1)
-			if _, err := tx.ExecContext(ctx, q, a...); err != nil {
-				return fmt.Errorf("write %s: %w", wr.table, err)
-			}
-			continue
-		}
-		q, a := wr.sql(d, len(args)+1)
-		parts = append(parts, fmt.Sprintf("w%d AS (%s)", len(parts), q))
-		args = append(args, a...)
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `WITH `+strings.Join(parts, ",\n")+` SELECT 1`, args...); err != nil {
-		return fmt.Errorf("write batch: %w", err)
-	}
-	return nil
-}
-
-// insertRows inserts rows into table with one statement.
-func insertRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
-	return execWrites(ctx, tx, d, write{table: table, cols: cols, rows: rows})
 }
 
 // OpenSavingsMany opens one savings account of product for each user in

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"minipay/errs"
+	"minipay/ledger"
+)
+
+// batch is one database transaction of the writer. Its steps, in order:
+// lock what its commands act on (lock.go), apply them through the ledger
+// in arrival order (apply, below), write back what they did
+// (writeback.go), commit. Rejections are outcomes, not errors; an error
+// means nothing was written.
+type batch struct {
+	ops []*op
+	tx  *sql.Tx
+	d   dialect
+	now time.Time
+	// book holds the locked accounts, transfers and shares the ledger
+	// works on; records the batch's idempotency keys, stored or new.
+	book    *ledger.Book
+	records map[string]*idemRecord
+	// applied are the commands the ledger accepted; outs every op's
+	// outcome, by position.
+	applied []applied
+	outs    []outcome
+}
+
+// idemRecord is a stored idempotency key: the request's fingerprint and
+// the result it produced.
+type idemRecord struct {
+	hash   string
+	result Result
+	fresh  bool // written by this batch
+}
+
+// applied is one command's effect in a batch; its result gets ids when
+// the batch writes back.
+type applied struct {
+	op     int
+	txns   []ledger.Txn
+	result *Result
+}
+
+// apply runs one batch in one transaction and returns each op's outcome.
+func (w *Writer) apply(ops []*op) ([]outcome, error) {
+	ctx := context.Background()
+	tx, err := w.db.writes.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	b := &batch{ops: ops, tx: tx, d: w.db.d, now: w.clock.Now(), outs: make([]outcome, len(ops))}
+	if err := b.lock(ctx, w.loc); err != nil {
+		return nil, err
+	}
+	for i := range ops {
+		b.apply(i)
+	}
+	if err := b.writeBack(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return b.outcomes(), nil
+}
+
+// apply runs op i through the ledger, unless its idempotency key was used
+// before: then it is a replay (same fingerprint) or a mismatch.
+func (b *batch) apply(i int) {
+	o := b.ops[i]
+	if rec, ok := b.records[o.key]; ok && o.key != "" {
+		if rec.hash != o.hash {
+			b.outs[i].err = errs.E(errs.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
+		} else {
+			b.outs[i].result.Replayed = true // filled in by outcomes, once ids are known
+		}
+		return
+	}
+	receipt, txns, err := b.book.Apply(o.cmd)
+	if err != nil {
+		b.outs[i].err = err
+		return
+	}
+	b.applied = append(b.applied, applied{op: i, txns: txns, result: &Result{Receipt: receipt}})
+	if o.key != "" {
+		b.records[o.key] = &idemRecord{hash: o.hash, fresh: true}
+	}
+}
+
+// outcomes are the ops' outcomes once the batch is committed: replays
+// answer their key's first result, which may be from this very batch.
+func (b *batch) outcomes() []outcome {
+	for _, a := range b.applied {
+		b.outs[a.op].result = *a.result
+	}
+	for i, o := range b.ops {
+		if b.outs[i].result.Replayed {
+			b.outs[i].result = b.records[o.key].result
+			b.outs[i].result.Replayed = true
+		}
+	}
+	return b.outs
+}

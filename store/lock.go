@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"minipay/ledger"
+)
+
+// lock loads and locks what the batch's commands act on and builds the
+// ledger book over it. Every batch locks settlement shares first, then
+// transfers, then accounts, each in id order, so concurrent batches and
+// servers cannot deadlock. One query per kind, whatever the batch size.
+func (b *batch) lock(ctx context.Context, loc *time.Location) error {
+	var shareIDs, transferIDs, accountIDs []int64
+	var keys []string
+	for _, o := range b.ops {
+		if sc, ok := o.cmd.(ledger.ShareCommand); ok {
+			shareIDs = append(shareIDs, sc.ShareRef())
+		}
+		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
+			transferIDs = append(transferIDs, tc.TransferRef())
+		}
+		for _, id := range o.cmd.Touches() {
+			if !ledger.IsSystem(id) {
+				accountIDs = append(accountIDs, id)
+			}
+		}
+		if o.key != "" {
+			keys = append(keys, o.key)
+		}
+	}
+	shares, err := lockRows(ctx, b, shareRows, shareIDs)
+	if err != nil {
+		return err
+	}
+	for _, sh := range shares {
+		accountIDs = append(accountIDs, sh.RequesterAccount)
+	}
+	transfers, err := lockRows(ctx, b, pendingRows, transferIDs)
+	if err != nil {
+		return err
+	}
+	for _, t := range transfers {
+		accountIDs = append(accountIDs, t.FromAccount, t.ToAccount)
+	}
+	accounts, err := lockRows(ctx, b, accountRows, accountIDs)
+	if err != nil {
+		return err
+	}
+	if b.records, err = b.loadIdempotency(ctx, keys); err != nil {
+		return err
+	}
+	b.book = ledger.NewBook(accounts, b.now, loc)
+	b.book.Transfers, b.book.Shares = transfers, shares
+	return nil
+}
+
+// lockable says how to read one kind of row the writer locks.
+type lockable[T any] struct {
+	table, columns string
+	scan           func(scanner) (T, error)
+	id             func(T) int64
+}
+
+var (
+	accountRows = lockable[*ledger.Account]{"accounts", accountColumns, scanAccount, func(a *ledger.Account) int64 { return a.ID }}
+	pendingRows = lockable[*ledger.PendingTransfer]{"transfers", pendingColumns, scanPending, func(t *ledger.PendingTransfer) int64 { return t.ID }}
+	shareRows   = lockable[*ledger.Share]{"settlement_shares", shareColumns, scanShare, func(s *ledger.Share) int64 { return s.ID }}
+)
+
+// lockRows loads the rows of kind with the given ids (in any order, with
+// repeats), locking them in id order, and returns them by id.
+func lockRows[T any](ctx context.Context, b *batch, kind lockable[T], ids []int64) (map[int64]T, error) {
+	out := make(map[int64]T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	set, arg := b.d.list(1, "bigint", ids)
+	rows, err := b.tx.QueryContext(ctx, `SELECT `+kind.columns+` FROM `+kind.table+` WHERE id IN `+set+` ORDER BY id`+b.d.forUpdate(), arg)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", kind.table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := kind.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[kind.id(v)] = v
+	}
+	return out, rows.Err()
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// pendingColumns and scanPending read a transfer as pending-transfer
+// commands see it.
+const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, COALESCE(expires_at, 0)`
+
+func scanPending(s scanner) (*ledger.PendingTransfer, error) {
+	var t ledger.PendingTransfer
+	var expires int64
+	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &expires); err != nil {
+		return nil, err
+	}
+	t.ExpiresAt = fromMicros(expires)
+	return &t, nil
+}
+
+// shareColumns and scanShare read a settlement share as share commands
+// see it.
+const shareColumns = `id, settlement_id, user_id, requester_id, requester_account, amount, status`
+
+func scanShare(s scanner) (*ledger.Share, error) {
+	var sh ledger.Share
+	if err := s.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status); err != nil {
+		return nil, err
+	}
+	return &sh, nil
+}
+
+// loadIdempotency reads the stored records of the batch's keys. They need
+// no lock: a key stored concurrently makes this batch's insert of it fail,
+// and the retry replays it.
+func (b *batch) loadIdempotency(ctx context.Context, keys []string) (map[string]*idemRecord, error) {
+	records := map[string]*idemRecord{}
+	if len(keys) == 0 {
+		return records, nil
+	}
+	set, arg := b.d.list(1, "text", keys)
+	rows, err := b.tx.QueryContext(ctx, `SELECT key, request_hash, receipt FROM idempotency_keys WHERE key IN `+set, arg)
+	if err != nil {
+		return nil, fmt.Errorf("load idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, body string
+		rec := &idemRecord{}
+		if err := rows.Scan(&key, &rec.hash, &body); err != nil {
+			return nil, err
+		}
+		if rec.result, err = decodeResult(body); err != nil {
+			return nil, err
+		}
+		records[key] = rec
+	}
+	return records, rows.Err()
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+)
+
+type postgres struct{}
+
+func (postgres) name() string                { return "postgres" }
+func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
+func (postgres) forUpdate() string           { return " FOR UPDATE" }
+
+func (postgres) list(n int, pgType string, vals any) (string, any) {
+	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals
+}
+
+// table passes each column as one array and zips them with unnest, so the
+// statement text is the same for every batch size (one prepared plan).
+func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
+	params := make([]string, len(cols))
+	names := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for c, col := range cols {
+		params[c] = fmt.Sprintf("$%d::%s[]", n+c, col.pgType)
+		names[c] = col.name
+		vals := make([]any, len(rows))
+		for r, row := range rows {
+			vals[r] = row[c]
+		}
+		args[c] = vals
+	}
+	return fmt.Sprintf("unnest(%s) AS v(%s)", strings.Join(params, ", "), strings.Join(names, ", ")), args
+}
+
+func (postgres) nextTxnID() string { return `nextval('transactions_id_seq')` }
+
+func (postgres) retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "23505"
+	}
+	return false
+}
+
+func (postgres) unique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// maxWriters is 0: batches that touch the same account serialise on its
+// row lock, disjoint ones overlap their round trips.
+func (postgres) maxWriters() int { return 0 }
+
+func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT FALSE, nextval('transactions_id_seq') FROM generate_series(1, $1)
+		UNION ALL SELECT TRUE, nextval('transfers_id_seq') FROM generate_series(1, $2)`, nTxns, nTransfers)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var transfer bool
+		var id int64
+		if err := rows.Scan(&transfer, &id); err != nil {
+			return nil, nil, err
+		}
+		if transfer {
+			transferIDs = append(transferIDs, id)
+		} else {
+			txnIDs = append(txnIDs, id)
+		}
+	}
+	return txnIDs, transferIDs, rows.Err()
+}
+
+// execWrites sends the writes as one statement of data-modifying CTEs:
+// one round trip while the batch holds its row locks, whatever the number
+// of tables. So no write may depend on another's effect except through
+// foreign keys, which are checked at the end of the statement.
+func (d postgres) execWrites(ctx context.Context, tx *sql.Tx, writes []write) error {
+	var parts []string
+	var args []any
+	for _, wr := range writes {
+		if len(wr.rows) == 0 {
+			continue
+		}
+		q, a := wr.sql(d, len(args)+1)
+		parts = append(parts, fmt.Sprintf("w%d AS (%s)", len(parts), q))
+		args = append(args, a...)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `WITH `+strings.Join(parts, ",\n")+` SELECT 1`, args...); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	return nil
+}
+
+// createPartitions creates the month's partitions of the history tables.
+// Safe to run concurrently and repeatedly.
+func (postgres) createPartitions(ctx context.Context, db *sql.DB, m time.Time) error {
+	for _, table := range partitionedTables {
+		_, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s_p%s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
+			table, m.Format("200601"), table, micros(m), micros(m.AddDate(0, 1, 0))))
+		var pe *pgconn.PgError
+		// Two servers creating one partition at once: the loser sees a
+		// duplicate; the partition exists either way.
+		if err != nil && !(errors.As(err, &pe) && (pe.Code == "42P07" || pe.Code == "23505")) {
+			return fmt.Errorf("create partition %s_p%s: %w", table, m.Format("200601"), err)
+		}
+	}
+	return nil
+}
+
+// dropPartitions drops a folded month whole: cheaper than deleting rows.
+func (postgres) dropPartitions(ctx context.Context, tx *sql.Tx, m time.Time) error {
+	for _, table := range partitionedTables {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %s_p%s`, table, m.Format("200601"))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteFolded has nothing to do: dropPartitions removed the rows.
+func (postgres) deleteFolded(context.Context, *sql.DB) error { return nil }
+
+func (postgres) missingPartition(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+type sqlite struct{}
+
+func (sqlite) name() string                { return "sqlite" }
+func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
+
+// forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
+// already excludes every other writer.
+func (sqlite) forUpdate() string { return "" }
+
+func (sqlite) list(n int, _ string, vals any) (string, any) {
+	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)
+}
+
+// table passes all rows as one JSON array of arrays and unpacks it with
+// json_each, so the statement text is the same for every batch size.
+func (sqlite) table(n int, cols []column, rows [][]any) (string, []any) {
+	sel := make([]string, len(cols))
+	for c, col := range cols {
+		sel[c] = fmt.Sprintf("value->>%d AS %s", c, col.name)
+	}
+	return fmt.Sprintf("(SELECT %s FROM json_each($%d)) AS v", strings.Join(sel, ", "), n), []any{mustJSON(rows)}
+}
+
+func (sqlite) nextTxnID() string { return `(SELECT COALESCE(MAX(id), 0) + 1 FROM transactions)` }
+
+func (sqlite) retryable(err error) bool {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func (sqlite) unique(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// maxWriters is 1: SQLite has one writer, and the writer's transaction
+// holds it throughout.
+func (sqlite) maxWriters() int { return 1 }
+
+// allocIDs takes MAX+1 onwards: the writer's transaction is exclusive, so
+// those ids are its alone.
+func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
+	var maxTxn, maxTransfer int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`).
+		Scan(&maxTxn, &maxTransfer); err != nil {
+		return nil, nil, err
+	}
+	for i := range nTxns {
+		txnIDs = append(txnIDs, maxTxn+1+int64(i))
+	}
+	for i := range nTransfers {
+		transferIDs = append(transferIDs, maxTransfer+1+int64(i))
+	}
+	return txnIDs, transferIDs, nil
+}
+
+// execWrites runs the writes one by one: SQLite is in process, so extra
+// statements cost no round trips.
+func (d sqlite) execWrites(ctx context.Context, tx *sql.Tx, writes []write) error {
+	for _, wr := range writes {
+		if len(wr.rows) == 0 {
+			continue
+		}
+		q, a := wr.sql(d, 1)
+		if _, err := tx.ExecContext(ctx, q, a...); err != nil {
+			return fmt.Errorf("write %s: %w", wr.table, err)
+		}
+	}
+	return nil
+}
+
+// SQLite has no partitions: history tables are plain tables, and folded
+// months are deleted row by row after the fold (deleteFolded).
+func (sqlite) createPartitions(context.Context, *sql.DB, time.Time) error { return nil }
+func (sqlite) dropPartitions(context.Context, *sql.Tx, time.Time) error   { return nil }
+func (sqlite) missingPartition(error) bool                                { return false }
+
+// deleteFolded deletes the rows of folded months, a bounded batch per
+// transaction, so the single writer is never held for long.
+func (sqlite) deleteFolded(ctx context.Context, db *sql.DB) error {
+	for _, table := range []string{"entries", "transactions"} { // entries reference transactions
+		for {
+			res, err := db.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM `+table+` WHERE created_at < `+retentionBoundary+` LIMIT 5000)`)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+
+	"minipay/ledger"
+)
+
+// writeBack records what the batch's commands did — transactions,
+// entries, new transfers, notifications, changed balances and statuses,
+// idempotency records — with one set-based statement per table, whatever
+// the batch size (one round trip in all on PostgreSQL). On the way it
+// gives each result the ids of what it recorded.
+func (b *batch) writeBack(ctx context.Context) error {
+	ids, err := b.allocIDs(ctx)
+	if err != nil {
+		return err
+	}
+	r := &rowSet{at: micros(b.now)}
+	for _, a := range b.applied {
+		if err := b.recordApplied(r, a, ids); err != nil {
+			return err
+		}
+	}
+	if err := b.recordState(r); err != nil {
+		return err
+	}
+	if err := b.recordKeys(r); err != nil {
+		return err
+	}
+	return b.d.execWrites(ctx, b.tx, r.writes())
+}
+
+// rowSet is the rows a batch writes, by table, all created at at.
+type rowSet struct {
+	at                                                 int64
+	transfers, txns, entries, notices                  [][]any
+	accounts, transferStatuses, shareStatuses, instals [][]any
+	keys                                               [][]any
+}
+
+// newIDs are the ids allocated for a batch, handed out in order.
+type newIDs struct{ txns, transfers []int64 }
+
+func (n *newIDs) txn() int64 {
+	id := n.txns[0]
+	n.txns = n.txns[1:]
+	return id
+}
+
+func (n *newIDs) transfer() int64 {
+	id := n.transfers[0]
+	n.transfers = n.transfers[1:]
+	return id
+}
+
+// allocIDs reserves an id for every transaction and new transfer of the
+// batch, in one query.
+func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
+	var nTxns, nTransfers int
+	for _, a := range b.applied {
+		nTxns += len(a.txns)
+		for _, t := range a.txns {
+			if t.Transfer != nil {
+				nTransfers++
+			}
+		}
+	}
+	ids := &newIDs{}
+	if nTxns == 0 { // a transfer always comes with its transaction
+		return ids, nil
+	}
+	var err error
+	ids.txns, ids.transfers, err = b.d.allocIDs(ctx, b.tx, nTxns, nTransfers)
+	return ids, err
+}
+
+// recordApplied adds the rows of one command's transactions and fills in
+// its result's ids. A command's own transaction is its last; earlier ones
+// are the automatic charge it needed.
+func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
+	for _, t := range a.txns {
+		id := ids.txn()
+		transferID := t.TransferID
+		if t.Transfer != nil {
+			transferID = ids.transfer()
+			r.addTransfer(transferID, t.Transfer)
+		}
+		if transferID != 0 {
+			a.result.TransferID = transferID
+		}
+		r.txns = append(r.txns, []any{id, string(t.Kind), nullID(b.ops[a.op].user), nullID(transferID), r.at})
+		r.addEntries(id, t.Entries)
+		for _, n := range t.Notices {
+			if n.TransferID == 0 { // "this transfer", now that it has an id
+				n.TransferID = transferID
+			}
+			if err := r.addNotice(n); err != nil {
+				return err
+			}
+		}
+		if t.Kind == ledger.TxnCharge && len(a.txns) > 1 {
+			a.result.ChargeID = id
+		} else {
+			a.result.TransactionID = id
+		}
+	}
+	if key := b.ops[a.op].key; key != "" {
+		b.records[key].result = *a.result
+	}
+	return nil
+}
+
+func (r *rowSet) addTransfer(id int64, t *ledger.TransferRecord) {
+	r.transfers = append(r.transfers, []any{id, t.FromUser, t.FromAccount, t.ToUser, t.ToAccount, t.Amount, t.Charged,
+		t.Status, t.SenderName, t.DisplayName, t.Memo, r.at, nullMicros(t.ExpiresAt), nullID(t.Share)})
+}
+
+// addEntries adds a transaction's entries. System accounts keep no
+// balance after (theirs are derived).
+func (r *rowSet) addEntries(txn int64, entries []ledger.Entry) {
+	for _, e := range entries {
+		var after any
+		if !ledger.IsSystem(e.Account) {
+			after = e.BalanceAfter
+		}
+		r.entries = append(r.entries, []any{txn, e.Account, e.Amount, after, r.at})
+	}
+}
+
+func (r *rowSet) addNotice(n ledger.Notice) error {
+	row, err := noticeRow(n, r.at)
+	if err != nil {
+		return err
+	}
+	r.notices = append(r.notices, row)
+	return nil
+}
+
+// recordState adds the rows of what changed in the book: accounts,
+// transfer and share statuses, installments and the notices commands
+// sent without moving money.
+func (b *batch) recordState(r *rowSet) error {
+	for id := range b.book.Dirty {
+		a := b.book.Accounts[id]
+		r.accounts = append(r.accounts, []any{id, a.Balance, a.Status, a.ChargeDay, a.Charged,
+			a.Principal, a.InterestDay, a.InterestCarry, a.InterestPaid, a.InstallmentDay, a.MissedInstallments})
+	}
+	for id := range b.book.DirtyTransfers {
+		r.transferStatuses = append(r.transferStatuses, []any{id, b.book.Transfers[id].Status, r.at})
+	}
+	for id := range b.book.DirtyShares {
+		r.shareStatuses = append(r.shareStatuses, []any{id, b.book.Shares[id].Status, r.at})
+	}
+	for _, i := range b.book.Installments {
+		r.instals = append(r.instals, []any{i.Account, i.Day, i.Status, i.Amount, i.Charged, r.at})
+	}
+	for _, n := range b.book.Notices {
+		if err := r.addNotice(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordKeys adds the idempotency records this batch created. They are a
+// plain INSERT: if another server stored the same key since this batch
+// looked, the unique violation rolls the batch back and its retry sees
+// the key and replays it.
+func (b *batch) recordKeys(r *rowSet) error {
+	for key, rec := range b.records {
+		if !rec.fresh {
+			continue
+		}
+		body, err := encodeResult(rec.result)
+		if err != nil {
+			return err
+		}
+		r.keys = append(r.keys, []any{key, rec.hash, body, r.at})
+	}
+	return nil
+}
+
+// writes are the batch's statements, in an order foreign keys allow.
+func (r *rowSet) writes() []write {
+	return []write{
+		{table: "transfers", cols: newTransferColumns, rows: r.transfers},
+		{table: "transactions", cols: txnColumns, rows: r.txns},
+		{table: "entries", cols: entryColumns, rows: r.entries},
+		{table: "accounts", cols: accountStateColumns, rows: r.accounts, update: true},
+		{table: "transfers", cols: statusColumns, rows: r.transferStatuses, update: true},
+		{table: "settlement_shares", cols: statusColumns, rows: r.shareStatuses, update: true},
+		{table: "notifications", cols: noticeColumns, rows: r.notices},
+		{table: "installments", cols: installmentColumns, rows: r.instals},
+		{table: "idempotency_keys", cols: keyColumns, rows: r.keys},
+	}
+}
+
+// The columns of the rows above, in the same order.
+var (
+	newTransferColumns = []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
+		{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
+		{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}, {"share_id", "bigint"}}
+	txnColumns   = []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}
+	entryColumns = []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}
+	// accountStateColumns are what commands change; the rest of an
+	// account is fixed when it opens.
+	accountStateColumns = []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},
+		{"principal", "bigint"}, {"interest_day", "text"}, {"interest_carry", "bigint"}, {"interest_paid", "bigint"},
+		{"installment_day", "text"}, {"missed_installments", "bigint"}}
+	statusColumns      = []column{{"id", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}
+	installmentColumns = []column{{"account_id", "bigint"}, {"day", "text"}, {"status", "text"}, {"amount", "bigint"}, {"charged", "bigint"}, {"created_at", "bigint"}}
+	keyColumns         = []column{{"key", "text"}, {"request_hash", "text"}, {"receipt", "text"}, {"created_at", "bigint"}}
+)
