@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"minipay/api"
 	"minipay/client"
 	"minipay/clock"
@@ -59,7 +61,7 @@ func wire(t *testing.T, db *store.DB, testClock bool) *env {
 	log := slog.New(slog.DiscardHandler)
 	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4, Logger: log})
 	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	cfg := api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log}
+	cfg := api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log, PasswordCost: bcrypt.MinCost}
 	if testClock {
 		sched := &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Log: log}
 		cfg.TestClock, cfg.AfterAdvance = clk, sched.RunDue

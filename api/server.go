@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/crypto/bcrypt"
 
 	"minipay/clock"
 	"minipay/errs"
@@ -37,6 +38,11 @@ type Server struct {
 	afterAdvance func(context.Context) error
 	log          *slog.Logger
 	metrics      *prometheus.Registry
+	// passwordCost is bcrypt's cost for new passwords; dummyHash, of the
+	// same cost, is what a login for an unknown username is checked
+	// against, so that it takes as long as a wrong password.
+	passwordCost int
+	dummyHash    []byte
 }
 
 // Config is what a Server needs.
@@ -53,6 +59,9 @@ type Config struct {
 	Location     *time.Location
 	Secret       []byte // signs tokens
 	Logger       *slog.Logger
+	// PasswordCost is bcrypt's cost for new passwords; 0 means
+	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost.
+	PasswordCost int
 }
 
 // New returns a server.
@@ -63,8 +72,16 @@ func New(cfg Config) *Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpSeconds)
 	reg.MustRegister(store.Collectors...)
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
+	if err != nil {
+		panic(err) // only an invalid cost fails, a programming error
+	}
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
-		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg}
+		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
+		passwordCost: cfg.PasswordCost, dummyHash: dummy}
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
