@@ -80,7 +80,7 @@ func (d openAPI) object(s schema) (props map[string]schema, required []string) {
 }
 
 // types returns the JSON types s admits: its type or types, or those of
-// its oneOf branches.
+// its oneOf branches and allOf parts.
 func (d openAPI) types(s schema) []string {
 	s = d.resolve(s)
 	switch t := s["type"].(type) {
@@ -116,7 +116,7 @@ func (d openAPI) sample(s schema) any {
 		return d.sample(branches[0].(schema))
 	}
 	switch t := d.types(s); {
-	case slices.Contains(t, "object"), len(t) == 0 && (s["properties"] != nil || s["allOf"] != nil):
+	case slices.Contains(t, "object"):
 		props, _ := d.object(s)
 		out := map[string]any{}
 		for name, p := range props {
