@@ -22,22 +22,12 @@ import (
 func Transfer(ctx context.Context, db *store.DB, user, from, to, amount int64, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		err := inTx(ctx, db.SQL(), func(tx *sql.Tx) error {
-			return transfer(ctx, tx, txnID(db.Dialect()), user, from, to, amount, now.UnixMicro())
+			return transfer(ctx, tx, db.NextTxnIDSQL(), user, from, to, amount, now.UnixMicro())
 		})
 		if err == nil || attempt == 10 || !db.Retryable(err) {
 			return err
 		}
 	}
-}
-
-// txnID is an SQL expression for one new transaction id: PostgreSQL's
-// come from the sequence the writer draws from in bulk, SQLite's ids are
-// its rowids.
-func txnID(dialect string) string {
-	if dialect == "postgres" {
-		return `nextval('transactions_id_seq')`
-	}
-	return `(SELECT COALESCE(MAX(id), 0) + 1 FROM transactions)`
 }
 
 func transfer(ctx context.Context, tx *sql.Tx, txnID string, user, from, to, amount, at int64) error {
