@@ -452,8 +452,8 @@ func (r *runner) logIn(ctx context.Context, rec *recorder, prefix, name string, 
 	return &user{name: name, main: main, c: r.base.WithToken(s.Token)}, nil
 }
 
-// runVUs runs the VUs until the duration is over and every scenario that
-// started has finished.
+// runVUs runs the VUs until the duration is over, every scenario has
+// started once, and every scenario that started has finished.
 func (r *runner) runVUs(ctx context.Context) []ScenarioStats {
 	deadline := r.rec.start.Add(r.cfg.Duration)
 	stop := r.progress(func(el time.Duration) string {
@@ -495,7 +495,7 @@ func (r *runner) runVUs(ctx context.Context) []ScenarioStats {
 	for vu := range r.cfg.Concurrency {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(vu)))
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			for ctx.Err() == nil && (time.Now().Before(deadline) || !r.covered()) {
 				if tokens != nil {
 					wait := time.NewTimer(time.Until(deadline))
 					select {
@@ -532,6 +532,11 @@ func (r *runner) runVUs(ctx context.Context) []ScenarioStats {
 	}
 	return out
 }
+
+// covered reports whether every enabled scenario has been picked once: a
+// run on a slow machine goes on past its duration until it has, so even a
+// short run reports on every scenario.
+func (r *runner) covered() bool { return r.picks.Load() >= int64(len(r.enabled)) }
 
 // next picks the next scenario. The first picks of the run go once through
 // every enabled scenario, so that even a run of a few seconds covers them
