@@ -14,24 +14,7 @@ import (
 // transfers, then accounts, each in id order, so concurrent batches and
 // servers cannot deadlock. One query per kind, whatever the batch size.
 func (b *batch) lock(ctx context.Context, loc *time.Location) error {
-	var shareIDs, transferIDs, accountIDs []int64
-	var keys []string
-	for _, o := range b.ops {
-		if sc, ok := o.cmd.(ledger.ShareCommand); ok {
-			shareIDs = append(shareIDs, sc.ShareRef())
-		}
-		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
-			transferIDs = append(transferIDs, tc.TransferRef())
-		}
-		for _, id := range o.cmd.Touches() {
-			if !ledger.IsSystem(id) {
-				accountIDs = append(accountIDs, id)
-			}
-		}
-		if o.key != "" {
-			keys = append(keys, o.key)
-		}
-	}
+	shareIDs, transferIDs, accountIDs, keys := b.refs()
 	shares, err := lockRows(ctx, b, shareRows, shareIDs)
 	if err != nil {
 		return err
@@ -56,6 +39,29 @@ func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	b.book = ledger.NewBook(accounts, b.now, loc)
 	b.book.Transfers, b.book.Shares = transfers, shares
 	return nil
+}
+
+// refs lists what the batch's commands name: settlement shares, existing
+// transfers, user accounts (system accounts are never locked) and
+// idempotency keys.
+func (b *batch) refs() (shareIDs, transferIDs, accountIDs []int64, keys []string) {
+	for _, o := range b.ops {
+		if sc, ok := o.cmd.(ledger.ShareCommand); ok {
+			shareIDs = append(shareIDs, sc.ShareRef())
+		}
+		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
+			transferIDs = append(transferIDs, tc.TransferRef())
+		}
+		for _, id := range o.cmd.Touches() {
+			if !ledger.IsSystem(id) {
+				accountIDs = append(accountIDs, id)
+			}
+		}
+		if o.key != "" {
+			keys = append(keys, o.key)
+		}
+	}
+	return shareIDs, transferIDs, accountIDs, keys
 }
 
 // lockable says how to read one kind of row the writer locks.
