@@ -15,10 +15,10 @@ import (
 // (writeback.go), commit. Rejections are outcomes, not errors; an error
 // means nothing was written.
 type batch struct {
-	ops []*op
-	tx  *sql.Tx
-	d   dialect
-	now time.Time
+	ops     []*op
+	tx      *sql.Tx
+	dialect dialect
+	now     time.Time
 	// book holds the locked accounts, transfers and shares the ledger
 	// works on; records the batch's idempotency keys, stored or new.
 	book    *ledger.Book
@@ -53,7 +53,7 @@ func (w *Writer) apply(ops []*op) ([]outcome, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	b := &batch{ops: ops, tx: tx, d: w.db.d, now: w.clock.Now(), outs: make([]outcome, len(ops))}
+	b := &batch{ops: ops, tx: tx, dialect: w.db.dialect, now: w.clock.Now(), outs: make([]outcome, len(ops))}
 	if err := b.lock(ctx, w.loc); err != nil {
 		return nil, err
 	}

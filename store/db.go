@@ -31,7 +31,7 @@ type DB struct {
 	// (SQLite has one writer anyway; queuing in Go beats SQLITE_BUSY
 	// retries), on PostgreSQL it is the same pool as reads.
 	writes, reads *sql.DB
-	d             dialect // where PostgreSQL and SQLite differ (dialect.go)
+	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
 // Open connects to the database named by url ("sqlite:path" or
@@ -62,7 +62,7 @@ func connect(url string) (*DB, error) {
 		pool.SetMaxOpenConns(32)
 		pool.SetMaxIdleConns(32)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{writes: pool, reads: pool, d: postgres{}}, nil
+		return &DB{writes: pool, reads: pool, dialect: postgres{}}, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
@@ -82,7 +82,7 @@ func connect(url string) (*DB, error) {
 			return nil, err
 		}
 		r.SetMaxOpenConns(8)
-		return &DB{writes: w, reads: r, d: sqlite{}}, nil
+		return &DB{writes: w, reads: r, dialect: sqlite{}}, nil
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
 }
@@ -102,7 +102,7 @@ func redact(url string) string {
 }
 
 // Dialect names the database kind: "postgres" or "sqlite".
-func (db *DB) Dialect() string { return db.d.name() }
+func (db *DB) Dialect() string { return db.dialect.name() }
 
 // Close closes the connections.
 func (db *DB) Close() error {
@@ -115,11 +115,11 @@ func (db *DB) Close() error {
 
 // Migrate brings the schema to the latest version.
 func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.d.name())
+	sub, err := fs.Sub(migrations, "migrations/"+db.dialect.name())
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(db.d.gooseDialect(), db.writes, sub)
+	p, err := goose.NewProvider(db.dialect.gooseDialect(), db.writes, sub)
 	if err != nil {
 		return err
 	}

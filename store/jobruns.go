@@ -95,7 +95,7 @@ type DueInstallment struct{ Savings, Main int64 }
 // DueInstallments lists up to limit open savings accounts of the given
 // products whose installments have not been taken through day.
 func (db *DB) DueInstallments(ctx context.Context, through string, products []string, limit int) ([]DueInstallment, error) {
-	set, arg := db.d.list(3, "text", products)
+	set, arg := db.dialect.list(3, "text", products)
 	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
 		WHERE s.kind = 'savings' AND s.status = 'open' AND s.installment_day < $1 AND s.product IN `+set+`
 		ORDER BY s.installment_day, s.id LIMIT $2`, through, limit, arg)

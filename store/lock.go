@@ -85,8 +85,8 @@ func lockRows[T any](ctx context.Context, b *batch, kind lockable[T], ids []int6
 		return out, nil
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	set, arg := b.d.list(1, "bigint", ids)
-	rows, err := b.tx.QueryContext(ctx, `SELECT `+kind.columns+` FROM `+kind.table+` WHERE id IN `+set+` ORDER BY id`+b.d.forUpdate(), arg)
+	set, arg := b.dialect.list(1, "bigint", ids)
+	rows, err := b.tx.QueryContext(ctx, `SELECT `+kind.columns+` FROM `+kind.table+` WHERE id IN `+set+` ORDER BY id`+b.dialect.forUpdate(), arg)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", kind.table, err)
 	}
@@ -138,7 +138,7 @@ func (b *batch) loadIdempotency(ctx context.Context, keys []string) (map[string]
 	if len(keys) == 0 {
 		return records, nil
 	}
-	set, arg := b.d.list(1, "text", keys)
+	set, arg := b.dialect.list(1, "text", keys)
 	rows, err := b.tx.QueryContext(ctx, `SELECT key, request_hash, receipt FROM idempotency_keys WHERE key IN `+set, arg)
 	if err != nil {
 		return nil, fmt.Errorf("load idempotency keys: %w", err)

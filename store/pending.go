@@ -29,7 +29,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 		sent = 0
 		rows, err := tx.QueryContext(ctx, `UPDATE transfers SET reminded_at = $1
 			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
-				ORDER BY expires_at, id LIMIT $3`+db.d.forUpdate()+`)
+				ORDER BY expires_at, id LIMIT $3`+db.dialect.forUpdate()+`)
 			AND status = 'pending' AND reminded_at IS NULL
 			RETURNING id, to_user, amount, display_name, expires_at`,
 			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)
@@ -57,7 +57,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			return err
 		}
 		sent = len(notices)
-		return insertRows(ctx, tx, db.d, "notifications", noticeColumns, notices)
+		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
 	})
 	return sent, err
 }
@@ -70,7 +70,7 @@ func (db *DB) retry(ctx context.Context, fn func(*sql.Tx) error) error {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
 		}
-		if err = db.inTx(ctx, fn); err == nil || !db.d.retryable(err) {
+		if err = db.inTx(ctx, fn); err == nil || !db.dialect.retryable(err) {
 			return err
 		}
 	}

@@ -13,12 +13,12 @@ func (db *DB) SQL() *sql.DB { return db.writes }
 // Retryable reports whether a transaction that failed with err may succeed
 // if run again (serialization failure, deadlock, busy), for tools and
 // baselines that run their own transactions.
-func (db *DB) Retryable(err error) bool { return db.d.retryable(err) }
+func (db *DB) Retryable(err error) bool { return db.dialect.retryable(err) }
 
 // NextTxnIDSQL is an SQL expression for one new transaction id, for a
 // baseline that books one transfer per transaction (the writer allocates
 // ids in bulk).
-func (db *DB) NextTxnIDSQL() string { return db.d.nextTxnID() }
+func (db *DB) NextTxnIDSQL() string { return db.dialect.nextTxnID() }
 
 // RetentionBoundary is the SQL expression for the end of the last folded
 // month: a baseline that reads history reads only from it on, as the

@@ -26,7 +26,7 @@ var partitionedTables = []string{"transactions", "entries"}
 // repeatedly.
 func (db *DB) EnsurePartitions(ctx context.Context, from, to time.Time, loc *time.Location) error {
 	for m := monthStart(from, loc); !m.After(to); m = m.AddDate(0, 1, 0) {
-		if err := db.d.createPartitions(ctx, db.writes, m); err != nil {
+		if err := db.dialect.createPartitions(ctx, db.writes, m); err != nil {
 			return err
 		}
 	}
@@ -60,7 +60,7 @@ func (db *DB) ExpireHistory(ctx context.Context, now time.Time, loc *time.Locati
 			done = append(done, m.Format("2006-01"))
 		}
 	}
-	return done, db.d.deleteFolded(ctx, db.writes)
+	return done, db.dialect.deleteFolded(ctx, db.writes)
 }
 
 func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
@@ -79,7 +79,7 @@ func (db *DB) foldMonth(ctx context.Context, m, now time.Time) error {
 			ON CONFLICT (account_id) DO UPDATE SET amount = retained_balances.amount + excluded.amount`, start, end); err != nil {
 			return fmt.Errorf("fold month: %w", err)
 		}
-		return db.d.dropPartitions(ctx, tx, m)
+		return db.dialect.dropPartitions(ctx, tx, m)
 	})
 }
 

@@ -24,14 +24,14 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		for i, u := range users {
 			rows[i] = []any{u.Username, u.Name, u.PasswordHash, micros(now)}
 		}
-		if err := insertRows(ctx, tx, db.d, "users", []column{{"username", "text"}, {"name", "text"}, {"password_hash", "text"}, {"created_at", "bigint"}}, rows); err != nil {
+		if err := insertRows(ctx, tx, db.dialect, "users", []column{{"username", "text"}, {"name", "text"}, {"password_hash", "text"}, {"created_at", "bigint"}}, rows); err != nil {
 			return err
 		}
 		names := make([]string, len(users))
 		for i, u := range users {
 			names[i] = u.Username
 		}
-		set, arg := db.d.list(1, "text", names)
+		set, arg := db.dialect.list(1, "text", names)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (user_id, kind, created_at) SELECT id, 'main', created_at FROM users WHERE username IN `+set, arg); err != nil {
 			return fmt.Errorf("insert main accounts: %w", err)
 		}
@@ -53,7 +53,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		}
 		return r.Err()
 	})
-	if db.d.unique(err) {
+	if db.dialect.unique(err) {
 		return nil, fmt.Errorf("a username is taken: %w", err)
 	}
 	return out, err
@@ -72,7 +72,7 @@ func (db *DB) OpenSavingsMany(ctx context.Context, users []int64, product string
 		rows[i] = []any{u, "savings", product, dailyAmount, micros(now), ledger.AddDays(today, -1), today}
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		return insertRows(ctx, tx, db.d, "accounts", []column{{"user_id", "bigint"}, {"kind", "text"}, {"product", "text"},
+		return insertRows(ctx, tx, db.dialect, "accounts", []column{{"user_id", "bigint"}, {"kind", "text"}, {"product", "text"},
 			{"daily_amount", "bigint"}, {"created_at", "bigint"}, {"interest_day", "text"}, {"installment_day", "text"}}, rows)
 	})
 }

@@ -79,11 +79,11 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 			}
 			rows = append(rows, []any{id, i, sh.User.ID, requester.ID, requester.MainAccount, sh.Amount, status, settled})
 		}
-		if err := insertRows(ctx, tx, db.d, "settlement_shares", []column{{"settlement_id", "bigint"}, {"position", "bigint"}, {"user_id", "bigint"},
+		if err := insertRows(ctx, tx, db.dialect, "settlement_shares", []column{{"settlement_id", "bigint"}, {"position", "bigint"}, {"user_id", "bigint"},
 			{"requester_id", "bigint"}, {"requester_account", "bigint"}, {"amount", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}, rows); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, db.d, "notifications", noticeColumns, notices)
+		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
 	})
 	return id, err
 }
@@ -158,7 +158,7 @@ func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Set
 // UsersByUsername resolves usernames to users, in the order given;
 // not_found names the first unknown one.
 func (db *DB) UsersByUsername(ctx context.Context, usernames []string) ([]User, error) {
-	set, arg := db.d.list(1, "text", usernames)
+	set, arg := db.dialect.list(1, "text", usernames)
 	rows, err := db.reads.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id, u.transfers_require_acceptance
 		FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username IN `+set, arg)
 	if err != nil {

@@ -33,7 +33,7 @@ func (db *DB) CreateUser(ctx context.Context, username, name, passwordHash strin
 			`INSERT INTO accounts (user_id, kind, created_at) VALUES ($1, 'main', $2) RETURNING id`,
 			u.ID, micros(now)).Scan(&u.MainAccount)
 	})
-	if db.d.unique(err) {
+	if db.dialect.unique(err) {
 		return User{}, errs.E(errs.Conflict, "username %q is taken", username)
 	}
 	return u, err

@@ -28,7 +28,7 @@ func (b *batch) writeBack(ctx context.Context) error {
 	if err := b.recordKeys(r); err != nil {
 		return err
 	}
-	return b.d.execWrites(ctx, b.tx, r.writes())
+	return b.dialect.execWrites(ctx, b.tx, r.writes())
 }
 
 // rowSet is the rows a batch writes, by table, all created at at.
@@ -71,7 +71,7 @@ func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 		return ids, nil
 	}
 	var err error
-	ids.txns, ids.transfers, err = b.d.allocIDs(ctx, b.tx, nTxns, nTransfers)
+	ids.txns, ids.transfers, err = b.dialect.allocIDs(ctx, b.tx, nTxns, nTransfers)
 	return ids, err
 }
 

@@ -90,7 +90,7 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
 	}
-	if m := db.d.maxWriters(); m > 0 {
+	if m := db.dialect.maxWriters(); m > 0 {
 		cfg.Workers = min(cfg.Workers, m)
 	}
 	if cfg.Logger == nil {
@@ -208,7 +208,7 @@ func (w *Writer) applyWithRetry(ops []*op) ([]outcome, error) {
 		if err == nil {
 			return outs, nil
 		}
-		if w.db.d.missingPartition(err) {
+		if w.db.dialect.missingPartition(err) {
 			// The first write of a month no maintenance run prepared:
 			// create the month's partitions and try again.
 			now := w.clock.Now()
@@ -217,7 +217,7 @@ func (w *Writer) applyWithRetry(ops []*op) ([]outcome, error) {
 			}
 			continue
 		}
-		if !w.db.d.retryable(err) {
+		if !w.db.dialect.retryable(err) {
 			return nil, err
 		}
 	}
