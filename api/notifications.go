@@ -38,11 +38,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p pri
 		writeError(w, r, errs.E(errs.Invalid, "unread must be true or false"))
 		return
 	}
-	limit, err := pageLimit(q.Get("limit"))
-	var before int64
-	if err == nil {
-		before, err = decodeCursor(q.Get("cursor"))
-	}
+	limit, before, err := readPage(q)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -56,11 +52,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p pri
 	for i, n := range page {
 		out[i] = toNotificationJSON(n)
 	}
-	var next *string
-	if len(page) == limit {
-		c := encodeCursor(page[len(page)-1].ID)
-		next = &c
-	}
+	next := nextCursor(page, limit, func(n store.Notification) int64 { return n.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"notifications": out, "next_cursor": next})
 }
 

@@ -302,17 +302,17 @@ func TestOpenAPIProblemSchema(t *testing.T) {
 	}
 	slices.Sort(gotCodes)
 	if want := problemCodes(); code["type"] != "string" || !slices.Equal(gotCodes, want) {
-		t.Errorf("Problem code = %v of type %v, want a string enum of the codes of statusOf %v", gotCodes, code["type"], want)
+		t.Errorf("Problem code = %v of type %v, want a string enum of the codes of problems %v", gotCodes, code["type"], want)
 	}
 	if status := openAPIObject(t, props, "status", "Problem.properties"); status["type"] != "integer" {
 		t.Errorf("Problem status has type %v, want integer", status["type"])
 	}
 }
 
-// problemCodes are the codes statusOf maps, sorted.
+// problemCodes are the codes problems maps, sorted.
 func problemCodes() []string {
 	var codes []string
-	for c := range statusOf {
+	for c := range problems {
 		codes = append(codes, string(c))
 	}
 	slices.Sort(codes)
@@ -344,7 +344,7 @@ func TestOpenAPIProblemExamples(t *testing.T) {
 // code that response carries has status N.
 func TestOpenAPIProblemStatuses(t *testing.T) {
 	doc := openAPIDoc(t)
-	problems := openAPIProblemResponses(t, doc)
+	shared := openAPIProblemResponses(t, doc)
 	paths := openAPIObject(t, doc, "paths", "document")
 	for _, path := range slices.Sorted(maps.Keys(paths)) {
 		item, _ := paths[path].(map[string]any)
@@ -353,8 +353,8 @@ func TestOpenAPIProblemStatuses(t *testing.T) {
 			responses, _ := op["responses"].(map[string]any)
 			for key, r := range responses {
 				ref, _ := r.(map[string]any)["$ref"].(string)
-				for code := range problems[strings.TrimPrefix(ref, "#/components/responses/")] {
-					if want := statusOf[errs.Code(code)]; strconv.Itoa(want) != key {
+				for code := range shared[strings.TrimPrefix(ref, "#/components/responses/")] {
+					if want := problems[errs.Code(code)].status; strconv.Itoa(want) != key {
 						t.Errorf("%s %s answers %s with code %s, whose status is %d", method, path, key, code, want)
 					}
 				}

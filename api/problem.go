@@ -29,16 +29,6 @@ var problems = map[errs.Code]problemKind{
 	errs.Internal:            {http.StatusInternalServerError, "Internal error"},
 }
 
-// statusOf is each code's status, read from problems (the OpenAPI test
-// checks the document against it).
-var statusOf = func() map[errs.Code]int {
-	m := make(map[errs.Code]int, len(problems))
-	for code, k := range problems {
-		m[code] = k.status
-	}
-	return m
-}()
-
 // Problem is an RFC 9457 problem details body with minipay's stable code.
 type Problem struct {
 	Type   string    `json:"type"`

@@ -148,7 +148,7 @@ type transferJSON struct {
 func toTransferJSON(t store.Transfer, viewer int64) transferJSON {
 	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.DisplayName, Memo: t.Memo,
 		CreatedAt: t.CreatedAt, To: partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName},
-		ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.SettledAt)}
+		ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.ResolvedAt)}
 	if viewer == t.FromUser {
 		j.Direction = "out"
 		j.Charged = &t.Charged

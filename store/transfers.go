@@ -32,7 +32,9 @@ type Transfer struct {
 	SenderName, DisplayName string
 	Memo                    string
 	CreatedAt               time.Time
-	ExpiresAt, SettledAt    time.Time // zero unless pending / settled
+	// ExpiresAt is set while pending; ResolvedAt once accepted, rejected,
+	// cancelled or expired (stored and shown as settled_at).
+	ExpiresAt, ResolvedAt time.Time
 }
 
 // TransferFilter selects a page of a user's transfers, newest first.
@@ -59,7 +61,7 @@ func scanTransfer(s interface{ Scan(...any) error }) (Transfer, error) {
 		t.ExpiresAt = fromMicros(expires)
 	}
 	if settled != 0 {
-		t.SettledAt = fromMicros(settled)
+		t.ResolvedAt = fromMicros(settled)
 	}
 	return t, err
 }
