@@ -35,23 +35,14 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (user_id, kind, created_at) SELECT id, 'main', created_at FROM users WHERE username IN `+set, arg); err != nil {
 			return fmt.Errorf("insert main accounts: %w", err)
 		}
-		byName := map[string]User{}
-		r, err := tx.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username IN `+set, arg)
+		byName, err := usersNamed(ctx, tx, db.dialect, names)
 		if err != nil {
 			return err
-		}
-		defer r.Close()
-		for r.Next() {
-			var u User
-			if err := r.Scan(&u.ID, &u.Username, &u.Name, &u.MainAccount); err != nil {
-				return err
-			}
-			byName[u.Username] = u
 		}
 		for _, u := range users {
 			out = append(out, byName[u.Username])
 		}
-		return r.Err()
+		return nil
 	})
 	if db.dialect.unique(err) {
 		return nil, fmt.Errorf("a username is taken: %w", err)

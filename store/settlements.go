@@ -154,35 +154,3 @@ func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Set
 	}
 	return out, rows.Err()
 }
-
-// UsersByUsername resolves usernames to users, in the order given;
-// not_found names the first unknown one.
-func (db *DB) UsersByUsername(ctx context.Context, usernames []string) ([]User, error) {
-	set, arg := db.dialect.list(1, "text", usernames)
-	rows, err := db.reads.QueryContext(ctx, `SELECT u.id, u.username, u.name, a.id, u.transfers_require_acceptance
-		FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username IN `+set, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	byName := map[string]User{}
-	for rows.Next() {
-		var u User
-		if err := rows.Scan(&u.ID, &u.Username, &u.Name, &u.MainAccount, &u.TransfersRequireAcceptance); err != nil {
-			return nil, err
-		}
-		byName[u.Username] = u
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]User, len(usernames))
-	for i, name := range usernames {
-		u, ok := byName[name]
-		if !ok {
-			return nil, errs.E(errs.NotFound, "no user %q", name)
-		}
-		out[i] = u
-	}
-	return out, nil
-}

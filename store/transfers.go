@@ -9,17 +9,6 @@ import (
 	"minipay/errs"
 )
 
-// MainAccountOf returns the main account id of the user with username.
-func (db *DB) MainAccountOf(ctx context.Context, username string) (int64, error) {
-	var id int64
-	err := db.reads.QueryRowContext(ctx,
-		`SELECT a.id FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'main' WHERE u.username = $1`, username).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errs.E(errs.NotFound, "no user %q", username)
-	}
-	return id, err
-}
-
 // Transfer is a transfer as its sender or receiver reads it.
 type Transfer struct {
 	ID                      int64
