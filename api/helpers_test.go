@@ -2,13 +2,10 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,10 +13,10 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"minipay/api"
+	"minipay/app"
+	"minipay/app/apptest"
 	"minipay/client"
 	"minipay/clock"
-	"minipay/jobs"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -54,20 +51,8 @@ func newTestClockEnv(t *testing.T, db *store.DB) *env {
 func wire(t *testing.T, db *store.DB, testClock bool) *env {
 	t.Helper()
 	clk := clock.NewManual(start)
-	secret, err := db.Secret(context.Background(), "token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4, Logger: log})
-	t.Cleanup(w.Close) // runs after the HTTP server has closed
-	cfg := api.Config{DB: db, Writer: w, Clock: clk, Location: seoul, Secret: secret, Logger: log, PasswordCost: bcrypt.MinCost}
-	if testClock {
-		sched := &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Log: log}
-		cfg.TestClock, cfg.AfterAdvance = clk, sched.RunDue
-	}
-	hs := httptest.NewServer(api.New(cfg).Handler())
-	t.Cleanup(hs.Close)
+	_, hs := apptest.Serve(t, app.Config{DB: db, Clock: clk, TestClock: testClock, Location: seoul,
+		WriterWorkers: 4, PasswordCost: bcrypt.MinCost})
 	return &env{db: db, clock: clk, url: hs.URL, http: hs.Client()}
 }
 

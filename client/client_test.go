@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,25 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"minipay/api"
+	"minipay/app"
+	"minipay/app/apptest"
 	"minipay/client"
-	"minipay/clock"
-	"minipay/store"
 	"minipay/store/dbtest"
 )
 
 func server(t *testing.T) string {
 	t.Helper()
 	db := dbtest.Open(t, "sqlite") // the client does not care which database
-	secret, err := db.Secret(context.Background(), "token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, clock.System{}, clock.Seoul, store.WriterConfig{Logger: log})
-	t.Cleanup(w.Close)
-	hs := httptest.NewServer(api.New(api.Config{DB: db, Writer: w, Clock: clock.System{}, Location: clock.Seoul, Secret: secret, Logger: log}).Handler())
-	t.Cleanup(hs.Close)
+	_, hs := apptest.Serve(t, app.Config{DB: db})
 	return hs.URL
 }
 

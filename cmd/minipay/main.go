@@ -16,9 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"minipay/api"
+	"minipay/app"
 	"minipay/clock"
-	"minipay/jobs"
 	"minipay/store"
 	"minipay/tools/bench"
 )
@@ -112,36 +111,27 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	secret, err := db.Secret(ctx, "token")
+	var clk clock.Clock = clock.System{}
+	if *testClock {
+		clk = clock.NewManual(time.Now())
+		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
+	}
+	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log})
 	if err != nil {
 		return err
 	}
-	var clk clock.Clock = clock.System{}
-	var manual *clock.Manual
-	if *testClock {
-		manual = clock.NewManual(time.Now())
-		clk = manual
-		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
-	}
-	writer := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: *workers, Logger: log})
-	sched := &jobs.Scheduler{DB: db, Writer: writer, Clock: clk, Location: loc, Log: log}
-	cfg := api.Config{DB: db, Writer: writer, Clock: clk, TestClock: manual, Location: loc, Secret: secret, Logger: log}
-	if manual != nil {
-		cfg.AfterAdvance = sched.RunDue
-	}
-	srv := api.New(cfg)
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		sched.Run(jobsCtx, *jobInterval)
+		srv.Scheduler.Run(jobsCtx, *jobInterval)
 	}()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		stopJobs()
 		<-jobsDone
-		writer.Close()
+		srv.Close()
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -159,7 +149,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	stopJobs()
 	<-jobsDone
-	writer.Close()
+	srv.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

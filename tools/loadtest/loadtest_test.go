@@ -3,16 +3,14 @@ package loadtest_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"minipay/api"
-	"minipay/clock"
+	"minipay/app"
+	"minipay/app/apptest"
 	"minipay/store"
 	"minipay/store/dbtest"
 	"minipay/tools/loadtest"
@@ -22,17 +20,7 @@ import (
 // cmd/minipay does, on the system clock.
 func serve(t *testing.T, db *store.DB) string {
 	t.Helper()
-	loc := clock.Seoul
-	secret, err := db.Secret(context.Background(), "token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w := store.NewWriter(db, clock.System{}, loc, store.WriterConfig{Workers: 2, Logger: log})
-	t.Cleanup(w.Close) // after the HTTP server has closed
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: clock.System{}, Location: loc, Secret: secret, Logger: log})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	_, hs := apptest.Serve(t, app.Config{DB: db})
 	return hs.URL
 }
 

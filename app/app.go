@@ -1,0 +1,79 @@
+// Package app assembles one minipay server from its parts over a database:
+// the engine's writer, the job scheduler and the HTTP API, sharing one
+// clock, zone and logger. It is the one wiring `minipay serve`, the tools
+// and the end-to-end tests use, so a test runs the server as it ships.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"minipay/api"
+	"minipay/clock"
+	"minipay/jobs"
+	"minipay/store"
+)
+
+// Config is what a server is made of. Zero values take defaults.
+type Config struct {
+	DB *store.DB
+	// Clock defaults to the system clock. A *clock.Manual together with
+	// TestClock also enables POST /v1/test-clock/advance, which then runs
+	// the jobs that became due.
+	Clock     clock.Clock
+	TestClock bool
+	// Location is the zone of business days (default Asia/Seoul).
+	Location *time.Location
+	// WriterWorkers is how many writer batches may be in flight (default 2).
+	WriterWorkers int
+	// PasswordCost is the bcrypt cost of new passwords (0: bcrypt's default).
+	PasswordCost int
+	Logger       *slog.Logger
+}
+
+// App is one assembled server. Run its jobs with Scheduler.Run, serve
+// Handler, and Close it after the HTTP server has stopped.
+type App struct {
+	Writer    *store.Writer
+	Scheduler *jobs.Scheduler
+	API       *api.Server
+}
+
+// New assembles a server. The token signing secret is read from the
+// database (created on first use), so every server on it accepts the
+// same tokens.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Location == nil {
+		cfg.Location = clock.Seoul
+	}
+	if cfg.WriterWorkers <= 0 {
+		cfg.WriterWorkers = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	secret, err := cfg.DB.Secret(ctx, "token")
+	if err != nil {
+		return nil, err
+	}
+	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers, Logger: cfg.Logger})
+	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
+	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Secret: secret,
+		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost}
+	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
+		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
+	}
+	return &App{Writer: w, Scheduler: sched, API: api.New(apiCfg)}, nil
+}
+
+// Handler is the HTTP handler with every route.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Close drains the writer: commands already queued are applied. Call it
+// once nothing submits any more (the HTTP server and the jobs stopped).
+func (a *App) Close() { a.Writer.Close() }
