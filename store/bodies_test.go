@@ -23,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // of a ledger type cannot change them; changing a stored type's JSON
 // fails here (rows already in databases would no longer decode the same).
 func TestStoredBodiesGolden(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		everyStoredBody(t, e)
@@ -124,6 +125,7 @@ func golden(t *testing.T, db *store.DB, name, query string) {
 // TestUnversionedBodiesDecode: rows stored before bodies had a version
 // read as version 1; a body from a newer minipay is refused, not misread.
 func TestUnversionedBodiesDecode(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.user(t, "old")

@@ -14,6 +14,7 @@ import (
 // Paging through an account's history while transfers keep arriving
 // returns every entry that existed when paging began exactly once.
 func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -72,11 +73,12 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 				t.Fatalf("entry %d seen %d times", id, n)
 			}
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()

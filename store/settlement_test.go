@@ -13,6 +13,7 @@ import (
 )
 
 func TestSettlementSharePaidOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -91,6 +92,6 @@ func TestSettlementSharePaidOnce(t *testing.T) {
 		if _, err := db.Settlement(ctx, e.user(t, "outsider").ID, id); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("outsider: %v", err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }

@@ -32,6 +32,7 @@ func (e *env) users(t *testing.T, prefix string, n int) []store.User {
 }
 
 func TestHundredSendersToOneReceiver(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		receiver := e.user(t, "hot")
@@ -71,7 +72,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 				t.Errorf("sender %d: balance %d charged %d, want %d and %d", i, got, receipts[i].Charged, want, charged)
 			}
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		// 50×5,000 + 50×10,000 funded, 50×10,000 auto-charged: all of it
 		// is still in user accounts.
 		if r.UserMoney != 50*5_000+50*10_000+50*10_000 {
@@ -81,6 +82,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 }
 
 func TestRandomTransfersConserveMoney(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		us := e.users(t, "r", 50)
@@ -119,7 +121,7 @@ func TestRandomTransfersConserveMoney(t *testing.T) {
 		if codes[""] < workers*each/2 {
 			t.Fatalf("only %d of %d transfers succeeded: %v", codes[""], workers*each, codes)
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		var charged int64
 		for _, u := range us {
 			if got := e.balance(t, u, u.MainAccount); got < 0 {
@@ -140,6 +142,7 @@ func TestRandomTransfersConserveMoney(t *testing.T) {
 }
 
 func TestAutoChargeEdges(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		a, b := e.user(t, "ann"), e.user(t, "ben")
@@ -177,11 +180,12 @@ func TestAutoChargeEdges(t *testing.T) {
 		if r, err := send(1); err != nil || r.Charged != 10_000 {
 			t.Fatalf("next day: %+v %v", r, err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestTransferRejections(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		a, b := e.user(t, "amy"), e.user(t, "bo")
@@ -216,13 +220,14 @@ func TestTransferRejections(t *testing.T) {
 		if e.balance(t, a, a.MainAccount) != 50_000 || e.balance(t, b, b.MainAccount) != 0 {
 			t.Fatal("a rejected transfer moved money")
 		}
-		if r := audit(t, db); r.Transactions != 1 {
+		if r := dbtest.Audit(t, db); r.Transactions != 1 {
 			t.Fatalf("%d transactions, want only the funding charge", r.Transactions)
 		}
 	})
 }
 
 func TestTransferReplayWithAutoCharge(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -267,7 +272,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 				t.Fatalf("direction %q: %d transfers, %v", dir, len(page), err)
 			}
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -275,42 +280,35 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 // writers moving money among the same accounts at once, including A→B
 // against B→A. Row locks in id order and retries keep them deadlock-free.
 func TestTwoWritersOneDatabase(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			var envs []*env
-			for range 2 {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				envs = append(envs, newEnv(t, db))
-			}
-			us := envs[0].users(t, "w", 20)
-			for _, u := range us {
-				envs[0].fund(t, u, 1_000_000)
-			}
-			var wg sync.WaitGroup
-			for g := range 16 {
-				e := envs[g%2]
-				wg.Go(func() {
-					rng := rand.New(rand.NewPCG(uint64(g), 11))
-					for range 100 {
-						a := rng.IntN(len(us))
-						b := (a + 1 + rng.IntN(len(us)-1)) % len(us)
-						_, _, err := e.do(t, us[a], "", ledger.Transfer{User: us[a].ID, From: us[a].MainAccount, To: us[b].MainAccount, Amount: 1 + rng.Int64N(5_000)})
-						if err != nil {
-							t.Error(err)
-							return
-						}
+	t.Parallel()
+	dbtest.EachURL(t, func(t *testing.T, url string) {
+		var envs []*env
+		for range 2 {
+			envs = append(envs, newEnv(t, dbtest.OpenURL(t, url)))
+		}
+		us := envs[0].users(t, "w", 20)
+		for _, u := range us {
+			envs[0].fund(t, u, 1_000_000)
+		}
+		var wg sync.WaitGroup
+		for g := range 16 {
+			e := envs[g%2]
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(g), 11))
+				for range 100 {
+					a := rng.IntN(len(us))
+					b := (a + 1 + rng.IntN(len(us)-1)) % len(us)
+					_, _, err := e.do(t, us[a], "", ledger.Transfer{User: us[a].ID, From: us[a].MainAccount, To: us[b].MainAccount, Amount: 1 + rng.Int64N(5_000)})
+					if err != nil {
+						t.Error(err)
+						return
 					}
-				})
-			}
-			wg.Wait()
-			if r := audit(t, envs[1].db); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
-				t.Fatalf("after two writers: %+v", r)
-			}
-		})
-	}
+				}
+			})
+		}
+		wg.Wait()
+		if r := dbtest.Audit(t, envs[1].db); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
+			t.Fatalf("after two writers: %+v", r)
+		}
+	})
 }

@@ -26,10 +26,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
-	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, seoul))
-	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4})
-	t.Cleanup(w.Close)
-	return &env{db: db, w: w, clock: clk}
+	clk := clock.NewManual(dbtest.Start)
+	return &env{db: db, w: dbtest.Writer(t, db, clk), clock: clk}
 }
 
 func (e *env) user(t *testing.T, name string) store.User {
@@ -71,20 +69,8 @@ func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
 	return a.Balance
 }
 
-// audit fails the test unless the books balance.
-func audit(t *testing.T, db *store.DB) store.AuditReport {
-	t.Helper()
-	r, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
-}
-
 func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.user(t, "alice")
@@ -133,7 +119,7 @@ func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: ledger.DailyChargeLimit}); err != nil {
 			t.Fatalf("00:00:01 KST next day: %v", err)
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		if r.UserMoney != 2*ledger.DailyChargeLimit {
 			t.Fatalf("user money %d", r.UserMoney)
 		}
@@ -141,6 +127,7 @@ func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 }
 
 func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -187,11 +174,12 @@ func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
 		if inSavings != 990_000 {
 			t.Fatalf("savings hold %d, want 990,000", inSavings)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.user(t, "carol")
@@ -242,7 +230,7 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 		if got := e.balance(t, u, u.MainAccount); got != 50_000 {
 			t.Fatalf("main %d, want 50,000", got)
 		}
-		r2 := audit(t, db)
+		r2 := dbtest.Audit(t, db)
 		if r2.UserMoney != 100_000 || r2.Transactions != 2 {
 			t.Fatalf("audit %+v", r2)
 		}
@@ -250,6 +238,7 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 }
 
 func TestRejectionsChangeNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -288,13 +277,14 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		if got := e.balance(t, u, u.MainAccount); got != 100_000 {
 			t.Fatalf("main %d, want 100,000", got)
 		}
-		if r := audit(t, db); r.Transactions != 1 {
+		if r := dbtest.Audit(t, db); r.Transactions != 1 {
 			t.Fatalf("%d transactions after rejections, want 1", r.Transactions)
 		}
 	})
 }
 
 func TestSavingsLifecycle(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
@@ -331,11 +321,12 @@ func TestSavingsLifecycle(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 1}); errs.CodeOf(err) != errs.Conflict {
 			t.Fatalf("deposit into closed: %v", err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestAuditFindsTampering(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.user(t, "hank")

@@ -3,11 +3,11 @@ package baseline_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
 // env is a database with a writer on a manual clock, for setting up books
@@ -19,10 +19,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
-	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, clock.Seoul))
-	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Workers: 4})
-	t.Cleanup(w.Close)
-	return &env{db: db, w: w, clock: clk}
+	clk := clock.NewManual(dbtest.Start)
+	return &env{db: db, w: dbtest.Writer(t, db, clk), clock: clk}
 }
 
 func (e *env) user(t *testing.T, name string) store.User {
@@ -52,17 +50,4 @@ func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
 		t.Fatal(err)
 	}
 	return a.Balance
-}
-
-// balanced fails the test unless the books balance.
-func (e *env) balanced(t *testing.T) store.AuditReport {
-	t.Helper()
-	r, err := e.db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
 }

@@ -20,7 +20,6 @@ import (
 func TestHistoryMatchesTunedPages(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
 		e := newEnv(t, db)
 		accounts := historyOfThree(t, e)
 		mid := e.clock.Now().Add(-15 * time.Minute)
@@ -32,7 +31,7 @@ func TestHistoryMatchesTunedPages(t *testing.T) {
 				}
 			}
 		}
-		e.balanced(t)
+		dbtest.Audit(t, e.db)
 	})
 }
 

@@ -19,7 +19,6 @@ import (
 func TestTransferKeepsTheBooks(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
 		e := newEnv(t, db)
 		ctx := context.Background()
 		hot := e.user(t, "hot")
@@ -52,7 +51,7 @@ func TestTransferKeepsTheBooks(t *testing.T) {
 				t.Errorf("sender %s holds %d, want %d", s.Username, got, 1_000-10*30)
 			}
 		}
-		if r := e.balanced(t); r.Transactions != 8+80 {
+		if r := dbtest.Audit(t, e.db); r.Transactions != 8+80 {
 			t.Errorf("%d transactions, want %d", r.Transactions, 8+80)
 		}
 	})
