@@ -15,18 +15,18 @@ import (
 )
 
 // fund charges amount into u's main account.
-func (e *env) fund(t *testing.T, u store.User, amount int64) {
+func (e env) fund(t *testing.T, u store.User, amount int64) {
 	t.Helper()
 	if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: amount}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (e *env) users(t *testing.T, prefix string, n int) []store.User {
+func (e env) users(t *testing.T, prefix string, n int) []store.User {
 	t.Helper()
 	us := make([]store.User, n)
 	for i := range us {
-		us[i] = e.user(t, fmt.Sprintf("%s%03d", prefix, i))
+		us[i] = e.User(t, fmt.Sprintf("%s%03d", prefix, i))
 	}
 	return us
 }
@@ -35,7 +35,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		receiver := e.user(t, "hot")
+		receiver := e.User(t, "hot")
 		senders := e.users(t, "s", 100)
 		// Half the senders hold 5,000 and must auto-charge 10,000 first.
 		for i, s := range senders {
@@ -60,7 +60,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		if got := e.balance(t, receiver, receiver.MainAccount); got != 1_000_000 {
+		if got := e.Balance(t, receiver, receiver.MainAccount); got != 1_000_000 {
 			t.Fatalf("receiver holds %d, want exactly 1,000,000", got)
 		}
 		for i, s := range senders {
@@ -68,7 +68,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 			if i%2 == 0 {
 				want, charged = 5_000, 10_000
 			}
-			if got := e.balance(t, s, s.MainAccount); got != want || receipts[i].Charged != charged {
+			if got := e.Balance(t, s, s.MainAccount); got != want || receipts[i].Charged != charged {
 				t.Errorf("sender %d: balance %d charged %d, want %d and %d", i, got, receipts[i].Charged, want, charged)
 			}
 		}
@@ -124,10 +124,10 @@ func TestRandomTransfersConserveMoney(t *testing.T) {
 		r := dbtest.Audit(t, db)
 		var charged int64
 		for _, u := range us {
-			if got := e.balance(t, u, u.MainAccount); got < 0 {
+			if got := e.Balance(t, u, u.MainAccount); got < 0 {
 				t.Errorf("%s: negative balance %d", u.Username, got)
 			}
-			lim, err := db.ChargeLimit(context.Background(), u.ID, e.clock.Now(), seoul)
+			lim, err := db.ChargeLimit(context.Background(), u.ID, e.Clock.Now(), seoul)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func TestAutoChargeEdges(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		a, b := e.user(t, "ann"), e.user(t, "ben")
+		a, b := e.User(t, "ann"), e.User(t, "ben")
 		send := func(amount int64) (outcome, error) {
 			r, _, err := e.do(t, a, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: amount})
 			return r, err
@@ -161,11 +161,11 @@ func TestAutoChargeEdges(t *testing.T) {
 		}
 		// Charged so far: 9,999 + 10,000 + 20,000 = 39,999. A shortfall
 		// whose rounded charge would cross 3,000,000 is refused whole.
-		before := e.balance(t, b, b.MainAccount)
+		before := e.Balance(t, b, b.MainAccount)
 		if _, err := send(ledger.DailyChargeLimit - 39_999 + 1); errs.CodeOf(err) != errs.ChargeLimitExceeded {
 			t.Fatalf("over the limit: %v", err)
 		}
-		if e.balance(t, a, a.MainAccount) != 0 || e.balance(t, b, b.MainAccount) != before {
+		if e.Balance(t, a, a.MainAccount) != 0 || e.Balance(t, b, b.MainAccount) != before {
 			t.Fatal("a refused transfer moved money")
 		}
 		// The largest charge that fits: 2,960,001 remaining, so 2,960,000.
@@ -176,7 +176,7 @@ func TestAutoChargeEdges(t *testing.T) {
 			t.Fatalf("limit spent: %v", err)
 		}
 		// After 00:00 KST the limit is fresh.
-		e.clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
+		e.Clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
 		if r, err := send(1); err != nil || r.Charged != 10_000 {
 			t.Fatalf("next day: %+v %v", r, err)
 		}
@@ -188,9 +188,9 @@ func TestTransferRejections(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		a, b := e.user(t, "amy"), e.user(t, "bo")
+		a, b := e.User(t, "amy"), e.User(t, "bo")
 		e.fund(t, a, 50_000)
-		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.clock.Now(), seoul)
+		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestTransferRejections(t *testing.T) {
 				t.Errorf("%s: got %v, want %s", c.name, err, c.want)
 			}
 		}
-		if e.balance(t, a, a.MainAccount) != 50_000 || e.balance(t, b, b.MainAccount) != 0 {
+		if e.Balance(t, a, a.MainAccount) != 50_000 || e.Balance(t, b, b.MainAccount) != 0 {
 			t.Fatal("a rejected transfer moved money")
 		}
 		if r := dbtest.Audit(t, db); r.Transactions != 1 {
@@ -231,7 +231,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		a, b := e.user(t, "ari"), e.user(t, "bea")
+		a, b := e.User(t, "ari"), e.User(t, "bea")
 		cmd := ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 15_000, DisplayName: "Secret Santa", Memo: "gift"}
 		first, replayed, err := e.do(t, a, "t-1", cmd)
 		if err != nil || replayed || first.Charged != 20_000 || first.TransferID == 0 || first.ChargeID == 0 {
@@ -247,10 +247,10 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if e.balance(t, a, a.MainAccount) != 5_000 || e.balance(t, b, b.MainAccount) != 15_000 {
+		if e.Balance(t, a, a.MainAccount) != 5_000 || e.Balance(t, b, b.MainAccount) != 15_000 {
 			t.Fatal("replays moved money")
 		}
-		lim, _ := db.ChargeLimit(ctx, a.ID, e.clock.Now(), seoul)
+		lim, _ := db.ChargeLimit(ctx, a.ID, e.Clock.Now(), seoul)
 		if lim.Used != 20_000 {
 			t.Fatalf("charged %d, want 20,000 once", lim.Used)
 		}
@@ -259,7 +259,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 		if err != nil || tr.DisplayName != "Secret Santa" || tr.SenderName != "Name ari" || tr.Memo != "gift" || tr.Charged != 20_000 {
 			t.Fatalf("transfer %+v %v", tr, err)
 		}
-		if _, err := db.Transfer(ctx, e.user(t, "eve").ID, first.TransferID); errs.CodeOf(err) != errs.Forbidden {
+		if _, err := db.Transfer(ctx, e.User(t, "eve").ID, first.TransferID); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("outsider reads transfer: %v", err)
 		}
 		for _, dir := range []string{"", "in", "out"} {
@@ -282,7 +282,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 func TestTwoWritersOneDatabase(t *testing.T) {
 	t.Parallel()
 	dbtest.EachURL(t, func(t *testing.T, url string) {
-		var envs []*env
+		var envs []env
 		for range 2 {
 			envs = append(envs, newEnv(t, dbtest.OpenURL(t, url)))
 		}
@@ -307,7 +307,7 @@ func TestTwoWritersOneDatabase(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if r := dbtest.Audit(t, envs[1].db); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
+		if r := dbtest.Audit(t, envs[1].DB); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
 			t.Fatalf("after two writers: %+v", r)
 		}
 	})
