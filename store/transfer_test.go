@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -13,23 +12,6 @@ import (
 	"minipay/store"
 	"minipay/store/dbtest"
 )
-
-// fund charges amount into u's main account.
-func (e env) fund(t *testing.T, u store.User, amount int64) {
-	t.Helper()
-	if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: amount}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (e env) users(t *testing.T, prefix string, n int) []store.User {
-	t.Helper()
-	us := make([]store.User, n)
-	for i := range us {
-		us[i] = e.User(t, fmt.Sprintf("%s%03d", prefix, i))
-	}
-	return us
-}
 
 func TestHundredSendersToOneReceiver(t *testing.T) {
 	t.Parallel()

@@ -2,48 +2,17 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"minipay/clock"
 	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
-
-var seoul = clock.Seoul
-
-// env is a test database with a writer, and the steps the store's tests
-// take on it.
-type env struct{ *dbtest.Env }
-
-func newEnv(t *testing.T, db *store.DB) env { return env{dbtest.NewEnv(t, db)} }
-
-// outcome is a command's result as the tests read it: the receipt's
-// fields and the ids the store assigned, side by side.
-type outcome struct {
-	ledger.Receipt
-	TransactionID, ChargeID, TransferID int64
-}
-
-// do submits cmd as u under the idempotency key (none if ""). The
-// fingerprint stands in for the API's request hash: the command's type
-// and fields, so another command under the same key is another request.
-func (e env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (outcome, bool, error) {
-	t.Helper()
-	fields, err := json.Marshal(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idem := store.Idempotency{Key: key, Fingerprint: fmt.Sprintf("%T%s", cmd, fields)}
-	r, err := e.W.Do(context.Background(), u.ID, idem, cmd)
-	return outcome{r.Receipt, r.TransactionID, r.ChargeID, r.TransferID}, r.Replayed, err
-}
 
 func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 	t.Parallel()
@@ -74,9 +43,7 @@ func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_001}); errs.CodeOf(err) != errs.ChargeLimitExceeded {
 			t.Fatalf("60,001 over 2,940,000: got %v, want charge_limit_exceeded", err)
 		}
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_000}); err != nil {
-			t.Fatal(err)
-		}
+		e.fund(t, u, 60_000)
 		if got := e.Balance(t, u, u.MainAccount); got != ledger.DailyChargeLimit {
 			t.Fatalf("main balance %d, want %d", got, ledger.DailyChargeLimit)
 		}
@@ -108,9 +75,7 @@ func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		u := e.User(t, "bob")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
-			t.Fatal(err)
-		}
+		e.fund(t, u, 1_000_000)
 		var savings []int64
 		for range 3 {
 			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.Clock.Now(), seoul)
@@ -219,9 +184,7 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		u, v := e.User(t, "erin"), e.User(t, "frank")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 100_000}); err != nil {
-			t.Fatal(err)
-		}
+		e.fund(t, u, 100_000)
 		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
@@ -306,9 +269,7 @@ func TestAuditFindsTampering(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.User(t, "hank")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000}); err != nil {
-			t.Fatal(err)
-		}
+		e.fund(t, u, 10_000)
 		if r, _ := db.Audit(context.Background()); len(r.Problems) != 0 {
 			t.Fatalf("clean books: %v", r.Problems)
 		}
