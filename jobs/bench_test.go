@@ -123,7 +123,7 @@ func BenchmarkInterestJob(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/took.Seconds(), "accounts/s")
 		b.Logf("%s: interest for %d savings accounts in %v (%.0f accounts/s, chunks of %d)", benchBackend(), n, took, float64(n)/took.Seconds(), jobs.DefaultChunk)
-		audit(b, db)
+		dbtest.Audit(b, db)
 	}
 }
 
@@ -153,6 +153,6 @@ func BenchmarkExpirySweep(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/took.Seconds(), "transfers/s")
 		b.Logf("%s: expired %d pending transfers in %v (%.0f/s, chunks of %d)", benchBackend(), n, took, float64(n)/took.Seconds(), jobs.DefaultChunk)
-		audit(b, db)
+		dbtest.Audit(b, db)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"minipay/clock"
 	"minipay/jobs"
@@ -19,7 +18,7 @@ import (
 
 var seoul = clock.Seoul
 
-var t0 = time.Date(2026, 11, 24, 15, 0, 0, 0, seoul)
+var t0 = dbtest.Start
 
 // server is one minipay instance's engine and scheduler over a database.
 type server struct {
@@ -29,20 +28,14 @@ type server struct {
 }
 
 func start(t testing.TB, db *store.DB, clk clock.Clock) *server {
-	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 2})
-	t.Cleanup(w.Close)
+	w := dbtest.Writer(t, db, clk)
 	return &server{db: db, w: w, sched: &jobs.Scheduler{DB: db, Writer: w, Clock: clk, Location: seoul, Chunk: 50, Log: slog.New(slog.DiscardHandler)}}
 }
 
 // boot starts a server (its own connections, writer and scheduler) on the
 // database at url: call it again for a restart or a second server.
 func boot(t testing.TB, url string, clk clock.Clock) *server {
-	db, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return start(t, db, clk)
+	return start(t, dbtest.OpenURL(t, url), clk)
 }
 
 func (s *server) user(t *testing.T, name string, fund int64) store.User {
@@ -90,18 +83,6 @@ func (s *server) inbox(t *testing.T, u store.User, kind string) int {
 	return n
 }
 
-func audit(t testing.TB, db *store.DB) store.AuditReport {
-	t.Helper()
-	r, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
-}
-
 // runTogether runs the due jobs on every server at once.
 func runTogether(t *testing.T, servers []*server) {
 	var wg sync.WaitGroup
@@ -125,23 +106,9 @@ func (s *server) run(t *testing.T) {
 
 var yes = func() *bool { b := true; return &b }()
 
-// eachDB runs fn on a fresh, migrated database of every backend, the
-// backends in parallel.
-func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
-		fn(t, db)
-	})
-}
-
 // eachURL runs fn on the URL of a fresh database of every backend, the
 // backends in parallel, with a manual clock at t0: for tests that boot
 // servers on it themselves (restarts, two servers at once).
 func eachURL(t *testing.T, fn func(t *testing.T, url string, clk *clock.Manual)) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			fn(t, dbtest.URL(t, backend), clock.NewManual(t0))
-		})
-	}
+	dbtest.EachURL(t, func(t *testing.T, url string) { fn(t, url, clock.NewManual(t0)) })
 }

@@ -11,11 +11,12 @@ import (
 	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
 func TestPendingMoneyIsNotSpendable(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, db *store.DB) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		s := start(t, db, clock.NewManual(t0))
 		a, b := s.user(t, "a", 30_000), s.user(t, "b", 0)
 		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 20_000, RequireAcceptance: yes}); r.Receipt.Status != ledger.TransferPending || !r.Receipt.ExpiresAt.Equal(t0.Add(72*time.Hour)) {
@@ -43,7 +44,7 @@ func TestPendingMoneyIsNotSpendable(t *testing.T) {
 		if r := s.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 10_000, RequireAcceptance: &no}); r.Receipt.Status != ledger.TransferCompleted {
 			t.Fatalf("with the option off: %s", r.Receipt.Status)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -52,7 +53,7 @@ func TestPendingMoneyIsNotSpendable(t *testing.T) {
 // half one second short of it (expiry must not win).
 func TestPendingOutcomesRace(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, db *store.DB) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		clk := clock.NewManual(t0)
 		s := start(t, db, clk)
 		const n = 200
@@ -138,7 +139,7 @@ func TestPendingOutcomesRace(t *testing.T) {
 		if total+accepted != int64(len(senders))*200_000 {
 			t.Fatalf("senders hold %d + accepted %d != funded %d", total, accepted, len(senders)*200_000)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -186,7 +187,7 @@ func TestReminderAndExpiryAcrossRestart(t *testing.T) {
 		if lim.Used != 0 {
 			t.Fatalf("returned money used %d of the (new day's) limit", lim.Used)
 		}
-		audit(t, s.db)
+		dbtest.Audit(t, s.db)
 	})
 }
 
@@ -227,7 +228,7 @@ func TestTwoSchedulersOneDatabase(t *testing.T) {
 		if s.balance(t, a) != 1_000_000 || s.balance(t, b) != 0 {
 			t.Fatalf("a=%d b=%d after expiry", s.balance(t, a), s.balance(t, b))
 		}
-		if r := audit(t, s.db); r.Transactions != 1+2*n {
+		if r := dbtest.Audit(t, s.db); r.Transactions != 1+2*n {
 			t.Fatalf("%d transactions, want %d (no double return)", r.Transactions, 1+2*n)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
 // With the clock moved thirteen months on, the oldest month of history is
@@ -15,7 +16,7 @@ import (
 // every balance (including the pending hold and savings).
 func TestHistoryRetention(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, db *store.DB) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(t0) // 2026-11-24
 		s := start(t, db, clk)
@@ -70,7 +71,7 @@ func TestHistoryRetention(t *testing.T) {
 		if oldest, err := db.OldestEntry(ctx); err != nil || oldest.Before(oldestKept) {
 			t.Fatalf("oldest stored entry %s (%v), want none before %s", oldest, err, oldestKept)
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		if r.UserMoney != 1_000_000+s.account(t, a, sav.ID).InterestPaid-7_000 {
 			t.Fatalf("user money %d", r.UserMoney)
 		}
@@ -78,6 +79,6 @@ func TestHistoryRetention(t *testing.T) {
 		if months, err := db.ExpireHistory(ctx, clk.Now(), seoul); err != nil || len(months) != 0 {
 			t.Fatalf("second expiry: %v %v", months, err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
 // at04 is 04:00 KST n days after t0's day.
@@ -87,7 +88,7 @@ func TestInterestOverAYearIsExact(t *testing.T) {
 		if a.Balance != principal+want {
 			t.Fatalf("balance %d, want principal %d + interest %d", a.Balance, principal, want)
 		}
-		audit(t, s.db)
+		dbtest.Audit(t, s.db)
 	})
 }
 
@@ -109,7 +110,7 @@ func TestInterestClosedForm(t *testing.T) {
 
 func TestInstallments(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, db *store.DB) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		clk := clock.NewManual(t0)
 		s := start(t, db, clk)
 		u := s.user(t, "fixer", 29_999)
@@ -148,7 +149,7 @@ func TestInstallments(t *testing.T) {
 		if _, err := s.w.Do(context.Background(), u.ID, store.Idempotency{}, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: sav.ID, Amount: 1}); err == nil {
 			t.Fatal("manual deposit into fixed savings accepted")
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -198,6 +199,6 @@ func TestDailyJobsTwoServersAndCatchUp(t *testing.T) {
 				t.Fatalf("%s: main %d", h.u.Username, s.balance(t, h.u))
 			}
 		}
-		audit(t, s.db)
+		dbtest.Audit(t, s.db)
 	})
 }

@@ -23,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // of a ledger type cannot change them; changing a stored type's JSON
 // fails here (rows already in databases would no longer decode the same).
 func TestStoredBodiesGolden(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		everyStoredBody(t, e)
@@ -34,9 +35,9 @@ func TestStoredBodiesGolden(t *testing.T) {
 // everyStoredBody runs, one at a time so ids are the same on every
 // database, commands that store every kind of idempotency record and
 // notification.
-func everyStoredBody(t *testing.T, e *env) {
+func everyStoredBody(t *testing.T, e env) {
 	ctx := context.Background()
-	a, b, c := e.user(t, "ann"), e.user(t, "bob"), e.user(t, "cat")
+	a, b, c := e.User(t, "ann"), e.User(t, "bob"), e.User(t, "cat")
 	yes := true
 	must := func(u store.User, key string, cmd ledger.Command) outcome {
 		t.Helper()
@@ -51,7 +52,7 @@ func everyStoredBody(t *testing.T, e *env) {
 			DisplayName: "Santa", Memo: "gift", RequireAcceptance: pending}).TransferID
 	}
 	must(a, "charge", ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 10_000})
-	free, err := e.db.OpenSavings(ctx, a.ID, "free", 0, e.clock.Now(), seoul)
+	free, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,29 +63,29 @@ func everyStoredBody(t *testing.T, e *env) {
 	must(b, "reject", ledger.Reject{User: b.ID, Transfer: send("", 3_000, &yes)})
 	send("", 4_000, &yes)
 	everyShareBody(t, e, a, b, c)
-	fixed, err := e.db.OpenSavings(ctx, c.ID, "fixed", 50_000, e.clock.Now(), seoul)
+	fixed, err := e.DB.OpenSavings(ctx, c.ID, "fixed", 50_000, e.Clock.Now(), seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(49 * time.Hour) // the 4,000 is due a reminder
-	if n, err := e.db.RemindPending(ctx, e.clock.Now(), 10); err != nil || n != 1 {
+	e.Clock.Advance(49 * time.Hour) // the 4,000 is due a reminder
+	if n, err := e.DB.RemindPending(ctx, e.Clock.Now(), 10); err != nil || n != 1 {
 		t.Fatalf("reminders: %d %v", n, err)
 	}
 	// cat's main is empty and her limit used: the installment is missed.
 	must(c, "", ledger.Charge{User: c.ID, Account: c.MainAccount, Amount: ledger.DailyChargeLimit})
 	must(c, "", ledger.Transfer{User: c.ID, From: c.MainAccount, To: b.MainAccount, Amount: ledger.DailyChargeLimit})
-	today := ledger.BusinessDay(e.clock.Now(), seoul)
+	today := ledger.BusinessDay(e.Clock.Now(), seoul)
 	must(c, "installment", ledger.Installment{Main: c.MainAccount, Savings: fixed.ID, Through: today})
 }
 
 // everyShareBody asks a and b to pay c's settlement: a pays, b declines.
-func everyShareBody(t *testing.T, e *env, a, b, c store.User) {
+func everyShareBody(t *testing.T, e env, a, b, c store.User) {
 	ctx := context.Background()
-	id, err := e.db.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, e.clock.Now())
+	id, err := e.DB.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, e.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.db.Settlement(ctx, c.ID, id)
+	st, err := e.DB.Settlement(ctx, c.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +125,10 @@ func golden(t *testing.T, db *store.DB, name, query string) {
 // TestUnversionedBodiesDecode: rows stored before bodies had a version
 // read as version 1; a body from a newer minipay is refused, not misread.
 func TestUnversionedBodiesDecode(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		u := e.user(t, "old")
+		u := e.User(t, "old")
 		for _, q := range []string{
 			`INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) VALUES
 				('1:old', 'h', '{"amount":15000,"charged":10000,"main_balance":4000,"transaction_id":4,"charge_transaction_id":3,"transfer_id":1,"status":"completed"}', 0),
@@ -138,13 +140,13 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r, err := e.w.Do(context.Background(), u.ID, store.Idempotency{Key: "old", Fingerprint: "h"}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1})
+		r, err := e.W.Do(context.Background(), u.ID, store.Idempotency{Key: "old", Fingerprint: "h"}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1})
 		want := store.Result{Receipt: ledger.Receipt{Amount: 15_000, Charged: 10_000, MainBalance: 4_000, Status: "completed"},
 			TransactionID: 4, ChargeID: 3, TransferID: 1, Replayed: true}
 		if err != nil || r != want {
 			t.Fatalf("replay of an unversioned record: %+v %v; want %+v", r, err, want)
 		}
-		if _, err := e.w.Do(context.Background(), u.ID, store.Idempotency{Key: "new", Fingerprint: "h"}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1}); err == nil {
+		if _, err := e.W.Do(context.Background(), u.ID, store.Idempotency{Key: "new", Fingerprint: "h"}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1}); err == nil {
 			t.Fatal("a version 2 record was read")
 		}
 		ns, err := db.Notifications(context.Background(), u.ID, false, 0, 10)

@@ -14,10 +14,11 @@ import (
 // Paging through an account's history while transfers keep arriving
 // returns every entry that existed when paging began exactly once.
 func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		rcv := e.user(t, "rcv")
+		rcv := e.User(t, "rcv")
 		senders := e.users(t, "hs", 5)
 		for _, s := range senders {
 			e.fund(t, s, 1_000_000)
@@ -72,24 +73,25 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 				t.Fatalf("entry %d seen %d times", id, n)
 			}
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		a, b := e.user(t, "alice"), e.user(t, "bob")
+		a, b := e.User(t, "alice"), e.User(t, "bob")
 		e.fund(t, a, 5_000)
-		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, e.clock.Now(), seoul)
+		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := e.do(t, a, "", ledger.Deposit{User: a.ID, Main: a.MainAccount, Savings: sav.ID, Amount: 1_000}); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Advance(time.Hour)
+		e.Clock.Advance(time.Hour)
 		if _, _, err := e.do(t, a, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 9_000, DisplayName: "Secret Santa", Memo: "gift"}); err != nil {
 			t.Fatal(err)
 		}
@@ -130,10 +132,10 @@ func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
 		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{Kind: "charge", Limit: 10}); len(got) != 2 {
 			t.Errorf("kind=charge: %d entries", len(got))
 		}
-		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{To: e.clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
+		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{To: e.Clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
 			t.Errorf("before the last hour: %d entries", len(got))
 		}
-		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{From: e.clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
+		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{From: e.Clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
 			t.Errorf("within the last minute: %d entries", len(got))
 		}
 	})

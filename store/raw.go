@@ -1,6 +1,9 @@
 package store
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+)
 
 // This file opens the store to tools and benchmark baselines (tools/),
 // which measure the product against plain SQL. Never for the product: its
@@ -24,3 +27,7 @@ func (db *DB) NextTxnIDSQL() string { return db.dialect.nextTxnID() }
 // month: a baseline that reads history reads only from it on, as the
 // store's reads do.
 const RetentionBoundary = retentionBoundary
+
+// InTx runs fn in a transaction on the write pool and commits it, or rolls
+// it back if fn fails: for baselines that book their own transactions.
+func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return db.inTx(ctx, fn) }

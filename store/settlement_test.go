@@ -13,13 +13,14 @@ import (
 )
 
 func TestSettlementSharePaidOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		req, a, b := e.user(t, "req"), e.user(t, "pa"), e.user(t, "pb")
+		req, a, b := e.User(t, "req"), e.User(t, "pa"), e.User(t, "pb")
 		e.fund(t, a, 5_000)
 		id, err := db.CreateSettlement(ctx, req, 20_000, "equal",
-			[]store.NewShare{{User: a, Amount: 6_667}, {User: b, Amount: 6_667}, {User: req, Amount: 6_666}}, e.clock.Now())
+			[]store.NewShare{{User: a, Amount: 6_667}, {User: b, Amount: 6_667}, {User: req, Amount: 6_666}}, e.Clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func TestSettlementSharePaidOnce(t *testing.T) {
 		if paid.Load() != 1 || conflicts.Load() != 9 {
 			t.Fatalf("paid %d times, %d conflicts", paid.Load(), conflicts.Load())
 		}
-		if e.balance(t, req, req.MainAccount) != 6_667 || e.balance(t, a, a.MainAccount) != 5_000+10_000-6_667 {
+		if e.Balance(t, req, req.MainAccount) != 6_667 || e.Balance(t, a, a.MainAccount) != 5_000+10_000-6_667 {
 			t.Fatal("the share's money did not move exactly once")
 		}
 		// Pay and decline race on the other share: exactly one wins.
@@ -88,9 +89,9 @@ func TestSettlementSharePaidOnce(t *testing.T) {
 		if st.Status() != want || st.Shares[0].TransferID == 0 {
 			t.Fatalf("settlement %s, want %s: %+v", st.Status(), want, st.Shares)
 		}
-		if _, err := db.Settlement(ctx, e.user(t, "outsider").ID, id); errs.CodeOf(err) != errs.Forbidden {
+		if _, err := db.Settlement(ctx, e.User(t, "outsider").ID, id); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("outsider: %v", err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }

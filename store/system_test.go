@@ -14,6 +14,7 @@ import (
 // ledger; the migrations that create their rows (SQL cannot import Go
 // constants) must agree with it, on every database.
 func TestSystemAccountsMatchLedger(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		got, err := store.ColumnForTest(db, `SELECT CAST(id AS TEXT) FROM accounts WHERE kind = 'system' ORDER BY accounts.id`)
 		if err != nil {

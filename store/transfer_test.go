@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -14,27 +13,11 @@ import (
 	"minipay/store/dbtest"
 )
 
-// fund charges amount into u's main account.
-func (e *env) fund(t *testing.T, u store.User, amount int64) {
-	t.Helper()
-	if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: amount}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (e *env) users(t *testing.T, prefix string, n int) []store.User {
-	t.Helper()
-	us := make([]store.User, n)
-	for i := range us {
-		us[i] = e.user(t, fmt.Sprintf("%s%03d", prefix, i))
-	}
-	return us
-}
-
 func TestHundredSendersToOneReceiver(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		receiver := e.user(t, "hot")
+		receiver := e.User(t, "hot")
 		senders := e.users(t, "s", 100)
 		// Half the senders hold 5,000 and must auto-charge 10,000 first.
 		for i, s := range senders {
@@ -59,7 +42,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		if got := e.balance(t, receiver, receiver.MainAccount); got != 1_000_000 {
+		if got := e.Balance(t, receiver, receiver.MainAccount); got != 1_000_000 {
 			t.Fatalf("receiver holds %d, want exactly 1,000,000", got)
 		}
 		for i, s := range senders {
@@ -67,11 +50,11 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 			if i%2 == 0 {
 				want, charged = 5_000, 10_000
 			}
-			if got := e.balance(t, s, s.MainAccount); got != want || receipts[i].Charged != charged {
+			if got := e.Balance(t, s, s.MainAccount); got != want || receipts[i].Charged != charged {
 				t.Errorf("sender %d: balance %d charged %d, want %d and %d", i, got, receipts[i].Charged, want, charged)
 			}
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		// 50×5,000 + 50×10,000 funded, 50×10,000 auto-charged: all of it
 		// is still in user accounts.
 		if r.UserMoney != 50*5_000+50*10_000+50*10_000 {
@@ -81,6 +64,7 @@ func TestHundredSendersToOneReceiver(t *testing.T) {
 }
 
 func TestRandomTransfersConserveMoney(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		us := e.users(t, "r", 50)
@@ -119,13 +103,13 @@ func TestRandomTransfersConserveMoney(t *testing.T) {
 		if codes[""] < workers*each/2 {
 			t.Fatalf("only %d of %d transfers succeeded: %v", codes[""], workers*each, codes)
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		var charged int64
 		for _, u := range us {
-			if got := e.balance(t, u, u.MainAccount); got < 0 {
+			if got := e.Balance(t, u, u.MainAccount); got < 0 {
 				t.Errorf("%s: negative balance %d", u.Username, got)
 			}
-			lim, err := db.ChargeLimit(context.Background(), u.ID, e.clock.Now(), seoul)
+			lim, err := db.ChargeLimit(context.Background(), u.ID, e.Clock.Now(), seoul)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,9 +124,10 @@ func TestRandomTransfersConserveMoney(t *testing.T) {
 }
 
 func TestAutoChargeEdges(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		a, b := e.user(t, "ann"), e.user(t, "ben")
+		a, b := e.User(t, "ann"), e.User(t, "ben")
 		send := func(amount int64) (outcome, error) {
 			r, _, err := e.do(t, a, "", ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: amount})
 			return r, err
@@ -158,11 +143,11 @@ func TestAutoChargeEdges(t *testing.T) {
 		}
 		// Charged so far: 9,999 + 10,000 + 20,000 = 39,999. A shortfall
 		// whose rounded charge would cross 3,000,000 is refused whole.
-		before := e.balance(t, b, b.MainAccount)
+		before := e.Balance(t, b, b.MainAccount)
 		if _, err := send(ledger.DailyChargeLimit - 39_999 + 1); errs.CodeOf(err) != errs.ChargeLimitExceeded {
 			t.Fatalf("over the limit: %v", err)
 		}
-		if e.balance(t, a, a.MainAccount) != 0 || e.balance(t, b, b.MainAccount) != before {
+		if e.Balance(t, a, a.MainAccount) != 0 || e.Balance(t, b, b.MainAccount) != before {
 			t.Fatal("a refused transfer moved money")
 		}
 		// The largest charge that fits: 2,960,001 remaining, so 2,960,000.
@@ -173,20 +158,21 @@ func TestAutoChargeEdges(t *testing.T) {
 			t.Fatalf("limit spent: %v", err)
 		}
 		// After 00:00 KST the limit is fresh.
-		e.clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
+		e.Clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
 		if r, err := send(1); err != nil || r.Charged != 10_000 {
 			t.Fatalf("next day: %+v %v", r, err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestTransferRejections(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		a, b := e.user(t, "amy"), e.user(t, "bo")
+		a, b := e.User(t, "amy"), e.User(t, "bo")
 		e.fund(t, a, 50_000)
-		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.clock.Now(), seoul)
+		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,20 +199,21 @@ func TestTransferRejections(t *testing.T) {
 				t.Errorf("%s: got %v, want %s", c.name, err, c.want)
 			}
 		}
-		if e.balance(t, a, a.MainAccount) != 50_000 || e.balance(t, b, b.MainAccount) != 0 {
+		if e.Balance(t, a, a.MainAccount) != 50_000 || e.Balance(t, b, b.MainAccount) != 0 {
 			t.Fatal("a rejected transfer moved money")
 		}
-		if r := audit(t, db); r.Transactions != 1 {
+		if r := dbtest.Audit(t, db); r.Transactions != 1 {
 			t.Fatalf("%d transactions, want only the funding charge", r.Transactions)
 		}
 	})
 }
 
 func TestTransferReplayWithAutoCharge(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		a, b := e.user(t, "ari"), e.user(t, "bea")
+		a, b := e.User(t, "ari"), e.User(t, "bea")
 		cmd := ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 15_000, DisplayName: "Secret Santa", Memo: "gift"}
 		first, replayed, err := e.do(t, a, "t-1", cmd)
 		if err != nil || replayed || first.Charged != 20_000 || first.TransferID == 0 || first.ChargeID == 0 {
@@ -242,10 +229,10 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if e.balance(t, a, a.MainAccount) != 5_000 || e.balance(t, b, b.MainAccount) != 15_000 {
+		if e.Balance(t, a, a.MainAccount) != 5_000 || e.Balance(t, b, b.MainAccount) != 15_000 {
 			t.Fatal("replays moved money")
 		}
-		lim, _ := db.ChargeLimit(ctx, a.ID, e.clock.Now(), seoul)
+		lim, _ := db.ChargeLimit(ctx, a.ID, e.Clock.Now(), seoul)
 		if lim.Used != 20_000 {
 			t.Fatalf("charged %d, want 20,000 once", lim.Used)
 		}
@@ -254,7 +241,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 		if err != nil || tr.DisplayName != "Secret Santa" || tr.SenderName != "Name ari" || tr.Memo != "gift" || tr.Charged != 20_000 {
 			t.Fatalf("transfer %+v %v", tr, err)
 		}
-		if _, err := db.Transfer(ctx, e.user(t, "eve").ID, first.TransferID); errs.CodeOf(err) != errs.Forbidden {
+		if _, err := db.Transfer(ctx, e.User(t, "eve").ID, first.TransferID); errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("outsider reads transfer: %v", err)
 		}
 		for _, dir := range []string{"", "in", "out"} {
@@ -267,7 +254,7 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 				t.Fatalf("direction %q: %d transfers, %v", dir, len(page), err)
 			}
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
@@ -275,42 +262,35 @@ func TestTransferReplayWithAutoCharge(t *testing.T) {
 // writers moving money among the same accounts at once, including A→B
 // against B→A. Row locks in id order and retries keep them deadlock-free.
 func TestTwoWritersOneDatabase(t *testing.T) {
-	for _, backend := range dbtest.Backends() {
-		t.Run(backend, func(t *testing.T) {
-			url := dbtest.URL(t, backend)
-			var envs []*env
-			for range 2 {
-				db, err := store.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				envs = append(envs, newEnv(t, db))
-			}
-			us := envs[0].users(t, "w", 20)
-			for _, u := range us {
-				envs[0].fund(t, u, 1_000_000)
-			}
-			var wg sync.WaitGroup
-			for g := range 16 {
-				e := envs[g%2]
-				wg.Go(func() {
-					rng := rand.New(rand.NewPCG(uint64(g), 11))
-					for range 100 {
-						a := rng.IntN(len(us))
-						b := (a + 1 + rng.IntN(len(us)-1)) % len(us)
-						_, _, err := e.do(t, us[a], "", ledger.Transfer{User: us[a].ID, From: us[a].MainAccount, To: us[b].MainAccount, Amount: 1 + rng.Int64N(5_000)})
-						if err != nil {
-							t.Error(err)
-							return
-						}
+	t.Parallel()
+	dbtest.EachURL(t, func(t *testing.T, url string) {
+		var envs []env
+		for range 2 {
+			envs = append(envs, newEnv(t, dbtest.OpenURL(t, url)))
+		}
+		us := envs[0].users(t, "w", 20)
+		for _, u := range us {
+			envs[0].fund(t, u, 1_000_000)
+		}
+		var wg sync.WaitGroup
+		for g := range 16 {
+			e := envs[g%2]
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(g), 11))
+				for range 100 {
+					a := rng.IntN(len(us))
+					b := (a + 1 + rng.IntN(len(us)-1)) % len(us)
+					_, _, err := e.do(t, us[a], "", ledger.Transfer{User: us[a].ID, From: us[a].MainAccount, To: us[b].MainAccount, Amount: 1 + rng.Int64N(5_000)})
+					if err != nil {
+						t.Error(err)
+						return
 					}
-				})
-			}
-			wg.Wait()
-			if r := audit(t, envs[1].db); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
-				t.Fatalf("after two writers: %+v", r)
-			}
-		})
-	}
+				}
+			})
+		}
+		wg.Wait()
+		if r := dbtest.Audit(t, envs[1].DB); r.UserMoney != 20*1_000_000 || r.Transactions != 20+16*100 {
+			t.Fatalf("after two writers: %+v", r)
+		}
+	})
 }

@@ -2,92 +2,23 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"minipay/clock"
 	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
 
-var seoul = clock.Seoul
-
-// env is a database with a writer on a manual clock.
-type env struct {
-	db    *store.DB
-	w     *store.Writer
-	clock *clock.Manual
-}
-
-func newEnv(t *testing.T, db *store.DB) *env {
-	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, seoul))
-	w := store.NewWriter(db, clk, seoul, store.WriterConfig{Workers: 4})
-	t.Cleanup(w.Close)
-	return &env{db: db, w: w, clock: clk}
-}
-
-func (e *env) user(t *testing.T, name string) store.User {
-	t.Helper()
-	u, err := e.db.CreateUser(context.Background(), name, "Name "+name, "x", e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// outcome is a command's result as the tests read it: the receipt's
-// fields and the ids the store assigned, side by side.
-type outcome struct {
-	ledger.Receipt
-	TransactionID, ChargeID, TransferID int64
-}
-
-// do submits cmd as u under the idempotency key (none if ""). The
-// fingerprint stands in for the API's request hash: the command's type
-// and fields, so another command under the same key is another request.
-func (e *env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (outcome, bool, error) {
-	t.Helper()
-	fields, err := json.Marshal(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idem := store.Idempotency{Key: key, Fingerprint: fmt.Sprintf("%T%s", cmd, fields)}
-	r, err := e.w.Do(context.Background(), u.ID, idem, cmd)
-	return outcome{r.Receipt, r.TransactionID, r.ChargeID, r.TransferID}, r.Replayed, err
-}
-
-func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
-	t.Helper()
-	a, err := e.db.Account(context.Background(), u.ID, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.Balance
-}
-
-// audit fails the test unless the books balance.
-func audit(t *testing.T, db *store.DB) store.AuditReport {
-	t.Helper()
-	r, err := db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
-	}
-	return r
-}
-
 func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		u := e.user(t, "alice")
+		u := e.User(t, "alice")
 		// 50 charges of 70,000: 42 fit in 3,000,000 (2,940,000); a
 		// last one of 60,000 fills the limit exactly.
 		var ok, limited atomic.Int64
@@ -112,28 +43,26 @@ func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_001}); errs.CodeOf(err) != errs.ChargeLimitExceeded {
 			t.Fatalf("60,001 over 2,940,000: got %v, want charge_limit_exceeded", err)
 		}
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 60_000}); err != nil {
-			t.Fatal(err)
-		}
-		if got := e.balance(t, u, u.MainAccount); got != ledger.DailyChargeLimit {
+		e.fund(t, u, 60_000)
+		if got := e.Balance(t, u, u.MainAccount); got != ledger.DailyChargeLimit {
 			t.Fatalf("main balance %d, want %d", got, ledger.DailyChargeLimit)
 		}
-		lim, err := db.ChargeLimit(context.Background(), u.ID, e.clock.Now(), seoul)
+		lim, err := db.ChargeLimit(context.Background(), u.ID, e.Clock.Now(), seoul)
 		if err != nil || lim.Used != ledger.DailyChargeLimit || lim.Remaining != 0 {
 			t.Fatalf("limit %+v, %v", lim, err)
 		}
 
 		// One second before midnight KST the day is still full...
-		e.clock.Set(time.Date(2026, 11, 24, 23, 59, 59, 0, seoul))
+		e.Clock.Set(time.Date(2026, 11, 24, 23, 59, 59, 0, seoul))
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1}); errs.CodeOf(err) != errs.ChargeLimitExceeded {
 			t.Fatalf("23:59:59 KST: got %v, want charge_limit_exceeded", err)
 		}
 		// ...and one second after it the limit is fresh.
-		e.clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
+		e.Clock.Set(time.Date(2026, 11, 25, 0, 0, 1, 0, seoul))
 		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: ledger.DailyChargeLimit}); err != nil {
 			t.Fatalf("00:00:01 KST next day: %v", err)
 		}
-		r := audit(t, db)
+		r := dbtest.Audit(t, db)
 		if r.UserMoney != 2*ledger.DailyChargeLimit {
 			t.Fatalf("user money %d", r.UserMoney)
 		}
@@ -141,16 +70,15 @@ func TestDailyLimitUnderConcurrentCharges(t *testing.T) {
 }
 
 func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		u := e.user(t, "bob")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1_000_000}); err != nil {
-			t.Fatal(err)
-		}
+		u := e.User(t, "bob")
+		e.fund(t, u, 1_000_000)
 		var savings []int64
 		for range 3 {
-			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now(), seoul)
+			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.Clock.Now(), seoul)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,24 +105,25 @@ func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
 		if ok.Load() != 33 || short.Load() != 27 {
 			t.Fatalf("deposits accepted %d, short %d; want 33 and 27", ok.Load(), short.Load())
 		}
-		if got := e.balance(t, u, u.MainAccount); got != 10_000 {
+		if got := e.Balance(t, u, u.MainAccount); got != 10_000 {
 			t.Fatalf("main %d, want 10,000", got)
 		}
 		var inSavings int64
 		for _, id := range savings {
-			inSavings += e.balance(t, u, id)
+			inSavings += e.Balance(t, u, id)
 		}
 		if inSavings != 990_000 {
 			t.Fatalf("savings hold %d, want 990,000", inSavings)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		u := e.user(t, "carol")
+		u := e.User(t, "carol")
 		cmd := ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 50_000}
 		receipts := make([]outcome, 20)
 		replays := make([]bool, 20)
@@ -221,7 +150,7 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 		if first != 1 {
 			t.Fatalf("%d requests applied, want exactly 1", first)
 		}
-		if got := e.balance(t, u, u.MainAccount); got != 50_000 {
+		if got := e.Balance(t, u, u.MainAccount); got != 50_000 {
 			t.Fatalf("main %d after 20 requests with one key, want 50,000", got)
 		}
 		// A later replay returns the first receipt and moves nothing.
@@ -235,14 +164,14 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 			t.Fatalf("mismatch: got %v", err)
 		}
 		// Keys are per user: another user may use the same key.
-		v := e.user(t, "dave")
+		v := e.User(t, "dave")
 		if _, replayed, err := e.do(t, v, "key-1", ledger.Charge{User: v.ID, Account: v.MainAccount, Amount: 50_000}); err != nil || replayed {
 			t.Fatalf("other user's key-1: replayed=%v err=%v", replayed, err)
 		}
-		if got := e.balance(t, u, u.MainAccount); got != 50_000 {
+		if got := e.Balance(t, u, u.MainAccount); got != 50_000 {
 			t.Fatalf("main %d, want 50,000", got)
 		}
-		r2 := audit(t, db)
+		r2 := dbtest.Audit(t, db)
 		if r2.UserMoney != 100_000 || r2.Transactions != 2 {
 			t.Fatalf("audit %+v", r2)
 		}
@@ -250,18 +179,17 @@ func TestIdempotentReplayMovesMoneyOnce(t *testing.T) {
 }
 
 func TestRejectionsChangeNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		u, v := e.user(t, "erin"), e.user(t, "frank")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 100_000}); err != nil {
-			t.Fatal(err)
-		}
-		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.clock.Now(), seoul)
+		u, v := e.User(t, "erin"), e.User(t, "frank")
+		e.fund(t, u, 100_000)
+		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.clock.Now(), seoul)
+		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,20 +213,21 @@ func TestRejectionsChangeNothing(t *testing.T) {
 				t.Errorf("%T%+v: got %v, want %s", c.cmd, c.cmd, err, c.want)
 			}
 		}
-		if got := e.balance(t, u, u.MainAccount); got != 100_000 {
+		if got := e.Balance(t, u, u.MainAccount); got != 100_000 {
 			t.Fatalf("main %d, want 100,000", got)
 		}
-		if r := audit(t, db); r.Transactions != 1 {
+		if r := dbtest.Audit(t, db); r.Transactions != 1 {
 			t.Fatalf("%d transactions after rejections, want 1", r.Transactions)
 		}
 	})
 }
 
 func TestSavingsLifecycle(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		u := e.user(t, "gina")
+		u := e.User(t, "gina")
 		step := func(cmd ledger.Command) outcome {
 			t.Helper()
 			r, _, err := e.do(t, u, "", cmd)
@@ -307,7 +236,7 @@ func TestSavingsLifecycle(t *testing.T) {
 			}
 			return r
 		}
-		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.clock.Now(), seoul)
+		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,17 +260,16 @@ func TestSavingsLifecycle(t *testing.T) {
 		if _, _, err := e.do(t, u, "", ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 1}); errs.CodeOf(err) != errs.Conflict {
 			t.Fatalf("deposit into closed: %v", err)
 		}
-		audit(t, db)
+		dbtest.Audit(t, db)
 	})
 }
 
 func TestAuditFindsTampering(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		u := e.user(t, "hank")
-		if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 10_000}); err != nil {
-			t.Fatal(err)
-		}
+		u := e.User(t, "hank")
+		e.fund(t, u, 10_000)
 		if r, _ := db.Audit(context.Background()); len(r.Problems) != 0 {
 			t.Fatalf("clean books: %v", r.Problems)
 		}

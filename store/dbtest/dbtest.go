@@ -20,13 +20,23 @@ import (
 // EnvPostgres names the environment variable with the PostgreSQL URL.
 const EnvPostgres = "MINIPAY_TEST_POSTGRES_URL"
 
-// Each runs fn as a subtest per backend, named "sqlite" or "postgres", with
-// an open, migrated, empty database.
+// Each runs fn with an open, migrated, empty database of every backend,
+// as parallel subtests named "sqlite" or "postgres". fn must not call
+// t.Parallel again (it panics).
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	EachURL(t, func(t *testing.T, url string) { fn(t, OpenURL(t, url)) })
+}
+
+// EachURL runs fn with the URL of a fresh, empty database of every
+// backend, as parallel subtests named "sqlite" or "postgres": for tests
+// that open the database themselves (restarts, two servers at once).
+func EachURL(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
 	for _, name := range Backends() {
 		t.Run(name, func(t *testing.T) {
-			fn(t, Open(t, name))
+			t.Parallel()
+			fn(t, URL(t, name))
 		})
 	}
 }

@@ -3,66 +3,24 @@ package baseline_test
 import (
 	"context"
 	"testing"
-	"time"
 
-	"minipay/clock"
 	"minipay/ledger"
 	"minipay/store"
+	"minipay/store/dbtest"
 )
 
-// env is a database with a writer on a manual clock, for setting up books
-// the baselines then read or move.
-type env struct {
-	db    *store.DB
-	w     *store.Writer
-	clock *clock.Manual
-}
+// env is a test database with a writer, for setting up books the
+// baselines then read or move.
+type env struct{ *dbtest.Env }
 
-func newEnv(t *testing.T, db *store.DB) *env {
-	clk := clock.NewManual(time.Date(2026, 11, 24, 15, 0, 0, 0, clock.Seoul))
-	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Workers: 4})
-	t.Cleanup(w.Close)
-	return &env{db: db, w: w, clock: clk}
-}
-
-func (e *env) user(t *testing.T, name string) store.User {
-	t.Helper()
-	u, err := e.db.CreateUser(context.Background(), name, "Name "+name, "x", e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
+func newEnv(t *testing.T, db *store.DB) env { return env{dbtest.NewEnv(t, db)} }
 
 // do applies cmd through the engine for u; the only call of Writer.Do here.
-func (e *env) do(t *testing.T, u store.User, cmd ledger.Command) store.Result {
+func (e env) do(t *testing.T, u store.User, cmd ledger.Command) store.Result {
 	t.Helper()
-	r, err := e.w.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
+	r, err := e.W.Do(context.Background(), u.ID, store.Idempotency{}, cmd)
 	if err != nil {
 		t.Fatal(err)
-	}
-	return r
-}
-
-// balance is u's balance of account id.
-func (e *env) balance(t *testing.T, u store.User, id int64) int64 {
-	t.Helper()
-	a, err := e.db.Account(context.Background(), u.ID, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.Balance
-}
-
-// balanced fails the test unless the books balance.
-func (e *env) balanced(t *testing.T) store.AuditReport {
-	t.Helper()
-	r, err := e.db.Audit(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Problems {
-		t.Error("audit:", p)
 	}
 	return r
 }

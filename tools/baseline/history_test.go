@@ -20,10 +20,9 @@ import (
 func TestHistoryMatchesTunedPages(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
 		e := newEnv(t, db)
 		accounts := historyOfThree(t, e)
-		mid := e.clock.Now().Add(-15 * time.Minute)
+		mid := e.Clock.Now().Add(-15 * time.Minute)
 		for _, acct := range accounts {
 			for _, r := range []struct{ from, to time.Time }{{}, {to: mid}, {from: mid}} {
 				total := comparePages(t, db, acct, r.from, r.to)
@@ -32,7 +31,7 @@ func TestHistoryMatchesTunedPages(t *testing.T) {
 				}
 			}
 		}
-		e.balanced(t)
+		dbtest.Audit(t, e.DB)
 	})
 }
 
@@ -40,19 +39,19 @@ func TestHistoryMatchesTunedPages(t *testing.T) {
 // half an hour, carol's waiting for acceptance, plus charges and a savings
 // deposit. It returns the accounts to read: alice's main first, then
 // bob's, carol's, alice's savings and one that does not exist.
-func historyOfThree(t *testing.T, e *env) []int64 {
+func historyOfThree(t *testing.T, e env) []int64 {
 	ctx := context.Background()
-	a, b, c := e.user(t, "alice"), e.user(t, "bob"), e.user(t, "carol")
+	a, b, c := e.User(t, "alice"), e.User(t, "bob"), e.User(t, "carol")
 	e.do(t, a, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 50_000})
 	e.do(t, b, ledger.Charge{User: b.ID, Account: b.MainAccount, Amount: 20_000})
-	sav, err := e.db.OpenSavings(ctx, a.ID, "free", 0, e.clock.Now(), clock.Seoul)
+	sav, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), clock.Seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.do(t, a, ledger.Deposit{User: a.ID, Main: a.MainAccount, Savings: sav.ID, Amount: 3_000})
 	// Carol's transfers, and some to her, wait for acceptance: a pending
 	// hold, then its release.
-	if _, err := e.db.SetTransfersRequireAcceptance(ctx, c.ID, true); err != nil {
+	if _, err := e.DB.SetTransfersRequireAcceptance(ctx, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	yes := true
@@ -73,7 +72,7 @@ func historyOfThree(t *testing.T, e *env) []int64 {
 		}
 		// Some movements share an instant, most do not.
 		if i%4 != 0 {
-			e.clock.Advance(time.Minute)
+			e.Clock.Advance(time.Minute)
 		}
 	}
 	if pending == 0 {

@@ -2,7 +2,7 @@
 // versions of what the store does, written the way a first version
 // usually looks, so the benchmarks can show what the engine buys. Never
 // used to serve requests; they reach the database through store's raw
-// pool (store.DB.SQL).
+// pool (store.DB.SQL, store.DB.InTx).
 package baseline
 
 import (
@@ -21,7 +21,7 @@ import (
 // trips, row locks and commit.
 func Transfer(ctx context.Context, db *store.DB, user, from, to, amount int64, now time.Time) error {
 	for attempt := 0; ; attempt++ {
-		err := inTx(ctx, db.SQL(), func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			return transfer(ctx, tx, db.NextTxnIDSQL(), user, from, to, amount, now.UnixMicro())
 		})
 		if err == nil || attempt == 10 || !db.Retryable(err) {
@@ -55,17 +55,4 @@ func transfer(ctx context.Context, tx *sql.Tx, txnID string, user, from, to, amo
 		VALUES ($1, $2, $3, (SELECT balance FROM accounts WHERE id = $2), $5), ($1, $4, $6, (SELECT balance FROM accounts WHERE id = $4), $5)`,
 		txn, from, -amount, to, at, amount)
 	return err
-}
-
-// inTx runs fn in a transaction and commits it.
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

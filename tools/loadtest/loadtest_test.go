@@ -29,7 +29,6 @@ func serve(t *testing.T, db *store.DB) string {
 func TestShortLoad(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
 		html := filepath.Join(t.TempDir(), "report.html")
 		var progress bytes.Buffer
 		rep, err := loadtest.Run(context.Background(), loadtest.Config{
