@@ -4,7 +4,9 @@ package apptest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -16,6 +18,38 @@ import (
 // after the HTTP server has closed.
 func Serve(t testing.TB, cfg app.Config) (*app.App, *httptest.Server) {
 	t.Helper()
+	a := assemble(t, cfg)
+	hs := httptest.NewServer(a.Handler())
+	t.Cleanup(hs.Close)
+	return a, hs
+}
+
+// ServeEdge is Serve through the listener and http.Server that `minipay
+// serve` uses (app.Listen, app.HTTPServer) with edge's limits. It returns
+// the base URL, http://127.0.0.1:PORT.
+func ServeEdge(t testing.TB, cfg app.Config, edge app.Edge) (*app.App, string) {
+	t.Helper()
+	a := assemble(t, cfg)
+	ln, err := app.Listen("127.0.0.1:0", edge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := app.HTTPServer(a.Handler(), edge)
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	t.Cleanup(func() {
+		hs.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Error("serve:", err)
+		}
+	})
+	return a, "http://" + ln.Addr().String()
+}
+
+// assemble builds the server and drains its writer when the test ends,
+// after the HTTP server (cleanups run last first).
+func assemble(t testing.TB, cfg app.Config) *app.App {
+	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -23,8 +57,6 @@ func Serve(t testing.TB, cfg app.Config) (*app.App, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(a.Close) // cleanups run last first: after hs.Close
-	hs := httptest.NewServer(a.Handler())
-	t.Cleanup(hs.Close)
-	return a, hs
+	t.Cleanup(a.Close)
+	return a
 }

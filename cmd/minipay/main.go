@@ -8,11 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -79,6 +79,37 @@ func env(name, def string) string {
 	return def
 }
 
+// envParsed is env for a typed value: a variable that is set but does not
+// parse stops the program, as a malformed flag does.
+func envParsed[T any](name string, def T, parse func(string) (T, error)) T {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "minipay: %s=%q: %v\n", name, v, err)
+		os.Exit(2)
+	}
+	return x
+}
+
+// edgeFlags are what serve grants one client (app.Edge).
+func edgeFlags(fs *flag.FlagSet) *app.Edge {
+	e := app.DefaultEdge()
+	fs.DurationVar(&e.ReadTimeout, "read-timeout", envParsed("MINIPAY_READ_TIMEOUT", e.ReadTimeout, time.ParseDuration),
+		"time to read a whole request, headers and body (env MINIPAY_READ_TIMEOUT)")
+	fs.DurationVar(&e.WriteTimeout, "write-timeout", envParsed("MINIPAY_WRITE_TIMEOUT", e.WriteTimeout, time.ParseDuration),
+		"time to handle a request and write its response (env MINIPAY_WRITE_TIMEOUT)")
+	fs.DurationVar(&e.IdleTimeout, "idle-timeout", envParsed("MINIPAY_IDLE_TIMEOUT", e.IdleTimeout, time.ParseDuration),
+		"how long a keep-alive connection may wait for its next request (env MINIPAY_IDLE_TIMEOUT)")
+	fs.IntVar(&e.MaxHeaderBytes, "max-header-bytes", envParsed("MINIPAY_MAX_HEADER_BYTES", e.MaxHeaderBytes, strconv.Atoi),
+		"largest request line and headers (env MINIPAY_MAX_HEADER_BYTES)")
+	fs.IntVar(&e.MaxConns, "max-conns", envParsed("MINIPAY_MAX_CONNS", e.MaxConns, strconv.Atoi),
+		"connections open at once; more wait to be accepted, 0: no cap (env MINIPAY_MAX_CONNS)")
+	return &e
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
 	return fs.String("database", env("MINIPAY_DATABASE_URL", store.DefaultURL),
 		"database URL: sqlite:PATH or postgres://… (env MINIPAY_DATABASE_URL)")
@@ -94,6 +125,7 @@ func serve(ctx context.Context, args []string) error {
 	workers := fs.Int("writer-workers", 2, "batches the writer may have in flight at once (PostgreSQL; SQLite uses 1)")
 	jobInterval := fs.Duration("job-interval", time.Second, "how often scheduled jobs look for due work")
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
+	edge := edgeFlags(fs)
 	fs.Parse(args)
 
 	var level slog.Level
@@ -127,14 +159,14 @@ func serve(ctx context.Context, args []string) error {
 		srv.Scheduler.Run(jobsCtx, *jobInterval)
 	}()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := app.Listen(*addr, *edge)
 	if err != nil {
 		stopJobs()
 		<-jobsDone
 		srv.Close()
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := app.HTTPServer(srv.Handler(), *edge)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("minipay serving", "addr", ln.Addr().String(), "database", db.Dialect(), "timezone", loc.String())
