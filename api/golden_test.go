@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"minipay/api"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -130,7 +131,7 @@ func (g *golden) render(t *testing.T, who string, r req, res response) string {
 		fmt.Fprintf(&b, "\n%s\n", j)
 	}
 	fmt.Fprintf(&b, "\n%d %s\n", res.status, http.StatusText(res.status))
-	for _, k := range []string{"Content-Type", "Idempotent-Replayed"} {
+	for _, k := range []string{"Content-Type", "Idempotent-Replayed", "Retry-After"} {
 		if v := res.header.Get(k); v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -316,6 +317,11 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.e.clock.Advance(73 * time.Hour) // past the deadline, with no sweep run
 	g.e.relogin(t, bob)
 	g.check(t, "problem-expired", bob, resolveReq(bob, tr.ID, "accept"), http.StatusConflict)
+	guess := req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "alice", "password": "a wrong guess"}}
+	for range api.DefaultLimits().LoginFailuresPerUser {
+		checkProblem(t, "a wrong password", g.e.do(t, guess), http.StatusUnauthorized, "unauthorized")
+	}
+	g.check(t, "problem-rate-limited", nil, guess, http.StatusTooManyRequests)
 }
 
 // goldenInternal: the one internal problem a client can see without a

@@ -38,21 +38,26 @@ type env struct {
 // newEnv wires a server the way cmd/minipay does, on a manual clock set to
 // start.
 func newEnv(t *testing.T, db *store.DB) *env {
-	return wire(t, db, false)
+	return wire(t, db, nil)
 }
 
 // newTestClockEnv wires a server the way `minipay serve --test-clock`
 // does: the manual clock shared by the writer, the scheduler and the API,
 // with POST /v1/test-clock/advance running the scheduler's due jobs.
 func newTestClockEnv(t *testing.T, db *store.DB) *env {
-	return wire(t, db, true)
+	return wire(t, db, func(cfg *app.Config) { cfg.TestClock = true })
 }
 
-func wire(t *testing.T, db *store.DB, testClock bool) *env {
+// wire serves a server over db on a manual clock set to start; tweak, if
+// not nil, changes its configuration first.
+func wire(t *testing.T, db *store.DB, tweak func(*app.Config)) *env {
 	t.Helper()
 	clk := clock.NewManual(start)
-	_, hs := apptest.Serve(t, app.Config{DB: db, Clock: clk, TestClock: testClock, Location: seoul,
-		WriterWorkers: 4, PasswordCost: bcrypt.MinCost})
+	cfg := app.Config{DB: db, Clock: clk, Location: seoul, WriterWorkers: 4, PasswordCost: bcrypt.MinCost}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	_, hs := apptest.Serve(t, cfg)
 	return &env{db: db, clock: clk, url: hs.URL, http: hs.Client()}
 }
 

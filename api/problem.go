@@ -26,6 +26,7 @@ var problems = map[errs.Code]problemKind{
 	errs.ChargeLimitExceeded: {http.StatusUnprocessableEntity, "Daily charge limit exceeded"},
 	errs.Expired:             {http.StatusConflict, "Expired"},
 	errs.IdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused for a different request"},
+	errs.RateLimited:         {http.StatusTooManyRequests, "Too many requests"},
 	errs.Internal:            {http.StatusInternalServerError, "Internal error"},
 }
 

@@ -43,6 +43,7 @@ type Server struct {
 	// against, so that it takes as long as a wrong password.
 	passwordCost int
 	dummyHash    []byte
+	limits       limiters
 }
 
 // Config is what a Server needs.
@@ -62,6 +63,8 @@ type Config struct {
 	// PasswordCost is bcrypt's cost for new passwords; 0 means
 	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost.
 	PasswordCost int
+	// Limits bound failed logins and sign-ups (zero: DefaultLimits).
+	Limits Limits
 }
 
 // New returns a server.
@@ -81,7 +84,7 @@ func New(cfg Config) *Server {
 	}
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
-		passwordCost: cfg.PasswordCost, dummyHash: dummy}
+		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits)}
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same

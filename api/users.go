@@ -64,6 +64,10 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if addr, now := s.limits.clientAddr(r), s.clock.Now(); !s.limits.signUps.Take(addr, now) {
+		tooMany(w, r, s.limits.signUps.Wait(addr, now), "sign-ups from your address")
+		return
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(*req.Password), s.passwordCost)
 	if err != nil {
 		writeError(w, r, err)
@@ -96,11 +100,19 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// Over the limit, the password is not even checked: a guessing flood
+	// then costs no bcrypt time either.
+	now := s.clock.Now()
+	if wait := s.limits.loginWait(r, *req.Username, now); wait > 0 {
+		tooMany(w, r, wait, "failed logins for this username or from your address")
+		return
+	}
 	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
 	if errs.CodeOf(err) == errs.NotFound {
 		// Spend the same time as a wrong password, so response time does
 		// not reveal which usernames exist.
 		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(*req.Password))
+		s.limits.loginFailed(r, *req.Username, now)
 		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
 		return
 	}
@@ -109,6 +121,7 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(*req.Password)) != nil {
+		s.limits.loginFailed(r, *req.Username, now)
 		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
 		return
 	}

@@ -30,7 +30,9 @@ type Config struct {
 	WriterWorkers int
 	// PasswordCost is the bcrypt cost of new passwords (0: bcrypt's default).
 	PasswordCost int
-	Logger       *slog.Logger
+	// Limits bound failed logins and sign-ups (zero: api.DefaultLimits).
+	Limits api.Limits
+	Logger *slog.Logger
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run, serve
@@ -64,7 +66,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers, Logger: cfg.Logger})
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Secret: secret,
-		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost}
+		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}

@@ -21,6 +21,7 @@ const (
 	ChargeLimitExceeded Code = "charge_limit_exceeded"
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
+	RateLimited         Code = "rate_limited"
 	Internal            Code = "internal"
 )
 

@@ -126,6 +126,7 @@ func serve(ctx context.Context, args []string) error {
 	jobInterval := fs.Duration("job-interval", time.Second, "how often scheduled jobs look for due work")
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
 	edge := edgeFlags(fs)
+	limits := limitFlags(fs)
 	fs.Parse(args)
 
 	var level slog.Level
@@ -148,7 +149,7 @@ func serve(ctx context.Context, args []string) error {
 		clk = clock.NewManual(time.Now())
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
-	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log})
+	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,136 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"minipay/api"
+	"minipay/app"
+	"minipay/errs"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// newLimitedEnv serves with limits behind a trusted proxy whose
+// X-Forwarded-For names the client, so one test plays many addresses.
+func newLimitedEnv(t *testing.T, db *store.DB, limits api.Limits) *env {
+	limits.ClientIPHeader = "X-Forwarded-For"
+	return wire(t, db, func(cfg *app.Config) { cfg.Limits = limits })
+}
+
+// logInFrom sends a login for username with password from client address
+// addr ("": no X-Forwarded-For).
+func (e *env) logInFrom(t *testing.T, addr, username, password string) response {
+	t.Helper()
+	r := req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": username, "password": password}}
+	if addr != "" {
+		r.header = map[string]string{"X-Forwarded-For": addr}
+	}
+	return e.do(t, r)
+}
+
+// limited requires res to be 429 rate_limited telling the client to retry
+// after exactly wait.
+func limited(t *testing.T, what string, res response, wait time.Duration) {
+	t.Helper()
+	checkProblem(t, what, res, http.StatusTooManyRequests, "rate_limited")
+	if got, want := res.header.Get("Retry-After"), fmt.Sprint(int(wait.Seconds())); got != want {
+		t.Errorf("%s: Retry-After %q, want %q", what, got, want)
+	}
+}
+
+// Wrong passwords for one username, each from another address, lock that
+// username (even for the right password) until the window refills; other
+// usernames from the same addresses are not affected, and successful
+// logins do not count.
+func TestFailedLoginsPerUsername(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newLimitedEnv(t, db, api.Limits{LoginFailuresPerUser: 3, LoginFailuresPerAddress: 100, LoginWindow: time.Minute})
+		victim, other := e.signUp(t, "victim"), e.signUp(t, "other")
+		for range 10 {
+			e.logIn(t, victim) // successes are not failures
+		}
+		for i := range 3 {
+			res := e.logInFrom(t, fmt.Sprintf("198.51.100.%d", i), "victim", "guess")
+			checkProblem(t, "a wrong password", res, http.StatusUnauthorized, "unauthorized")
+		}
+		limited(t, "a 4th wrong password", e.logInFrom(t, "198.51.100.9", "victim", "guess"), 20*time.Second)
+		limited(t, "the right password while locked", e.logInFrom(t, "198.51.100.10", "victim", victim.Password), 20*time.Second)
+		e.logIn(t, other)
+		e.clock.Advance(19 * time.Second)
+		limited(t, "a login a second early", e.logInFrom(t, "", "victim", victim.Password), time.Second)
+		e.clock.Advance(time.Second)
+		e.logIn(t, victim)
+	})
+}
+
+// Wrong passwords from one address, each for another username (known or
+// not), lock that address for every username until the window refills;
+// other addresses are not affected. Of a forwarded chain, the last
+// address (the trusted proxy's peer) is the client; IPv6 clients count by
+// their /64.
+func TestFailedLoginsPerAddress(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newLimitedEnv(t, db, api.Limits{LoginFailuresPerUser: 100, LoginFailuresPerAddress: 3, LoginWindow: time.Minute})
+		alice := e.signUp(t, "alice")
+		const attacker = "203.0.113.7"
+		for _, name := range []string{"alice", "bob", "carol"} {
+			checkProblem(t, "a wrong password", e.logInFrom(t, attacker, name, "guess"), http.StatusUnauthorized, "unauthorized")
+		}
+		limited(t, "a 4th username", e.logInFrom(t, attacker, "dave", "guess"), 20*time.Second)
+		limited(t, "a forwarded chain", e.logInFrom(t, "10.9.9.9, "+attacker, "alice", alice.Password), 20*time.Second)
+		checkProblem(t, "another address", e.logInFrom(t, "203.0.113.8", "dave", "guess"), http.StatusUnauthorized, "unauthorized")
+		e.clock.Advance(time.Minute)
+		if res := e.logInFrom(t, attacker, "alice", alice.Password); res.status != http.StatusCreated {
+			t.Errorf("the right password after the window: %v", res)
+		}
+		for i := range 3 {
+			res := e.logInFrom(t, fmt.Sprintf("2001:db8:0:1::%x", i+1), "alice", "guess")
+			checkProblem(t, "a wrong password over IPv6", res, http.StatusUnauthorized, "unauthorized")
+		}
+		limited(t, "another address of the /64", e.logInFrom(t, "2001:db8:0:1:ffff::1", "bob", "guess"), 20*time.Second)
+	})
+}
+
+// Without a trusted-proxy setting the socket's address is the client's:
+// a forged X-Forwarded-For changes nothing.
+func TestFailedLoginsIgnoreUntrustedHeader(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := wire(t, db, func(cfg *app.Config) { cfg.Limits = api.Limits{LoginFailuresPerAddress: 2} })
+		for i := range 2 {
+			res := e.logInFrom(t, fmt.Sprintf("192.0.2.%d", i), fmt.Sprintf("user%d", i), "guess")
+			checkProblem(t, "a wrong password", res, http.StatusUnauthorized, "unauthorized")
+		}
+		limited(t, "a forged address", e.logInFrom(t, "192.0.2.99", "user9", "guess"), 30*time.Second)
+	})
+}
+
+// Sign-ups count per address; a refused one writes nothing.
+func TestSignUpsPerAddress(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newLimitedEnv(t, db, api.Limits{SignUpsPerAddress: 2, SignUpWindow: time.Hour})
+		signUp := func(addr, name string) response {
+			return e.do(t, req{method: "POST", path: "/v1/users", header: map[string]string{"X-Forwarded-For": addr},
+				body: map[string]string{"username": name, "password": "long enough", "name": name}})
+		}
+		for _, name := range []string{"one", "two"} {
+			if res := signUp("198.51.100.1", name); res.status != http.StatusCreated {
+				t.Fatalf("sign-up %s: %v", name, res)
+			}
+		}
+		limited(t, "a 3rd sign-up", signUp("198.51.100.1", "three"), 30*time.Minute)
+		if _, _, err := db.UserByUsername(context.Background(), "three"); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("the refused sign-up: user lookup = %v, want not found", err)
+		}
+		if res := signUp("198.51.100.2", "three"); res.status != http.StatusCreated {
+			t.Errorf("a sign-up from another address: %v", res)
+		}
+	})
+}
