@@ -72,6 +72,9 @@ func (q *settlementRequest) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, u := range q.Participants {
+		if err := readable("participants", u); err != nil {
+			return err
+		}
 		if seen[u] {
 			return errs.E(errs.Invalid, "participant %q is listed twice", u)
 		}

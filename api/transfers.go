@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"minipay/errs"
 	"minipay/ledger"
@@ -51,7 +50,7 @@ func (q *transferRequest) recipient() (username string, account int64, err error
 		return "", 0, errs.E(errs.Invalid, `field "to" is required: a username (string) or a main account id (number)`)
 	}
 	if json.Unmarshal(q.To, &username) == nil {
-		return username, 0, nil
+		return username, 0, readable("to", username)
 	}
 	if err := json.Unmarshal(q.To, &account); err != nil || account <= 0 {
 		return "", 0, errs.E(errs.Invalid, `field "to" must be a username (string) or a main account id (positive integer)`)
@@ -112,13 +111,6 @@ func (s *Server) resolveTransfer(build func(user, transfer int64) ledger.Command
 			return toTransferJSON(t, p.user), nil
 		})
 	}
-}
-
-func checkText(field, v string, max int) error {
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max {
-		return errs.E(errs.Invalid, "%s must be valid text of at most %d characters", field, max)
-	}
-	return nil
 }
 
 type partyJSON struct {

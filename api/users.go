@@ -55,7 +55,7 @@ func (q *signUpRequest) Validate() error {
 	case *q.Name == "" || utf8.RuneCountInString(*q.Name) > 100 || !utf8.ValidString(*q.Name):
 		return errs.E(errs.Invalid, "name must be 1 to 100 characters")
 	}
-	return nil
+	return checkText("name", *q.Name, 100)
 }
 
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +91,7 @@ func (q *logInRequest) Validate() error {
 	if q.Username == nil || q.Password == nil {
 		return errs.E(errs.Invalid, "fields \"username\" and \"password\" are required")
 	}
-	return nil
+	return readable("username", *q.Username)
 }
 
 func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {

@@ -755,10 +755,13 @@ func TestSeedsAreMeaningful(t *testing.T) {
 		`charge user 5 account 101 amount 1 -> forbidden`,
 		`withdraw user 4 main 401 savings 411 amount 10000 -> conflict`,
 		// Extremes.
+		// A MaxInt64 transfer would also overflow its receiver, but the
+		// sender's own limit answers first: the receiver's balance must
+		// not show through (issue 12).
 		`charge user 1 account 101 amount 9223372036854775807 -> charge_limit_exceeded`,
-		`transfer user 1 from 101 to 201 amount 9223372036854775807 name "" memo "" -> invalid`,
+		`transfer user 1 from 101 to 201 amount 9223372036854775807 name "" memo "" -> charge_limit_exceeded`,
 		`deposit user 2 main 201 savings 211 amount -9223372036854775808 -> invalid`,
-		`transfer user 2 from 201 to 301 amount 9223372036854775807 name "" memo "" -> invalid`,
+		`transfer user 2 from 201 to 301 amount 9223372036854775807 name "" memo "" -> charge_limit_exceeded`,
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(log, func(l string) bool { return strings.HasPrefix(l, w) }) {

@@ -286,6 +286,11 @@ func positive(amount int64) error {
 // fits reports whether adding amount to a balance stays within int64.
 func fits(balance, amount int64) bool { return balance <= math.MaxInt64-amount }
 
+// errOverflow refuses a move that would take a balance past int64. Every
+// overflow, whoever's balance it is, gives this same answer, so it tells
+// a sender nothing about the receiver's account.
+func errOverflow() error { return errs.E(errs.Invalid, "balance would overflow") }
+
 // move records a transaction from one account to another. Callers have
 // checked funds and overflow; move only applies.
 func (b *Book) move(kind TxnKind, from, to int64, amount int64) Txn {
@@ -312,7 +317,7 @@ func (b *Book) chargeAllowance(main *Account, amount int64) error {
 			amount, DailyChargeLimit, used, b.Day)
 	}
 	if !fits(main.Balance, amount) {
-		return errs.E(errs.Invalid, "balance would overflow")
+		return errOverflow()
 	}
 	return nil
 }
@@ -414,7 +419,7 @@ func (b *Book) savingsMove(user, mainID, savingsID, amount int64, withdraw bool)
 	case from.Balance < amount:
 		return Receipt{}, nil, errs.E(errs.InsufficientFunds, "%s account holds %d, %s needs %d", from.Kind, from.Balance, kind, amount)
 	case !fits(to.Balance, amount):
-		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+		return Receipt{}, nil, errOverflow()
 	}
 	txns := b.accrue(sav, b.yesterday())
 	txns = append(txns, b.move(kind, from.ID, to.ID, amount))
@@ -445,7 +450,7 @@ func (c Close) apply(b *Book) (Receipt, []Txn, error) {
 		return Receipt{}, nil, err
 	}
 	if !fits(main.Balance, sav.Balance) {
-		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+		return Receipt{}, nil, errOverflow()
 	}
 	// Interest up to yesterday is paid; today's partial day is not.
 	txns := b.accrue(sav, b.yesterday())
@@ -500,22 +505,12 @@ func (c Transfer) apply(b *Book) (Receipt, []Txn, error) {
 // transfer it records shows display (or the sender's real name) to the
 // receiver. Transfers and settlement payments share it.
 func (b *Book) send(from, to *Account, amount int64, display, memo string, pending bool) (Receipt, []Txn, error) {
-	switch {
-	case to.UserID == from.UserID:
-		return Receipt{}, nil, errs.E(errs.Invalid, "cannot transfer to yourself")
-	case to.Kind != Main:
-		return Receipt{}, nil, errs.E(errs.Invalid, "transfers go to a main account")
-	case to.Status != Open:
-		return Receipt{}, nil, errs.E(errs.Conflict, "account %d is closed", to.ID)
-	case !fits(to.Balance, amount):
-		return Receipt{}, nil, errs.E(errs.Invalid, "receiver's balance would overflow")
+	charge, err := b.sendable(from, to, amount)
+	if err != nil {
+		return Receipt{}, nil, err
 	}
-	charge := AutoCharge(from.Balance, amount)
 	var txns []Txn
 	if charge > 0 {
-		if err := b.chargeAllowance(from, charge); err != nil {
-			return Receipt{}, nil, err
-		}
 		txns = append(txns, b.charge(from, charge))
 	}
 	if display == "" {
@@ -538,4 +533,32 @@ func (b *Book) send(from, to *Account, amount int64, display, memo string, pendi
 	t.Transfer, t.Notices = rec, []Notice{notice}
 	txns = append(txns, t)
 	return Receipt{Amount: amount, Charged: charge, MainBalance: from.Balance, Status: rec.Status, ExpiresAt: rec.ExpiresAt}, txns, nil
+}
+
+// sendable checks a send and returns the auto-charge it needs. The
+// receiver's balance must never show through the answer (a sender could
+// otherwise binary-search it with refused transfers), so the sender's own
+// limits come first: an amount the sender cannot cover is refused the
+// same way whoever receives it. Only an amount the sender can cover then
+// meets the receiver's overflow check, and that refusal reads exactly
+// like the sender's own balance overflowing.
+func (b *Book) sendable(from, to *Account, amount int64) (int64, error) {
+	switch {
+	case to.UserID == from.UserID:
+		return 0, errs.E(errs.Invalid, "cannot transfer to yourself")
+	case to.Kind != Main:
+		return 0, errs.E(errs.Invalid, "transfers go to a main account")
+	case to.Status != Open:
+		return 0, errs.E(errs.Conflict, "account %d is closed", to.ID)
+	}
+	charge := AutoCharge(from.Balance, amount)
+	if charge > 0 {
+		if err := b.chargeAllowance(from, charge); err != nil {
+			return 0, err
+		}
+	}
+	if !fits(to.Balance, amount) {
+		return 0, errOverflow()
+	}
+	return charge, nil
 }

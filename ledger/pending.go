@@ -111,7 +111,7 @@ func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 		return Receipt{}, nil, errs.E(errs.NotFound, "account %d not found", to)
 	}
 	if !fits(a.Balance, t.Amount) {
-		return Receipt{}, nil, errs.E(errs.Invalid, "balance would overflow")
+		return Receipt{}, nil, errOverflow()
 	}
 	txn := b.move(kind, PendingHold, to, t.Amount)
 	txn.TransferID = id
