@@ -310,6 +310,8 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "problem-charge-limit-exceeded", alice, req{method: "POST", path: "/v1/charges", body: `{"amount":3000001}`}, http.StatusUnprocessableEntity)
 	key := map[string]string{"Idempotency-Key": "charge-1"}
 	g.check(t, "problem-idempotency-mismatch", alice, req{method: "POST", path: "/v1/charges", body: `{"amount":5}`, header: key}, http.StatusUnprocessableEntity)
+	g.check(t, "problem-unsupported-media-type", alice, req{method: "POST", path: "/v1/charges", body: `{"amount":5}`,
+		header: map[string]string{"Content-Type": "text/plain"}}, http.StatusUnsupportedMediaType)
 	var tr struct {
 		ID int64 `json:"id"`
 	}

@@ -17,17 +17,18 @@ type problemKind struct {
 // problems is the one place codes meet HTTP. A code missing here is a bug,
 // answered as internal (500) rather than with no status at all.
 var problems = map[errs.Code]problemKind{
-	errs.Invalid:             {http.StatusBadRequest, "The request is invalid"},
-	errs.Unauthorized:        {http.StatusUnauthorized, "Authentication is required"},
-	errs.Forbidden:           {http.StatusForbidden, "Not yours"},
-	errs.NotFound:            {http.StatusNotFound, "Not found"},
-	errs.Conflict:            {http.StatusConflict, "Conflicts with the current state"},
-	errs.InsufficientFunds:   {http.StatusUnprocessableEntity, "Insufficient funds"},
-	errs.ChargeLimitExceeded: {http.StatusUnprocessableEntity, "Daily charge limit exceeded"},
-	errs.Expired:             {http.StatusConflict, "Expired"},
-	errs.IdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused for a different request"},
-	errs.RateLimited:         {http.StatusTooManyRequests, "Too many requests"},
-	errs.Internal:            {http.StatusInternalServerError, "Internal error"},
+	errs.Invalid:              {http.StatusBadRequest, "The request is invalid"},
+	errs.Unauthorized:         {http.StatusUnauthorized, "Authentication is required"},
+	errs.Forbidden:            {http.StatusForbidden, "Not yours"},
+	errs.NotFound:             {http.StatusNotFound, "Not found"},
+	errs.Conflict:             {http.StatusConflict, "Conflicts with the current state"},
+	errs.InsufficientFunds:    {http.StatusUnprocessableEntity, "Insufficient funds"},
+	errs.ChargeLimitExceeded:  {http.StatusUnprocessableEntity, "Daily charge limit exceeded"},
+	errs.Expired:              {http.StatusConflict, "Expired"},
+	errs.IdempotencyMismatch:  {http.StatusUnprocessableEntity, "Idempotency-Key reused for a different request"},
+	errs.RateLimited:          {http.StatusTooManyRequests, "Too many requests"},
+	errs.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	errs.Internal:             {http.StatusInternalServerError, "Internal error"},
 }
 
 // Problem is an RFC 9457 problem details body with minipay's stable code.

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"minipay/errs"
 )
@@ -26,21 +30,35 @@ func readRequest(r *http.Request, req validator) error {
 	return req.Validate()
 }
 
-// decode reads a JSON body strictly: one object, no unknown fields, no
-// trailing data, numbers that fit their fields. Every failure is invalid.
+// decode reads a JSON body strictly: application/json, one object, no
+// unknown, repeated or case-variant keys, no trailing data, numbers that
+// fit their fields. Every failure but the media type is invalid.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err := checkMediaType(r); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return errs.E(errs.Invalid, "the request body is larger than %d bytes", maxBody)
+	case err != nil:
+		return errs.E(errs.Invalid, "malformed JSON body: %v", err)
+	}
+	if err := checkKeys(body, fieldNames(v)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		var maxErr *http.MaxBytesError
 		switch {
 		case errors.Is(err, io.EOF):
 			return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
+		case errors.As(err, &typeErr) && typeErr.Field == "":
+			return errs.E(errs.Invalid, "the request body must be a JSON object")
 		case errors.As(err, &typeErr):
-			return errs.E(errs.Invalid, "field %q must be %s (amounts are whole won within int64)", typeErr.Field, typeErr.Type)
-		case errors.As(err, &maxErr):
-			return errs.E(errs.Invalid, "the request body is larger than %d bytes", maxBody)
+			return errs.E(errs.Invalid, "field %q must be %s", typeErr.Field, jsonKind(typeErr.Type))
 		}
 		return errs.E(errs.Invalid, "malformed JSON body: %v", err)
 	}
@@ -48,6 +66,142 @@ func decode(r *http.Request, v any) error {
 		return errs.E(errs.Invalid, "the request body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// keyScan walks a body's tokens before it is decoded, refusing what
+// encoding/json would let through: a repeated key (the last would win) and
+// a key that differs from another, or from a field, only in case (it would
+// fill that field).
+type keyScan struct {
+	dec   *json.Decoder
+	known map[string]string // folded field name -> field name
+}
+
+// checkKeys scans body for repeated and case-variant keys, at every
+// level. Syntax errors are left for the decoder to report.
+func checkKeys(body []byte, fields []string) error {
+	s := keyScan{dec: json.NewDecoder(bytes.NewReader(body)), known: map[string]string{}}
+	for _, f := range fields {
+		s.known[fold(f)] = f
+	}
+	tok, err := s.dec.Token()
+	if err == nil {
+		err = s.value(tok)
+	}
+	var refused *errs.Error
+	if errors.As(err, &refused) {
+		return refused
+	}
+	return nil
+}
+
+// value reads the rest of the value that starts with tok.
+func (s *keyScan) value(tok json.Token) error {
+	switch tok {
+	case json.Delim('{'):
+		return s.object()
+	case json.Delim('['):
+		for s.dec.More() {
+			if err := s.next(); err != nil {
+				return err
+			}
+		}
+		_, err := s.dec.Token()
+		return err
+	}
+	return nil
+}
+
+// next reads one whole value.
+func (s *keyScan) next() error {
+	tok, err := s.dec.Token()
+	if err != nil {
+		return err
+	}
+	return s.value(tok)
+}
+
+// object reads an object's members after its '{'.
+func (s *keyScan) object() error {
+	seen := map[string]string{} // folded key -> key
+	for s.dec.More() {
+		tok, err := s.dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		folded := fold(key)
+		if prev, dup := seen[folded]; dup && prev == key {
+			return errs.E(errs.Invalid, "key %q appears more than once", key)
+		} else if dup {
+			return errs.E(errs.Invalid, "keys %q and %q differ only in case", prev, key)
+		}
+		if field, ok := s.known[folded]; ok && field != key {
+			return errs.E(errs.Invalid, "key %q is not a field; did you mean %q? (keys are case-sensitive)", key, field)
+		}
+		seen[folded] = key
+		if err := s.next(); err != nil {
+			return err
+		}
+	}
+	_, err := s.dec.Token()
+	return err
+}
+
+// fold is how encoding/json matches keys to fields: two keys with the same
+// fold fill the same field.
+func fold(key string) string {
+	return strings.ToUpper(strings.ToLower(key))
+}
+
+// fieldNames are the JSON keys of the struct v points to.
+func fieldNames(v any) []string {
+	var names []string
+	for f := range reflect.TypeOf(v).Elem().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// checkMediaType refuses a body that does not say it is JSON. An empty
+// body needs no media type: it is answered as empty, or, on routes that
+// read none, not read at all.
+func checkMediaType(r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || media != "application/json" {
+		return errs.E(errs.UnsupportedMediaType, "send the request body as Content-Type: application/json")
+	}
+	return nil
+}
+
+// jsonKind names the JSON a Go type decodes from, so that an error detail
+// speaks JSON rather than Go.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number (amounts are whole won, at most 9223372036854775807)"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a different JSON value"
 }
 
 // missing is the error for a required field left out (or null).

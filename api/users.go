@@ -48,7 +48,7 @@ func (q *signUpRequest) Validate() error {
 		return errs.E(errs.Invalid, "username must be 3 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
 	case q.Password == nil:
 		return missing("password")
-	case len(*q.Password) < 8 || len(*q.Password) > 72: // bcrypt reads 72 bytes
+	case len(*q.Password) < 8 || len(*q.Password) > maxPassword:
 		return errs.E(errs.Invalid, "password must be 8 to 72 bytes")
 	case q.Name == nil:
 		return missing("name")
@@ -81,6 +81,22 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
 
+// maxPassword is as much of a password as bcrypt reads: sign-up refuses
+// longer ones, and at login a longer one is wrong, not cut to its first
+// 72 bytes.
+const maxPassword = 72
+
+// passwordMatches checks password against the hash of a known user. For
+// an unknown username it spends the same time against dummyHash, so
+// response time does not reveal which usernames exist.
+func (s *Server) passwordMatches(known bool, hash, password string) bool {
+	if !known {
+		hash = string(s.dummyHash)
+	}
+	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	return ok && known && len(password) <= maxPassword
+}
+
 // logInRequest is the body of POST /v1/sessions.
 type logInRequest struct {
 	Username *string `json:"username"`
@@ -108,19 +124,12 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
-	if errs.CodeOf(err) == errs.NotFound {
-		// Spend the same time as a wrong password, so response time does
-		// not reveal which usernames exist.
-		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(*req.Password))
-		s.limits.loginFailed(r, *req.Username, now)
-		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
-		return
-	}
-	if err != nil {
+	known := err == nil
+	if !known && errs.CodeOf(err) != errs.NotFound {
 		writeError(w, r, err)
 		return
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(*req.Password)) != nil {
+	if !s.passwordMatches(known, hash, *req.Password) {
 		s.limits.loginFailed(r, *req.Username, now)
 		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
 		return

@@ -22,7 +22,9 @@ const (
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
 	RateLimited         Code = "rate_limited"
-	Internal            Code = "internal"
+	// UnsupportedMediaType: a request body that is not application/json.
+	UnsupportedMediaType Code = "unsupported_media_type"
+	Internal             Code = "internal"
 )
 
 // Error is a failure with a code and a human-readable detail.

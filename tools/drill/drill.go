@@ -266,6 +266,7 @@ func send(ctx context.Context, client *http.Client, url, token, key string, body
 	b, _ := json.Marshal(body)
 	for attempt := 0; ; attempt++ {
 		req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
