@@ -100,7 +100,7 @@ func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.clock.Now(), s.loc)
+	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.maxSavings, s.clock.Now(), s.loc)
 	if err != nil {
 		writeError(w, r, err)
 		return
