@@ -10,9 +10,29 @@ import (
 	"minipay/ledger"
 )
 
-// Accounts lists a user's accounts, main first.
-func (db *DB) Accounts(ctx context.Context, user int64) ([]*ledger.Account, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1 ORDER BY id`, user)
+// Accounts lists a user's accounts by id, main first: every open one and
+// the newest closed savings accounts, at most closed of them, so the list
+// stays bounded however many accounts the user has opened and closed.
+func (db *DB) Accounts(ctx context.Context, user int64, closed int) ([]*ledger.Account, error) {
+	return db.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1
+		AND (status = 'open' OR kind = 'main' OR id IN (
+			SELECT id FROM accounts WHERE user_id = $1 AND kind = 'savings' AND status = 'closed' ORDER BY id DESC LIMIT $2))
+		ORDER BY id`, user, closed)
+}
+
+// ClosedAccounts pages a user's closed savings accounts newest first: at
+// most limit of them, with ids below before (0: from the newest).
+func (db *DB) ClosedAccounts(ctx context.Context, user, before int64, limit int) ([]*ledger.Account, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	return db.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE user_id = $1 AND kind = 'savings' AND status = 'closed' AND id < $2
+		ORDER BY id DESC LIMIT $3`, user, before, limit)
+}
+
+func (db *DB) queryAccounts(ctx context.Context, query string, args ...any) ([]*ledger.Account, error) {
+	rows, err := db.reads.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

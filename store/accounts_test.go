@@ -63,7 +63,7 @@ func TestSavingsCapUnderConcurrentOpens(t *testing.T) {
 // openSavings lists u's open savings accounts as the database holds them.
 func openSavings(t *testing.T, db *store.DB, u store.User) []*ledger.Account {
 	t.Helper()
-	as, err := db.Accounts(context.Background(), u.ID)
+	as, err := db.Accounts(context.Background(), u.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
