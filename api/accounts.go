@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
 )
@@ -52,17 +53,43 @@ func (s *Server) toAccountJSON(a *ledger.Account) accountJSON {
 	return j
 }
 
+// listAccounts answers GET /v1/accounts: every open account and the
+// newest closed ones (a page's worth), so the answer stays small however
+// many accounts a user has closed; ?status=closed pages through all the
+// closed ones, newest first.
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principal) {
-	as, err := s.db.Accounts(r.Context(), p.user)
-	if err != nil {
-		writeError(w, r, err)
-		return
+	q := r.URL.Query()
+	switch q.Get("status") {
+	case "":
+		as, err := s.db.Accounts(r.Context(), p.user, defaultPage)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"accounts": s.toAccountsJSON(as)})
+	case ledger.Closed:
+		limit, before, err := readPage(q)
+		var as []*ledger.Account
+		if err == nil {
+			as, err = s.db.ClosedAccounts(r.Context(), p.user, before, limit)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next := nextCursor(as, limit, func(a *ledger.Account) int64 { return a.ID })
+		writeJSON(w, http.StatusOK, map[string]any{"accounts": s.toAccountsJSON(as), "next_cursor": next})
+	default:
+		writeError(w, r, errs.E(errs.Invalid, "status must be %q or left out", ledger.Closed))
 	}
+}
+
+func (s *Server) toAccountsJSON(as []*ledger.Account) []accountJSON {
 	out := make([]accountJSON, len(as))
 	for i, a := range as {
 		out[i] = s.toAccountJSON(a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	return out
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p principal) {
@@ -100,7 +127,7 @@ func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.clock.Now(), s.loc)
+	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.maxSavings, s.clock.Now(), s.loc)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -44,6 +44,8 @@ type Server struct {
 	passwordCost int
 	dummyHash    []byte
 	limits       limiters
+	// maxSavings is how many savings accounts a user may have open.
+	maxSavings int
 }
 
 // Config is what a Server needs.
@@ -65,6 +67,9 @@ type Config struct {
 	PasswordCost int
 	// Limits bound failed logins and sign-ups (zero: DefaultLimits).
 	Limits Limits
+	// MaxSavingsAccounts caps each user's open savings accounts (0:
+	// store.DefaultMaxSavings).
+	MaxSavingsAccounts int
 }
 
 // New returns a server.
@@ -78,13 +83,17 @@ func New(cfg Config) *Server {
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
 	}
+	if cfg.MaxSavingsAccounts == 0 {
+		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
+	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
 	if err != nil {
 		panic(err) // only an invalid cost fails, a programming error
 	}
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
-		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits)}
+		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
+		maxSavings: cfg.MaxSavingsAccounts}
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same

@@ -33,6 +33,9 @@ type Config struct {
 	// Limits bound failed logins and sign-ups (zero: api.DefaultLimits).
 	Limits api.Limits
 	Logger *slog.Logger
+	// MaxSavingsAccounts caps each user's open savings accounts (0:
+	// store.DefaultMaxSavings).
+	MaxSavingsAccounts int
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run, serve
@@ -66,7 +69,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers, Logger: cfg.Logger})
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Secret: secret,
-		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits}
+		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
+		MaxSavingsAccounts: cfg.MaxSavingsAccounts}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}

@@ -19,7 +19,7 @@ func dayAt(n int, hour int) time.Time {
 
 func (s *server) savings(t *testing.T, u store.User, product string, daily int64, now time.Time) *ledger.Account {
 	t.Helper()
-	a, err := s.db.OpenSavings(context.Background(), u.ID, product, daily, now, seoul)
+	a, err := s.db.OpenSavings(context.Background(), u.ID, product, daily, store.DefaultMaxSavings, now, seoul)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,29 @@ import (
 	"minipay/ledger"
 )
 
-// Accounts lists a user's accounts, main first.
-func (db *DB) Accounts(ctx context.Context, user int64) ([]*ledger.Account, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1 ORDER BY id`, user)
+// Accounts lists a user's accounts by id, main first: every open one and
+// the newest closed savings accounts, at most closed of them, so the list
+// stays bounded however many accounts the user has opened and closed.
+func (db *DB) Accounts(ctx context.Context, user int64, closed int) ([]*ledger.Account, error) {
+	return db.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1
+		AND (status = 'open' OR kind = 'main' OR id IN (
+			SELECT id FROM accounts WHERE user_id = $1 AND kind = 'savings' AND status = 'closed' ORDER BY id DESC LIMIT $2))
+		ORDER BY id`, user, closed)
+}
+
+// ClosedAccounts pages a user's closed savings accounts newest first: at
+// most limit of them, with ids below before (0: from the newest).
+func (db *DB) ClosedAccounts(ctx context.Context, user, before int64, limit int) ([]*ledger.Account, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	return db.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE user_id = $1 AND kind = 'savings' AND status = 'closed' AND id < $2
+		ORDER BY id DESC LIMIT $3`, user, before, limit)
+}
+
+func (db *DB) queryAccounts(ctx context.Context, query string, args ...any) ([]*ledger.Account, error) {
+	rows, err := db.reads.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -44,23 +64,59 @@ func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, err
 	return a, nil
 }
 
-// OpenSavings opens a savings account for user. No money moves, so this is
-// not an engine command. Interest accrues from the opening day (so the
-// account starts with yesterday accrued); the first installment of fixed
-// savings is taken the next day at 08:00.
-func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, now time.Time, loc *time.Location) (*ledger.Account, error) {
+// DefaultMaxSavings is how many savings accounts a user may have open at
+// once unless configured otherwise: enough for any saver, few enough that
+// one user cannot grow the accounts table (and their account list) at will.
+const DefaultMaxSavings = 20
+
+// OpenSavings opens a savings account for user, refused with conflict if
+// user already has max open. No money moves, so this is not an engine
+// command. Interest accrues from the opening day (so the account starts
+// with yesterday accrued); the first installment of fixed savings is taken
+// the next day at 08:00.
+func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, max int, now time.Time, loc *time.Location) (*ledger.Account, error) {
 	if err := ledger.CheckNewSavings(product, dailyAmount); err != nil {
 		return nil, err
 	}
 	today := ledger.BusinessDay(now, loc)
 	var id int64
-	if err := db.writes.QueryRowContext(ctx,
-		`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
-		VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
-		user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id); err != nil {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.roomForSavings(ctx, tx, user, max); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
+			VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
+			user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return db.Account(ctx, user, id)
+}
+
+// roomForSavings checks, in tx, that user has fewer than max savings
+// accounts open. It first locks user's main account row, so concurrent
+// opens by one user take turns and cannot all count the same free place
+// (on SQLite the write transaction is exclusive already).
+func (db *DB) roomForSavings(ctx context.Context, tx *sql.Tx, user int64, max int) error {
+	var main int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE user_id = $1 AND kind = 'main'`+db.dialect.forUpdate(), user).Scan(&main)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.NotFound, "user %d not found", user)
+	}
+	if err != nil {
+		return err
+	}
+	var open int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE user_id = $1 AND kind = 'savings' AND status = 'open'`, user).
+		Scan(&open); err != nil {
+		return err
+	}
+	if open >= max {
+		return errs.E(errs.Conflict, "at most %d savings accounts may be open at once; close one to open another", max)
+	}
+	return nil
 }
 
 // ChargeLimit is a user's daily charge limit on one business day.

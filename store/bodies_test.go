@@ -52,7 +52,7 @@ func everyStoredBody(t *testing.T, e env) {
 			DisplayName: "Santa", Memo: "gift", RequireAcceptance: pending}).TransferID
 	}
 	must(a, "charge", ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 10_000})
-	free, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), seoul)
+	free, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func everyStoredBody(t *testing.T, e env) {
 	must(b, "reject", ledger.Reject{User: b.ID, Transfer: send("", 3_000, &yes)})
 	send("", 4_000, &yes)
 	everyShareBody(t, e, a, b, c)
-	fixed, err := e.DB.OpenSavings(ctx, c.ID, "fixed", 50_000, e.Clock.Now(), seoul)
+	fixed, err := e.DB.OpenSavings(ctx, c.ID, "fixed", 50_000, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
 		ctx := context.Background()
 		a, b := e.User(t, "alice"), e.User(t, "bob")
 		e.fund(t, a, 5_000)
-		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), seoul)
+		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -172,7 +172,7 @@ func TestTransferRejections(t *testing.T) {
 		e := newEnv(t, db)
 		a, b := e.User(t, "amy"), e.User(t, "bo")
 		e.fund(t, a, 50_000)
-		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, e.Clock.Now(), seoul)
+		bs, err := db.OpenSavings(context.Background(), b.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func TestConcurrentDepositsNeverOverdraw(t *testing.T) {
 		e.fund(t, u, 1_000_000)
 		var savings []int64
 		for range 3 {
-			a, err := db.OpenSavings(ctx, u.ID, "free", 0, e.Clock.Now(), seoul)
+			a, err := db.OpenSavings(ctx, u.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,11 +185,11 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		ctx := context.Background()
 		u, v := e.User(t, "erin"), e.User(t, "frank")
 		e.fund(t, u, 100_000)
-		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, e.Clock.Now(), seoul)
+		vs, err := db.OpenSavings(ctx, v.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, e.Clock.Now(), seoul)
+		fixed, err := db.OpenSavings(ctx, u.ID, "fixed", 10_000, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestSavingsLifecycle(t *testing.T) {
 			}
 			return r
 		}
-		s, err := db.OpenSavings(ctx, u.ID, "free", 0, e.Clock.Now(), seoul)
+		s, err := db.OpenSavings(ctx, u.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}

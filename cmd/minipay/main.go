@@ -127,6 +127,8 @@ func serve(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
 	edge := edgeFlags(fs)
 	limits := limitFlags(fs)
+	maxSavings := fs.Int("max-savings-accounts", envParsed("MINIPAY_MAX_SAVINGS_ACCOUNTS", store.DefaultMaxSavings, strconv.Atoi),
+		"savings accounts one user may have open at once (env MINIPAY_MAX_SAVINGS_ACCOUNTS)")
 	fs.Parse(args)
 
 	var level slog.Level
@@ -149,7 +151,8 @@ func serve(ctx context.Context, args []string) error {
 		clk = clock.NewManual(time.Now())
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
-	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits})
+	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
+		MaxSavingsAccounts: *maxSavings})
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func historyOfThree(t *testing.T, e env) []int64 {
 	a, b, c := e.User(t, "alice"), e.User(t, "bob"), e.User(t, "carol")
 	e.do(t, a, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 50_000})
 	e.do(t, b, ledger.Charge{User: b.ID, Account: b.MainAccount, Amount: 20_000})
-	sav, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, e.Clock.Now(), clock.Seoul)
+	sav, err := e.DB.OpenSavings(ctx, a.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), clock.Seoul)
 	if err != nil {
 		t.Fatal(err)
 	}
