@@ -9,8 +9,13 @@ import (
 
 // move submits cmd to the engine under the request's Idempotency-Key and
 // answers status and respond(result). A replay answers the same, marked
-// with Idempotent-Replayed: true.
+// with Idempotent-Replayed: true. Each request counts against the user's
+// limit on money-moving requests, replays too: a retrying script is still
+// a script.
 func (s *Server) move(w http.ResponseWriter, r *http.Request, p principal, status int, cmd ledger.Command, respond func(store.Result) (any, error)) {
+	if !takeForUser(w, r, s.limits.moves, p, s.clock.Now(), "money-moving requests") {
+		return
+	}
 	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)

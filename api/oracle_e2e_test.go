@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 
+	"minipay/api"
+	"minipay/app"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -15,11 +17,13 @@ import (
 // overflow it exactly when it holds at least the guess (amount = MaxInt64
 // - guess + 1), reading a 400 as "it does". Against two receivers with
 // very different balances every probe must get a byte-identical problem,
-// the search must learn the same, and nothing may move.
+// the search must learn the same, and nothing may move. The search sends
+// some 270 transfers at one instant, beyond the default per-user limit on
+// money-moving requests: the test lifts it to see the answers themselves.
 func TestNoBalanceOracleOverHTTP(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := wire(t, db, func(cfg *app.Config) { cfg.Limits = api.Limits{MovesPerUser: 1_000} })
 		mallory := e.signUp(t, "mallory")
 		poor := e.signUp(t, "poor")
 		rich := e.signUp(t, "rich")

@@ -14,8 +14,10 @@ import (
 )
 
 // Limits bound failed logins and sign-ups, the requests an attacker
-// repeats to guess passwords or mass-create users. Zero fields take the
-// defaults of DefaultLimits, except ClientIPHeader.
+// repeats to guess passwords or mass-create users, and each user's
+// money-moving requests and settlements, so one script cannot hog the
+// writer or spam others with bills. Zero fields take the defaults of
+// DefaultLimits, except ClientIPHeader.
 type Limits struct {
 	// LoginFailuresPerUser and LoginFailuresPerAddress are the wrong
 	// passwords allowed per username and per client address in
@@ -28,6 +30,14 @@ type Limits struct {
 	// SignUpWindow.
 	SignUpsPerAddress int
 	SignUpWindow      time.Duration
+	// MovesPerUser are the money-moving requests (charges, transfers,
+	// payments and the like) allowed per user in MoveWindow.
+	MovesPerUser int
+	MoveWindow   time.Duration
+	// SettlementsPerUser are the settlements a user may create in
+	// SettlementWindow.
+	SettlementsPerUser int
+	SettlementWindow   time.Duration
 	// ClientIPHeader names the header (e.g. X-Forwarded-For) whose last
 	// address is the client's, set by a trusted proxy in front; empty, the
 	// client is the socket's peer. Never set it without such a proxy: any
@@ -38,7 +48,11 @@ type Limits struct {
 // DefaultLimits are the limits of a server whose Config leaves them zero.
 func DefaultLimits() Limits {
 	return Limits{LoginFailuresPerUser: 5, LoginFailuresPerAddress: 20, LoginWindow: time.Minute,
-		SignUpsPerAddress: 10, SignUpWindow: time.Hour}
+		SignUpsPerAddress: 10, SignUpWindow: time.Hour,
+		// 50 a second with a burst of 100: more than a person clicks, a
+		// bound for a script.
+		MovesPerUser: 100, MoveWindow: 2 * time.Second,
+		SettlementsPerUser: 30, SettlementWindow: time.Hour}
 }
 
 // limiterKeys caps the keys each limiter remembers (about 200 bytes each).
@@ -48,6 +62,7 @@ const limiterKeys = 50_000
 type limiters struct {
 	ipHeader                      string
 	loginUser, loginAddr, signUps *ratelimit.Keyed
+	moves, settlements            *ratelimit.Keyed // per user id
 }
 
 func newLimiters(l Limits) limiters {
@@ -58,6 +73,10 @@ func newLimiters(l Limits) limiters {
 		loginAddr: ratelimit.New(orDefault(l.LoginFailuresPerAddress, d.LoginFailuresPerAddress), loginWindow, limiterKeys),
 		signUps: ratelimit.New(orDefault(l.SignUpsPerAddress, d.SignUpsPerAddress),
 			orDefault(l.SignUpWindow, d.SignUpWindow), limiterKeys),
+		moves: ratelimit.New(orDefault(l.MovesPerUser, d.MovesPerUser),
+			orDefault(l.MoveWindow, d.MoveWindow), limiterKeys),
+		settlements: ratelimit.New(orDefault(l.SettlementsPerUser, d.SettlementsPerUser),
+			orDefault(l.SettlementWindow, d.SettlementWindow), limiterKeys),
 	}
 }
 
@@ -105,6 +124,17 @@ func (l limiters) loginWait(r *http.Request, username string, now time.Time) tim
 func (l limiters) loginFailed(r *http.Request, username string, now time.Time) {
 	l.loginUser.Take(username, now)
 	l.loginAddr.Take(l.clientAddr(r), now)
+}
+
+// takeForUser takes one event of k for p's user, or answers 429 and says
+// false.
+func takeForUser(w http.ResponseWriter, r *http.Request, k *ratelimit.Keyed, p principal, now time.Time, what string) bool {
+	key := strconv.FormatInt(p.user, 10)
+	if k.Take(key, now) {
+		return true
+	}
+	tooMany(w, r, k.Wait(key, now), what)
+	return false
 }
 
 // tooMany answers 429 rate_limited, with Retry-After in whole seconds

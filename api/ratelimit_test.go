@@ -134,3 +134,45 @@ func TestSignUpsPerAddress(t *testing.T) {
 		}
 	})
 }
+
+// Money-moving requests count per user: over the limit a charge is
+// refused and moves nothing, another user is not affected, and the count
+// refills with time.
+func TestMovesPerUser(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newLimitedEnv(t, db, api.Limits{MovesPerUser: 3, MoveWindow: 3 * time.Second})
+		alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
+		for range 3 {
+			e.charge(t, alice, 1_000)
+		}
+		before := e.books(t, alice, bob)
+		charge := req{method: "POST", path: "/v1/charges", token: alice.Token, body: map[string]int64{"amount": 1_000}}
+		limited(t, "a 4th charge", e.do(t, charge), time.Second)
+		e.unchanged(t, "a refused charge", before, alice, bob)
+		e.charge(t, bob, 1_000)
+		e.clock.Advance(time.Second)
+		e.charge(t, alice, 1_000)
+	})
+}
+
+// Settlement creation counts per user; a refused one stores nothing.
+func TestSettlementsPerUser(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newLimitedEnv(t, db, api.Limits{SettlementsPerUser: 2, SettlementWindow: time.Hour})
+		alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
+		for range 2 {
+			e.ssCreate(t, alice, 10_000, "equal", "alice", "bob")
+		}
+		create := req{method: "POST", path: "/v1/settlements", token: alice.Token,
+			body: map[string]any{"total": 10_000, "mode": "equal", "participants": []string{"alice", "bob"}}}
+		limited(t, "a 3rd settlement", e.do(t, create), 30*time.Minute)
+		if got := e.ssList(t, alice, "requester"); len(got) != 2 {
+			t.Errorf("after a refused settlement alice requested %d, want 2", len(got))
+		}
+		e.ssCreate(t, bob, 10_000, "equal", "alice", "bob")
+		e.clock.Advance(30 * time.Minute)
+		e.ssCreate(t, alice, 10_000, "equal", "alice", "bob")
+	})
+}

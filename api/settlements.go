@@ -98,6 +98,9 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		writeError(w, r, err)
 		return
 	}
+	if !takeForUser(w, r, s.limits.settlements, p, s.clock.Now(), "settlements") {
+		return
+	}
 	id, err := s.newSettlement(r, p, &req)
 	if err != nil {
 		writeError(w, r, err)

@@ -15,6 +15,10 @@ func limitFlags(fs *flag.FlagSet) *api.Limits {
 	fs.DurationVar(&l.LoginWindow, "login-window", l.LoginWindow, "window over which the failed-login counts refill")
 	fs.IntVar(&l.SignUpsPerAddress, "signups-per-address", l.SignUpsPerAddress, "sign-ups allowed per client address in --signup-window")
 	fs.DurationVar(&l.SignUpWindow, "signup-window", l.SignUpWindow, "window over which the sign-up count refills")
+	fs.IntVar(&l.MovesPerUser, "moves-per-user", l.MovesPerUser, "money-moving requests allowed per user in --move-window")
+	fs.DurationVar(&l.MoveWindow, "move-window", l.MoveWindow, "window over which the money-moving count refills")
+	fs.IntVar(&l.SettlementsPerUser, "settlements-per-user", l.SettlementsPerUser, "settlements a user may create in --settlement-window")
+	fs.DurationVar(&l.SettlementWindow, "settlement-window", l.SettlementWindow, "window over which the settlement count refills")
 	fs.StringVar(&l.ClientIPHeader, "client-ip-header", env("MINIPAY_CLIENT_IP_HEADER", ""),
 		"header whose last address is the client's, set by a trusted proxy (e.g. X-Forwarded-For); empty: the socket's peer (env MINIPAY_CLIENT_IP_HEADER)")
 	return &l
