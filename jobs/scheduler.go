@@ -97,7 +97,10 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	if err := s.remind(ctx, now); err != nil {
 		return err
 	}
-	return s.expire(ctx, now)
+	if err := s.expire(ctx, now); err != nil {
+		return err
+	}
+	return s.expireRows(ctx, now)
 }
 
 // Run calls RunDue every interval until ctx is done.
@@ -126,19 +129,34 @@ type occurrence struct {
 // order they were due: interest for day X-1 at 04:00 on X, then the
 // installments of X at 08:00. After downtime the missed days come back in
 // that order, so each day's interest sees the installments before it.
+// Catch-up starts at the first day work could be due: the day after the
+// last finished run, or the day after the furthest-behind open savings
+// account's last interest or installment day, whichever is earlier — so a
+// server that never finished a run, landing before 04:00, still catches
+// up every day its savings accounts are owed.
 func (s *Scheduler) dueDaily(ctx context.Context, now time.Time) ([]occurrence, error) {
 	loc := s.Location
 	today := ledger.BusinessDay(now, loc)
+	behind := map[string]string{}
+	var err error
+	behind[jobInterest], behind[jobInstallments], err = s.DB.EarliestSavingsDays(ctx, ledger.InstallmentProducts())
+	if err != nil {
+		return nil, err
+	}
 	last := map[string]string{}
 	start := today
+	// A job's period p (interest through p, installments of p) is done on
+	// day p+lag; so is an account's day after the one it has reached.
 	for job, lag := range map[string]int64{jobInterest: 2, jobInstallments: 1} {
 		p, err := s.DB.LastFinishedPeriod(ctx, job)
 		if err != nil {
 			return nil, err
 		}
 		last[job] = p
-		if p != "" {
-			start = min(start, ledger.AddDays(p, lag))
+		for _, d := range []string{p, behind[job]} {
+			if d != "" {
+				start = min(start, ledger.AddDays(d, lag))
+			}
 		}
 	}
 	at := func(day string, hour int) time.Time {
@@ -207,7 +225,8 @@ func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
 }
 
 // maintainHistory, once a month, creates the coming months' history
-// partitions and removes the months older than the retention window.
+// partitions and removes the months older than the retention window, and
+// the records (installments, settled settlements) recorded in them.
 func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 	period := now.In(s.Location).Format("2006-01")
 	claim, err := s.DB.ClaimJobRun(ctx, jobHistory, period, s.owner(), now, lease)
@@ -221,8 +240,13 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	// Records of the removed months go with them.
+	deleted, err := s.DB.ExpireWithHistory(ctx)
+	if err != nil {
+		return err
+	}
 	if len(months) > 0 {
-		s.log().Info("history removed", "months", months)
+		s.log().Info("history removed", "months", months, "records", deleted)
 	}
 	return s.DB.FinishJobRun(ctx, jobHistory, period, now)
 }

@@ -70,6 +70,18 @@ func (db *DB) DueInterest(ctx context.Context, through string, limit int) ([]int
 		ORDER BY interest_day, id LIMIT $2`, through, limit)
 }
 
+// EarliestSavingsDays returns the earliest interest day of the open
+// savings accounts and the earliest installment day of those of the given
+// products ("" when there is none): how far back the daily jobs have work.
+func (db *DB) EarliestSavingsDays(ctx context.Context, products []string) (interest, installment string, err error) {
+	set, arg := db.dialect.list(1, "text", products)
+	var i, n sql.NullString
+	err = db.reads.QueryRowContext(ctx, `SELECT
+		(SELECT MIN(interest_day) FROM accounts WHERE kind = 'savings' AND status = 'open'),
+		(SELECT MIN(installment_day) FROM accounts WHERE kind = 'savings' AND status = 'open' AND product IN `+set+`)`, arg).Scan(&i, &n)
+	return i.String, n.String, err
+}
+
 // ids runs a query that selects one id per row.
 func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
 	rows, err := db.reads.QueryContext(ctx, q, args...)

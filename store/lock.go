@@ -132,28 +132,43 @@ func scanShare(s scanner) (*ledger.Share, error) {
 
 // loadIdempotency reads the stored records of the batch's keys. They need
 // no lock: a key stored concurrently makes this batch's insert of it fail,
-// and the retry replays it.
+// and the retry replays it. A key older than IdempotencyWindow at the
+// batch's time is forgotten even if retention has not deleted it yet: it
+// is deleted here, in the batch's transaction, so the key can be stored
+// anew (one more statement, only for a batch that reuses expired keys).
 func (b *batch) loadIdempotency(ctx context.Context, keys []string) (map[string]*idemRecord, error) {
 	records := map[string]*idemRecord{}
 	if len(keys) == 0 {
 		return records, nil
 	}
 	set, arg := b.dialect.list(1, "text", keys)
-	rows, err := b.tx.QueryContext(ctx, `SELECT key, request_hash, receipt FROM idempotency_keys WHERE key IN `+set, arg)
+	rows, err := b.tx.QueryContext(ctx, `SELECT key, request_hash, receipt, created_at FROM idempotency_keys WHERE key IN `+set, arg)
 	if err != nil {
 		return nil, fmt.Errorf("load idempotency keys: %w", err)
 	}
 	defer rows.Close()
+	cutoff, expired := idempotencyCutoff(b.now), false
 	for rows.Next() {
 		var key, body string
+		var created int64
 		rec := &idemRecord{}
-		if err := rows.Scan(&key, &rec.hash, &body); err != nil {
+		if err := rows.Scan(&key, &rec.hash, &body, &created); err != nil {
 			return nil, err
+		}
+		if created < cutoff {
+			expired = true
+			continue
 		}
 		if rec.result, err = decodeResult(body); err != nil {
 			return nil, err
 		}
 		records[key] = rec
 	}
-	return records, rows.Err()
+	if err := rows.Err(); err != nil || !expired {
+		return records, err
+	}
+	if _, err := b.tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key IN `+set+` AND created_at < $2`, arg, cutoff); err != nil {
+		return nil, fmt.Errorf("forget expired idempotency keys: %w", err)
+	}
+	return records, nil
 }

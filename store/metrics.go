@@ -28,8 +28,22 @@ var (
 	})
 )
 
-// Collectors are the writer's Prometheus metrics, for the server to register.
-var Collectors = []prometheus.Collector{metricBatchSize, metricBatchSeconds, metricCommands, metricRetries}
+// Retention's metrics (expiry.go): one observation per deletion batch.
+var (
+	metricExpiredRows = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "minipay_retention_deleted_rows_total",
+		Help: "Rows deleted by retention, by table.",
+	}, []string{"table"})
+	metricExpiryBatchSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "minipay_retention_batch_seconds",
+		Help:    "Time one retention deletion batch (one short transaction) took, by table.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	}, []string{"table"})
+)
+
+// Collectors are the store's Prometheus metrics, for the server to register.
+var Collectors = []prometheus.Collector{metricBatchSize, metricBatchSeconds, metricCommands, metricRetries,
+	metricExpiredRows, metricExpiryBatchSeconds}
 
 func outcomeLabel(o outcome) string {
 	switch {

@@ -1,0 +1,36 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"minipay/store"
+)
+
+// jobExpiry deletes the rows past their retention window, once an hour:
+// idempotency keys (24 hours) and notifications (90 days). An hour's
+// worth of rows is a few batches, so no run holds the database for long.
+const jobExpiry = "expiry"
+
+// expireRows deletes expired idempotency keys and notifications, once per
+// hour of the clock (claimed like the daily jobs, so one server does it).
+func (s *Scheduler) expireRows(ctx context.Context, now time.Time) error {
+	period := now.In(s.Location).Format("2006-01-02T15")
+	claim, err := s.DB.ClaimJobRun(ctx, jobExpiry, period, s.owner(), now, lease)
+	if err != nil || claim != store.Claimed {
+		return err
+	}
+	start := time.Now()
+	keys, err := s.DB.ExpireIdempotencyKeys(ctx, now)
+	if err != nil {
+		return err
+	}
+	notices, err := s.DB.ExpireNotifications(ctx, now)
+	if err != nil {
+		return err
+	}
+	if keys+notices > 0 {
+		s.log().Info("expired rows deleted", "idempotency_keys", keys, "notifications", notices, "took", time.Since(start))
+	}
+	return s.DB.FinishJobRun(ctx, jobExpiry, period, now)
+}

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// How long the tables that only grow keep their rows. History has its
+// own rule (retention.go); installments and settled settlements go with
+// the history month they belong to (ExpireWithHistory).
+const (
+	// IdempotencyWindow is how long an Idempotency-Key is remembered: a
+	// key older than this is forgotten, and a request with it is new.
+	IdempotencyWindow = 24 * time.Hour
+	// NotificationWindow is how long a notification stays in the inbox.
+	NotificationWindow = 90 * 24 * time.Hour
+)
+
+// expiryBatch bounds the rows one DELETE removes: each batch is its own
+// short transaction, so writers (on SQLite the single writer) wait for
+// one batch at most, never for the whole backlog.
+const expiryBatch = 5000
+
+// idempotencyCutoff is the creation time (micros) before which a key is
+// forgotten at now.
+func idempotencyCutoff(now time.Time) int64 { return micros(now.Add(-IdempotencyWindow)) }
+
+// ExpireIdempotencyKeys deletes the keys older than IdempotencyWindow and
+// returns how many went. The writer ignores such a key even before it is
+// deleted (loadIdempotency), so how often this runs only bounds the
+// table's size.
+func (db *DB) ExpireIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
+	return db.deleteOlder(ctx, "idempotency_keys", "key", idempotencyCutoff(now))
+}
+
+// ExpireNotifications deletes notifications older than NotificationWindow.
+func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (int64, error) {
+	return db.deleteOlder(ctx, "notifications", "id", micros(now.Add(-NotificationWindow)))
+}
+
+// deleteOlder deletes the rows of table created before cutoff, oldest
+// first, expiryBatch rows per statement (its created_at index finds them),
+// until none is left. key is the table's primary key column.
+func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (int64, error) {
+	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
+		` WHERE created_at < $1 ORDER BY created_at LIMIT $2)`
+	return db.deleteBatches(ctx, table, func() (int64, error) {
+		return affected(db.writes.ExecContext(ctx, q, cutoff, expiryBatch))
+	})
+}
+
+// affected is the number of rows a statement changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// deleteBatches runs one batch of a table's deletion until a batch
+// deletes less than a full one, and counts the rows and batches.
+func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int64, error)) (int64, error) {
+	var total int64
+	for {
+		start := time.Now()
+		n, err := batch()
+		if err != nil {
+			return total, err
+		}
+		metricExpiryBatchSeconds.WithLabelValues(table).Observe(time.Since(start).Seconds())
+		metricExpiredRows.WithLabelValues(table).Add(float64(n))
+		total += n
+		if n < expiryBatch {
+			return total, nil
+		}
+	}
+}
+
+// ExpireWithHistory deletes the records whose history is gone: rows
+// recorded before the retention boundary (the end of the last history
+// month folded by ExpireHistory), so they are kept as long as history —
+// the current month and the twelve before it. These are installments and
+// settlements all of whose shares were paid or declined before the
+// boundary. The balances they touched stay proved by retained_balances.
+// It returns the rows deleted per table.
+func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
+	var boundary int64
+	if err := db.reads.QueryRowContext(ctx, `SELECT `+retentionBoundary).Scan(&boundary); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	var err error
+	// Installments are keyed by (account_id, day); installment_day on the
+	// account, not these rows, stops a day being taken twice.
+	out["installments"], err = db.deleteBatches(ctx, "installments", func() (int64, error) {
+		return affected(db.writes.ExecContext(ctx, `DELETE FROM installments WHERE (account_id, day) IN
+			(SELECT account_id, day FROM installments WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, boundary, expiryBatch))
+	})
+	if err != nil {
+		return out, err
+	}
+	out["settlements"], err = db.expireSettlements(ctx, boundary)
+	return out, err
+}
+
+// expireSettlements deletes, a batch per transaction, the settlements
+// created before boundary whose shares were all settled before it,
+// walking them by (created_at, id) so one still open is looked at once
+// per run. A paid share's transfer stays (transfers are not expired) but
+// forgets the share: its settlement-payment history went with the
+// boundary.
+func (db *DB) expireSettlements(ctx context.Context, boundary int64) (int64, error) {
+	var afterAt, afterID int64 = -1, 0
+	return db.deleteBatches(ctx, "settlements", func() (int64, error) {
+		var n int64
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			ids, err := txIDs(ctx, tx, `SELECT id, created_at FROM settlements s WHERE created_at < $1 AND (created_at, id) > ($2, $3)
+				AND NOT EXISTS (SELECT 1 FROM settlement_shares sh WHERE sh.settlement_id = s.id
+					AND (sh.status = 'pending' OR sh.settled_at >= $1))
+				ORDER BY created_at, id LIMIT $4`, &afterAt, &afterID, boundary, afterAt, afterID, expiryBatch)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			set, arg := db.dialect.list(1, "bigint", ids)
+			shares := `(SELECT id FROM settlement_shares WHERE settlement_id IN ` + set + `)`
+			for _, q := range []string{
+				`UPDATE transfers SET share_id = NULL WHERE share_id IN ` + shares,
+				`DELETE FROM settlement_shares WHERE settlement_id IN ` + set,
+				`DELETE FROM settlements WHERE id IN ` + set,
+			} {
+				if n, err = affected(tx.ExecContext(ctx, q, arg)); err != nil {
+					return err
+				}
+			}
+			return nil // n is the settlements deleted, by the last statement
+		})
+		return n, err
+	})
+}
+
+// txIDs runs a query selecting (id, created_at) rows in tx and returns the
+// ids, leaving the last row's values in lastAt and lastID (the cursor).
+func txIDs(ctx context.Context, tx *sql.Tx, q string, lastAt, lastID *int64, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		if err := rows.Scan(lastID, lastAt); err != nil {
+			return nil, err
+		}
+		ids = append(ids, *lastID)
+	}
+	return ids, rows.Err()
+}
