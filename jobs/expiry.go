@@ -29,8 +29,10 @@ func (s *Scheduler) expireRows(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if keys+notices > 0 {
-		s.log().Info("expired rows deleted", "idempotency_keys", keys, "notifications", notices, "took", time.Since(start))
+	if keys.Rows+notices.Rows > 0 {
+		s.log().Info("expired rows deleted", "idempotency_keys", keys.Rows, "notifications", notices.Rows,
+			"batches", keys.Batches+notices.Batches, "longest_batch_ms", max(keys.Longest, notices.Longest).Milliseconds(),
+			"took_ms", time.Since(start).Milliseconds())
 	}
 	return s.DB.FinishJobRun(ctx, jobExpiry, period, now)
 }

@@ -22,6 +22,14 @@ const (
 // one batch at most, never for the whole backlog.
 const expiryBatch = 5000
 
+// Expired is what a retention deletion did: the rows it deleted, in how
+// many batches (each its own short transaction), and the longest batch —
+// the longest the deletion held its locks (on SQLite, the writer) at once.
+type Expired struct {
+	Rows, Batches int64
+	Longest       time.Duration
+}
+
 // idempotencyCutoff is the creation time (micros) before which a key is
 // forgotten at now.
 func idempotencyCutoff(now time.Time) int64 { return micros(now.Add(-IdempotencyWindow)) }
@@ -30,19 +38,19 @@ func idempotencyCutoff(now time.Time) int64 { return micros(now.Add(-Idempotency
 // returns how many went. The writer ignores such a key even before it is
 // deleted (loadIdempotency), so how often this runs only bounds the
 // table's size.
-func (db *DB) ExpireIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
+func (db *DB) ExpireIdempotencyKeys(ctx context.Context, now time.Time) (Expired, error) {
 	return db.deleteOlder(ctx, "idempotency_keys", "key", idempotencyCutoff(now))
 }
 
 // ExpireNotifications deletes notifications older than NotificationWindow.
-func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (int64, error) {
+func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (Expired, error) {
 	return db.deleteOlder(ctx, "notifications", "id", micros(now.Add(-NotificationWindow)))
 }
 
 // deleteOlder deletes the rows of table created before cutoff, oldest
 // first, expiryBatch rows per statement (its created_at index finds them),
 // until none is left. key is the table's primary key column.
-func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (int64, error) {
+func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (Expired, error) {
 	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
 		` WHERE created_at < $1 ORDER BY created_at LIMIT $2)`
 	return db.deleteBatches(ctx, table, func() (int64, error) {
@@ -60,19 +68,20 @@ func affected(res sql.Result, err error) (int64, error) {
 
 // deleteBatches runs one batch of a table's deletion until a batch
 // deletes less than a full one, and counts the rows and batches.
-func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int64, error)) (int64, error) {
-	var total int64
+func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int64, error)) (Expired, error) {
+	var e Expired
 	for {
 		start := time.Now()
 		n, err := batch()
 		if err != nil {
-			return total, err
+			return e, err
 		}
-		metricExpiryBatchSeconds.WithLabelValues(table).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		metricExpiryBatchSeconds.WithLabelValues(table).Observe(took.Seconds())
 		metricExpiredRows.WithLabelValues(table).Add(float64(n))
-		total += n
+		e.Rows, e.Batches, e.Longest = e.Rows+n, e.Batches+1, max(e.Longest, took)
 		if n < expiryBatch {
-			return total, nil
+			return e, nil
 		}
 	}
 }
@@ -80,27 +89,37 @@ func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int
 // ExpireWithHistory deletes the records whose history is gone: rows
 // recorded before the retention boundary (the end of the last history
 // month folded by ExpireHistory), so they are kept as long as history —
-// the current month and the twelve before it. These are installments and
+// the current month and the twelve before it. These are installments,
 // settlements all of whose shares were paid or declined before the
-// boundary. The balances they touched stay proved by retained_balances.
+// boundary, and finished job runs. The balances they touched stay proved by retained_balances.
 // It returns the rows deleted per table.
 func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	var boundary int64
 	if err := db.reads.QueryRowContext(ctx, `SELECT `+retentionBoundary).Scan(&boundary); err != nil {
 		return nil, err
 	}
-	out := map[string]int64{}
-	var err error
 	// Installments are keyed by (account_id, day); installment_day on the
 	// account, not these rows, stops a day being taken twice.
-	out["installments"], err = db.deleteBatches(ctx, "installments", func() (int64, error) {
+	inst, err := db.deleteBatches(ctx, "installments", func() (int64, error) {
 		return affected(db.writes.ExecContext(ctx, `DELETE FROM installments WHERE (account_id, day) IN
 			(SELECT account_id, day FROM installments WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, boundary, expiryBatch))
 	})
+	out := map[string]int64{"installments": inst.Rows}
 	if err != nil {
 		return out, err
 	}
-	out["settlements"], err = db.expireSettlements(ctx, boundary)
+	sett, err := db.expireSettlements(ctx, boundary)
+	out["settlements"] = sett.Rows
+	if err != nil {
+		return out, err
+	}
+	// Finished job runs: the jobs' progress lives in the newest run and in
+	// the accounts, so the old claims only record that they happened.
+	runs, err := db.deleteBatches(ctx, "job_runs", func() (int64, error) {
+		return affected(db.writes.ExecContext(ctx, `DELETE FROM job_runs WHERE (job, period) IN
+			(SELECT job, period FROM job_runs WHERE finished_at IS NOT NULL AND claimed_at < $1 LIMIT $2)`, boundary, expiryBatch))
+	})
+	out["job_runs"] = runs.Rows
 	return out, err
 }
 
@@ -110,7 +129,7 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 // per run. A paid share's transfer stays (transfers are not expired) but
 // forgets the share: its settlement-payment history went with the
 // boundary.
-func (db *DB) expireSettlements(ctx context.Context, boundary int64) (int64, error) {
+func (db *DB) expireSettlements(ctx context.Context, boundary int64) (Expired, error) {
 	var afterAt, afterID int64 = -1, 0
 	return db.deleteBatches(ctx, "settlements", func() (int64, error) {
 		var n int64

@@ -201,6 +201,10 @@ func TestRecordsExpireWithHistory(t *testing.T) {
 		if st, err := db.Settlement(ctx, req.ID, open.ID); err != nil || st.Shares[0].TransferID == 0 {
 			t.Fatalf("open settlement: %+v %v", st, err)
 		}
+		boundary := time.Date(2026, 12, 1, 0, 0, 0, 0, clock.Seoul).UnixMicro()
+		if got := column(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM job_runs WHERE claimed_at < %d`, boundary)); got[0] != "0" {
+			t.Fatalf("%s job runs of November 2026 kept", got[0])
+		}
 		// The transfer that paid the deleted share is still there.
 		if _, err := db.Transfer(ctx, a.ID, paid.TransferID); err != nil {
 			t.Fatalf("the paying transfer: %v", err)
