@@ -51,6 +51,10 @@ type dialect interface {
 	// missingPartition reports whether err is a write into a month that
 	// has no partition yet.
 	missingPartition(err error) bool
+	// expiryBatch bounds the rows one retention DELETE removes
+	// (expiry.go): each batch is its own short transaction, so the
+	// writer waits for one batch at most, never for the whole backlog.
+	expiryBatch() int
 }
 
 // column names one column of a derived table and its PostgreSQL type.

@@ -17,10 +17,6 @@ const (
 	NotificationWindow = 90 * 24 * time.Hour
 )
 
-// expiryBatch bounds the rows one DELETE removes: each batch is its own
-// short transaction, so writers (on SQLite the single writer) wait for
-// one batch at most, never for the whole backlog.
-const expiryBatch = 5000
 
 // Expired is what a retention deletion did: the rows it deleted, in how
 // many batches (each its own short transaction), and the longest batch —
@@ -48,13 +44,13 @@ func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (Expired, 
 }
 
 // deleteOlder deletes the rows of table created before cutoff, oldest
-// first, expiryBatch rows per statement (its created_at index finds them),
+// first, db.dialect.expiryBatch() rows per statement (its created_at index finds them),
 // until none is left. key is the table's primary key column.
 func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (Expired, error) {
 	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
 		` WHERE created_at < $1 ORDER BY created_at LIMIT $2)`
 	return db.deleteBatches(ctx, table, func() (int64, error) {
-		return affected(db.writes.ExecContext(ctx, q, cutoff, expiryBatch))
+		return affected(db.writes.ExecContext(ctx, q, cutoff, db.dialect.expiryBatch()))
 	})
 }
 
@@ -80,7 +76,7 @@ func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int
 		metricExpiryBatchSeconds.WithLabelValues(table).Observe(took.Seconds())
 		metricExpiredRows.WithLabelValues(table).Add(float64(n))
 		e.Rows, e.Batches, e.Longest = e.Rows+n, e.Batches+1, max(e.Longest, took)
-		if n < expiryBatch {
+		if n < int64(db.dialect.expiryBatch()) {
 			return e, nil
 		}
 	}
@@ -102,7 +98,7 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	// account, not these rows, stops a day being taken twice.
 	inst, err := db.deleteBatches(ctx, "installments", func() (int64, error) {
 		return affected(db.writes.ExecContext(ctx, `DELETE FROM installments WHERE (account_id, day) IN
-			(SELECT account_id, day FROM installments WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, boundary, expiryBatch))
+			(SELECT account_id, day FROM installments WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, boundary, db.dialect.expiryBatch()))
 	})
 	out := map[string]int64{"installments": inst.Rows}
 	if err != nil {
@@ -117,7 +113,7 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	// the accounts, so the old claims only record that they happened.
 	runs, err := db.deleteBatches(ctx, "job_runs", func() (int64, error) {
 		return affected(db.writes.ExecContext(ctx, `DELETE FROM job_runs WHERE (job, period) IN
-			(SELECT job, period FROM job_runs WHERE finished_at IS NOT NULL AND claimed_at < $1 LIMIT $2)`, boundary, expiryBatch))
+			(SELECT job, period FROM job_runs WHERE finished_at IS NOT NULL AND claimed_at < $1 LIMIT $2)`, boundary, db.dialect.expiryBatch()))
 	})
 	out["job_runs"] = runs.Rows
 	return out, err
@@ -137,7 +133,7 @@ func (db *DB) expireSettlements(ctx context.Context, boundary int64) (Expired, e
 			ids, err := txIDs(ctx, tx, `SELECT id, created_at FROM settlements s WHERE created_at < $1 AND (created_at, id) > ($2, $3)
 				AND NOT EXISTS (SELECT 1 FROM settlement_shares sh WHERE sh.settlement_id = s.id
 					AND (sh.status = 'pending' OR sh.settled_at >= $1))
-				ORDER BY created_at, id LIMIT $4`, &afterAt, &afterID, boundary, afterAt, afterID, expiryBatch)
+				ORDER BY created_at, id LIMIT $4`, &afterAt, &afterID, boundary, afterAt, afterID, db.dialect.expiryBatch())
 			if err != nil || len(ids) == 0 {
 				return err
 			}

@@ -138,3 +138,7 @@ func (postgres) missingPartition(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
 }
+
+// expiryBatch can be large: a DELETE locks only the rows it deletes, which
+// no writer wants.
+func (postgres) expiryBatch() int { return 5000 }
