@@ -17,7 +17,6 @@ const (
 	NotificationWindow = 90 * 24 * time.Hour
 )
 
-
 // Expired is what a retention deletion did: the rows it deleted, in how
 // many batches (each its own short transaction), and the longest batch —
 // the longest the deletion held its locks (on SQLite, the writer) at once.
