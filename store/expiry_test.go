@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,6 +209,45 @@ func TestRecordsExpireWithHistory(t *testing.T) {
 		// The transfer that paid the deleted share is still there.
 		if _, err := db.Transfer(ctx, a.ID, paid.TransferID); err != nil {
 			t.Fatalf("the paying transfer: %v", err)
+		}
+		dbtest.Audit(t, db)
+	})
+}
+
+// Two servers given one expired key at once, with the same request: the
+// key is stored anew once and the request applied once; the other replays
+// it (on PostgreSQL the loser's delete of the stale row waits for the
+// winner, then its insert of the key fails and its retry replays).
+func TestExpiredKeyRace(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		w2 := dbtest.Writer(t, db, e.Clock)
+		a, b := e.User(t, "a"), e.User(t, "b")
+		e.fund(t, a, 100_000)
+		send := ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 100}
+		idem := store.Idempotency{Key: "k", Fingerprint: "f"}
+		if _, err := e.W.Do(context.Background(), a.ID, idem, send); err != nil {
+			t.Fatal(err)
+		}
+		for round := 1; round <= 5; round++ {
+			e.Clock.Advance(store.IdempotencyWindow + time.Second)
+			var results [2]store.Result
+			var fails [2]error
+			var wg sync.WaitGroup
+			for i, w := range []*store.Writer{e.W, w2} {
+				wg.Go(func() { results[i], fails[i] = w.Do(context.Background(), a.ID, idem, send) })
+			}
+			wg.Wait()
+			if fails[0] != nil || fails[1] != nil {
+				t.Fatal(fails)
+			}
+			if results[0].Replayed == results[1].Replayed || results[0].TransferID != results[1].TransferID {
+				t.Fatalf("round %d: %+v, want one new transfer and one replay of it", round, results)
+			}
+			if got := e.Balance(t, b, b.MainAccount); got != int64(100*(round+1)) {
+				t.Fatalf("round %d: b has %d", round, got)
+			}
 		}
 		dbtest.Audit(t, db)
 	})
