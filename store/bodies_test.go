@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,10 +130,11 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		u := e.User(t, "old")
+		// Stored now: an idempotency key older than its window is forgotten.
 		for _, q := range []string{
-			`INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) VALUES
-				('1:old', 'h', '{"amount":15000,"charged":10000,"main_balance":4000,"transaction_id":4,"charge_transaction_id":3,"transfer_id":1,"status":"completed"}', 0),
-				('1:new', 'h', '{"version":2,"amount":1}', 0)`,
+			fmt.Sprintf(`INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) VALUES
+				('1:old', 'h', '{"amount":15000,"charged":10000,"main_balance":4000,"transaction_id":4,"charge_transaction_id":3,"transfer_id":1,"status":"completed"}', %[1]d),
+				('1:new', 'h', '{"version":2,"amount":1}', %[1]d)`, e.Clock.Now().UnixMicro()),
 			`INSERT INTO notifications (user_id, kind, body, created_at) VALUES
 				(1, 'installment_missed', '{"kind":"installment_missed","amount":50000,"reason":"short","account_id":5,"day":"2026-11-25"}', 0)`,
 		} {
