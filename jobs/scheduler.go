@@ -137,12 +137,11 @@ type occurrence struct {
 func (s *Scheduler) dueDaily(ctx context.Context, now time.Time) ([]occurrence, error) {
 	loc := s.Location
 	today := ledger.BusinessDay(now, loc)
-	behind := map[string]string{}
-	var err error
-	behind[jobInterest], behind[jobInstallments], err = s.DB.EarliestSavingsDays(ctx, ledger.InstallmentProducts())
+	interestDay, installmentDay, err := s.DB.EarliestSavingsDays(ctx, ledger.InstallmentProducts())
 	if err != nil {
 		return nil, err
 	}
+	behind := map[string]string{jobInterest: interestDay, jobInstallments: installmentDay}
 	last := map[string]string{}
 	start := today
 	// A job's period p (interest through p, installments of p) is done on

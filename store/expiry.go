@@ -43,8 +43,8 @@ func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (Expired, 
 }
 
 // deleteOlder deletes the rows of table created before cutoff, oldest
-// first, db.dialect.expiryBatch() rows per statement (its created_at index finds them),
-// until none is left. key is the table's primary key column.
+// first, a dialect's expiryBatch rows per statement (found by its
+// created_at index), until none is left. key is its primary key column.
 func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (Expired, error) {
 	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
 		` WHERE created_at < $1 ORDER BY created_at LIMIT $2)`
@@ -86,8 +86,9 @@ func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int
 // month folded by ExpireHistory), so they are kept as long as history —
 // the current month and the twelve before it. These are installments,
 // settlements all of whose shares were paid or declined before the
-// boundary, and finished job runs. The balances they touched stay proved by retained_balances.
-// It returns the rows deleted per table.
+// boundary, and finished job runs. None of them is money: the balances
+// they touched stay proved by retained_balances. It returns the rows
+// deleted per table.
 func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	var boundary int64
 	if err := db.reads.QueryRowContext(ctx, `SELECT `+retentionBoundary).Scan(&boundary); err != nil {
