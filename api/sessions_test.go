@@ -85,6 +85,14 @@ func (e *env) loginAs(t *testing.T, u *user, agent string) (token, id string) {
 	return s.Token, s.SessionID
 }
 
+// noContent performs r and requires 204 with no body.
+func (e *env) noContent(t *testing.T, r req) {
+	t.Helper()
+	if res := e.do(t, r); res.status != http.StatusNoContent || len(res.body) != 0 {
+		t.Fatalf("%s %s: got %v, want 204 and no body", r.method, r.path, res)
+	}
+}
+
 // works reports whether token is let in.
 func (e *env) works(t *testing.T, token string) bool {
 	t.Helper()
@@ -157,14 +165,14 @@ func TestSessionsListRevokeLogOut(t *testing.T) {
 
 		// Alice revokes the phone from the laptop: the phone is out, the
 		// laptop is not.
-		e.ok(t, req{method: "DELETE", path: "/v1/sessions/" + phoneID, token: laptop}, http.StatusNoContent, nil)
+		e.noContent(t, req{method: "DELETE", path: "/v1/sessions/" + phoneID, token: laptop})
 		if e.works(t, phone) || !e.works(t, laptop) {
 			t.Fatal("after revoking the phone's session: phone still in, or laptop out")
 		}
 		checkProblem(t, "revoke it twice", e.do(t, req{method: "DELETE", path: "/v1/sessions/" + phoneID, token: laptop}), 404, "not_found")
 
 		// Logging out ends the laptop's token, for reads and for money.
-		e.ok(t, req{method: "DELETE", path: "/v1/sessions/current", token: laptop}, http.StatusNoContent, nil)
+		e.noContent(t, req{method: "DELETE", path: "/v1/sessions/current", token: laptop})
 		e.rejects(t, req{method: "POST", path: "/v1/charges", token: laptop, body: `{"amount":1000}`}, 401, "unauthorized", alice)
 		checkProblem(t, "log out twice", e.do(t, req{method: "DELETE", path: "/v1/sessions/current", token: laptop}), 401, "unauthorized")
 		if !e.works(t, alice.Token) || !e.works(t, bob.Token) {
@@ -242,7 +250,7 @@ func TestPasswordChange(t *testing.T) {
 		}
 
 		e.clock.Advance(time.Minute)
-		e.ok(t, change(u.Password, next), http.StatusNoContent, nil)
+		e.noContent(t, change(u.Password, next))
 		if !e.works(t, u.Token) {
 			t.Error("the session that changed the password was ended")
 		}
@@ -381,7 +389,7 @@ func TestRevocationAcrossServers(t *testing.T) {
 
 		// Logout through a: a refuses at once; b trusts what it read for
 		// up to ttl, then refuses; a server without the cache at once.
-		a.ok(t, req{method: "DELETE", path: "/v1/sessions/current", token: u.Token}, http.StatusNoContent, nil)
+		a.noContent(t, req{method: "DELETE", path: "/v1/sessions/current", token: u.Token})
 		if a.works(t, u.Token) {
 			t.Error("the server that logged the session out still lets it in")
 		}
@@ -403,8 +411,8 @@ func TestRevocationAcrossServers(t *testing.T) {
 		if !a.works(t, other) {
 			t.Fatal("the other session was refused before the change")
 		}
-		b.ok(t, req{method: "POST", path: "/v1/me/password", token: u.Token,
-			body: map[string]string{"current_password": u.Password, "new_password": "a fresh password"}}, http.StatusNoContent, nil)
+		b.noContent(t, req{method: "POST", path: "/v1/me/password", token: u.Token,
+			body: map[string]string{"current_password": u.Password, "new_password": "a fresh password"}})
 		if b.works(t, other) {
 			t.Error("the server that changed the password lets another session in")
 		}
