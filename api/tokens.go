@@ -110,6 +110,9 @@ type keyring struct {
 	parser *jwt.Parser
 }
 
+// newKeyring checks tokens against now. It does not refuse an iat in the
+// future: a server whose clock runs a little behind the issuer's would
+// refuse fresh tokens, and exp already bounds a token's life.
 func newKeyring(keys []SigningKey, now func() time.Time) (*keyring, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no token signing keys")
