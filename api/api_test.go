@@ -322,20 +322,20 @@ func TestUnauthorized(t *testing.T) {
 		u := e.signUp(t, "erin")
 		e.charge(t, u, 10_000)
 
-		i := strings.LastIndexByte(u.Token, '.')
-		payload, mac := u.Token[:i], u.Token[i+1:]
-		flipped := []byte(mac)
+		parts := strings.Split(u.Token, ".") // header.payload.signature
+		if len(parts) != 3 {
+			t.Fatalf("unexpected token shape %q", u.Token)
+		}
+		flipped := []byte(parts[2])
 		if flipped[0] == 'A' {
 			flipped[0] = 'B'
 		} else {
 			flipped[0] = 'A'
 		}
-		parts := strings.Split(payload, ".") // v1.<user>.<main>.<expiry>
-		if len(parts) != 4 {
-			t.Fatalf("unexpected token shape %q", u.Token)
-		}
-		otherUser := strings.Join([]string{parts[0], strconv.FormatInt(u.ID+1, 10), parts[2], parts[3]}, ".") + "." + mac
-		later := strings.Join([]string{parts[0], parts[1], parts[2], strconv.FormatInt(start.Add(1000*time.Hour).Unix(), 10)}, ".") + "." + mac
+		otherUser := reclaim(t, u.Token, func(_, c map[string]any) { c["sub"] = strconv.FormatInt(u.ID+1, 10) })
+		later := reclaim(t, u.Token, func(_, c map[string]any) { c["exp"] = start.Add(1000 * time.Hour).Unix() })
+		unsigned := reclaim(t, u.Token, func(h, _ map[string]any) { h["alg"] = "none" })
+		unsigned = unsigned[:strings.LastIndexByte(unsigned, '.')+1]
 
 		headers := []struct {
 			name, value string
@@ -345,10 +345,12 @@ func TestUnauthorized(t *testing.T) {
 			{"not bearer", "Basic ZXJpbjpwdw=="},
 			{"garbage token", "Bearer garbage"},
 			{"token of dots", "Bearer ...."},
-			{"tampered signature", "Bearer " + payload + "." + string(flipped)},
-			{"signature removed", "Bearer " + payload},
+			{"tampered signature", "Bearer " + parts[0] + "." + parts[1] + "." + string(flipped)},
+			{"signature removed", "Bearer " + parts[0] + "." + parts[1]},
 			{"payload changed to another user", "Bearer " + otherUser},
 			{"expiry extended", "Bearer " + later},
+			{"alg none", "Bearer " + unsigned},
+			{"the old v1 format", fmt.Sprintf("Bearer v1.%d.%d.%d.c2lnbmF0dXJl", u.ID, u.Main, start.Add(time.Hour).Unix())},
 		}
 		endpoints := []req{
 			{method: "GET", path: "/v1/me"},

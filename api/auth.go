@@ -1,84 +1,189 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
+	"context"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"minipay/errs"
+	"minipay/store"
 )
 
-// TokenTTL is how long a login token is valid.
-const TokenTTL = 24 * time.Hour
+// DefaultTokenTTL is how long a login (its session and token) lasts unless
+// configured otherwise.
+const DefaultTokenTTL = 24 * time.Hour
+
+// DefaultSessionCacheTTL is how long a server trusts what it last read of
+// a session: a revocation made on another server takes effect here within
+// it. NoSessionCache makes every request read its session.
+const (
+	DefaultSessionCacheTTL = 5 * time.Second
+	NoSessionCache         = time.Duration(-1)
+)
 
 // principal is the authenticated caller. The token carries the main
 // account id so money-moving requests need no database read before the
-// writer.
+// writer, and the session, so it can be revoked.
 type principal struct {
 	user, main int64
+	session    string
 }
 
-// tokens issues and checks bearer tokens: "v1.<user>.<main>.<expiry>.<mac>",
-// HMAC-SHA256 signed with a secret shared by all servers through the
-// database. Checking one costs no database round trip.
-type tokens struct {
-	secret []byte
-}
-
-func (t tokens) mac(payload string) string {
-	m := hmac.New(sha256.New, t.secret)
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func (t tokens) issue(p principal, expires time.Time) string {
-	payload := fmt.Sprintf("v1.%d.%d.%d", p.user, p.main, expires.Unix())
-	return payload + "." + t.mac(payload)
-}
-
-func (t tokens) check(token string, now time.Time) (principal, error) {
-	bad := errs.E(errs.Unauthorized, "the bearer token is invalid")
-	i := strings.LastIndexByte(token, '.')
-	if i < 0 || !hmac.Equal([]byte(token[i+1:]), []byte(t.mac(token[:i]))) {
-		return principal{}, bad
-	}
-	parts := strings.Split(token[:i], ".")
-	if len(parts) != 4 || parts[0] != "v1" {
-		return principal{}, bad
-	}
-	var nums [3]int64
-	for k, s := range parts[1:] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return principal{}, bad
-		}
-		nums[k] = n
-	}
-	if !now.Before(time.Unix(nums[2], 0)) {
-		return principal{}, errs.E(errs.Unauthorized, "the bearer token has expired; log in again")
-	}
-	return principal{user: nums[0], main: nums[1]}, nil
-}
-
-// authed wraps a handler that needs a logged-in caller.
+// authed wraps a handler that needs a logged-in caller: a valid token
+// (keyring.check) whose session is live (sessionCache.check).
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		// The scheme name is case-insensitive (RFC 9110 §11.1).
-		scheme, h2, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || h2 == "" {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 			writeError(w, r, errs.E(errs.Unauthorized, "send Authorization: Bearer <token> (POST /v1/sessions gives one)"))
 			return
 		}
-		p, err := s.tokens.check(h2, s.clock.Now())
+		p, err := s.keys.check(token)
+		if err == nil {
+			err = s.sessions.check(r.Context(), p, s.clock.Now())
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		h(w, r, p)
+	}
+}
+
+// touchEvery is how stale a session's last_used_at may get: a session in
+// use costs one write that often, not one per request.
+const touchEvery = time.Minute
+
+// maxCachedSessions bounds the cache (about 150 bytes an entry).
+const maxCachedSessions = 100_000
+
+// sessionCache is one server's view of session state: what it read of a
+// session is trusted for ttl, so a busy session costs a database read per
+// ttl, not per request. Revocations made through this server take effect
+// here at once (forget); made through another, within ttl.
+type sessionCache struct {
+	db  *store.DB
+	ttl time.Duration // <= 0: no caching
+	mu  sync.Mutex
+	m   map[string]cachedSession
+	// gen counts revocations seen here. A read of the database that
+	// started before one may be stale, so it is not cached.
+	gen uint64
+}
+
+type cachedSession struct {
+	user     int64
+	live     bool
+	expires  time.Time
+	read     time.Time // when it was read from the database
+	lastUsed time.Time // last_used_at as stored
+}
+
+func newSessionCache(db *store.DB, ttl time.Duration) *sessionCache {
+	return &sessionCache{db: db, ttl: ttl, m: map[string]cachedSession{}}
+}
+
+// check lets p in if its session is live at now, and records the use at
+// most every touchEvery.
+func (c *sessionCache) check(ctx context.Context, p principal, now time.Time) error {
+	c.mu.Lock()
+	e, ok := c.m[p.session]
+	gen := c.gen
+	c.mu.Unlock()
+	changed := !ok || now.Sub(e.read) >= c.ttl
+	if changed {
+		var err error
+		if e, err = c.load(ctx, p.session, now); err != nil {
+			return err
+		}
+	}
+	if !e.live || e.user != p.user || !now.Before(e.expires) {
+		if changed {
+			c.store(p.session, e, gen) // a revoked token retried costs no read either
+		}
+		return errs.E(errs.Unauthorized, "this session has ended (logged out or revoked); log in again")
+	}
+	if now.Sub(e.lastUsed) >= touchEvery {
+		if err := c.db.TouchSession(ctx, p.session, now); err != nil {
+			return err
+		}
+		e.lastUsed, changed = now, true
+	}
+	if changed {
+		c.store(p.session, e, gen)
+	}
+	return nil
+}
+
+// load reads a session; one that is gone counts as revoked.
+func (c *sessionCache) load(ctx context.Context, id string, now time.Time) (cachedSession, error) {
+	s, err := c.db.Session(ctx, id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return cachedSession{read: now}, nil
+	}
+	if err != nil {
+		return cachedSession{}, err
+	}
+	return cachedSession{user: s.UserID, live: s.RevokedAt.IsZero(), expires: s.ExpiresAt, read: now, lastUsed: s.LastUsedAt}, nil
+}
+
+// store caches e unless caching is off or a revocation happened since gen
+// was read. A full cache first drops what is stale, else anything.
+func (c *sessionCache) store(id string, e cachedSession, gen uint64) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if _, ok := c.m[id]; !ok && len(c.m) >= maxCachedSessions {
+		for k, v := range c.m {
+			if e.read.Sub(v.read) >= c.ttl {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m {
+			if len(c.m) < maxCachedSessions {
+				break
+			}
+			delete(c.m, k)
+		}
+	}
+	c.m[id] = e
+}
+
+// remember caches a session just created, sparing its first use a read.
+func (c *sessionCache) remember(s store.Session, now time.Time) {
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	c.store(s.ID, cachedSession{user: s.UserID, live: true, expires: s.ExpiresAt, read: now, lastUsed: s.LastUsedAt}, gen)
+}
+
+// forget drops a session this server just revoked (after the database
+// recorded it), so its token is refused here from now on.
+func (c *sessionCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, id)
+}
+
+// forgetOthers drops every cached session of user but keep, after the
+// database revoked them (a password change). It walks the whole cache,
+// which is rare enough.
+func (c *sessionCache) forgetOthers(user int64, keep string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for id, e := range c.m {
+		if e.user == user && id != keep {
+			delete(c.m, id)
+		}
 	}
 }

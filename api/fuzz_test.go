@@ -27,7 +27,7 @@ func fuzzServer(f *testing.F) (*Server, *store.DB, string) {
 	log := slog.New(slog.DiscardHandler)
 	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Logger: log})
 	f.Cleanup(w.Close)
-	s := New(Config{DB: db, Writer: w, Clock: clk, Location: clock.Seoul, Secret: []byte("fuzz"), Logger: log})
+	s := mustNew(f, Config{DB: db, Writer: w, Clock: clk, Location: clock.Seoul, Logger: log})
 	var alice store.User
 	for _, name := range []string{"alice", "bob"} {
 		u, err := db.CreateUser(context.Background(), name, name, "not a hash", clk.Now())
@@ -38,7 +38,16 @@ func fuzzServer(f *testing.F) (*Server, *store.DB, string) {
 			alice = u
 		}
 	}
-	return s, db, s.tokens.issue(principal{user: alice.ID, main: alice.MainAccount}, clk.Now().Add(TokenTTL))
+	expires := clk.Now().Add(DefaultTokenTTL)
+	sess, err := db.CreateSession(context.Background(), alice.ID, "fuzz", clk.Now(), expires)
+	if err != nil {
+		f.Fatal(err)
+	}
+	token, err := s.keys.issue(principal{user: alice.ID, main: alice.MainAccount, session: sess.ID}, clk.Now(), expires)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return s, db, token
 }
 
 // FuzzDecode sends arbitrary bodies to the real POST /v1/transfers

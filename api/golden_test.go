@@ -40,8 +40,11 @@ type golden struct {
 }
 
 var (
-	// A bearer token is signed with a secret each database draws at random.
-	tokenPattern = regexp.MustCompile(`v1\.[0-9]+\.[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+`)
+	// A bearer token (a JWT) is signed with a key each test draws at
+	// random, and names a session of random id.
+	tokenPattern     = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+	sessionPattern   = regexp.MustCompile(`"id":"([A-Za-z0-9_-]{22})"`)
+	sessionIDPattern = regexp.MustCompile(`"session_id":"([A-Za-z0-9_-]{22})"`)
 	// Transaction and history entry ids come from sequences that start
 	// apart on SQLite and PostgreSQL (same order, different numbers).
 	transactionPattern = regexp.MustCompile(`"transaction_id":([0-9]+)`)
@@ -50,11 +53,13 @@ var (
 )
 
 // stabilize replaces the values that differ between databases or runs:
-// tokens become <token>, transaction ids <tx N> and history entry ids (and
-// the cursors that encode them) <entry N>, N counting distinct ids in
-// order of appearance.
+// tokens become <token>, session ids <session N>, transaction ids <tx N>
+// and history entry ids (and the cursors that encode them) <entry N>, N
+// counting distinct ids in order of appearance.
 func (g *golden) stabilize(path string, body []byte) []byte {
 	body = tokenPattern.ReplaceAll(body, []byte("<token>"))
+	body = g.number(body, sessionPattern, "session", `"id":"<session %d>"`, nil)
+	body = g.number(body, sessionIDPattern, "session", `"session_id":"<session %d>"`, nil)
 	body = g.number(body, transactionPattern, "tx", `"transaction_id":"<tx %d>"`, nil)
 	if strings.Contains(path, "/history") {
 		body = g.number(body, entryPattern, "entry", `"id":"<entry %d>"`, nil)
@@ -206,7 +211,20 @@ func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 	alice.Main = me.MainAccountID
 	g.check(t, "me-settings-update", alice, req{method: "PATCH", path: "/v1/me/settings",
 		body: map[string]bool{"transfers_require_acceptance": false}}, http.StatusOK)
-	return alice, g.e.signUp(t, "bob"), g.e.signUp(t, "carol")
+	bob, carol = g.e.signUp(t, "bob"), g.e.signUp(t, "carol")
+	goldenSessions(t, g, alice, carol)
+	return alice, bob, carol
+}
+
+// goldenSessions: list sessions, change a password, log out (carol logs in
+// again after).
+func goldenSessions(t *testing.T, g *golden, alice, carol *user) {
+	g.check(t, "sessions-list", alice, req{method: "GET", path: "/v1/sessions"}, http.StatusOK)
+	g.check(t, "me-password", carol, req{method: "POST", path: "/v1/me/password",
+		body: map[string]string{"current_password": carol.Password, "new_password": "a better passphrase"}}, http.StatusNoContent)
+	carol.Password = "a better passphrase"
+	g.check(t, "sessions-delete-current", carol, req{method: "DELETE", path: "/v1/sessions/current"}, http.StatusNoContent)
+	carol.Token = g.e.logIn(t, carol)
 }
 
 // goldenAccounts: charges, the charge limit and a savings account's life.

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"minipay/api"
 	"minipay/app"
 	"minipay/app/apptest"
 	"minipay/client"
@@ -52,8 +53,15 @@ func newTestClockEnv(t *testing.T, db *store.DB) *env {
 // not nil, changes its configuration first.
 func wire(t *testing.T, db *store.DB, tweak func(*app.Config)) *env {
 	t.Helper()
-	clk := clock.NewManual(start)
-	cfg := app.Config{DB: db, Clock: clk, Location: seoul, WriterWorkers: 4, PasswordCost: bcrypt.MinCost}
+	return serveOn(t, db, clock.NewManual(start), nil, tweak)
+}
+
+// serveOn serves one more server over db on clk with keys (nil: a random
+// key of its own), as another instance behind a load balancer would be;
+// tweak, if not nil, changes its configuration first.
+func serveOn(t *testing.T, db *store.DB, clk *clock.Manual, keys []api.SigningKey, tweak func(*app.Config)) *env {
+	t.Helper()
+	cfg := app.Config{DB: db, Clock: clk, Location: seoul, WriterWorkers: 4, PasswordCost: bcrypt.MinCost, TokenKeys: keys}
 	if tweak != nil {
 		tweak(&cfg)
 	}

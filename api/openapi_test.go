@@ -29,7 +29,7 @@ var openAPIPathItemFields = []string{"$ref", "summary", "description", "servers"
 // included. routes() only builds handlers, so it needs no database.
 func openAPITestServer() *Server {
 	clk := clock.NewManual(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
-	return New(Config{Clock: clk, TestClock: clk, Location: time.UTC, Secret: []byte("openapi test")})
+	return mustNew(nil, Config{Clock: clk, TestClock: clk, Location: time.UTC})
 }
 
 // openAPIDoc parses the embedded document.
@@ -135,7 +135,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // is there either way.
 func TestOpenAPITestClockRouteIsConditional(t *testing.T) {
 	clk := clock.NewManual(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
-	plain := New(Config{Clock: clk, Location: time.UTC, Secret: []byte("x")}).routes()
+	plain := mustNew(t, Config{Clock: clk, Location: time.UTC}).routes()
 	full := openAPITestServer().routes()
 	if len(full) != len(plain)+1 {
 		t.Fatalf("with the test clock there are %d routes, without %d; want exactly one more", len(full), len(plain))

@@ -30,7 +30,11 @@ type Server struct {
 	writer *store.Writer
 	clock  clock.Clock
 	loc    *time.Location
-	tokens tokens
+	// keys sign and check tokens; sessions says whether a token's
+	// session is still live; tokenTTL is how long a login lasts.
+	keys     *keyring
+	sessions *sessionCache
+	tokenTTL time.Duration
 	// testClock is non-nil only when the server runs with the test clock,
 	// which then also exposes POST /v1/test-clock/advance; afterAdvance
 	// runs the jobs that became due.
@@ -60,8 +64,14 @@ type Config struct {
 	// RunDue), so the response reflects every job that became due.
 	AfterAdvance func(context.Context) error
 	Location     *time.Location
-	Secret       []byte // signs tokens
-	Logger       *slog.Logger
+	// TokenKeys sign tokens (the first) and check them (all, by kid).
+	TokenKeys []SigningKey
+	// TokenTTL is how long a login lasts (0: DefaultTokenTTL).
+	TokenTTL time.Duration
+	// SessionCacheTTL is how long a session's state, once read, is
+	// trusted (0: DefaultSessionCacheTTL; NoSessionCache: not at all).
+	SessionCacheTTL time.Duration
+	Logger          *slog.Logger
 	// PasswordCost is bcrypt's cost for new passwords; 0 means
 	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost.
 	PasswordCost int
@@ -72,8 +82,8 @@ type Config struct {
 	MaxSavingsAccounts int
 }
 
-// New returns a server.
-func New(cfg Config) *Server {
+// New returns a server; it fails only on bad TokenKeys.
+func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -86,14 +96,24 @@ func New(cfg Config) *Server {
 	if cfg.MaxSavingsAccounts == 0 {
 		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
 	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.SessionCacheTTL == 0 {
+		cfg.SessionCacheTTL = DefaultSessionCacheTTL
+	}
+	keys, err := newKeyring(cfg.TokenKeys, cfg.Clock.Now)
+	if err != nil {
+		return nil, err
+	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("not a real password"), cfg.PasswordCost)
 	if err != nil {
 		panic(err) // only an invalid cost fails, a programming error
 	}
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
-		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
+		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts}
+		maxSavings: cfg.MaxSavingsAccounts}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
@@ -110,8 +130,12 @@ func (s *Server) routes() []route {
 		{"GET", "/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"POST", "/v1/users", http.HandlerFunc(s.signUp)},
 		{"POST", "/v1/sessions", http.HandlerFunc(s.logIn)},
+		{"GET", "/v1/sessions", s.authed(s.listSessions)},
+		{"DELETE", "/v1/sessions/current", s.authed(s.logOut)},
+		{"DELETE", "/v1/sessions/{id}", s.authed(s.revokeSession)},
 		{"GET", "/v1/me", s.authed(s.me)},
 		{"PATCH", "/v1/me/settings", s.authed(s.updateSettings)},
+		{"POST", "/v1/me/password", s.authed(s.changePassword)},
 		{"GET", "/v1/accounts", s.authed(s.listAccounts)},
 		{"POST", "/v1/accounts", s.authed(s.openAccount)},
 		{"GET", "/v1/accounts/{id}", s.authed(s.getAccount)},

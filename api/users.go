@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"regexp"
-	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -12,7 +11,7 @@ import (
 	"minipay/store"
 )
 
-// Users and sessions: sign up, log in.
+// Users: sign up, and the password rules (sessions.go logs in).
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
@@ -48,14 +47,26 @@ func (q *signUpRequest) Validate() error {
 		return errs.E(errs.Invalid, "username must be 3 to 32 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
 	case q.Password == nil:
 		return missing("password")
-	case len(*q.Password) < 8 || len(*q.Password) > maxPassword:
-		return errs.E(errs.Invalid, "password must be 8 to 72 bytes")
+	}
+	if err := checkPassword("password", *q.Password); err != nil {
+		return err
+	}
+	switch {
 	case q.Name == nil:
 		return missing("name")
 	case *q.Name == "" || utf8.RuneCountInString(*q.Name) > 100 || !utf8.ValidString(*q.Name):
 		return errs.E(errs.Invalid, "name must be 1 to 100 characters")
 	}
 	return checkText("name", *q.Name, 100)
+}
+
+// checkPassword applies the rules of a new password (sign-up, password
+// change) to field's value.
+func checkPassword(field, pw string) error {
+	if len(pw) < 8 || len(pw) > maxPassword {
+		return errs.E(errs.Invalid, "%s must be 8 to %d bytes", field, maxPassword)
+	}
+	return nil
 }
 
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
@@ -95,48 +106,4 @@ func (s *Server) passwordMatches(known bool, hash, password string) bool {
 	}
 	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 	return ok && known && len(password) <= maxPassword
-}
-
-// logInRequest is the body of POST /v1/sessions.
-type logInRequest struct {
-	Username *string `json:"username"`
-	Password *string `json:"password"`
-}
-
-func (q *logInRequest) Validate() error {
-	if q.Username == nil || q.Password == nil {
-		return errs.E(errs.Invalid, "fields \"username\" and \"password\" are required")
-	}
-	return readable("username", *q.Username)
-}
-
-func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
-	var req logInRequest
-	if err := readRequest(r, &req); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	// Over the limit, the password is not even checked: a guessing flood
-	// then costs no bcrypt time either.
-	now := s.clock.Now()
-	if wait := s.limits.loginWait(r, *req.Username, now); wait > 0 {
-		tooMany(w, r, wait, "failed logins for this username or from your address")
-		return
-	}
-	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
-	known := err == nil
-	if !known && errs.CodeOf(err) != errs.NotFound {
-		writeError(w, r, err)
-		return
-	}
-	if !s.passwordMatches(known, hash, *req.Password) {
-		s.limits.loginFailed(r, *req.Username, now)
-		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
-		return
-	}
-	expires := s.clock.Now().Add(TokenTTL).Truncate(time.Second)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"token":      s.tokens.issue(principal{user: u.ID, main: u.MainAccount}, expires),
-		"expires_at": expires.UTC(),
-	})
 }

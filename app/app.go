@@ -36,6 +36,16 @@ type Config struct {
 	// MaxSavingsAccounts caps each user's open savings accounts (0:
 	// store.DefaultMaxSavings).
 	MaxSavingsAccounts int
+	// TokenKeys sign tokens (the first) and check them (all); required
+	// (TokenKeys loads them from configuration). Servers sharing a
+	// database need the same keys.
+	TokenKeys []api.SigningKey
+	// TokenTTL is how long a login lasts (0: api.DefaultTokenTTL).
+	TokenTTL time.Duration
+	// SessionCacheTTL is how long a server trusts a session's state once
+	// read, so how long a revocation on another server may take to reach
+	// it (0: api.DefaultSessionCacheTTL; api.NoSessionCache: no caching).
+	SessionCacheTTL time.Duration
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run, serve
@@ -46,9 +56,7 @@ type App struct {
 	API       *api.Server
 }
 
-// New assembles a server. The token signing secret is read from the
-// database (created on first use), so every server on it accepts the
-// same tokens.
+// New assembles a server.
 func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -62,19 +70,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	secret, err := cfg.DB.Secret(ctx, "token")
-	if err != nil {
-		return nil, err
-	}
 	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers, Logger: cfg.Logger})
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
-	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Secret: secret,
-		Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
+	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location,
+		TokenKeys: cfg.TokenKeys, TokenTTL: cfg.TokenTTL, SessionCacheTTL: cfg.SessionCacheTTL, Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
 		MaxSavingsAccounts: cfg.MaxSavingsAccounts}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}
-	return &App{Writer: w, Scheduler: sched, API: api.New(apiCfg)}, nil
+	srv, err := api.New(apiCfg)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &App{Writer: w, Scheduler: sched, API: srv}, nil
 }
 
 // Handler is the HTTP handler with every route.

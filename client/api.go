@@ -24,10 +24,12 @@ type Settings struct {
 	TransfersRequireAcceptance bool `json:"transfers_require_acceptance"`
 }
 
-// Session is a login: the bearer token and when it expires.
+// Session is a login: the bearer token, when it expires, and the id of
+// the session it names (to revoke it).
 type Session struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
+	SessionID string    `json:"session_id"`
 }
 
 // Account is a main or savings account.

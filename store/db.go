@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -67,6 +68,13 @@ func connect(url string) (*DB, error) {
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
 			return nil, errors.New("sqlite URL names no file")
+		}
+		// A new database file is its owner's alone: it holds password
+		// hashes (SQLite gives the -wal and -shm files the same mode).
+		if !strings.HasPrefix(path, ":memory:") {
+			if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+				f.Close()
+			}
 		}
 		// WAL lets readers run beside the writer; synchronous=FULL makes a
 		// committed batch survive power loss, not only a process crash.

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -61,6 +59,15 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (User, string
 	u, err := scanUser(db.reads.QueryRowContext(ctx,
 		`SELECT `+userColumns+`, u.password_hash`+userFrom+` WHERE u.username = $1`,
 		username), &hash)
+	return u, hash, err
+}
+
+// UserWithPassword returns the user with the given id and their password
+// hash, for a password change.
+func (db *DB) UserWithPassword(ctx context.Context, id int64) (User, string, error) {
+	var hash string
+	u, err := scanUser(db.reads.QueryRowContext(ctx,
+		`SELECT `+userColumns+`, u.password_hash`+userFrom+` WHERE u.id = $1`, id), &hash)
 	return u, hash, err
 }
 
@@ -127,20 +134,4 @@ func (db *DB) SetTransfersRequireAcceptance(ctx context.Context, id int64, v boo
 		return User{}, err
 	}
 	return db.User(ctx, id)
-}
-
-// Secret returns the named server secret, creating a random one the first
-// time. Kept in the database so every server instance and every restart
-// shares it (tokens stay valid across both).
-func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	if _, err := db.writes.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(b)); err != nil {
-		return nil, err
-	}
-	var v string
-	if err := db.writes.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v); err != nil {
-		return nil, err
-	}
-	return hex.DecodeString(v)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"minipay/api"
 	"minipay/app"
 )
 
@@ -47,11 +48,15 @@ func ServeEdge(t testing.TB, cfg app.Config, edge app.Edge) (*app.App, string) {
 }
 
 // assemble builds the server and drains its writer when the test ends,
-// after the HTTP server (cleanups run last first).
+// after the HTTP server (cleanups run last first). Without TokenKeys it
+// gets a random key of its own.
 func assemble(t testing.TB, cfg app.Config) *app.App {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TokenKeys == nil {
+		cfg.TokenKeys = []api.SigningKey{api.NewSigningKey("test")}
 	}
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"minipay/api"
 	"minipay/app"
 	"minipay/clock"
 	"minipay/store"
@@ -110,6 +111,42 @@ func edgeFlags(fs *flag.FlagSet) *app.Edge {
 	return &e
 }
 
+// loginFlags are where token signing keys come from and how long logins
+// and cached session state last. The keys themselves are never a flag
+// (a command line is visible to every local user): MINIPAY_TOKEN_KEYS or
+// a key file.
+type loginFlags struct {
+	keysFile             string
+	tokenTTL, sessionTTL time.Duration
+}
+
+func newLoginFlags(fs *flag.FlagSet) *loginFlags {
+	var l loginFlags
+	fs.StringVar(&l.keysFile, "token-keys-file", env("MINIPAY_TOKEN_KEYS_FILE", ""),
+		"file of token signing keys, \"KEY-ID SECRET\" lines, the first signs; env MINIPAY_TOKEN_KEYS holds the same lines and comes first; "+
+			"with neither, a key is generated beside the SQLite database (env MINIPAY_TOKEN_KEYS_FILE)")
+	fs.DurationVar(&l.tokenTTL, "token-ttl", envParsed("MINIPAY_TOKEN_TTL", api.DefaultTokenTTL, time.ParseDuration),
+		"how long a login (session and token) lasts (env MINIPAY_TOKEN_TTL)")
+	fs.DurationVar(&l.sessionTTL, "session-cache-ttl", envParsed("MINIPAY_SESSION_CACHE_TTL", api.DefaultSessionCacheTTL, time.ParseDuration),
+		"how long a server trusts a session's state once read: a revocation reaches other servers within it; 0 reads it on every request (env MINIPAY_SESSION_CACHE_TTL)")
+	return &l
+}
+
+// config fills cfg's login fields, loading the keys for the database at
+// dbURL.
+func (l *loginFlags) config(cfg *app.Config, dbURL string, log *slog.Logger) error {
+	keys, err := app.TokenKeys(app.KeySource{Env: os.Getenv("MINIPAY_TOKEN_KEYS"), File: l.keysFile,
+		DefaultFile: app.DefaultKeyFile(dbURL)}, log)
+	if err != nil {
+		return err
+	}
+	cfg.TokenKeys, cfg.TokenTTL, cfg.SessionCacheTTL = keys, l.tokenTTL, l.sessionTTL
+	if l.sessionTTL == 0 {
+		cfg.SessionCacheTTL = api.NoSessionCache
+	}
+	return nil
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
 	return fs.String("database", env("MINIPAY_DATABASE_URL", store.DefaultURL),
 		"database URL: sqlite:PATH or postgres://… (env MINIPAY_DATABASE_URL)")
@@ -127,6 +164,7 @@ func serve(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
 	edge := edgeFlags(fs)
 	limits := limitFlags(fs)
+	logins := newLoginFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", envParsed("MINIPAY_MAX_SAVINGS_ACCOUNTS", store.DefaultMaxSavings, strconv.Atoi),
 		"savings accounts one user may have open at once (env MINIPAY_MAX_SAVINGS_ACCOUNTS)")
 	fs.Parse(args)
@@ -151,8 +189,12 @@ func serve(ctx context.Context, args []string) error {
 		clk = clock.NewManual(time.Now())
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
-	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings})
+	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
+		MaxSavingsAccounts: *maxSavings}
+	if err := logins.config(&cfg, *dbURL, log); err != nil {
+		return err
+	}
+	srv, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -199,11 +199,11 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 // viaHTTP serves the API on a loopback port and measures POST
 // /v1/transfers with bearer tokens, spread-out and hot.
 func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users, senders []store.User, hot store.User) ([]Result, error) {
-	secret, err := db.Secret(ctx, "token")
+	srv, err := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc,
+		TokenKeys: []api.SigningKey{api.NewSigningKey("bench")}})
 	if err != nil {
 		return nil, err
 	}
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc, Secret: secret})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"minipay/api"
 	"minipay/store"
 )
 
@@ -58,6 +59,7 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *os.File
+	keys string // MINIPAY_TOKEN_KEYS of the server
 }
 
 func (s *server) start(ctx context.Context) error {
@@ -65,6 +67,9 @@ func (s *server) start(ctx context.Context) error {
 	// as the server answers: lift the per-address and per-user limits.
 	s.cmd = exec.Command(s.cfg.Binary, "serve", "--addr", s.addr, "--database", s.cfg.DatabaseURL, "--log-level", "warn",
 		"--signups-per-address", "1000000", "--moves-per-user", "1000000", "--settlements-per-user", "1000000")
+	// One key for every restart, so tokens survive them, and no key file
+	// left beside a PostgreSQL drill's working directory.
+	s.cmd.Env = append(os.Environ(), "MINIPAY_TOKEN_KEYS="+s.keys)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		return err
@@ -120,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	defer logf.Close()
-	srv := &server{cfg: cfg, addr: addr, log: logf}
+	srv := &server{cfg: cfg, addr: addr, log: logf, keys: api.KeyLine(api.NewSigningKey("drill"))}
 	if err := srv.start(ctx); err != nil {
 		return res, err
 	}

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"minipay/errs"
+)
+
+// Sessions: log in, list and revoke logins, log out, change the password.
+// A login is a session row (store/sessions.go) named by its token.
+
+// errWrongPassword answers a failed login and a password change with the
+// wrong current password alike.
+func errWrongPassword() error { return errs.E(errs.Unauthorized, "wrong username or password") }
+
+// logInRequest is the body of POST /v1/sessions.
+type logInRequest struct {
+	Username *string `json:"username"`
+	Password *string `json:"password"`
+}
+
+func (q *logInRequest) Validate() error {
+	if q.Username == nil || q.Password == nil {
+		return errs.E(errs.Invalid, "fields \"username\" and \"password\" are required")
+	}
+	return readable("username", *q.Username)
+}
+
+func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
+	var req logInRequest
+	if err := readRequest(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	// Over the limit, the password is not even checked: a guessing flood
+	// then costs no bcrypt time either.
+	now := s.clock.Now()
+	if s.loginThrottled(w, r, *req.Username, now) {
+		return
+	}
+	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
+	known := err == nil
+	if !known && errs.CodeOf(err) != errs.NotFound {
+		writeError(w, r, err)
+		return
+	}
+	if !s.passwordMatches(known, hash, *req.Password) {
+		s.limits.loginFailed(r, *req.Username, now)
+		writeError(w, r, errWrongPassword())
+		return
+	}
+	// Tokens carry whole seconds: the session ends when its token does.
+	expires := now.Add(s.tokenTTL).Truncate(time.Second)
+	sess, err := s.db.CreateSession(r.Context(), u.ID, userAgent(r), now, expires)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, err := s.keys.issue(principal{user: u.ID, main: u.MainAccount, session: sess.ID}, now, expires)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.sessions.remember(sess, now)
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"token":      token,
+		"expires_at": expires.UTC(),
+		"session_id": sess.ID,
+	})
+}
+
+// loginThrottled answers 429 and says true if too many passwords failed
+// lately for username or from r's address.
+func (s *Server) loginThrottled(w http.ResponseWriter, r *http.Request, username string, now time.Time) bool {
+	wait := s.limits.loginWait(r, username, now)
+	if wait > 0 {
+		tooMany(w, r, wait, "failed logins for this username or from your address")
+	}
+	return wait > 0
+}
+
+// maxUserAgent is how much of a User-Agent a session keeps, in characters.
+const maxUserAgent = 200
+
+// userAgent is r's User-Agent as a session records it: its first
+// maxUserAgent characters, or "" if they are not readable text.
+func userAgent(r *http.Request) string {
+	ua, n := r.UserAgent(), 0
+	for i := range ua {
+		if n == maxUserAgent {
+			ua = ua[:i]
+			break
+		}
+		n++
+	}
+	if checkText("user_agent", ua, maxUserAgent) != nil {
+		return ""
+	}
+	return ua
+}
+
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	UserAgent  string    `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// Current marks the session of the token that asked.
+	Current bool `json:"current"`
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principal) {
+	list, err := s.db.Sessions(r.Context(), p.user, s.clock.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]sessionJSON, len(list))
+	for i, ss := range list {
+		out[i] = sessionJSON{ID: ss.ID, UserAgent: ss.UserAgent, CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt,
+			ExpiresAt: ss.ExpiresAt, Current: ss.ID == p.session}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// logOut revokes the caller's own session.
+func (s *Server) logOut(w http.ResponseWriter, r *http.Request, p principal) {
+	s.revoke(w, r, p, p.session)
+}
+
+// revokeSession revokes one of the caller's sessions (possibly the
+// current one); another user's is not_found, as a made-up id is.
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request, p principal) {
+	s.revoke(w, r, p, r.PathValue("id"))
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p principal, id string) {
+	if err := s.db.RevokeSession(r.Context(), p.user, id, s.clock.Now()); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.sessions.forget(id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// passwordRequest is the body of POST /v1/me/password.
+type passwordRequest struct {
+	CurrentPassword *string `json:"current_password"`
+	NewPassword     *string `json:"new_password"`
+}
+
+func (q *passwordRequest) Validate() error {
+	switch {
+	case q.CurrentPassword == nil:
+		return missing("current_password")
+	case q.NewPassword == nil:
+		return missing("new_password")
+	}
+	return checkPassword("new_password", *q.NewPassword)
+}
+
+// changePassword sets a new password given the current one, and revokes
+// every other session of the user: whoever else held a token (or the old
+// password) is out. A wrong current password counts as a failed login
+// for the user's name and the client's address.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p principal) {
+	var req passwordRequest
+	if err := readRequest(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, hash, err := s.db.UserWithPassword(r.Context(), p.user)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	now := s.clock.Now()
+	if s.loginThrottled(w, r, u.Username, now) {
+		return
+	}
+	if !s.passwordMatches(true, hash, *req.CurrentPassword) {
+		s.limits.loginFailed(r, u.Username, now)
+		writeError(w, r, errWrongPassword())
+		return
+	}
+	newHash, err := bcrypt.GenerateFromPassword([]byte(*req.NewPassword), s.passwordCost)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.db.ChangePassword(r.Context(), p.user, string(newHash), p.session, now); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.sessions.forgetOthers(p.user, p.session)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"minipay/errs"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// The life of sessions in the store: revocation is the owner's only and
+// happens once; a password change ends every other session and sets the
+// hash in one go; a login sweeps the user's ended sessions; last use
+// never moves back.
+func TestSessionStore(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := dbtest.NewEnv(t, db)
+		a, b := e.User(t, "ann"), e.User(t, "ben")
+		now := e.Clock.Now()
+		open := func(u store.User) store.Session {
+			t.Helper()
+			s, err := db.CreateSession(ctx, u.ID, "agent", now, now.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		a1, a2, a3, b1 := open(a), open(a), open(a), open(b)
+		if a1.ID == a2.ID || len(a1.ID) != 22 {
+			t.Fatalf("session ids %q %q", a1.ID, a2.ID)
+		}
+
+		if err := db.RevokeSession(ctx, b.ID, a1.ID, now); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("ben revoking ann's session: %v, want not_found", err)
+		}
+		if err := db.RevokeSession(ctx, a.ID, a1.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RevokeSession(ctx, a.ID, a1.ID, now); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("revoking twice: %v, want not_found", err)
+		}
+		if s, err := db.Session(ctx, a1.ID); err != nil || s.Live(now) || !s.RevokedAt.Equal(now) {
+			t.Errorf("the revoked session reads %+v, %v", s, err)
+		}
+
+		later := now.Add(2 * time.Minute)
+		if err := db.TouchSession(ctx, a2.ID, later); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.TouchSession(ctx, a2.ID, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := db.Session(ctx, a2.ID); !s.LastUsedAt.Equal(later) {
+			t.Errorf("last use %v, want %v", s.LastUsedAt, later)
+		}
+
+		if err := db.ChangePassword(ctx, a.ID, "new hash", a2.ID, later); err != nil {
+			t.Fatal(err)
+		}
+		if _, hash, _ := db.UserWithPassword(ctx, a.ID); hash != "new hash" {
+			t.Errorf("hash after the change %q", hash)
+		}
+		live, err := db.Sessions(ctx, a.ID, later)
+		if err != nil || len(live) != 1 || live[0].ID != a2.ID {
+			t.Errorf("ann's live sessions after the change: %+v, %v", live, err)
+		}
+		if s, _ := db.Session(ctx, a3.ID); s.Live(later) {
+			t.Error("another session outlived the password change")
+		}
+		if s, _ := db.Session(ctx, b1.ID); !s.Live(later) {
+			t.Error("ben's session ended with ann's password change")
+		}
+
+		// Ann's next login sweeps her ended sessions away.
+		open(a)
+		for _, id := range []string{a1.ID, a3.ID} {
+			if _, err := db.Session(ctx, id); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("an ended session is still stored after the next login: %v", err)
+			}
+		}
+	})
+}
