@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // dialect is the seam for the few places PostgreSQL and SQLite differ:
@@ -17,6 +18,9 @@ import (
 type dialect interface {
 	name() string
 	gooseDialect() goose.Dialect
+	// migrationLocker is the lock Migrate holds, so that concurrent
+	// migrations of one database take turns.
+	migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error)
 	// list returns SQL for a one-column set "(SELECT … AS v)" of the values
 	// in the parameter $n, and the argument to pass for it.
 	list(n int, pgType string, vals any) (string, any)

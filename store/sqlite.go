@@ -9,14 +9,23 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-type sqlite struct{}
+// sqlite knows its file: migrations lock beside it, backups copy it.
+type sqlite struct{ path string }
 
 func (sqlite) name() string                { return "sqlite" }
 func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
+
+// migrationLocker locks a file beside the database. SQLite's own locks
+// last one transaction, and each migration is one, so two processes
+// migrating a fresh file would both apply the first migration.
+func (d sqlite) migrationLocker(context.Context, *sql.DB) (lock.SessionLocker, error) {
+	return &fileLocker{path: d.path + ".migrate-lock"}, nil
+}
 
 // forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
 // already excludes every other writer.
