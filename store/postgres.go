@@ -20,6 +20,10 @@ func (postgres) name() string                { return "postgres" }
 func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 func (postgres) forUpdate() string           { return " FOR UPDATE" }
 
+func (postgres) backup(context.Context, *sql.DB, string) error {
+	return errors.New("minipay backs up SQLite files only: back up PostgreSQL with its own tools, pg_dump (a logical copy) or pg_basebackup (a physical one, for point-in-time recovery with WAL archiving)")
+}
+
 // migrationLocker is a session advisory lock keyed by the schema the
 // migrations go to: servers sharing a schema take turns, while tests, each
 // in a schema of their own, do not wait for each other.
