@@ -16,6 +16,8 @@ const (
 	Unauthorized        Code = "unauthorized"
 	Forbidden           Code = "forbidden"
 	NotFound            Code = "not_found"
+	// MethodNotAllowed: a path that exists, with a method it does not take.
+	MethodNotAllowed Code = "method_not_allowed"
 	Conflict            Code = "conflict"
 	InsufficientFunds   Code = "insufficient_funds"
 	ChargeLimitExceeded Code = "charge_limit_exceeded"
