@@ -135,8 +135,8 @@ func TestEveryListEndsWithANullCursor(t *testing.T) {
 			e.ok(t, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/close", acc.ID), token: ann.Token}, http.StatusOK, nil)
 		}
 		for _, l := range []struct {
-			who        *user
-			path, key  string
+			who         *user
+			path, key   string
 			wantAtLeast int
 		}{
 			{ann, "/v1/transfers", "transfers", 3},

@@ -12,12 +12,12 @@ import (
 type Code string
 
 const (
-	Invalid             Code = "invalid"
-	Unauthorized        Code = "unauthorized"
-	Forbidden           Code = "forbidden"
-	NotFound            Code = "not_found"
+	Invalid      Code = "invalid"
+	Unauthorized Code = "unauthorized"
+	Forbidden    Code = "forbidden"
+	NotFound     Code = "not_found"
 	// MethodNotAllowed: a path that exists, with a method it does not take.
-	MethodNotAllowed Code = "method_not_allowed"
+	MethodNotAllowed    Code = "method_not_allowed"
 	Conflict            Code = "conflict"
 	InsufficientFunds   Code = "insufficient_funds"
 	ChargeLimitExceeded Code = "charge_limit_exceeded"
