@@ -12,18 +12,18 @@ import (
 type Code string
 
 const (
-	Invalid      Code = "invalid"
-	Unauthorized Code = "unauthorized"
-	Forbidden    Code = "forbidden"
-	NotFound     Code = "not_found"
-	// MethodNotAllowed: a path that exists, with a method it does not take.
-	MethodNotAllowed    Code = "method_not_allowed"
+	Invalid             Code = "invalid"
+	Unauthorized        Code = "unauthorized"
+	Forbidden           Code = "forbidden"
+	NotFound            Code = "not_found"
 	Conflict            Code = "conflict"
 	InsufficientFunds   Code = "insufficient_funds"
 	ChargeLimitExceeded Code = "charge_limit_exceeded"
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
 	RateLimited         Code = "rate_limited"
+	// MethodNotAllowed: a path that exists, with a method it does not take.
+	MethodNotAllowed Code = "method_not_allowed"
 	// UnsupportedMediaType: a request body that is not application/json.
 	UnsupportedMediaType Code = "unsupported_media_type"
 	Internal             Code = "internal"
