@@ -29,18 +29,22 @@ type DB struct {
 	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
-// DefaultMaxConns is the connection pool's size unless Options say
-// otherwise: PostgreSQL's one pool, or SQLite's readers.
-const DefaultMaxConns = 32
+// DefaultMaxConns is PostgreSQL's pool size unless Options say otherwise;
+// SQLite reads through sqliteReaders connections by default.
+const (
+	DefaultMaxConns = 32
+	sqliteReaders   = 8
+)
 
 // Options tune Open; the zero value opens with the defaults and migrates.
 type Options struct {
 	// MaxConns caps the connections: PostgreSQL's pool, which reads and
-	// writes share, or SQLite's readers beside its one writer (0:
-	// DefaultMaxConns for PostgreSQL, 8 for SQLite).
+	// writes share, or SQLite's readers beside its one writer (0: the
+	// defaults above).
 	MaxConns int
-	// NoMigrate leaves the schema alone for deployments that migrate in a
-	// separate step; Open then fails unless the schema is up to date.
+	// NoMigrate leaves the schema as it is: for a server whose deployment
+	// migrates in a separate step (it should CheckSchema), and for a backup,
+	// which must copy the database as it is.
 	NoMigrate bool
 }
 
@@ -60,14 +64,11 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
 	}
-	if o.NoMigrate {
-		err = db.CheckSchema(ctx)
-	} else {
-		err = db.Migrate(ctx)
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
+	if !o.NoMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -105,7 +106,7 @@ func connect(url string, maxConns int) (*DB, error) {
 			return nil, err
 		}
 		if maxConns <= 0 {
-			maxConns = 8
+			maxConns = sqliteReaders
 		}
 		r.SetMaxOpenConns(maxConns)
 		return &DB{writes: w, reads: r, dialect: sqlite{path: path}}, nil

@@ -37,9 +37,12 @@ func TestConcurrentMigrations(t *testing.T) {
 		}
 		db, err := store.OpenWith(ctx, url, store.Options{NoMigrate: true})
 		if err != nil {
-			t.Fatalf("after the concurrent migrations the schema is not complete: %v", err)
+			t.Fatal(err)
 		}
 		defer db.Close()
+		if err := db.CheckSchema(ctx); err != nil {
+			t.Fatalf("after the concurrent migrations the schema is not complete: %v", err)
+		}
 		versions, err := store.ColumnForTest(db, `SELECT version_id FROM goose_db_version WHERE version_id > 0 ORDER BY id`)
 		if err != nil {
 			t.Fatal(err)
@@ -50,26 +53,25 @@ func TestConcurrentMigrations(t *testing.T) {
 	})
 }
 
-// TestNoMigrateRefusesAnOldSchema: a server told not to migrate refuses a
-// database whose schema is behind, saying what to run, and opens it once
-// it has been migrated.
-func TestNoMigrateRefusesAnOldSchema(t *testing.T) {
+// TestCheckSchema: opened without migrating, a database whose schema is
+// behind fails the check, saying what to run, and passes it once migrated.
+func TestCheckSchema(t *testing.T) {
 	dbtest.EachURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		_, err := store.OpenWith(ctx, url, store.Options{NoMigrate: true})
-		if err == nil || !strings.Contains(err.Error(), "minipay migrate") {
-			t.Fatalf("opening a fresh database without migrating: %v, want a refusal naming `minipay migrate`", err)
-		}
-		db, err := store.Open(ctx, url)
+		db, err := store.OpenWith(ctx, url, store.Options{NoMigrate: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		db.Close()
-		db, err = store.OpenWith(ctx, url, store.Options{NoMigrate: true})
-		if err != nil {
+		defer db.Close()
+		if err := db.CheckSchema(ctx); err == nil || !strings.Contains(err.Error(), "minipay migrate") {
+			t.Fatalf("the schema check of a fresh database: %v, want a refusal naming `minipay migrate`", err)
+		}
+		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		db.Close()
+		if err := db.CheckSchema(ctx); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

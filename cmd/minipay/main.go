@@ -123,6 +123,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if !*doMigrate {
+		if err := db.CheckSchema(ctx); err != nil {
+			return err
+		}
+	}
 	var clk clock.Clock = clock.System{}
 	if *testClock {
 		clk = clock.NewManual(time.Now())
@@ -213,7 +218,7 @@ func backup(ctx context.Context, args []string) error {
 	if *to == "" {
 		return errors.New("backup: name the new file with --to")
 	}
-	db, err := store.Open(ctx, *dbURL)
+	db, err := store.OpenWith(ctx, *dbURL, store.Options{NoMigrate: true}) // a copy of the database as it is
 	if err != nil {
 		return err
 	}

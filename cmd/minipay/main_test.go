@@ -66,9 +66,12 @@ func TestConcurrentMigrateCommands(t *testing.T) {
 		wg.Wait()
 		db, err := store.OpenWith(context.Background(), url, store.Options{NoMigrate: true})
 		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.CheckSchema(context.Background()); err != nil {
 			t.Fatalf("after four concurrent migrations: %v", err)
 		}
-		db.Close()
 	})
 }
 
