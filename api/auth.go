@@ -46,6 +46,9 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 			err = s.sessions.check(r.Context(), p, s.clock.Now())
 		}
 		if err != nil {
+			// RFC 6750 §3.1: a token was sent and is bad (forged, garbled
+			// or expired), so a client knows to log in again.
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, r, err)
 			return
 		}

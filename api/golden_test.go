@@ -136,7 +136,7 @@ func (g *golden) render(t *testing.T, who string, r req, res response) string {
 		fmt.Fprintf(&b, "\n%s\n", j)
 	}
 	fmt.Fprintf(&b, "\n%d %s\n", res.status, http.StatusText(res.status))
-	for _, k := range []string{"Content-Type", "Idempotent-Replayed", "Retry-After"} {
+	for _, k := range []string{"Allow", "Content-Type", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"} {
 		if v := res.header.Get(k); v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -321,6 +321,8 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "problem-forbidden", bob, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d", savings)}, http.StatusForbidden)
 	g.check(t, "problem-not-found", alice, req{method: "GET", path: "/v1/transfers/999999"}, http.StatusNotFound)
 	g.check(t, "problem-no-route", nil, req{method: "GET", path: "/v1/nothing"}, http.StatusNotFound)
+	g.check(t, "problem-method-not-allowed", alice, req{method: "DELETE", path: "/v1/transfers"}, http.StatusMethodNotAllowed)
+	g.check(t, "problem-unauthorized-invalid-token", nil, req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": "Bearer v1.1.1.1.forged"}}, http.StatusUnauthorized)
 	g.check(t, "problem-conflict", nil, req{method: "POST", path: "/v1/users",
 		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Another"}}, http.StatusConflict)
 	g.check(t, "problem-insufficient-funds", alice, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/withdrawals", savings),

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"minipay/errs"
 	"minipay/store"
 )
 
@@ -33,9 +32,9 @@ func toNotificationJSON(n store.Notification) notificationJSON {
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p principal) {
 	q := r.URL.Query()
-	unread := q.Get("unread")
-	if unread != "" && unread != "true" && unread != "false" {
-		writeError(w, r, errs.E(errs.Invalid, "unread must be true or false"))
+	unread, err := enumParam(q, "unread", "true", "false")
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	limit, before, err := readPage(q)
@@ -43,16 +42,16 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p pri
 		writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Notifications(r.Context(), p.user, unread == "true", before, limit)
+	rows, err := s.db.Notifications(r.Context(), p.user, unread == "true", before, limit+1)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	page, next := pageOf(rows, limit, func(n store.Notification) int64 { return n.ID })
 	out := make([]notificationJSON, len(page))
 	for i, n := range page {
 		out[i] = toNotificationJSON(n)
 	}
-	next := nextCursor(page, limit, func(n store.Notification) int64 { return n.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"notifications": out, "next_cursor": next})
 }
 

@@ -21,6 +21,7 @@ var problems = map[errs.Code]problemKind{
 	errs.Unauthorized:         {http.StatusUnauthorized, "Authentication is required"},
 	errs.Forbidden:            {http.StatusForbidden, "Not yours"},
 	errs.NotFound:             {http.StatusNotFound, "Not found"},
+	errs.MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method not allowed"},
 	errs.Conflict:             {http.StatusConflict, "Conflicts with the current state"},
 	errs.InsufficientFunds:    {http.StatusUnprocessableEntity, "Insufficient funds"},
 	errs.ChargeLimitExceeded:  {http.StatusUnprocessableEntity, "Daily charge limit exceeded"},
@@ -62,6 +63,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Status: kind.status,
 		Detail: e.Detail,
 		Code:   e.Code,
+	}
+	if p.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", "Bearer") // RFC 9110 §11.6.1: every 401 names its scheme
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

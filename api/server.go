@@ -11,6 +11,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -171,12 +173,45 @@ func (s *Server) routes() []route {
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, rt.handler)
+	rt := router{mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		rt.mux.Handle(r.method+" "+r.path, r.handler)
+		if !slices.Contains(rt.methods, r.method) {
+			rt.methods = append(rt.methods, r.method)
+		}
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.observe(keepBody(rt))
+}
+
+// router answers what the mux has no route for as problems: 405 with Allow
+// for a path served under other methods, 404 otherwise. (A catch-all "/"
+// pattern cannot do it: it matches every method, so the mux would never
+// see a wrong method as one.)
+type router struct {
+	mux     *http.ServeMux
+	methods []string // of the routes, in the route table's order
+}
+
+func (rt router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range rt.methods {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		writeError(w, r, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
-	})
-	return s.observe(keepBody(mux))
+		return
+	}
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead) // the mux serves HEAD with GET
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, r, errs.E(errs.MethodNotAllowed, "%s takes %s, not %s", r.URL.Path, strings.Join(allow, ", "), r.Method))
 }

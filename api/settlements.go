@@ -135,29 +135,31 @@ func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequ
 }
 
 func (s *Server) listSettlements(w http.ResponseWriter, r *http.Request, p principal) {
-	role := r.URL.Query().Get("role")
+	q := r.URL.Query()
+	role, err := enumParam(q, "role", "requester", "participant")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if role == "" {
 		role = "requester"
 	}
-	if role != "requester" && role != "participant" {
-		writeError(w, r, errs.E(errs.Invalid, "role must be requester or participant"))
-		return
-	}
-	limit, err := pageLimit(r.URL.Query().Get("limit"))
+	limit, before, err := readPage(q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	list, err := s.db.Settlements(r.Context(), p.user, role, limit)
+	rows, err := s.db.Settlements(r.Context(), p.user, role, before, limit+1)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	list, next := pageOf(rows, limit, func(st store.Settlement) int64 { return st.ID })
 	out := make([]settlementJSON, len(list))
 	for i, st := range list {
 		out[i] = toSettlementJSON(st)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"settlements": out})
+	writeJSON(w, http.StatusOK, map[string]any{"settlements": out, "next_cursor": next})
 }
 
 func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request, p principal) {

@@ -172,26 +172,31 @@ func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request, p princip
 		writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Transfers(r.Context(), p.user, f)
+	limit := f.Limit
+	f.Limit++
+	rows, err := s.db.Transfers(r.Context(), p.user, f)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	page, next := pageOf(rows, limit, func(t store.Transfer) int64 { return t.ID })
 	out := make([]transferJSON, len(page))
 	for i, t := range page {
 		out[i] = toTransferJSON(t, p.user)
 	}
-	next := nextCursor(page, f.Limit, func(t store.Transfer) int64 { return t.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"transfers": out, "next_cursor": next})
 }
 
 // transferFilter reads ?direction=, ?status=, ?limit= and ?cursor=.
 func transferFilter(q url.Values) (store.TransferFilter, error) {
-	f := store.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status")}
-	if f.Direction != "" && f.Direction != "in" && f.Direction != "out" {
-		return f, errs.E(errs.Invalid, "direction must be in or out")
-	}
+	var f store.TransferFilter
 	var err error
+	if f.Direction, err = enumParam(q, "direction", "in", "out"); err != nil {
+		return f, err
+	}
+	if f.Status, err = enumParam(q, "status", ledger.TransferStatuses...); err != nil {
+		return f, err
+	}
 	f.Limit, f.Before, err = readPage(q)
 	return f, err
 }

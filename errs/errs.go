@@ -22,6 +22,8 @@ const (
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
 	RateLimited         Code = "rate_limited"
+	// MethodNotAllowed: a path that exists, with a method it does not take.
+	MethodNotAllowed Code = "method_not_allowed"
 	// UnsupportedMediaType: a request body that is not application/json.
 	UnsupportedMediaType Code = "unsupported_media_type"
 	Internal             Code = "internal"

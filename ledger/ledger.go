@@ -163,6 +163,9 @@ const (
 	TransferExpired   = "expired"
 )
 
+// TransferStatuses lists every transfer status, for filters that take one.
+var TransferStatuses = []string{TransferCompleted, TransferPending, TransferAccepted, TransferRejected, TransferCancelled, TransferExpired}
+
 // TransferRecord is a transfer between two users as history shows it.
 type TransferRecord struct {
 	FromUser, FromAccount int64

@@ -6,25 +6,20 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // DefaultURL is the database minipay uses when none is configured: a SQLite
 // file in the working directory, so `minipay serve` needs no setup.
 const DefaultURL = "sqlite:minipay.db"
-
-//go:embed migrations
-var migrations embed.FS
 
 // DB is an open minipay database.
 type DB struct {
@@ -35,33 +30,62 @@ type DB struct {
 	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
+// DefaultMaxConns is PostgreSQL's pool size unless Options say otherwise;
+// SQLite reads through sqliteReaders connections by default.
+const (
+	DefaultMaxConns = 32
+	sqliteReaders   = 8
+)
+
+// Options tune Open; the zero value opens with the defaults and migrates.
+type Options struct {
+	// MaxConns caps the connections: PostgreSQL's pool, which reads and
+	// writes share, or SQLite's readers beside its one writer (0: the
+	// defaults above).
+	MaxConns int
+	// NoMigrate leaves the schema as it is: for a server whose deployment
+	// migrates in a separate step (it should CheckSchema), and for a backup,
+	// which must copy the database as it is.
+	NoMigrate bool
+}
+
 // Open connects to the database named by url ("sqlite:path" or
 // "postgres://…") and migrates it to the latest schema.
 func Open(ctx context.Context, url string) (*DB, error) {
-	db, err := connect(url)
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
+	db, err := connect(url, o.MaxConns)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.reads.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
 	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	if !o.NoMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
 
-func connect(url string) (*DB, error) {
+func connect(url string, maxConns int) (*DB, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		pool, err := sql.Open("pgx", url)
 		if err != nil {
 			return nil, err
 		}
-		pool.SetMaxOpenConns(32)
-		pool.SetMaxIdleConns(32)
+		if maxConns <= 0 {
+			maxConns = DefaultMaxConns
+		}
+		pool.SetMaxOpenConns(maxConns)
+		pool.SetMaxIdleConns(maxConns)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		return &DB{writes: pool, reads: pool, dialect: postgres{}}, nil
 	case strings.HasPrefix(url, "sqlite:"):
@@ -89,17 +113,22 @@ func connect(url string) (*DB, error) {
 			w.Close()
 			return nil, err
 		}
-		r.SetMaxOpenConns(8)
-		return &DB{writes: w, reads: r, dialect: sqlite{}}, nil
+		if maxConns <= 0 {
+			maxConns = sqliteReaders
+		}
+		r.SetMaxOpenConns(maxConns)
+		return &DB{writes: w, reads: r, dialect: sqlite{path: path}}, nil
 	}
-	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
+	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", Redact(url))
 }
 
-// redact hides a password in a URL for error messages and logs.
-func redact(url string) string {
+// Redact hides a password in a URL, as user:password@ or as a password=
+// parameter, for messages, logs and help texts.
+func Redact(url string) string {
+	url = passwordParam.ReplaceAllString(url, "${1}***")
 	at := strings.LastIndex(url, "@")
 	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 {
+	if at < 0 || scheme < 0 || at < scheme {
 		return url
 	}
 	userinfo := url[scheme+3 : at]
@@ -108,6 +137,8 @@ func redact(url string) string {
 	}
 	return url
 }
+
+var passwordParam = regexp.MustCompile(`(?i)([?&]password=)[^&#]*`)
 
 // Dialect names the database kind: "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect.name() }
@@ -119,22 +150,6 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.writes.Close())
 	}
 	return err
-}
-
-// Migrate brings the schema to the latest version.
-func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.dialect.name())
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(db.dialect.gooseDialect(), db.writes, sub)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
 }
 
 // micros is how times are stored: microseconds since the Unix epoch.

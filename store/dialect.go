@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // dialect is the seam for the few places PostgreSQL and SQLite differ:
@@ -17,6 +18,12 @@ import (
 type dialect interface {
 	name() string
 	gooseDialect() goose.Dialect
+	// migrationLocker is the lock Migrate holds, so that concurrent
+	// migrations of one database take turns.
+	migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error)
+	// backup writes a consistent copy of the live database to the file to
+	// (backup.go).
+	backup(ctx context.Context, db *sql.DB, to string) error
 	// list returns SQL for a one-column set "(SELECT … AS v)" of the values
 	// in the parameter $n, and the argument to pass for it.
 	list(n int, pgType string, vals any) (string, any)

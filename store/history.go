@@ -39,6 +39,12 @@ type HistoryFilter struct {
 // settlement share.
 const KindSettlementPayment = "settlement_payment"
 
+// HistoryKinds lists every kind a history entry can have: what the
+// ledger's transactions do, and settlement payments.
+var HistoryKinds = []string{string(ledger.TxnCharge), string(ledger.TxnDeposit), string(ledger.TxnWithdrawal),
+	string(ledger.TxnClose), string(ledger.TxnTransfer), string(ledger.TxnPendingHold), string(ledger.TxnPendingRelease),
+	string(ledger.TxnPendingReturn), string(ledger.TxnInterest), string(ledger.TxnInstallment), KindSettlementPayment}
+
 // History returns a page of account's entries, newest first. The page is
 // a backward range scan of the (account_id, id) index from the cursor down
 // (entries_account_page, which also carries every column a page reads):

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 type postgres struct{}
@@ -17,6 +19,23 @@ type postgres struct{}
 func (postgres) name() string                { return "postgres" }
 func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 func (postgres) forUpdate() string           { return " FOR UPDATE" }
+
+func (postgres) backup(context.Context, *sql.DB, string) error {
+	return errors.New("minipay backs up SQLite files only: back up PostgreSQL with its own tools, pg_dump (a logical copy) or pg_basebackup (a physical one, for point-in-time recovery with WAL archiving)")
+}
+
+// migrationLocker is a session advisory lock keyed by the schema the
+// migrations go to: servers sharing a schema take turns, while tests, each
+// in a schema of their own, do not wait for each other.
+func (postgres) migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("minipay migrations " + schema))
+	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, lockWait))
+}
 
 func (postgres) list(n int, pgType string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals

@@ -110,13 +110,18 @@ func (db *DB) Settlement(ctx context.Context, viewer, id int64) (Settlement, err
 }
 
 // Settlements lists, newest first, the settlements user requested (role
-// "requester") or takes part in ("participant"), at most limit.
-func (db *DB) Settlements(ctx context.Context, user int64, role string, limit int) ([]Settlement, error) {
-	where := `s.id IN (SELECT id FROM settlements WHERE requester_id = $1 ORDER BY id DESC LIMIT $2)`
-	if role == "participant" {
-		where = `s.id IN (SELECT settlement_id FROM settlement_shares WHERE user_id = $1 AND requester_id <> $1 ORDER BY settlement_id DESC LIMIT $2)`
+// "requester") or takes part in ("participant"): at most limit, with ids
+// below before (0: from the newest).
+func (db *DB) Settlements(ctx context.Context, user int64, role string, before int64, limit int) ([]Settlement, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
 	}
-	return db.settlements(ctx, where, user, limit)
+	where := `s.id IN (SELECT id FROM settlements WHERE requester_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)`
+	if role == "participant" {
+		where = `s.id IN (SELECT settlement_id FROM settlement_shares WHERE user_id = $1 AND requester_id <> $1 AND settlement_id < $2
+			ORDER BY settlement_id DESC LIMIT $3)`
+	}
+	return db.settlements(ctx, where, user, before, limit)
 }
 
 // settlements reads the settlements matching where with their shares.

@@ -5,18 +5,44 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-type sqlite struct{}
+// sqlite knows its file: migrations lock beside it, backups copy it.
+type sqlite struct{ path string }
 
 func (sqlite) name() string                { return "sqlite" }
 func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
+
+// backup is VACUUM INTO: one read transaction, so the copy is the database
+// as of one commit while the writer goes on (WAL lets it), and the copy is
+// compact. SQLite refuses a target that exists; the copy is synced to disk
+// before it counts.
+func (sqlite) backup(ctx context.Context, db *sql.DB, to string) error {
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		return err
+	}
+	f, err := os.Open(to)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// migrationLocker locks a file beside the database. SQLite's own locks
+// last one transaction, and each migration is one, so two processes
+// migrating a fresh file would both apply the first migration.
+func (d sqlite) migrationLocker(context.Context, *sql.DB) (lock.SessionLocker, error) {
+	return &fileLocker{path: d.path + ".migrate-lock"}, nil
+}
 
 // forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
 // already excludes every other writer.

@@ -16,13 +16,13 @@ func runDrill(ctx context.Context, args []string) error {
 	self, _ := os.Executable()
 	cfg := drill.Config{Out: os.Stdout}
 	fs.StringVar(&cfg.Binary, "binary", self, "the minipay binary to run as the server")
-	fs.StringVar(&cfg.DatabaseURL, "database", env("MINIPAY_DATABASE_URL", "sqlite:drill.db"), "the server's database (env MINIPAY_DATABASE_URL)")
+	fs.StringVar(&cfg.DatabaseURL, "database", "sqlite:drill.db", "the server's database")
 	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
 	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the clients send")
 	fs.IntVar(&cfg.Kills, "kills", 2, "how many times to SIGKILL and restart the server during the run")
 	restartPG := fs.String("restart-postgres", "", `command that restarts PostgreSQL once mid-run, e.g. "pg_ctlcluster 15 main restart"`)
-	fs.Parse(args)
+	parseFlags(fs, args)
 	if *restartPG != "" {
 		cfg.RestartPostgres = strings.Fields(*restartPG)
 	}

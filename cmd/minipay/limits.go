@@ -7,7 +7,7 @@ import (
 )
 
 // limitFlags adds serve's rate-limit flags to fs; the limits they fill in
-// are read after fs.Parse.
+// are read after parseFlags.
 func limitFlags(fs *flag.FlagSet) *api.Limits {
 	l := api.DefaultLimits()
 	fs.IntVar(&l.LoginFailuresPerUser, "login-failures-per-user", l.LoginFailuresPerUser, "wrong passwords allowed per username in --login-window")
@@ -19,7 +19,7 @@ func limitFlags(fs *flag.FlagSet) *api.Limits {
 	fs.DurationVar(&l.MoveWindow, "move-window", l.MoveWindow, "window over which the money-moving count refills")
 	fs.IntVar(&l.SettlementsPerUser, "settlements-per-user", l.SettlementsPerUser, "settlements a user may create in --settlement-window")
 	fs.DurationVar(&l.SettlementWindow, "settlement-window", l.SettlementWindow, "window over which the settlement count refills")
-	fs.StringVar(&l.ClientIPHeader, "client-ip-header", env("MINIPAY_CLIENT_IP_HEADER", ""),
-		"header whose last address is the client's, set by a trusted proxy (e.g. X-Forwarded-For); empty: the socket's peer (env MINIPAY_CLIENT_IP_HEADER)")
+	fs.StringVar(&l.ClientIPHeader, "client-ip-header", "",
+		"header whose last address is the client's, set by a trusted proxy (e.g. X-Forwarded-For); empty: the socket's peer")
 	return &l
 }
