@@ -46,7 +46,13 @@ type Server struct {
 	limits       limiters
 	// maxSavings is how many savings accounts a user may have open.
 	maxSavings int
+	// requestTimeout bounds every request's context (withDeadline).
+	requestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is a request's deadline unless Config says
+// otherwise: far above a healthy request, well below a client's patience.
+const DefaultRequestTimeout = 5 * time.Second
 
 // Config is what a Server needs.
 type Config struct {
@@ -70,6 +76,11 @@ type Config struct {
 	// MaxSavingsAccounts caps each user's open savings accounts (0:
 	// store.DefaultMaxSavings).
 	MaxSavingsAccounts int
+	// RequestTimeout bounds each request, database calls included (0:
+	// DefaultRequestTimeout); past it the request fails with 503.
+	RequestTimeout time.Duration
+	// Metrics are registered beside the server's own (the jobs').
+	Metrics []prometheus.Collector
 }
 
 // New returns a server.
@@ -78,10 +89,16 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpSeconds)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(), httpSeconds, httpInFlight)
 	reg.MustRegister(store.Collectors...)
+	reg.MustRegister(cfg.DB.Collectors()...)
+	reg.MustRegister(cfg.Metrics...)
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.MaxSavingsAccounts == 0 {
 		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
@@ -93,11 +110,12 @@ func New(cfg Config) *Server {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		tokens: tokens{secret: cfg.Secret}, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts}
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout}
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
-// table, so the document cannot drift from the routes.
+// table, so the document cannot drift from the routes. Every handler runs
+// under the request timeout unless wrapped in ownDeadline (streams).
 type route struct {
 	method, path string
 	handler      http.Handler
@@ -105,7 +123,9 @@ type route struct {
 
 func (s *Server) routes() []route {
 	rs := []route{
-		{"GET", "/healthz", http.HandlerFunc(s.healthz)},
+		{"GET", "/livez", http.HandlerFunc(livez)},
+		{"GET", "/readyz", http.HandlerFunc(s.readyz)},
+		{"GET", "/healthz", http.HandlerFunc(s.readyz)},
 		{"GET", "/metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})},
 		{"GET", "/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"POST", "/v1/users", http.HandlerFunc(s.signUp)},
@@ -149,7 +169,7 @@ func (s *Server) routes() []route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, rt.handler)
+		mux.Handle(rt.method+" "+rt.path, s.withDeadline(rt.handler))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))

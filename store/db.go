@@ -4,12 +4,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,10 +37,29 @@ type DB struct {
 	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
+// Options bound how long the database may keep a session waiting. Zero
+// values leave the defaults: SQLite waits 10 s for a lock, PostgreSQL has
+// no timeouts of its own.
+type Options struct {
+	// LockTimeout bounds a wait for a lock: PostgreSQL's lock_timeout,
+	// SQLite's busy_timeout.
+	LockTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout: a backstop for
+	// statements run without a deadline of their own.
+	StatementTimeout time.Duration
+}
+
 // Open connects to the database named by url ("sqlite:path" or
 // "postgres://…") and migrates it to the latest schema.
 func Open(ctx context.Context, url string) (*DB, error) {
-	db, err := connect(url)
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with session timeouts. On PostgreSQL a timeout the URL
+// already sets (lock_timeout=…, statement_timeout=…) is the user's and
+// kept.
+func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
+	db, err := connect(url, o)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +74,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
-func connect(url string) (*DB, error) {
+func connect(url string, o Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		url, err := withRuntimeParams(url, map[string]time.Duration{"lock_timeout": o.LockTimeout, "statement_timeout": o.StatementTimeout})
+		if err != nil {
+			return nil, err
+		}
 		pool, err := sql.Open("pgx", url)
 		if err != nil {
 			return nil, err
@@ -70,7 +96,8 @@ func connect(url string) (*DB, error) {
 		}
 		// WAL lets readers run beside the writer; synchronous=FULL makes a
 		// committed batch survive power loss, not only a process crash.
-		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		busy := cmp.Or(o.LockTimeout, 10*time.Second)
+		pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", busy.Milliseconds())
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, err
@@ -85,6 +112,24 @@ func connect(url string) (*DB, error) {
 		return &DB{writes: w, reads: r, dialect: sqlite{}}, nil
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
+}
+
+// withRuntimeParams adds each nonzero timeout to a PostgreSQL URL as a
+// session parameter in milliseconds (pgx sends unknown query parameters
+// to the server), unless the URL sets it already.
+func withRuntimeParams(raw string, params map[string]time.Duration) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("malformed database URL %s", redact(raw))
+	}
+	q := u.Query()
+	for name, d := range params {
+		if d > 0 && !q.Has(name) && !strings.Contains(q.Get("options"), name) {
+			q.Set(name, strconv.FormatInt(d.Milliseconds(), 10))
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // redact hides a password in a URL for error messages and logs.
@@ -113,13 +158,18 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Migrate brings the schema to the latest version.
-func (db *DB) Migrate(ctx context.Context) error {
+// provider is goose over this dialect's embedded migrations.
+func (db *DB) provider() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+db.dialect.name())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := goose.NewProvider(db.dialect.gooseDialect(), db.writes, sub)
+	return goose.NewProvider(db.dialect.gooseDialect(), db.writes, sub)
+}
+
+// Migrate brings the schema to the latest version.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
 	if err != nil {
 		return err
 	}

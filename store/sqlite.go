@@ -113,3 +113,15 @@ func (sqlite) deleteFolded(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// unavailable: another connection held the database past busy_timeout.
+func (sqlite) unavailable(err error) bool {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}

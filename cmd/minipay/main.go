@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"minipay/api"
 	"minipay/app"
 	"minipay/clock"
 	"minipay/store"
@@ -110,6 +111,24 @@ func edgeFlags(fs *flag.FlagSet) *app.Edge {
 	return &e
 }
 
+// timeouts are serve's deadlines: of a request, and of the database's
+// waits (a writer batch and a lock wait share one; statements another).
+type timeouts struct {
+	request time.Duration
+	db      store.Options
+}
+
+func timeoutFlags(fs *flag.FlagSet) *timeouts {
+	t := &timeouts{}
+	fs.DurationVar(&t.request, "request-timeout", envParsed("MINIPAY_REQUEST_TIMEOUT", api.DefaultRequestTimeout, time.ParseDuration),
+		"deadline of a request, database calls included; past it the answer is 503 (env MINIPAY_REQUEST_TIMEOUT)")
+	fs.DurationVar(&t.db.LockTimeout, "db-timeout", envParsed("MINIPAY_DB_TIMEOUT", store.DefaultBatchTimeout, time.ParseDuration),
+		"deadline of a writer batch, and the longest wait for a lock (PostgreSQL lock_timeout, SQLite busy_timeout) (env MINIPAY_DB_TIMEOUT)")
+	fs.DurationVar(&t.db.StatementTimeout, "statement-timeout", envParsed("MINIPAY_STATEMENT_TIMEOUT", 30*time.Second, time.ParseDuration),
+		"PostgreSQL statement_timeout, a backstop for statements without a deadline; 0: none (env MINIPAY_STATEMENT_TIMEOUT)")
+	return t
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
 	return fs.String("database", env("MINIPAY_DATABASE_URL", store.DefaultURL),
 		"database URL: sqlite:PATH or postgres://… (env MINIPAY_DATABASE_URL)")
@@ -127,6 +146,7 @@ func serve(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
 	edge := edgeFlags(fs)
 	limits := limitFlags(fs)
+	timeouts := timeoutFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", envParsed("MINIPAY_MAX_SAVINGS_ACCOUNTS", store.DefaultMaxSavings, strconv.Atoi),
 		"savings accounts one user may have open at once (env MINIPAY_MAX_SAVINGS_ACCOUNTS)")
 	fs.Parse(args)
@@ -141,7 +161,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, *dbURL)
+	db, err := store.OpenWith(ctx, *dbURL, timeouts.db)
 	if err != nil {
 		return err
 	}
@@ -152,7 +172,7 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	srv, err := app.New(ctx, app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings})
+		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout})
 	if err != nil {
 		return err
 	}
