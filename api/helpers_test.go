@@ -162,11 +162,12 @@ func (e *env) ok(t *testing.T, r req, status int, out any) response {
 
 // problem is an RFC 9457 problem document as minipay sends it.
 type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Code   string `json:"code"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
 }
 
 // checkProblem requires res to be a problem+json document with the given
@@ -194,6 +195,9 @@ func checkProblem(t *testing.T, what string, res response, status int, code stri
 	}
 	if p.Type != "" && !strings.HasSuffix(p.Type, "/"+code) {
 		t.Errorf("%s: problem type %q does not name code %q", what, p.Type, code)
+	}
+	if id := res.header.Get("X-Request-Id"); p.RequestID == "" || p.RequestID != id {
+		t.Errorf("%s: problem request_id %q, X-Request-Id %q: want the same, not empty", what, p.RequestID, id)
 	}
 	return p
 }
