@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,7 +93,10 @@ func (r response) String() string {
 }
 
 // send performs r; safe from any goroutine.
-func (e *env) send(r req) (response, error) {
+func (e *env) send(r req) (response, error) { return e.sendContext(context.Background(), r) }
+
+// sendContext performs r until ctx ends.
+func (e *env) sendContext(ctx context.Context, r req) (response, error) {
 	var body io.Reader
 	switch b := r.body.(type) {
 	case nil:
@@ -107,7 +111,7 @@ func (e *env) send(r req) (response, error) {
 		}
 		body = bytes.NewReader(j)
 	}
-	hr, err := http.NewRequest(r.method, e.url+r.path, body)
+	hr, err := http.NewRequestWithContext(ctx, r.method, e.url+r.path, body)
 	if err != nil {
 		return response{}, err
 	}
