@@ -1,13 +1,8 @@
 package api_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,43 +10,16 @@ import (
 	"time"
 
 	"minipay/app"
+	"minipay/app/apptest"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
 
-// logBuffer collects a server's JSON log lines; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines decodes every line logged so far.
-func (l *logBuffer) lines(t *testing.T) []map[string]any {
+// accessLine is the access log line of the request with the given id, or
+// nil.
+func accessLine(t *testing.T, logs *apptest.Logs, id string) map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %s: %v", sc.Bytes(), err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// request is the access log line of the request with the given id, or nil.
-func (l *logBuffer) request(t *testing.T, id string) map[string]any {
-	t.Helper()
-	for _, m := range l.lines(t) {
+	for _, m := range logs.Lines(t) {
 		if m["msg"] == "request" && m["request_id"] == id {
 			return m
 		}
@@ -61,48 +29,13 @@ func (l *logBuffer) request(t *testing.T, id string) map[string]any {
 
 // wireLogged is wire with the server's log in logs and the given request
 // and batch deadline.
-func wireLogged(t *testing.T, db *store.DB, deadline time.Duration) (*env, *logBuffer) {
-	logs := &logBuffer{}
+func wireLogged(t *testing.T, db *store.DB, deadline time.Duration) (*env, *apptest.Logs) {
+	logs := &apptest.Logs{}
 	e := wire(t, db, func(cfg *app.Config) {
-		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		cfg.Logger = logs.Logger()
 		cfg.RequestTimeout, cfg.BatchTimeout = deadline, deadline
 	})
 	return e, logs
-}
-
-// holdLock takes, on a connection of its own, what stalls every writer
-// batch: PostgreSQL's ACCESS EXCLUSIVE lock on accounts in an open
-// transaction (reads of accounts wait too), SQLite's write lock (BEGIN
-// IMMEDIATE; readers go on). The returned release ends it.
-func holdLock(t *testing.T, url string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	driver, dsn, stmts := "pgx", url, []string{"BEGIN", "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"}
-	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		driver, dsn, stmts = "sqlite", "file:"+path, []string{"BEGIN IMMEDIATE"}
-	}
-	pool, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pool.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	release = sync.OnceFunc(func() {
-		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-			t.Error("release the lock:", err)
-		}
-		conn.Close()
-		pool.Close()
-	})
-	t.Cleanup(release)
-	return release
 }
 
 // TestLockedAccountsFailFastAndRecover: while another connection holds a
@@ -144,7 +77,7 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 	acknowledged := e.charge(t, alice, 1_000).Amount
 	e.ok(t, req{method: "GET", path: "/readyz"}, http.StatusOK, nil)
 
-	release := holdLock(t, url)
+	release := dbtest.Lock(t, url, "accounts")
 	outageStart := time.Now()
 	const n = 20
 	charge := func(key string) req {
@@ -189,7 +122,7 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 	}
 	var gaveUp map[string]any
 	for wait := time.Now(); gaveUp == nil && time.Since(wait) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
-		gaveUp = logs.request(t, "gave-up")
+		gaveUp = accessLine(t, logs, "gave-up")
 	}
 	if gaveUp == nil || gaveUp["status"] != float64(499) || gaveUp["level"] != "INFO" {
 		t.Errorf("the abandoned request was logged as %v, want status 499 at INFO", gaveUp)
@@ -219,7 +152,7 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 	// failing alone, and the writer's failed batches at most one line
 	// a second.
 	outageLines := 0
-	for _, m := range logs.lines(t) {
+	for _, m := range logs.Lines(t) {
 		switch {
 		case m["level"] == "ERROR" && m["msg"] == "request":
 			t.Errorf("a request logged as an error: %v", m)
@@ -248,7 +181,7 @@ func TestAccessLogAndRequestID(t *testing.T) {
 		if id := res.header.Get("X-Request-Id"); id != "trace-42.a:b_c" {
 			t.Errorf("X-Request-Id echoed as %q", id)
 		}
-		line := logs.request(t, "trace-42.a:b_c")
+		line := accessLine(t, logs, "trace-42.a:b_c")
 		want := map[string]any{"level": "INFO", "method": "POST", "route": "POST /v1/charges", "path": "/v1/charges",
 			"status": float64(201), "bytes": float64(len(res.body)), "user_id": float64(alice.ID), "client": "127.0.0.1"}
 		for k, v := range want {
@@ -266,7 +199,7 @@ func TestAccessLogAndRequestID(t *testing.T) {
 			if p.RequestID == bad {
 				t.Errorf("X-Request-Id %q was kept", bad)
 			}
-			if line := logs.request(t, p.RequestID); line == nil || line["route"] != "/" || line["status"] != float64(404) {
+			if line := accessLine(t, logs, p.RequestID); line == nil || line["route"] != "/" || line["status"] != float64(404) {
 				t.Errorf("the unknown route's access log line: %v", line)
 			}
 		}
