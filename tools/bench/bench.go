@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -203,7 +204,8 @@ func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk 
 	if err != nil {
 		return nil, err
 	}
-	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc, Secret: secret})
+	// No access log: a line per request would measure the log.
+	srv := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc, Secret: secret, Logger: slog.New(slog.DiscardHandler)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
