@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	neturl "net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,20 +118,24 @@ func connect(url string, o Options) (*DB, error) {
 
 // withRuntimeParams adds each nonzero timeout to a PostgreSQL URL as a
 // session parameter in milliseconds (pgx sends unknown query parameters
-// to the server), unless the URL sets it already.
+// to the server), unless the URL sets it already. The rest of the URL is
+// left as written.
 func withRuntimeParams(raw string, params map[string]time.Duration) (string, error) {
 	u, err := neturl.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("malformed database URL %s", redact(raw))
 	}
 	q := u.Query()
-	for name, d := range params {
-		if d > 0 && !q.Has(name) && !strings.Contains(q.Get("options"), name) {
-			q.Set(name, strconv.FormatInt(d.Milliseconds(), 10))
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if d := params[name]; d > 0 && !q.Has(name) && !strings.Contains(q.Get("options"), name) {
+			sep := "&"
+			if !strings.Contains(raw, "?") {
+				sep = "?"
+			}
+			raw += sep + name + "=" + strconv.FormatInt(d.Milliseconds(), 10)
 		}
 	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return raw, nil
 }
 
 // redact hides a password in a URL for error messages and logs.
