@@ -230,7 +230,7 @@ func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("%s for %s: %w", o.job, o.period, err)
 		}
-		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "took", time.Since(start))
+		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
 }
