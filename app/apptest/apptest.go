@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"minipay/app"
+	"minipay/store/dbtest"
 )
 
-// Serve assembles a server from cfg (logging nowhere and with a one-minute
-// request timeout unless cfg says otherwise) and
+// Serve assembles a server from cfg (logging nowhere and with
+// dbtest.SlowMachine deadlines unless cfg says otherwise) and
 // serves it on a loopback port until the test ends; the writer is drained
 // after the HTTP server has closed.
 func Serve(t testing.TB, cfg app.Config) (*app.App, *httptest.Server) {
@@ -55,11 +55,12 @@ func assemble(t testing.TB, cfg app.Config) *app.App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Tests of deadlines set their own.
 	if cfg.RequestTimeout == 0 {
-		// A loaded test machine with the race detector runs bcrypt and
-		// requests many times slower than a server does; tests of
-		// deadlines set their own.
-		cfg.RequestTimeout = time.Minute
+		cfg.RequestTimeout = dbtest.SlowMachine
+	}
+	if cfg.BatchTimeout == 0 {
+		cfg.BatchTimeout = dbtest.SlowMachine
 	}
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {
