@@ -52,6 +52,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 			writeError(w, r, err)
 			return
 		}
+		infoOf(r.Context()).user = p.user
 		h(w, r, p)
 	}
 }

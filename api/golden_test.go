@@ -50,16 +50,19 @@ var (
 	transactionPattern = regexp.MustCompile(`"transaction_id":([0-9]+)`)
 	entryPattern       = regexp.MustCompile(`"id":([0-9]+)`)
 	cursorPattern      = regexp.MustCompile(`"next_cursor":"([^"]+)"`)
+	// A request id is drawn at random for each request.
+	requestIDPattern = regexp.MustCompile(`"request_id":"[0-9a-f]+"`)
 )
 
 // stabilize replaces the values that differ between databases or runs:
-// tokens become <token>, session ids <session N>, transaction ids <tx N>
+// tokens become <token>, request ids <request id>, session ids <session N>, transaction ids <tx N>
 // and history entry ids (and the cursors that encode them) <entry N>, N
 // counting distinct ids in order of appearance.
 func (g *golden) stabilize(path string, body []byte) []byte {
 	body = tokenPattern.ReplaceAll(body, []byte("<token>"))
 	body = g.number(body, sessionPattern, "session", `"id":"<session %d>"`, nil)
 	body = g.number(body, sessionIDPattern, "session", `"session_id":"<session %d>"`, nil)
+	body = requestIDPattern.ReplaceAll(body, []byte(`"request_id":"<request id>"`))
 	body = g.number(body, transactionPattern, "tx", `"transaction_id":"<tx %d>"`, nil)
 	if strings.Contains(path, "/history") {
 		body = g.number(body, entryPattern, "entry", `"id":"<entry %d>"`, nil)
@@ -184,7 +187,7 @@ func TestGoldenResponses(t *testing.T) {
 		goldenSettlements(t, g, alice, bob, carol)
 		goldenReads(t, g, alice, bob, savings)
 		goldenProblems(t, g, alice, bob, savings)
-		goldenInternal(t, g, db)
+		goldenUnavailable(t, g, db)
 		goldenNoStrays(t, g.names)
 	})
 }
@@ -192,6 +195,8 @@ func TestGoldenResponses(t *testing.T) {
 // goldenUsers: the public endpoints, sign-up, login, me and settings.
 func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 	g.check(t, "healthz", nil, req{method: "GET", path: "/healthz"}, http.StatusOK)
+	g.check(t, "livez", nil, req{method: "GET", path: "/livez"}, http.StatusOK)
+	g.check(t, "readyz", nil, req{method: "GET", path: "/readyz"}, http.StatusOK)
 	g.checkHead(t, "metrics", req{method: "GET", path: "/metrics"}, http.StatusOK)
 	g.checkHead(t, "openapi", req{method: "GET", path: "/openapi.json"}, http.StatusOK)
 	g.check(t, "users-create", nil, req{method: "POST", path: "/v1/users",
@@ -346,11 +351,11 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "problem-rate-limited", nil, guess, http.StatusTooManyRequests)
 }
 
-// goldenInternal: the one internal problem a client can see without a
-// bug, a health check whose database is gone.
-func goldenInternal(t *testing.T, g *golden, db *store.DB) {
+// goldenUnavailable: a readiness check whose database is gone. (No
+// internal problem can be seen without a bug.)
+func goldenUnavailable(t *testing.T, g *golden, db *store.DB) {
 	db.Close()
-	g.check(t, "problem-internal", nil, req{method: "GET", path: "/healthz"}, http.StatusInternalServerError)
+	g.check(t, "problem-unavailable", nil, req{method: "GET", path: "/readyz"}, http.StatusServiceUnavailable)
 }
 
 // goldenNoStrays fails on golden files no step checked any more.

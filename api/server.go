@@ -52,7 +52,13 @@ type Server struct {
 	limits       limiters
 	// maxSavings is how many savings accounts a user may have open.
 	maxSavings int
+	// requestTimeout bounds every request's context (withDeadline).
+	requestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is a request's deadline unless Config says
+// otherwise: far above a healthy request, well below a client's patience.
+const DefaultRequestTimeout = 5 * time.Second
 
 // Config is what a Server needs.
 type Config struct {
@@ -82,6 +88,11 @@ type Config struct {
 	// MaxSavingsAccounts caps each user's open savings accounts (0:
 	// store.DefaultMaxSavings).
 	MaxSavingsAccounts int
+	// RequestTimeout bounds each request, database calls included (0:
+	// DefaultRequestTimeout); past it the request fails with 503.
+	RequestTimeout time.Duration
+	// Metrics are registered beside the server's own (the jobs').
+	Metrics []prometheus.Collector
 }
 
 // New returns a server; it fails only on bad TokenKeys.
@@ -90,10 +101,18 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpSeconds)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(), httpSeconds, httpInFlight)
 	reg.MustRegister(store.Collectors...)
+	if cfg.DB != nil { // nil only in tests of the route table
+		reg.MustRegister(cfg.DB.Collectors()...)
+	}
+	reg.MustRegister(cfg.Metrics...)
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.MaxSavingsAccounts == 0 {
 		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
@@ -115,11 +134,12 @@ func New(cfg Config) (*Server, error) {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts}, nil
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
-// table, so the document cannot drift from the routes.
+// table, so the document cannot drift from the routes. Every handler runs
+// under the request timeout unless wrapped in ownDeadline (streams).
 type route struct {
 	method, path string
 	handler      http.Handler
@@ -127,7 +147,9 @@ type route struct {
 
 func (s *Server) routes() []route {
 	rs := []route{
-		{"GET", "/healthz", http.HandlerFunc(s.healthz)},
+		{"GET", "/livez", http.HandlerFunc(livez)},
+		{"GET", "/readyz", http.HandlerFunc(s.readyz)},
+		{"GET", "/healthz", http.HandlerFunc(s.readyz)},
 		{"GET", "/metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})},
 		{"GET", "/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"POST", "/v1/users", http.HandlerFunc(s.signUp)},
@@ -166,7 +188,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}
 	if s.testClock != nil {
-		rs = append(rs, route{"POST", "/v1/test-clock/advance", http.HandlerFunc(s.advanceClock)})
+		// An advance runs every job that became due, days of them at
+		// once: longer than a request may take. Each writer batch keeps
+		// its own deadline.
+		rs = append(rs, route{"POST", "/v1/test-clock/advance", ownDeadline{http.HandlerFunc(s.advanceClock)}})
 	}
 	return rs
 }
@@ -175,7 +200,7 @@ func (s *Server) routes() []route {
 func (s *Server) Handler() http.Handler {
 	rt := router{mux: http.NewServeMux()}
 	for _, r := range s.routes() {
-		rt.mux.Handle(r.method+" "+r.path, r.handler)
+		rt.mux.Handle(r.method+" "+r.path, s.withDeadline(r.handler))
 		if !slices.Contains(rt.methods, r.method) {
 			rt.methods = append(rt.methods, r.method)
 		}

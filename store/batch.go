@@ -46,8 +46,7 @@ type applied struct {
 }
 
 // apply runs one batch in one transaction and returns each op's outcome.
-func (w *Writer) apply(ops []*op) ([]outcome, error) {
-	ctx := context.Background()
+func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
 	tx, err := w.db.writes.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

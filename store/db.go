@@ -4,12 +4,17 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	neturl "net/url"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +42,9 @@ const (
 	sqliteReaders   = 8
 )
 
-// Options tune Open; the zero value opens with the defaults and migrates.
+// Options tune Open; the zero value opens with the defaults and migrates,
+// and leaves the database's own timeouts (SQLite waits 10 s for a lock,
+// PostgreSQL has no timeouts of its own).
 type Options struct {
 	// MaxConns caps the connections: PostgreSQL's pool, which reads and
 	// writes share, or SQLite's readers beside its one writer (0: the
@@ -47,6 +54,12 @@ type Options struct {
 	// migrates in a separate step (it should CheckSchema), and for a backup,
 	// which must copy the database as it is.
 	NoMigrate bool
+	// LockTimeout bounds a wait for a lock: PostgreSQL's lock_timeout,
+	// SQLite's busy_timeout.
+	LockTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout: a backstop for
+	// statements run without a deadline of their own.
+	StatementTimeout time.Duration
 }
 
 // Open connects to the database named by url ("sqlite:path" or
@@ -55,9 +68,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return OpenWith(ctx, url, Options{})
 }
 
-// OpenWith is Open with options.
+// OpenWith is Open with options. On PostgreSQL a timeout the URL already
+// sets (lock_timeout=…, statement_timeout=…) is the user's and kept.
 func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
-	db, err := connect(url, o.MaxConns)
+	db, err := connect(url, o)
 	if err != nil {
 		return nil, err
 	}
@@ -74,16 +88,18 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 	return db, nil
 }
 
-func connect(url string, maxConns int) (*DB, error) {
+func connect(url string, o Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		url, err := withRuntimeParams(url, map[string]time.Duration{"lock_timeout": o.LockTimeout, "statement_timeout": o.StatementTimeout})
+		if err != nil {
+			return nil, err
+		}
 		pool, err := sql.Open("pgx", url)
 		if err != nil {
 			return nil, err
 		}
-		if maxConns <= 0 {
-			maxConns = DefaultMaxConns
-		}
+		maxConns := cmp.Or(o.MaxConns, DefaultMaxConns)
 		pool.SetMaxOpenConns(maxConns)
 		pool.SetMaxIdleConns(maxConns)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -102,7 +118,8 @@ func connect(url string, maxConns int) (*DB, error) {
 		}
 		// WAL lets readers run beside the writer; synchronous=FULL makes a
 		// committed batch survive power loss, not only a process crash.
-		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		busy := cmp.Or(o.LockTimeout, 10*time.Second)
+		pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", busy.Milliseconds())
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, err
@@ -113,13 +130,33 @@ func connect(url string, maxConns int) (*DB, error) {
 			w.Close()
 			return nil, err
 		}
-		if maxConns <= 0 {
-			maxConns = sqliteReaders
-		}
+		maxConns := cmp.Or(o.MaxConns, sqliteReaders)
 		r.SetMaxOpenConns(maxConns)
 		return &DB{writes: w, reads: r, dialect: sqlite{path: path}}, nil
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", Redact(url))
+}
+
+// withRuntimeParams adds each nonzero timeout to a PostgreSQL URL as a
+// session parameter in milliseconds (pgx sends unknown query parameters
+// to the server), unless the URL sets it already. The rest of the URL is
+// left as written.
+func withRuntimeParams(raw string, params map[string]time.Duration) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("malformed database URL %s", Redact(raw))
+	}
+	q := u.Query()
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if d := params[name]; d > 0 && !q.Has(name) && !strings.Contains(q.Get("options"), name) {
+			sep := "&"
+			if !strings.Contains(raw, "?") {
+				sep = "?"
+			}
+			raw += sep + name + "=" + strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+	return raw, nil
 }
 
 // Redact hides a password in a URL, as user:password@ or as a password=

@@ -35,6 +35,9 @@ type dialect interface {
 	// retryable reports whether a transaction that failed with err may
 	// succeed if run again (serialization failure, deadlock, busy).
 	retryable(err error) bool
+	// unavailable reports whether err means the database did not answer
+	// in time (see Unavailable).
+	unavailable(err error) bool
 	// unique reports whether err is a unique-constraint violation.
 	unique(err error) bool
 	// nextTxnID is an SQL expression for one new transaction id, for the

@@ -161,3 +161,19 @@ func (postgres) missingPartition(err error) bool {
 // expiryBatch can be large: a DELETE locks only the rows it deletes, which
 // no writer wants.
 func (postgres) expiryBatch() int { return 5000 }
+
+// unavailable: a statement canceled by statement_timeout or a deadline, a
+// lock not granted within lock_timeout, no free connection, a lost
+// connection, a server shutting down or still starting, or a standby
+// refusing writes after a failover.
+func (postgres) unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "57014", "55P03", "53300", "57P01", "57P02", "57P03", "25006":
+		return true
+	}
+	return strings.HasPrefix(pe.Code, "08")
+}

@@ -143,3 +143,15 @@ func (sqlite) deleteFolded(ctx context.Context, db *sql.DB) error {
 // expiryBatch is small: each batch holds the single writer, so the
 // writer's batches wait for it (about 10 ms for 1,000 keys).
 func (sqlite) expiryBatch() int { return 1000 }
+
+// unavailable: another connection held the database past busy_timeout.
+func (sqlite) unavailable(err error) bool {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}

@@ -124,6 +124,24 @@ func (l *loginFlags) config(cfg *app.Config, dbURL string, log *slog.Logger) err
 	return nil
 }
 
+// timeouts are serve's deadlines: of a request, and of the database's
+// waits (a writer batch and a lock wait share one; statements another).
+type timeouts struct {
+	request time.Duration
+	db      store.Options
+}
+
+func timeoutFlags(fs *flag.FlagSet) *timeouts {
+	t := &timeouts{}
+	fs.DurationVar(&t.request, "request-timeout", api.DefaultRequestTimeout,
+		"deadline of a request, database calls included; past it the answer is 503")
+	fs.DurationVar(&t.db.LockTimeout, "db-timeout", store.DefaultBatchTimeout,
+		"deadline of a writer batch, and the longest wait for a lock (PostgreSQL lock_timeout, SQLite busy_timeout)")
+	fs.DurationVar(&t.db.StatementTimeout, "statement-timeout", 30*time.Second,
+		"PostgreSQL statement_timeout, a backstop for statements without a deadline; 0: none")
+	return t
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
 	return fs.String("database", store.DefaultURL, "database URL: sqlite:PATH or postgres://…")
 }
@@ -143,6 +161,7 @@ func serve(ctx context.Context, args []string) error {
 	edge := edgeFlags(fs)
 	limits := limitFlags(fs)
 	logins := newLoginFlags(fs)
+	timeouts := timeoutFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
 	parseFlags(fs, args)
 
@@ -156,7 +175,9 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenWith(ctx, *dbURL, store.Options{MaxConns: *maxDBConns, NoMigrate: !*doMigrate})
+	opts := timeouts.db
+	opts.MaxConns, opts.NoMigrate = *maxDBConns, !*doMigrate
+	db, err := store.OpenWith(ctx, *dbURL, opts)
 	if err != nil {
 		return err
 	}
@@ -172,7 +193,7 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings}
+		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout}
 	if err := logins.config(&cfg, *dbURL, log); err != nil {
 		return err
 	}
