@@ -55,7 +55,13 @@ func (q *signUpRequest) Validate() error {
 	case *q.Name == "" || utf8.RuneCountInString(*q.Name) > 100 || !utf8.ValidString(*q.Name):
 		return errs.E(errs.Invalid, "name must be 1 to 100 characters")
 	}
-	return checkText("name", *q.Name, 100)
+	if err := checkText("name", *q.Name, 100); err != nil {
+		return err
+	}
+	if err := unofficial("username", *q.Username); err != nil {
+		return err
+	}
+	return unofficial("name", *q.Name)
 }
 
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
@@ -118,8 +124,12 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// Over the limit, the password is not even checked: a guessing flood
 	// then costs no bcrypt time either.
-	now := s.clock.Now()
-	if wait := s.limits.loginWait(r, *req.Username, now); wait > 0 {
+	wait, err := s.attemptLogin(r, *req.Username, s.clock.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if wait > 0 {
 		tooMany(w, r, wait, "failed logins for this username or from your address")
 		return
 	}
@@ -130,8 +140,11 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.passwordMatches(known, hash, *req.Password) {
-		s.limits.loginFailed(r, *req.Username, now)
 		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
+		return
+	}
+	if err := s.loginSucceeded(r, *req.Username); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	expires := s.clock.Now().Add(TokenTTL).Truncate(time.Second)

@@ -6,13 +6,19 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // Stored bodies are JSON the database keeps. Each is its own type with a
 // version, converted from and to ledger and store types here, so renaming
 // a rule's field cannot change a stored row or break reading an old one.
 // Rows written before versions existed have none: a missing version is 1.
-const bodyVersion = 1
+//
+// Version 2 adds counterparty_masked_name to notifications. In version 1
+// a notice's counterparty could be someone's whole real name (the
+// default display name, a settlement's requester); those are masked when
+// read.
+const bodyVersion = 2
 
 // checkVersion refuses a body written by a newer minipay.
 func checkVersion(what string, v int) error {
@@ -68,6 +74,7 @@ type noticeBody struct {
 	TransferID   int64     `json:"transfer_id,omitempty"`
 	Amount       int64     `json:"amount"`
 	Counterparty string    `json:"counterparty,omitempty"`
+	Masked       string    `json:"counterparty_masked_name,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	Account      int64     `json:"account_id,omitempty"`
@@ -78,7 +85,7 @@ type noticeBody struct {
 // noticeRow is n as a row of noticeColumns, created at.
 func noticeRow(n ledger.Notice, at int64) ([]any, error) {
 	body, err := json.Marshal(noticeBody{Version: bodyVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
-		Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +104,11 @@ func decodeNotice(s string, n *Notification) error {
 	if err := checkVersion("notification", b.Version); err != nil {
 		return err
 	}
+	if b.Version < 2 {
+		b.Counterparty = names.Mask(b.Counterparty)
+	}
 	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
+	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
 	return nil
 }

@@ -81,7 +81,7 @@ func everyStoredBody(t *testing.T, e env) {
 // everyShareBody asks a and b to pay c's settlement: a pays, b declines.
 func everyShareBody(t *testing.T, e env, a, b, c store.User) {
 	ctx := context.Background()
-	id, err := e.DB.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, e.Clock.Now())
+	id, err := e.DB.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, roomy, e.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func HistorySQL(account int64, offset, limit int, from, to time.Time) (string, [
 	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + store.KindSettlementPayment + `' ELSE t.kind END`
 	return `SELECT ` + mine("id") + ` AS entry_id, t.created_at, ` + kind + `, ` + mine("amount") + `, COALESCE(` + mine("balance_after") + `, 0),
 			` + other + `, oa.kind, oa.name,
-			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
+			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tr.sender_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM transactions t
 		JOIN entries d ON d.transaction_id = t.id AND d.amount < 0

@@ -62,9 +62,11 @@ type server struct {
 
 func (s *server) start(ctx context.Context) error {
 	// Every drill user signs up from loopback, and each moves money as fast
-	// as the server answers: lift the per-address and per-user limits.
+	// as the server answers, billing users it never paid: lift the
+	// per-address, per-user and stranger limits.
 	s.cmd = exec.Command(s.cfg.Binary, "serve", "--addr", s.addr, "--database", s.cfg.DatabaseURL, "--log-level", "warn",
-		"--signups-per-address", "1000000", "--moves-per-user", "1000000", "--settlements-per-user", "1000000")
+		"--signups-per-address", "1000000", "--moves-per-user", "1000000", "--settlements-per-user", "1000000",
+		"--strangers-per-day", "1000000", "--stranger-requests-per-day", "1000000")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		return err
