@@ -82,13 +82,13 @@ const limiterKeys = 50_000
 // limiters hold the counts of Limits kept in memory, and the policies of
 // those kept in the database.
 type limiters struct {
-	ipHeader           string
-	loginUser          ratelimit.Backoff // state in the database
-	loginAddr          *ratelimit.Lockouts
-	signUps            *ratelimit.Keyed
-	moves, lookups     *ratelimit.Keyed // per user id
-	settlements        *ratelimit.Keyed // per user id
-	strangers          store.StrangerLimits
+	ipHeader       string
+	loginUser      ratelimit.Backoff // state in the database
+	loginAddr      *ratelimit.Lockouts
+	signUps        *ratelimit.Keyed
+	moves, lookups *ratelimit.Keyed // per user id
+	settlements    *ratelimit.Keyed // per user id
+	strangers      store.StrangerLimits
 }
 
 func newLimiters(l Limits) limiters {

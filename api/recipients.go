@@ -25,5 +25,11 @@ func (s *Server) recipient(w http.ResponseWriter, r *http.Request, p principal) 
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"username": users[0].Username, "masked_name": names.Mask(users[0].Name)})
+	writeJSON(w, http.StatusOK, payeeJSON{Username: users[0].Username, MaskedName: names.Mask(users[0].Name)})
+}
+
+// payeeJSON is a user as anyone may look them up.
+type payeeJSON struct {
+	Username   string `json:"username"`
+	MaskedName string `json:"masked_name"`
 }

@@ -139,11 +139,11 @@ type Notice struct {
 	// CounterpartyMasked is the other user's masked real name (names.Mask):
 	// never their whole real name.
 	CounterpartyMasked string
-	Reason       string
-	ExpiresAt    time.Time
-	Account      int64
-	Day          string
-	Settlement   int64
+	Reason             string
+	ExpiresAt          time.Time
+	Account            int64
+	Day                string
+	Settlement         int64
 }
 
 // Notice kinds.
