@@ -144,23 +144,28 @@ func (l limiters) clientAddr(r *http.Request) string {
 	return ip.String()
 }
 
-// attemptLogin takes one login attempt for username from r's address,
+// attemptLogin checks the address and takes one attempt for username
 // before the password is checked, and returns how long the login must
-// wait instead (0: go ahead). The address is asked first: a flood from
-// one address then costs the database nothing once that address is out.
+// wait instead (0: go ahead). The username's attempt is taken first, in
+// the database, so concurrent guesses at one account cannot slip past its
+// count together; a right password gives it back (loginSucceeded).
+// Addresses count failures only (loginFailed): many people behind one
+// address logging in at once are no reason to stop them.
 func (s *Server) attemptLogin(r *http.Request, username string, now time.Time) (time.Duration, error) {
-	if wait := s.limits.loginAddr.Attempt(s.limits.clientAddr(r), now); wait > 0 || !usernamePattern.MatchString(username) {
+	if wait := s.limits.loginAddr.Wait(s.limits.clientAddr(r), now); wait > 0 || !usernamePattern.MatchString(username) {
 		return wait, nil // no user has a malformed name: keep it out of the database
 	}
 	return s.db.AttemptLogin(r.Context(), username, now, s.limits.loginUser)
 }
 
-// loginSucceeded gives the attempt back: the username starts over (only
-// its owner knows the password), the address gets its attempt back but
-// keeps its lockout history, since one account of one's own must not
-// reset the count of guesses at others'.
+// loginFailed counts a wrong password against r's address.
+func (s *Server) loginFailed(r *http.Request, now time.Time) {
+	s.limits.loginAddr.Fail(s.limits.clientAddr(r), now)
+}
+
+// loginSucceeded starts the username over: only its owner knows the
+// password.
 func (s *Server) loginSucceeded(r *http.Request, username string) error {
-	s.limits.loginAddr.Refund(s.limits.clientAddr(r))
 	return s.db.LoginSucceeded(r.Context(), username)
 }
 

@@ -144,8 +144,8 @@ func TestFailedLoginsConcurrent(t *testing.T) {
 
 // Wrong passwords from one address, each for another username (known or
 // not), lock that address for every username for the window, and longer
-// each time in a row; a right password gives the address its attempt
-// back but does not start it over. Other addresses are not affected. Of a
+// each time in a row; right passwords do not count. Other addresses are
+// not affected. Of a
 // forwarded chain, the last address (the trusted proxy's peer) is the
 // client; IPv6 clients count by their /64.
 func TestFailedLoginsPerAddress(t *testing.T) {
@@ -155,7 +155,7 @@ func TestFailedLoginsPerAddress(t *testing.T) {
 		alice := e.signUp(t, "alice")
 		const attacker = "203.0.113.7"
 		if res := e.logInFrom(t, attacker, "alice", alice.Password); res.status != http.StatusCreated {
-			t.Fatalf("the right password: %v", res) // gives its attempt back
+			t.Fatalf("the right password: %v", res) // not counted
 		}
 		for _, name := range []string{"alice", "bob", "carol"} {
 			checkProblem(t, "a wrong password", e.logInFrom(t, attacker, name, "guess"), http.StatusUnauthorized, "unauthorized")

@@ -124,7 +124,8 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// Over the limit, the password is not even checked: a guessing flood
 	// then costs no bcrypt time either.
-	wait, err := s.attemptLogin(r, *req.Username, s.clock.Now())
+	now := s.clock.Now()
+	wait, err := s.attemptLogin(r, *req.Username, now)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -140,6 +141,7 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.passwordMatches(known, hash, *req.Password) {
+		s.loginFailed(r, now)
 		writeError(w, r, errs.E(errs.Unauthorized, "wrong username or password"))
 		return
 	}

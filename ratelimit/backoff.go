@@ -69,15 +69,6 @@ func (b Backoff) Expires(s Lockout) time.Time {
 	return t
 }
 
-// Refund gives back an attempt that turned out not to be a failure (a
-// right password), keeping any lockout history.
-func (s Lockout) Refund() Lockout {
-	if s.Attempts > 0 {
-		s.Attempts--
-	}
-	return s
-}
-
 // Lockouts keeps a Backoff's state per key in bounded memory, for keys
 // whose count may differ from server to server (client addresses).
 type Lockouts struct {
@@ -93,27 +84,33 @@ func NewLockouts(b Backoff, maxKeys int) *Lockouts {
 	return &Lockouts{b: b, maxKeys: maxKeys, keys: map[string]Lockout{}}
 }
 
-// Attempt takes one attempt for key at now and returns how long key must
-// wait (0: go ahead).
-func (l *Lockouts) Attempt(key string, now time.Time) time.Duration {
+// Wait is how long key must wait from now (0: go ahead). It takes no
+// attempt, but a key with none left is locked out from now on. With
+// Fail, this counts failures only: successes, which need no brake, are
+// free, at the price that concurrent attempts all pass the check.
+func (l *Lockouts) Wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.keys[key]
+	if !ok {
+		return 0
+	}
+	next, wait, _ := l.b.Attempt(s, now)
+	if wait > 0 {
+		l.keys[key] = next
+	}
+	return wait
+}
+
+// Fail takes one attempt for key at now: a failure.
+func (l *Lockouts) Fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s, ok := l.keys[key]
 	if !ok {
 		l.makeRoom(now)
 	}
-	next, wait, _ := l.b.Attempt(s, now)
-	l.keys[key] = next
-	return wait
-}
-
-// Refund gives back one of key's attempts (see Lockout.Refund).
-func (l *Lockouts) Refund(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s, ok := l.keys[key]; ok {
-		l.keys[key] = s.Refund()
-	}
+	l.keys[key], _, _ = l.b.Attempt(s, now)
 }
 
 // makeRoom keeps the map under maxKeys: expired keys go first, then

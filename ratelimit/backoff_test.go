@@ -32,17 +32,14 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 	}
 }
 
-// A key quiet for Max after its last lockout starts over; a refund gives
-// an attempt back; Expires is when the state no longer matters.
+// A key quiet for Max after its last lockout starts over; Expires is when
+// the state no longer matters.
 func TestBackoffForgets(t *testing.T) {
 	b := Backoff{N: 1, Window: time.Minute, Max: 10 * time.Minute}
 	s, _, _ := b.Attempt(Lockout{}, t0)
 	s, wait, _ := b.Attempt(s, t0)
 	if wait != time.Minute {
 		t.Fatalf("first lockout %v", wait)
-	}
-	if s.Refund().Attempts != 0 {
-		t.Error("a refund with no attempt taken went negative")
 	}
 	if got := b.Expires(s); !got.Equal(s.LockedUntil.Add(10 * time.Minute)) {
 		t.Errorf("Expires = %v", got)
@@ -52,29 +49,33 @@ func TestBackoffForgets(t *testing.T) {
 	if _, wait, _ := b.Attempt(s, late); wait != time.Minute {
 		t.Errorf("after a quiet Max the lockout is %v, want a first one (1m)", wait)
 	}
-	s, _, _ = b.Attempt(Lockout{}, t0)
-	if s = s.Refund(); s.Attempts != 0 {
-		t.Errorf("refund left %d attempts", s.Attempts)
-	}
 }
 
-// Lockouts keeps keys apart and bounded, dropping expired keys first.
+// Lockouts counts failures per key: Wait takes nothing until a key has
+// no attempts left, then locks it; keys are apart and bounded, expired
+// ones dropped first.
 func TestLockoutsPerKey(t *testing.T) {
-	l := NewLockouts(Backoff{N: 1, Window: time.Minute, Max: time.Hour}, 4)
-	if l.Attempt("a", t0) != 0 || l.Attempt("a", t0) != time.Minute {
-		t.Fatal("a's second attempt is not locked out")
+	l := NewLockouts(Backoff{N: 2, Window: time.Minute, Max: time.Hour}, 4)
+	for range 5 {
+		if l.Wait("a", t0) != 0 {
+			t.Fatal("a check took an attempt")
+		}
 	}
-	if l.Attempt("b", t0) != 0 {
+	l.Fail("a", t0)
+	l.Fail("a", t0)
+	if got := l.Wait("a", t0); got != time.Minute {
+		t.Fatalf("after 2 failures Wait = %v, want 1m", got)
+	}
+	if got := l.Wait("a", t0.Add(time.Second)); got != time.Minute-time.Second {
+		t.Errorf("while locked Wait = %v", got)
+	}
+	if l.Wait("b", t0) != 0 {
 		t.Error("another key is locked")
 	}
-	l.Refund("b")
-	if l.Attempt("b", t0) != 0 {
-		t.Error("a refunded attempt was not given back")
+	for i := range 3 { // a and these fill the map
+		l.Fail(fmt.Sprint("old", i), t0)
 	}
-	for i := range 2 { // a, b and these fill the map
-		l.Attempt(fmt.Sprint("old", i), t0)
-	}
-	l.Attempt("new", t0.Add(2*time.Minute))
+	l.Fail("new", t0.Add(2*time.Minute))
 	if len(l.keys) != 2 {
 		t.Errorf("%d keys kept, want a and new", len(l.keys))
 	}

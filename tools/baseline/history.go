@@ -12,14 +12,14 @@ import (
 // selects, which the naive statement selects too, before the store turns
 // them into a store.HistoryEntry.
 type Row struct {
-	EntryID, At                 int64
-	Kind                        string
-	Amount, BalanceAfter, Other int64
-	OtherKind, OtherName        string
-	TransferID, TransferTo      int64
-	Display, ToUsername, ToName string
-	Memo                        string
-	SettlementID                int64
+	EntryID, At                         int64
+	Kind                                string
+	Amount, BalanceAfter, Other         int64
+	OtherKind, OtherName                string
+	TransferID, TransferTo              int64
+	Display, Sender, ToUsername, ToName string
+	Memo                                string
+	SettlementID                        int64
 }
 
 // History is the history benchmark's baseline: the rows of a
@@ -89,7 +89,7 @@ func Rows(ctx context.Context, db *sql.DB, q string, args []any) ([]Row, error) 
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.EntryID, &r.At, &r.Kind, &r.Amount, &r.BalanceAfter, &r.Other, &r.OtherKind, &r.OtherName,
-			&r.TransferID, &r.TransferTo, &r.Display, &r.ToUsername, &r.ToName, &r.Memo, &r.SettlementID); err != nil {
+			&r.TransferID, &r.TransferTo, &r.Display, &r.Sender, &r.ToUsername, &r.ToName, &r.Memo, &r.SettlementID); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
