@@ -20,10 +20,10 @@ import (
 // writer or spam others with bills. Zero fields take the defaults of
 // DefaultLimits, except ClientIPHeader.
 type Limits struct {
-	// LoginFailuresPerUser and LoginFailuresPerAddress are the login
-	// attempts allowed per username and per client address in
-	// LoginWindow (a right password gives its attempt back). The next
-	// attempt locks the username or address out: for LoginWindow the
+	// LoginFailuresPerUser are the login attempts allowed per username
+	// in LoginWindow (a right password starts the username over), and
+	// LoginFailuresPerAddress the wrong passwords per client address. The
+	// next attempt locks the username or address out: for LoginWindow the
 	// first time, twice as long each time again in a row, up to
 	// LoginLockoutMax (see ratelimit.Backoff). While locked out, a login
 	// is refused without checking the password. The username's count is
@@ -51,7 +51,7 @@ type Limits struct {
 	SettlementsPerUser int
 	SettlementWindow   time.Duration
 	// StrangersPerDay is how many strangers (people they have never
-	// dealt with, store.Strangers) a user may ask to pay in settlements
+	// dealt with; see store.StrangerLimits) a user may ask to pay in settlements
 	// per business day; StrangerRequestsPerDay is how many such requests
 	// from strangers one user may receive per business day. Both are
 	// counted in the database.
@@ -144,13 +144,14 @@ func (l limiters) clientAddr(r *http.Request) string {
 	return ip.String()
 }
 
-// attemptLogin checks the address and takes one attempt for username
+// attemptLogin checks r's address and takes one attempt for username,
 // before the password is checked, and returns how long the login must
-// wait instead (0: go ahead). The username's attempt is taken first, in
-// the database, so concurrent guesses at one account cannot slip past its
-// count together; a right password gives it back (loginSucceeded).
-// Addresses count failures only (loginFailed): many people behind one
-// address logging in at once are no reason to stop them.
+// wait instead (0: go ahead). The username's attempt is taken in the
+// database before bcrypt, so concurrent guesses at one account cannot
+// slip past its count together; a right password starts it over
+// (loginSucceeded). Addresses count failures only (loginFailed): many
+// people behind one address logging in at once are no reason to stop
+// them.
 func (s *Server) attemptLogin(r *http.Request, username string, now time.Time) (time.Duration, error) {
 	if wait := s.limits.loginAddr.Wait(s.limits.clientAddr(r), now); wait > 0 || !usernamePattern.MatchString(username) {
 		return wait, nil // no user has a malformed name: keep it out of the database

@@ -17,6 +17,7 @@ type postgres struct{}
 func (postgres) name() string                { return "postgres" }
 func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 func (postgres) forUpdate() string           { return " FOR UPDATE" }
+func (postgres) forNoKeyUpdate() string      { return " FOR NO KEY UPDATE" }
 
 func (postgres) list(n int, pgType string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals

@@ -18,9 +18,10 @@ type sqlite struct{}
 func (sqlite) name() string                { return "sqlite" }
 func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
 
-// forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
-// already excludes every other writer.
-func (sqlite) forUpdate() string { return "" }
+// forUpdate and forNoKeyUpdate are empty: a write transaction is BEGIN
+// IMMEDIATE, which already excludes every other writer.
+func (sqlite) forUpdate() string      { return "" }
+func (sqlite) forNoKeyUpdate() string { return "" }
 
 func (sqlite) list(n int, _ string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)

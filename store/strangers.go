@@ -90,12 +90,13 @@ func checkStrangers(ctx context.Context, tx *sql.Tx, d dialect, requester User, 
 
 // lockUsers locks the users' rows in id order (PostgreSQL; SQLite's
 // write transaction is exclusive already), so that two transactions
-// locking overlapping sets cannot deadlock.
+// locking overlapping sets cannot deadlock, with a lock that lets the
+// writer's inserts referring to these users go on.
 func lockUsers(ctx context.Context, tx *sql.Tx, d dialect, ids []int64) error {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	set, arg := d.list(1, "bigint", ids)
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE id IN `+set+` ORDER BY id`+d.forUpdate(), arg)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE id IN `+set+` ORDER BY id`+d.forNoKeyUpdate(), arg)
 	if err != nil {
 		return err
 	}
