@@ -120,19 +120,30 @@ func TestStrangersNeedCompletedDealings(t *testing.T) {
 	})
 }
 
-// Many strangers billing one victim at once, on several connections:
-// exactly the day's limit gets through, however the requests interleave.
+// Many strangers billing one victim at once, on several connections,
+// while money moves to the victim through the writer: exactly the day's
+// limit of bills gets through, however the requests interleave, and
+// every transfer completes.
 func TestStrangerSettlementsConcurrent(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newStrangerEnv(t, db, 100, 5)
-		e.signUp(t, "victim")
+		victim, payer := e.signUp(t, "victim"), e.signUp(t, "payer")
+		e.charge(t, payer, 100_000)
 		var flooders []*user
 		for i := range 8 {
 			flooders = append(flooders, e.signUp(t, fmt.Sprint("flooder", i)))
 		}
 		var created, refused atomic.Int64
 		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				res, err := e.send(req{method: "POST", path: "/v1/transfers", token: payer.Token, body: map[string]any{"to": "victim", "amount": 1_000}})
+				if err != nil || res.status != http.StatusCreated {
+					t.Errorf("a transfer beside the bills: %v %v", res, err)
+				}
+			})
+		}
 		for _, f := range flooders {
 			for range 3 {
 				wg.Go(func() {
@@ -159,5 +170,9 @@ func TestStrangerSettlementsConcurrent(t *testing.T) {
 		if err := db.SQL().QueryRowContext(context.Background(), `SELECT count(*) FROM settlements`).Scan(&stored); err != nil || stored != 5 {
 			t.Errorf("%d settlements stored (%v), want 5", stored, err)
 		}
+		if got := e.mainBalance(t, victim); got != 10_000 {
+			t.Errorf("the victim received %d, want 10,000", got)
+		}
+		dbtest.Audit(t, db)
 	})
 }
