@@ -29,6 +29,10 @@ type dialect interface {
 	// forUpdate, it does not block the foreign-key checks of inserts
 	// that refer to them (the writer's transfers refer to users).
 	forNoKeyUpdate() string
+	// relaxCommit lets tx commit without waiting for its log to reach
+	// disk (PostgreSQL's synchronous_commit off; SQLite: nothing), for
+	// state whose last moments a crash may lose, never money.
+	relaxCommit(ctx context.Context, tx *sql.Tx) error
 	// retryable reports whether a transaction that failed with err may
 	// succeed if run again (serialization failure, deadlock, busy).
 	retryable(err error) bool
