@@ -650,7 +650,8 @@ func TestSettlementsOverHTTP(t *testing.T) {
 				ns[0].CounterpartyMasked != names.Mask(a.Name) {
 				t.Errorf("R's settlement_share_paid notifications: %+v", ns)
 			}
-			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 ||
+				ns[0].CounterpartyMasked != names.Mask(b.Name) {
 				t.Errorf("R's settlement_share_declined notifications: %+v", ns)
 			}
 		})
