@@ -262,8 +262,11 @@ func goldenAccounts(t *testing.T, g *golden, alice *user) int64 {
 // goldenTransfers: a completed transfer with auto-charge, and pending
 // transfers accepted, rejected and cancelled.
 func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
+	g.check(t, "recipients-get", alice, req{method: "GET", path: "/v1/recipients/bob"}, http.StatusOK)
 	g.check(t, "transfers-create", alice, req{method: "POST", path: "/v1/transfers",
 		body: map[string]any{"to": "bob", "amount": 95_000, "display_name": "Alice", "memo": "dinner"}}, http.StatusCreated)
+	g.check(t, "transfers-create-impersonating", alice, req{method: "POST", path: "/v1/transfers",
+		body: map[string]any{"to": "bob", "amount": 1_000, "display_name": "Kakao Bank Security"}}, http.StatusBadRequest)
 	pending := func(name string, from *user, to string) int64 {
 		var tr struct {
 			ID int64 `json:"id"`

@@ -23,10 +23,14 @@ type historyEntryJSON struct {
 	SettlementID *int64           `json:"settlement_id,omitempty"`
 }
 
+// counterpartyJSON is the other side of an entry. Another user appears
+// by the name they are shown as and their masked real name, never their
+// whole real name.
 type counterpartyJSON struct {
-	Name      string `json:"name"`
-	Username  string `json:"username,omitempty"`
-	AccountID int64  `json:"account_id,omitempty"`
+	Name       string `json:"name"`
+	Username   string `json:"username,omitempty"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 func toHistoryEntryJSON(h store.HistoryEntry) historyEntryJSON {

@@ -17,16 +17,18 @@ type notificationJSON struct {
 	TransferID   int64      `json:"transfer_id,omitempty"`
 	Amount       int64      `json:"amount"`
 	Counterparty string     `json:"counterparty,omitempty"`
-	Reason       string     `json:"reason,omitempty"`
-	ExpiresAt    time.Time  `json:"expires_at,omitzero"`
-	AccountID    int64      `json:"account_id,omitempty"`
-	Day          string     `json:"day,omitempty"`
-	SettlementID int64      `json:"settlement_id,omitempty"`
+	// CounterpartyMasked is the other user's masked real name.
+	CounterpartyMasked string    `json:"counterparty_masked_name,omitempty"`
+	Reason             string    `json:"reason,omitempty"`
+	ExpiresAt          time.Time `json:"expires_at,omitzero"`
+	AccountID          int64     `json:"account_id,omitempty"`
+	Day                string    `json:"day,omitempty"`
+	SettlementID       int64     `json:"settlement_id,omitempty"`
 }
 
 func toNotificationJSON(n store.Notification) notificationJSON {
 	return notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Kind: n.Kind, TransferID: n.TransferID,
-		Amount: n.Amount, Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
+		Amount: n.Amount, Counterparty: n.Counterparty, CounterpartyMasked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
 		AccountID: n.Account, Day: n.Day, SettlementID: n.Settlement}
 }
 

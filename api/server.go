@@ -169,6 +169,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/accounts/{id}/history", s.authed(s.history)},
 		{"POST", "/v1/charges", s.authed(s.charge)},
 		{"GET", "/v1/limits/charge", s.authed(s.chargeLimit)},
+		{"GET", "/v1/recipients/{username}", s.authed(s.recipient)},
 		{"POST", "/v1/transfers", s.authed(s.createTransfer)},
 		{"GET", "/v1/transfers", s.authed(s.listTransfers)},
 		{"GET", "/v1/transfers/{id}", s.authed(s.getTransfer)},

@@ -48,8 +48,12 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.passwordMatches(known, hash, *req.Password) {
-		s.limits.loginFailed(r, *req.Username, now)
+		s.loginFailed(r, now)
 		writeError(w, r, errWrongPassword())
+		return
+	}
+	if err := s.loginSucceeded(r, *req.Username); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	// Tokens carry whole seconds: the session ends when its token does.
@@ -72,14 +76,18 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// loginThrottled answers 429 and says true if too many passwords failed
-// lately for username or from r's address.
+// loginThrottled takes a login attempt for username (attemptLogin); it
+// answers 429, or the error, and says true if the password must not be
+// checked.
 func (s *Server) loginThrottled(w http.ResponseWriter, r *http.Request, username string, now time.Time) bool {
-	wait := s.limits.loginWait(r, username, now)
-	if wait > 0 {
+	wait, err := s.attemptLogin(r, username, now)
+	switch {
+	case err != nil:
+		writeError(w, r, err)
+	case wait > 0:
 		tooMany(w, r, wait, "failed logins for this username or from your address")
 	}
-	return wait > 0
+	return err != nil || wait > 0
 }
 
 // maxUserAgent is how much of a User-Agent a session keeps, in characters.
@@ -182,8 +190,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p princi
 		return
 	}
 	if !s.passwordMatches(true, hash, *req.CurrentPassword) {
-		s.limits.loginFailed(r, u.Username, now)
+		s.loginFailed(r, now)
 		writeError(w, r, errWrongPassword())
+		return
+	}
+	if err := s.loginSucceeded(r, u.Username); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	newHash, err := bcrypt.GenerateFromPassword([]byte(*req.NewPassword), s.passwordCost)

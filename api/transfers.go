@@ -9,6 +9,7 @@ import (
 
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 	"minipay/store"
 )
 
@@ -33,6 +34,9 @@ func (q *transferRequest) Validate() error {
 		return missing("amount")
 	}
 	if err := checkText("display_name", q.DisplayName, maxDisplayName); err != nil {
+		return err
+	}
+	if err := unofficial("display_name", q.DisplayName); err != nil {
 		return err
 	}
 	if err := checkText("memo", q.Memo, maxMemo); err != nil {
@@ -113,10 +117,14 @@ func (s *Server) resolveTransfer(build func(user, transfer int64) ledger.Command
 	}
 }
 
+// partyJSON is one side of a transfer. The viewer's own side carries
+// their real name; the other side, the name they are shown as and
+// masked_name, their masked real name.
 type partyJSON struct {
-	AccountID int64  `json:"account_id,omitempty"`
-	Username  string `json:"username,omitempty"`
-	Name      string `json:"name"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	Username   string `json:"username,omitempty"`
+	Name       string `json:"name"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 type transferJSON struct {
@@ -135,19 +143,22 @@ type transferJSON struct {
 }
 
 // toTransferJSON shows a transfer to one of its parties. The receiver sees
-// only the name the sender chose; the sender sees real names and what
+// the name the sender chose and the sender's masked real name; the sender
+// sees the receiver's username, account and masked real name, and what
 // was auto-charged.
 func toTransferJSON(t store.Transfer, viewer int64) transferJSON {
-	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.DisplayName, Memo: t.Memo,
-		CreatedAt: t.CreatedAt, To: partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName},
-		ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.ResolvedAt)}
+	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.ReceiverSees(), Memo: t.Memo,
+		CreatedAt: t.CreatedAt, ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.ResolvedAt)}
 	if viewer == t.FromUser {
 		j.Direction = "out"
 		j.Charged = &t.Charged
 		j.From = partyJSON{AccountID: t.FromAccount, Username: t.FromUsername, Name: t.SenderName}
+		masked := names.Mask(t.ToName)
+		j.To = partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: masked, MaskedName: masked}
 	} else {
 		j.Direction = "in"
-		j.From = partyJSON{Name: t.DisplayName}
+		j.From = partyJSON{Name: t.ReceiverSees(), MaskedName: names.Mask(t.SenderName)}
+		j.To = partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName}
 	}
 	return j
 }

@@ -103,11 +103,13 @@ type TransferResult struct {
 	Replayed      bool       `json:"-"`
 }
 
-// Party is one side of a transfer as the viewer may see it.
+// Party is one side of a transfer as the viewer may see it. The other
+// side shows its masked real name (MaskedName), never the whole of it.
 type Party struct {
-	AccountID int64  `json:"account_id,omitempty"`
-	Username  string `json:"username,omitempty"`
-	Name      string `json:"name"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	Username   string `json:"username,omitempty"`
+	Name       string `json:"name"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 // Transfer is a transfer as one of its parties sees it.
@@ -129,20 +131,21 @@ type Transfer struct {
 
 // Settlement is a split bill.
 type Settlement struct {
-	ID        int64     `json:"id"`
-	Requester string    `json:"requester"`
-	Total     int64     `json:"total"`
-	Mode      string    `json:"mode"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	Shares    []Share   `json:"shares"`
+	ID                  int64     `json:"id"`
+	Requester           string    `json:"requester"`
+	RequesterMaskedName string    `json:"requester_masked_name"`
+	Total               int64     `json:"total"`
+	Mode                string    `json:"mode"`
+	Status              string    `json:"status"`
+	CreatedAt           time.Time `json:"created_at"`
+	Shares              []Share   `json:"shares"`
 }
 
 // Share is one participant's part of a settlement.
 type Share struct {
 	ID         int64      `json:"id"`
 	Username   string     `json:"username"`
-	Name       string     `json:"name"`
+	MaskedName string     `json:"masked_name"`
 	Amount     int64      `json:"amount"`
 	Status     string     `json:"status"`
 	TransferID *int64     `json:"transfer_id,omitempty"`
@@ -181,9 +184,10 @@ type HistoryEntry struct {
 
 // Counterparty is where money came from or went.
 type Counterparty struct {
-	Name      string `json:"name"`
-	Username  string `json:"username,omitempty"`
-	AccountID int64  `json:"account_id,omitempty"`
+	Name       string `json:"name"`
+	Username   string `json:"username,omitempty"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 // HistoryPage is one page of history; NextCursor is "" on the last page.
@@ -208,11 +212,13 @@ type Notification struct {
 	TransferID   int64      `json:"transfer_id,omitempty"`
 	Amount       int64      `json:"amount"`
 	Counterparty string     `json:"counterparty,omitempty"`
-	Reason       string     `json:"reason,omitempty"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-	AccountID    int64      `json:"account_id,omitempty"`
-	Day          string     `json:"day,omitempty"`
-	SettlementID int64      `json:"settlement_id,omitempty"`
+	// CounterpartyMasked is the other user's masked real name.
+	CounterpartyMasked string     `json:"counterparty_masked_name,omitempty"`
+	Reason             string     `json:"reason,omitempty"`
+	ExpiresAt          *time.Time `json:"expires_at,omitempty"`
+	AccountID          int64      `json:"account_id,omitempty"`
+	Day                string     `json:"day,omitempty"`
+	SettlementID       int64      `json:"settlement_id,omitempty"`
 }
 
 // NotificationPage is one page of the inbox.
@@ -302,6 +308,20 @@ func (c *Client) AcceptTransfer(ctx context.Context, id int64, key string) (Tran
 	h, err := c.do(ctx, request{method: http.MethodPost, path: fmt.Sprintf("/v1/transfers/%d/accept", id), key: key, out: &t})
 	t.Replayed = replayed(h)
 	return t, err
+}
+
+// Payee is whom a username belongs to, as shown before paying them.
+type Payee struct {
+	Username   string `json:"username"`
+	MaskedName string `json:"masked_name"`
+}
+
+// LookUp finds whom a username belongs to: its masked real name, or
+// not_found.
+func (c *Client) LookUp(ctx context.Context, username string) (Payee, error) {
+	var r Payee
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/recipients/" + url.PathEscape(username), out: &r})
+	return r, err
 }
 
 // CreateSettlement asks participants (usernames) to split total; mode is

@@ -24,8 +24,9 @@ const (
 // Share is one participant's part of a settlement, as the rules see it.
 type Share struct {
 	ID, Settlement              int64
-	User                        int64 // who owes it
-	Requester, RequesterAccount int64 // who is owed, and their main account
+	User                        int64  // who owes it
+	UserMasked                  string // their masked real name
+	Requester, RequesterAccount int64  // who is owed, and their main account
 	Amount                      int64
 	Status                      string
 }
@@ -100,6 +101,7 @@ func (c DeclineShare) apply(b *Book) (Receipt, []Txn, error) {
 	}
 	sh.Status = ShareDeclined
 	b.DirtyShares[sh.ID] = true
-	b.Notices = append(b.Notices, Notice{User: sh.Requester, Kind: NoticeShareDeclined, Amount: sh.Amount, Settlement: sh.Settlement})
+	b.Notices = append(b.Notices, Notice{User: sh.Requester, Kind: NoticeShareDeclined, Amount: sh.Amount, Settlement: sh.Settlement,
+		CounterpartyMasked: sh.UserMasked})
 	return Receipt{Amount: sh.Amount, Status: ShareDeclined}, nil, nil
 }

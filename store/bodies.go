@@ -6,18 +6,27 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // Stored bodies are JSON the database keeps. Each is its own type with a
 // version, converted from and to ledger and store types here, so renaming
 // a rule's field cannot change a stored row or break reading an old one.
 // Rows written before versions existed have none: a missing version is 1.
-const bodyVersion = 1
+// Each kind of body has its own version.
+const (
+	resultVersion = 1
+	// noticeVersion 2 adds counterparty_masked_name. In version 1 a
+	// notice's counterparty could be someone's whole real name (the
+	// default display name, a settlement's requester); it is masked when
+	// read.
+	noticeVersion = 2
+)
 
 // checkVersion refuses a body written by a newer minipay.
-func checkVersion(what string, v int) error {
-	if v > bodyVersion {
-		return fmt.Errorf("%s body has version %d; this minipay reads up to %d", what, v, bodyVersion)
+func checkVersion(what string, v, newest int) error {
+	if v > newest {
+		return fmt.Errorf("%s body has version %d; this minipay reads up to %d", what, v, newest)
 	}
 	return nil
 }
@@ -38,7 +47,7 @@ type resultBody struct {
 
 func encodeResult(r Result) (string, error) {
 	rc := r.Receipt
-	b, err := json.Marshal(resultBody{Version: bodyVersion, Amount: rc.Amount, Charged: rc.Charged,
+	b, err := json.Marshal(resultBody{Version: resultVersion, Amount: rc.Amount, Charged: rc.Charged,
 		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
 		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
 		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
@@ -50,7 +59,7 @@ func decodeResult(s string) (Result, error) {
 	if err := json.Unmarshal([]byte(s), &b); err != nil {
 		return Result{}, err
 	}
-	if err := checkVersion("idempotency record", b.Version); err != nil {
+	if err := checkVersion("idempotency record", b.Version, resultVersion); err != nil {
 		return Result{}, err
 	}
 	return Result{
@@ -68,6 +77,7 @@ type noticeBody struct {
 	TransferID   int64     `json:"transfer_id,omitempty"`
 	Amount       int64     `json:"amount"`
 	Counterparty string    `json:"counterparty,omitempty"`
+	Masked       string    `json:"counterparty_masked_name,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	Account      int64     `json:"account_id,omitempty"`
@@ -77,8 +87,8 @@ type noticeBody struct {
 
 // noticeRow is n as a row of noticeColumns, created at.
 func noticeRow(n ledger.Notice, at int64) ([]any, error) {
-	body, err := json.Marshal(noticeBody{Version: bodyVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
-		Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+	body, err := json.Marshal(noticeBody{Version: noticeVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
+		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +104,14 @@ func decodeNotice(s string, n *Notification) error {
 	if err := json.Unmarshal([]byte(s), &b); err != nil {
 		return err
 	}
-	if err := checkVersion("notification", b.Version); err != nil {
+	if err := checkVersion("notification", b.Version, noticeVersion); err != nil {
 		return err
 	}
+	if b.Version < 2 { // 1, or 0 for a body written before versions
+		b.Counterparty = names.Mask(b.Counterparty)
+	}
 	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
+	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
 	return nil
 }

@@ -32,6 +32,14 @@ type dialect interface {
 	table(n int, cols []column, rows [][]any) (string, []any)
 	// forUpdate is appended to a SELECT that must lock its rows.
 	forUpdate() string
+	// forNoKeyUpdate locks rows only to take turns on them: unlike
+	// forUpdate, it does not block the foreign-key checks of inserts
+	// that refer to them (the writer's transfers refer to users).
+	forNoKeyUpdate() string
+	// relaxCommit lets tx commit without waiting for its log to reach
+	// disk (PostgreSQL's synchronous_commit off; SQLite: nothing), for
+	// state whose last moments a crash may lose, never money.
+	relaxCommit(ctx context.Context, tx *sql.Tx) error
 	// retryable reports whether a transaction that failed with err may
 	// succeed if run again (serialization failure, deadlock, busy).
 	retryable(err error) bool

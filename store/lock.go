@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // lock loads and locks what the batch's commands act on and builds the
@@ -105,28 +106,34 @@ func lockRows[T any](ctx context.Context, b *batch, kind lockable[T], ids []int6
 type scanner interface{ Scan(...any) error }
 
 // pendingColumns and scanPending read a transfer as pending-transfer
-// commands see it.
-const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, COALESCE(expires_at, 0)`
+// commands see it, with the display name its receiver is shown.
+const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, sender_name, COALESCE(expires_at, 0)`
 
 func scanPending(s scanner) (*ledger.PendingTransfer, error) {
 	var t ledger.PendingTransfer
+	var sender string
 	var expires int64
-	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &expires); err != nil {
+	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &sender, &expires); err != nil {
 		return nil, err
 	}
+	t.DisplayName = receiverSees(t.DisplayName, sender)
 	t.ExpiresAt = fromMicros(expires)
 	return &t, nil
 }
 
 // shareColumns and scanShare read a settlement share as share commands
-// see it.
-const shareColumns = `id, settlement_id, user_id, requester_id, requester_account, amount, status`
+// see it, with the participant's masked real name (for the requester's
+// notices).
+const shareColumns = `id, settlement_id, user_id, requester_id, requester_account, amount, status,
+	(SELECT u.name FROM users u WHERE u.id = settlement_shares.user_id)`
 
 func scanShare(s scanner) (*ledger.Share, error) {
 	var sh ledger.Share
-	if err := s.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status); err != nil {
+	var name string
+	if err := s.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status, &name); err != nil {
 		return nil, err
 	}
+	sh.UserMasked = names.Mask(name)
 	return &sh, nil
 }
 

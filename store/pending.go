@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // DuePending lists up to limit pending transfers whose deadline has passed
@@ -31,7 +32,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
 				ORDER BY expires_at, id LIMIT $3`+db.dialect.forUpdate()+`)
 			AND status = 'pending' AND reminded_at IS NULL
-			RETURNING id, to_user, amount, display_name, expires_at`,
+			RETURNING id, to_user, amount, display_name, sender_name, expires_at`,
 			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)
 		if err != nil {
 			return err
@@ -40,10 +41,12 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 		for rows.Next() {
 			var n ledger.Notice
 			var expires int64
-			if err := rows.Scan(&n.TransferID, &n.User, &n.Amount, &n.Counterparty, &expires); err != nil {
+			var display, sender string
+			if err := rows.Scan(&n.TransferID, &n.User, &n.Amount, &display, &sender, &expires); err != nil {
 				rows.Close()
 				return err
 			}
+			n.Counterparty, n.CounterpartyMasked = receiverSees(display, sender), names.Mask(sender)
 			n.Kind, n.ExpiresAt = ledger.NoticePendingReminder, fromMicros(expires)
 			row, err := noticeRow(n, micros(now))
 			if err != nil {

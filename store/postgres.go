@@ -19,6 +19,12 @@ type postgres struct{}
 func (postgres) name() string                { return "postgres" }
 func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 func (postgres) forUpdate() string           { return " FOR UPDATE" }
+func (postgres) forNoKeyUpdate() string      { return " FOR NO KEY UPDATE" }
+
+func (postgres) relaxCommit(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return err
+}
 
 func (postgres) backup(context.Context, *sql.DB, string) error {
 	return errors.New("minipay backs up SQLite files only: back up PostgreSQL with its own tools, pg_dump (a logical copy) or pg_basebackup (a physical one, for point-in-time recovery with WAL archiving)")

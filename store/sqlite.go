@@ -44,9 +44,14 @@ func (d sqlite) migrationLocker(context.Context, *sql.DB) (lock.SessionLocker, e
 	return &fileLocker{path: d.path + ".migrate-lock"}, nil
 }
 
-// forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
-// already excludes every other writer.
-func (sqlite) forUpdate() string { return "" }
+// forUpdate and forNoKeyUpdate are empty: a write transaction is BEGIN
+// IMMEDIATE, which already excludes every other writer.
+func (sqlite) forUpdate() string      { return "" }
+func (sqlite) forNoKeyUpdate() string { return "" }
+
+// relaxCommit does nothing: synchronous is a connection's setting, and
+// the one write connection keeps FULL for money.
+func (sqlite) relaxCommit(context.Context, *sql.Tx) error { return nil }
 
 func (sqlite) list(n int, _ string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)
