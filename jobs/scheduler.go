@@ -30,11 +30,12 @@ const DefaultChunk = 1000
 const lease = 10 * time.Minute
 
 // Daily jobs; they are due at ledger.InterestHour and InstallmentHour.
-// The history job runs once a month.
+// The history job runs once a month, the events' retention once a day.
 const (
 	jobInterest     = "interest"
 	jobInstallments = "installments"
 	jobHistory      = "history"
+	jobEvents       = "events"
 )
 
 // partitionsAhead is how many months of history partitions exist ahead of
@@ -87,6 +88,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	now := s.Clock.Now()
 	// History partitions first: every job after it writes entries.
 	if err := s.maintainHistory(ctx, now); err != nil {
+		return err
+	}
+	if err := s.expireEvents(ctx, now); err != nil {
 		return err
 	}
 	if err := s.runDaily(ctx, now); err != nil {
@@ -225,6 +229,24 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 		s.log().Info("history removed", "months", months)
 	}
 	return s.DB.FinishJobRun(ctx, jobHistory, period, now)
+}
+
+// expireEvents, once a business day, deletes the events past their
+// retention (store.EventRetention).
+func (s *Scheduler) expireEvents(ctx context.Context, now time.Time) error {
+	period := ledger.BusinessDay(now, s.Location)
+	claim, err := s.DB.ClaimJobRun(ctx, jobEvents, period, s.owner(), now, lease)
+	if err != nil || claim != store.Claimed {
+		return err
+	}
+	n, err := s.DB.ExpireEvents(ctx, now)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log().Info("events removed", "rows", n)
+	}
+	return s.DB.FinishJobRun(ctx, jobEvents, period, now)
 }
 
 // remind sends due reminders, one bounded chunk per transaction.

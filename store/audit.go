@@ -19,8 +19,10 @@ type AuditReport struct {
 // least two entries summing to zero, every maintained balance equals the
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
-// open pending transfers. History removed by retention is accounted for by
-// the per-account sums folded before it went.
+// open pending transfers; and every transaction has exactly one event
+// reporting it, every such event a committed transaction. History removed
+// by retention is accounted for by the per-account sums folded before it
+// went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -41,6 +43,16 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
 			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id AND e.created_at = t.created_at)`,
 			"transaction %[1]d has no entries"},
+		// The outbox: no movement without its event, no event without its
+		// movement (as far as events are kept, event_coverage).
+		{`SELECT t.id, COUNT(DISTINCT e.id), 0 FROM transactions t
+			LEFT JOIN events e ON e.transaction_id = t.id AND e.occurred_at = t.created_at
+			WHERE t.id > (SELECT after_transaction FROM event_coverage) AND t.created_at >= (SELECT since_at FROM event_coverage)` + since + `
+			GROUP BY t.id HAVING COUNT(DISTINCT e.id) <> 1`,
+			"transaction %d has %d events (want exactly 1)"},
+		{`SELECT e.id, e.transaction_id, 0 FROM events e WHERE e.transaction_id IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.created_at = e.occurred_at)`,
+			"event %d refers to transaction %d, which did not commit"},
 		{`SELECT a.id, a.balance, COALESCE(r.amount, 0) + COALESCE(s.total, 0) FROM accounts a
 			LEFT JOIN retained_balances r ON r.account_id = a.id
 			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries WHERE TRUE` + since + ` GROUP BY account_id) s ON s.account_id = a.id
