@@ -121,7 +121,7 @@ type eventBody struct {
 
 func encodeEvent(d EventData) (string, error) {
 	b, err := json.Marshal(eventBody{Version: bodyVersion, Amount: d.Amount, Status: d.Status, DisplayName: d.DisplayName,
-		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt, ShareID: d.ShareID, Mode: d.Mode,
+		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt.UTC(), ShareID: d.ShareID, Mode: d.Mode,
 		Product: d.Product, Day: d.Day, Reason: d.Reason})
 	return string(b), err
 }

@@ -216,14 +216,13 @@ func scanEvent(s scanner) (Event, error) {
 // EventFence returns the read fence: the highest event id such that every
 // event at or below it has committed or never will, so a reader that goes
 // "after id X" up to the fence skips nothing that commits later. On
-// PostgreSQL it reads the last id handed out, then the snapshot's next
-// transaction id, and waits until every transaction older than that has
-// ended: any transaction that took one of those ids had its transaction
-// id before (the writer takes row locks first; InsertEvents's allocation
-// checks), so it has then committed or rolled back. The wait is as long
-// as the longest batch in flight, milliseconds; ok is false if ctx ends
-// first. On SQLite, whose single writer commits ids in order, the fence
-// is the last id.
+// PostgreSQL it reads the last id handed out, then the transactions of
+// this database that hold a transaction id, and waits until those have
+// ended: a transaction that took one of those ids had its transaction id
+// before (the writer takes row locks first; the id allocation checks), so
+// it is among them or already ended. The wait is as long as the longest
+// write in flight, milliseconds; ok is false if ctx ends first. On SQLite,
+// whose single writer commits ids in order, the fence is the last id.
 func (db *DB) EventFence(ctx context.Context) (fence int64, ok bool, err error) {
 	return db.dialect.eventFence(ctx, db.writes)
 }

@@ -88,9 +88,10 @@ func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEv
 	return txnIDs, transferIDs, eventIDs, rows.Err()
 }
 
-// eventFence reads the last event id handed out, then the next transaction
-// id, then waits until every transaction below that has ended (see
-// DB.EventFence). Two statements, so the snapshot is taken after the read.
+// eventFence reads the last event id handed out, then which transactions
+// of this database have a transaction id, and waits until those have
+// ended (see DB.EventFence). Transactions of other databases on the
+// server cannot hold an event id, so they are not waited for.
 func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
 	var last int64
 	var called bool
@@ -100,19 +101,20 @@ func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error)
 	if !called {
 		return 0, true, nil
 	}
-	var next int64
-	if err := db.QueryRowContext(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`).Scan(&next); err != nil {
+	const inFlight = `FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`
+	var xids sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT string_agg(backend_xid::text, ',') `+inFlight).Scan(&xids); err != nil {
 		return 0, false, err
 	}
-	for {
-		var oldest int64
-		err := db.QueryRowContext(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&oldest)
+	for xids.Valid {
+		var running int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) `+inFlight+` AND backend_xid::text = ANY(string_to_array($1, ','))`, xids.String).Scan(&running)
 		switch {
 		case ctx.Err() != nil:
 			return 0, false, nil
 		case err != nil:
 			return 0, false, err
-		case oldest >= next:
+		case running == 0:
 			return last, true, nil
 		}
 		select {
@@ -121,6 +123,7 @@ func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error)
 		case <-time.After(time.Millisecond):
 		}
 	}
+	return last, true, nil
 }
 
 // execWrites sends the writes as one statement of data-modifying CTEs:
