@@ -11,7 +11,9 @@ import (
 // is empty.
 type AuditReport struct {
 	Transactions, Entries int64
-	UserMoney             int64 // sum of all user balances
+	// Events counts the events that report a transaction.
+	Events    int64
+	UserMoney int64 // sum of all user balances
 	Problems              []string
 }
 
@@ -26,7 +28,8 @@ type AuditReport struct {
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
-		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.UserMoney); err != nil {
+		(SELECT COUNT(DISTINCT id) FROM events WHERE transaction_id IS NOT NULL),
+		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.Events, &r.UserMoney); err != nil {
 		return r, err
 	}
 	// Entries before the retention boundary are gone (or going): their
