@@ -14,7 +14,7 @@ type AuditReport struct {
 	// Events counts the events that report a transaction.
 	Events    int64
 	UserMoney int64 // sum of all user balances
-	Problems              []string
+	Problems  []string
 }
 
 // Audit proves the books from the database alone: every transaction has at
