@@ -112,8 +112,14 @@ var (
 	pendingRows = lockable[*ledger.PendingTransfer]{"transfers", pendingColumns, scanPending, func(t *ledger.PendingTransfer) int64 { return t.ID }}
 	shareRows   = lockable[*ledger.Share]{"settlement_shares", shareColumns, scanShare, func(s *ledger.Share) int64 { return s.ID }}
 	// settlementRows are only locked: the batch reads their shares.
-	settlementRows = lockable[int64]{"settlements", "id", func(s scanner) (id int64, err error) { return id, s.Scan(&id) }, func(id int64) int64 { return id }}
+	settlementRows = lockable[int64]{"settlements", "id", scanID, func(id int64) int64 { return id }}
 )
+
+func scanID(s scanner) (int64, error) {
+	var id int64
+	err := s.Scan(&id)
+	return id, err
+}
 
 // lockRows loads the rows of kind with the given ids (in any order, with
 // repeats), locking them in id order, and returns them by id.

@@ -8,9 +8,9 @@ import (
 
 // writeBack records what the batch's commands did — transactions,
 // entries, new transfers, notifications, events, changed balances and
-// statuses, idempotency records — with one set-based statement per table, whatever
-// the batch size (one round trip in all on PostgreSQL). On the way it
-// gives each result the ids of what it recorded.
+// statuses, idempotency records — with one set-based statement per table,
+// whatever the batch size (one round trip in all on PostgreSQL). On the way
+// it gives each result the ids of what it recorded.
 func (b *batch) writeBack(ctx context.Context) error {
 	ids, err := b.allocIDs(ctx)
 	if err != nil {
