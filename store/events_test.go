@@ -256,8 +256,8 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 	})
 }
 
-// TestRejectedCommandsWriteNoEvents: a refused command writes no event,
-// also when it shares its batch with accepted ones.
+// TestRejectedCommandsWriteNoEvents: a refused command (or a replay)
+// writes no event, also when it shares its batch with accepted ones.
 func TestRejectedCommandsWriteNoEvents(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -277,6 +277,16 @@ func TestRejectedCommandsWriteNoEvents(t *testing.T) {
 		if after := count(t, db, countEvents); after != before {
 			t.Fatalf("%d events after refused commands, %d before", after, before)
 		}
+		// A replay moves nothing and so reports nothing.
+		for range 2 {
+			if _, _, err := e.do(t, a, "once", ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if after := count(t, db, countEvents); after != before+1 {
+			t.Fatalf("%d events after a charge and its replay, %d before", after, before)
+		}
+		before++
 
 		got := store.BatchForTest(e.W, a.ID,
 			ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 0},
