@@ -92,6 +92,8 @@ func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEv
 // of this database have a transaction id, and waits until those have
 // ended (see DB.EventFence). Transactions of other databases on the
 // server cannot hold an event id, so they are not waited for.
+// pg_stat_activity shows every session's database and backend_xid to any
+// role (only the query and state are restricted).
 func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
 	var last int64
 	var called bool
