@@ -91,9 +91,11 @@ func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEv
 // eventFence reads the last event id handed out, then which transactions
 // of this database have a transaction id, and waits until those have
 // ended (see DB.EventFence). Transactions of other databases on the
-// server cannot hold an event id, so they are not waited for.
+// server cannot hold an event id, nor can autovacuum (whose ANALYZE holds
+// a transaction id for as long as it takes), so they are not waited for.
 // pg_stat_activity shows every session's database and backend_xid to any
-// role (only the query and state are restricted).
+// role; its type only to the session's role and pg_read_all_stats, so an
+// unknown type is waited for.
 func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
 	var last int64
 	var called bool
@@ -103,7 +105,7 @@ func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error)
 	if !called {
 		return 0, true, nil
 	}
-	const inFlight = `FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`
+	const inFlight = `FROM pg_stat_activity WHERE datname = current_database() AND backend_type IS DISTINCT FROM 'autovacuum worker' AND backend_xid IS NOT NULL`
 	var xids sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT string_agg(backend_xid::text, ',') `+inFlight).Scan(&xids); err != nil {
 		return 0, false, err
