@@ -2,8 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"testing"
 
 	"minipay/client"
@@ -61,4 +64,29 @@ func TestEventsAPI(t *testing.T) {
 			checkProblem(t, q, e.do(t, req{method: "GET", path: "/v1/events?" + q, token: alice.Token}), http.StatusBadRequest, "invalid")
 		}
 	})
+}
+
+// TestEventTypesDocumented: the OpenAPI document lists exactly the event
+// types the store writes.
+func TestEventTypesDocumented(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				EventType struct {
+					Enum []string `json:"enum"`
+				} `json:"EventType"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.Schemas.EventType.Enum; !slices.Equal(got, store.EventTypes) {
+		t.Fatalf("OpenAPI EventType %v, store writes %v", got, store.EventTypes)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minipay/errs"
+	"minipay/ledger"
 )
 
 // Events are the outbox (migrations 00013): every change of money or of a
@@ -49,7 +50,8 @@ const (
 
 // EventTypes lists every event type, for filters and documentation.
 var EventTypes = []string{EventChargeSucceeded, EventTransferCompleted, EventTransferPending,
-	"transfer.accepted", "transfer.rejected", "transfer.cancelled", "transfer.expired", EventTransferReminder,
+	eventTransferPrefix + ledger.TransferAccepted, eventTransferPrefix + ledger.TransferRejected,
+	eventTransferPrefix + ledger.TransferCancelled, eventTransferPrefix + ledger.TransferExpired, EventTransferReminder,
 	EventSettlementRequested, EventSharePaid, EventShareDeclined, EventSettlementCompleted,
 	EventSavingsOpened, EventSavingsDeposit, EventSavingsWithdrawal, EventSavingsInterestPaid,
 	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed}
