@@ -185,6 +185,8 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/settlements/{id}/shares/{share_id}/decline", s.authed(s.actOnShare(func(p principal, st, sh int64) ledger.Command {
 			return ledger.DeclineShare{User: p.user, Settlement: st, Share: sh}
 		}))},
+		{"GET", "/v1/events", s.authed(s.listEvents)},
+		{"GET", "/v1/events/{id}", s.authed(s.getEvent)},
 		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}

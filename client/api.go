@@ -382,3 +382,70 @@ func (c *Client) Notifications(ctx context.Context, q NotificationQuery) (Notifi
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/notifications", query: v, out: &p})
 	return p, err
 }
+
+// EventQuery selects a page of the user's events: newest first from
+// Cursor, or, with Forward, oldest first after the event id After.
+type EventQuery struct {
+	Type    string
+	Cursor  string
+	Forward bool
+	After   int64
+	Limit   int
+}
+
+// Event is one event (README, "Events"): what happened, when, and the
+// data its type carries.
+type Event struct {
+	ID        int64     `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      EventData `json:"data"`
+}
+
+// EventData is an event's data; which fields are set depends on the type.
+type EventData struct {
+	Version       int        `json:"version"`
+	Amount        int64      `json:"amount"`
+	TransactionID int64      `json:"transaction_id,omitempty"`
+	TransferID    int64      `json:"transfer_id,omitempty"`
+	SettlementID  int64      `json:"settlement_id,omitempty"`
+	ShareID       int64      `json:"share_id,omitempty"`
+	AccountID     int64      `json:"account_id,omitempty"`
+	ToAccountID   int64      `json:"to_account_id,omitempty"`
+	Status        string     `json:"status,omitempty"`
+	DisplayName   string     `json:"display_name,omitempty"`
+	Memo          string     `json:"memo,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	Mode          string     `json:"mode,omitempty"`
+	Product       string     `json:"product,omitempty"`
+	Day           string     `json:"day,omitempty"`
+	Reason        string     `json:"reason,omitempty"`
+}
+
+// EventPage is one page of events; NextCursor is "" on the last page of
+// a newest-first listing and always after After (ask again after the last
+// id).
+type EventPage struct {
+	Events     []Event `json:"events"`
+	NextCursor string  `json:"next_cursor"`
+}
+
+// ListEvents reads one page of the user's events.
+func (c *Client) ListEvents(ctx context.Context, q EventQuery) (EventPage, error) {
+	v := url.Values{}
+	if q.Type != "" {
+		v.Set("type", q.Type)
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	if q.Forward {
+		v.Set("after", strconv.FormatInt(q.After, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var p EventPage
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: v, out: &p})
+	return p, err
+}

@@ -59,6 +59,12 @@ var contractCalls = []struct {
 	{"Notifications", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.Notifications(ctx, client.NotificationQuery{Cursor: "c", Limit: 10, Unread: true})
 	}},
+	{"ListEvents", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.ListEvents(ctx, client.EventQuery{Type: "transfer.completed", Cursor: "c", Limit: 10})
+	}},
+	{"ListEvents after an id", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.ListEvents(ctx, client.EventQuery{Type: "charge.succeeded", Forward: true, After: 41, Limit: 10})
+	}},
 }
 
 // TestClientMatchesOpenAPI runs every call against a stub that plays the

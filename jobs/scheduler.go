@@ -30,7 +30,7 @@ const DefaultChunk = 1000
 const lease = 10 * time.Minute
 
 // Daily jobs; they are due at ledger.InterestHour and InstallmentHour.
-// The history job runs once a month.
+// The history job runs once a month, the events' retention once a day.
 const (
 	jobInterest     = "interest"
 	jobInstallments = "installments"
@@ -38,6 +38,7 @@ const (
 	// The sweeps, named for their metrics.
 	jobReminders = "reminders"
 	jobExpiry    = "expiry"
+	jobEvents    = "events"
 )
 
 // partitionsAhead is how many months of history partitions exist ahead of
@@ -90,6 +91,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	now := s.Clock.Now()
 	// History partitions first: every job after it writes entries.
 	if err := s.maintainHistory(ctx, now); err != nil {
+		return err
+	}
+	if err := s.expireEvents(ctx, now); err != nil {
 		return err
 	}
 	if err := s.runDaily(ctx, now); err != nil {
@@ -278,6 +282,26 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 	record(jobHistory, start, len(months), err)
 	if len(months) > 0 && err == nil {
 		s.log().Info("history removed", "months", months, "records", deleted)
+	}
+	return err
+}
+
+// expireEvents, once a business day, deletes the events past their
+// retention (store.EventRetention).
+func (s *Scheduler) expireEvents(ctx context.Context, now time.Time) error {
+	period := ledger.BusinessDay(now, s.Location)
+	claim, err := s.DB.ClaimJobRun(ctx, jobEvents, period, s.owner(), now, lease)
+	if err != nil || claim != store.Claimed {
+		return err
+	}
+	start := time.Now()
+	n, err := s.DB.ExpireEvents(ctx, now)
+	if err == nil {
+		err = s.DB.FinishJobRun(ctx, jobEvents, period, now)
+	}
+	record(jobEvents, start, int(n), err)
+	if n > 0 && err == nil {
+		s.log().Info("events removed", "rows", n)
 	}
 	return err
 }

@@ -32,9 +32,11 @@ type Share struct {
 }
 
 // ShareCommand is a command on a settlement share: the writer locks the
-// share (before any transfer or account) and the requester's main account.
+// settlement and the share (before any transfer or account) and the
+// requester's main account.
 type ShareCommand interface {
 	Command
+	SettlementRef() int64
 	ShareRef() int64
 }
 
@@ -54,6 +56,9 @@ func (c PayShare) Touches() []int64     { return []int64{c.Main} }
 func (c DeclineShare) Touches() []int64 { return nil }
 func (c PayShare) ShareRef() int64      { return c.Share }
 func (c DeclineShare) ShareRef() int64  { return c.Share }
+
+func (c PayShare) SettlementRef() int64     { return c.Settlement }
+func (c DeclineShare) SettlementRef() int64 { return c.Settlement }
 
 // pendingShare returns the share if user may act on it now.
 func (b *Book) pendingShare(settlement, id, user int64) (*Share, error) {

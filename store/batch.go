@@ -23,6 +23,8 @@ type batch struct {
 	// works on; records the batch's idempotency keys, stored or new.
 	book    *ledger.Book
 	records map[string]*idemRecord
+	// tallies are the shares of the settlements the batch acts on.
+	tallies map[int64]tally
 	// applied are the commands the ledger accepted; outs every op's
 	// outcome, by position.
 	applied []applied
@@ -37,11 +39,12 @@ type idemRecord struct {
 	fresh  bool // written by this batch
 }
 
-// applied is one command's effect in a batch; its result gets ids when
-// the batch writes back.
+// applied is one command's effect in a batch: its transactions and events
+// (outbox.go). Its result and events get ids when the batch writes back.
 type applied struct {
 	op     int
 	txns   []ledger.Txn
+	events []NewEvent
 	result *Result
 }
 
@@ -85,7 +88,7 @@ func (b *batch) apply(i int) {
 		b.outs[i].err = err
 		return
 	}
-	b.applied = append(b.applied, applied{op: i, txns: txns, result: &Result{Receipt: receipt}})
+	b.applied = append(b.applied, applied{op: i, txns: txns, events: b.eventsOf(o.cmd, receipt, txns), result: &Result{Receipt: receipt}})
 	if o.key != "" {
 		b.records[o.key] = &idemRecord{hash: o.hash, fresh: true}
 	}

@@ -21,6 +21,7 @@ const (
 	// default display name, a settlement's requester); it is masked when
 	// read.
 	noticeVersion = 2
+	eventVersion  = 1
 )
 
 // checkVersion refuses a body written by a newer minipay.
@@ -114,4 +115,40 @@ func decodeNotice(s string, n *Notification) error {
 	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
 	return nil
+}
+
+// eventBody is events.body: the data of an event as one user reads it.
+// Its references (transaction, transfer, settlement, account) are columns.
+type eventBody struct {
+	Version     int       `json:"version"`
+	Amount      int64     `json:"amount,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Memo        string    `json:"memo,omitempty"`
+	ToAccount   int64     `json:"to_account_id,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	ShareID     int64     `json:"share_id,omitempty"`
+	Mode        string    `json:"mode,omitempty"`
+	Product     string    `json:"product,omitempty"`
+	Day         string    `json:"day,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+}
+
+func encodeEvent(d EventData) (string, error) {
+	b, err := json.Marshal(eventBody{Version: eventVersion, Amount: d.Amount, Status: d.Status, DisplayName: d.DisplayName,
+		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt.UTC(), ShareID: d.ShareID, Mode: d.Mode,
+		Product: d.Product, Day: d.Day, Reason: d.Reason})
+	return string(b), err
+}
+
+func decodeEvent(s string) (EventData, error) {
+	var b eventBody
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		return EventData{}, err
+	}
+	if err := checkVersion("event", b.Version, eventVersion); err != nil {
+		return EventData{}, err
+	}
+	return EventData{Amount: b.Amount, Status: b.Status, DisplayName: b.DisplayName, Memo: b.Memo, ToAccount: b.ToAccount,
+		ExpiresAt: b.ExpiresAt, ShareID: b.ShareID, Mode: b.Mode, Product: b.Product, Day: b.Day, Reason: b.Reason}, nil
 }

@@ -30,12 +30,13 @@ func TestStoredBodiesGolden(t *testing.T) {
 		everyStoredBody(t, e)
 		golden(t, db, "idempotency_records.golden", `SELECT key || ' ' || receipt FROM idempotency_keys ORDER BY key`)
 		golden(t, db, "notifications.golden", `SELECT CAST(user_id AS TEXT) || ' ' || body FROM notifications ORDER BY id`)
+		golden(t, db, "events.golden", `SELECT type || ' ' || CAST(user_id AS TEXT) || ' ' || body FROM events ORDER BY id, user_id`)
 	})
 }
 
 // everyStoredBody runs, one at a time so ids are the same on every
 // database, commands that store every kind of idempotency record and
-// notification.
+// notification, and many kinds of events.
 func everyStoredBody(t *testing.T, e env) {
 	ctx := context.Background()
 	a, b, c := e.User(t, "ann"), e.User(t, "bob"), e.User(t, "cat")

@@ -53,9 +53,11 @@ type dialect interface {
 	nextTxnID() string
 	// maxWriters caps the writer's concurrent batches (0: no cap).
 	maxWriters() int
-	// allocIDs reserves nTxns transaction ids and nTransfers transfer ids
-	// in one round trip, in the writer's transaction.
-	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error)
+	// allocIDs reserves nTxns transaction ids, nTransfers transfer ids and
+	// nEvents event ids in one round trip, in the writer's transaction.
+	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error)
+	// eventFence is DB.EventFence, read on db.
+	eventFence(ctx context.Context, db *sql.DB) (fence int64, ok bool, err error)
 	// execWrites runs the writes that have rows (see sqlwrite.go).
 	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
 

@@ -23,7 +23,8 @@ func (db *DB) DuePending(ctx context.Context, now time.Time, limit int) ([]int64
 // the UPDATE re-checks reminded_at IS NULL after any row-lock wait, so two
 // servers running the sweep at once send each reminder exactly once.
 // Transfers already past their deadline get no reminder; expiry tells the
-// sender instead.
+// sender instead. Each reminder is also a transfer.reminder event for the
+// receiver, in the same transaction.
 func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int, error) {
 	var sent int
 	err := db.retry(ctx, func(tx *sql.Tx) error {
@@ -38,6 +39,7 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			return err
 		}
 		var notices [][]any
+		var events []NewEvent
 		for rows.Next() {
 			var n ledger.Notice
 			var expires int64
@@ -48,6 +50,8 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			}
 			n.Counterparty, n.CounterpartyMasked = receiverSees(display, sender), names.Mask(sender)
 			n.Kind, n.ExpiresAt = ledger.NoticePendingReminder, fromMicros(expires)
+			events = append(events, NewEvent{Type: EventTransferReminder, TransferID: n.TransferID,
+				For: forAll(EventData{Amount: n.Amount, Status: ledger.TransferPending, DisplayName: n.Counterparty, ExpiresAt: n.ExpiresAt}, n.User)})
 			row, err := noticeRow(n, micros(now))
 			if err != nil {
 				rows.Close()
@@ -60,7 +64,10 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			return err
 		}
 		sent = len(notices)
-		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
+		if err := insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, events)
 	})
 	return sent, err
 }

@@ -56,7 +56,8 @@ type NewShare struct {
 }
 
 // CreateSettlement records a settlement with its shares and notifies each
-// participant, in one transaction. No money moves: each participant pays
+// participant, and records its settlement.requested event, in one
+// transaction. No money moves: each participant pays
 // their share later through the engine. The requester's own share, if
 // they listed themselves, is settled at once (paying yourself moves
 // nothing). Shares asked of strangers count against lim; over it, nothing
@@ -73,6 +74,8 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 			return err
 		}
 		var rows, notices [][]any
+		requested := NewEvent{Type: EventSettlementRequested, SettlementID: id,
+			For: []EventUser{{User: requester.ID, Data: EventData{Amount: total, Mode: mode}}}}
 		for i, sh := range shares {
 			status, settled, strangerAt := ledger.SharePending, any(nil), any(nil)
 			if strange[sh.User.ID] {
@@ -81,6 +84,8 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 			if sh.User.ID == requester.ID {
 				status, settled = ledger.SharePaid, micros(now)
 			} else {
+				// Each participant reads their own share.
+				requested.For = append(requested.For, EventUser{User: sh.User.ID, Data: EventData{Amount: sh.Amount, Mode: mode}})
 				row, err := noticeRow(ledger.Notice{User: sh.User.ID, Kind: ledger.NoticeSettlementRequested, Amount: sh.Amount,
 					Counterparty: requester.Username, CounterpartyMasked: names.Mask(requester.Name), Settlement: id}, micros(now))
 				if err != nil {
@@ -95,7 +100,10 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 			{"stranger_at", "bigint"}}, rows); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
+		if err := insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, []NewEvent{requested})
 	})
 	return id, err
 }

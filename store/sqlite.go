@@ -90,21 +90,37 @@ func (sqlite) unique(err error) bool {
 // holds it throughout.
 func (sqlite) maxWriters() int { return 1 }
 
-// allocIDs takes MAX+1 onwards: the writer's transaction is exclusive, so
-// those ids are its alone.
-func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
-	var maxTxn, maxTransfer int64
+// allocIDs takes MAX+1 onwards for transactions and transfers: the
+// writer's transaction is exclusive, so those ids are its alone. Event ids
+// come from their counter, which retention never sets back.
+func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
+	var maxTxn, maxTransfer, lastEvent int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`).
 		Scan(&maxTxn, &maxTransfer); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	for i := range nTxns {
-		txnIDs = append(txnIDs, maxTxn+1+int64(i))
+	if nEvents > 0 {
+		if err := tx.QueryRowContext(ctx, `UPDATE event_ids SET last = last + $1 RETURNING last`, nEvents).Scan(&lastEvent); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	for i := range nTransfers {
-		transferIDs = append(transferIDs, maxTransfer+1+int64(i))
+	return idRun(maxTxn+1, nTxns), idRun(maxTransfer+1, nTransfers), idRun(lastEvent-int64(nEvents)+1, nEvents), nil
+}
+
+// idRun is n ids from first on.
+func idRun(first int64, n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = first + int64(i)
 	}
-	return txnIDs, transferIDs, nil
+	return ids
+}
+
+// eventFence is the last event id: the single writer commits ids in order.
+func (sqlite) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+	var last int64
+	err := db.QueryRowContext(ctx, `SELECT last FROM event_ids`).Scan(&last)
+	return last, err == nil, err
 }
 
 // execWrites runs the writes one by one: SQLite is in process, so extra

@@ -32,7 +32,8 @@ func runDrill(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("\nrequests %d: applied %d, rejected %d; %d needed a retry\n", res.Requests, res.Applied, res.Rejected, res.Retried)
 	fmt.Printf("server killed %d times; PostgreSQL restarted: %v\n", res.Kills, res.PostgresRestarted)
-	fmt.Printf("audit: %d transactions, %d entries, %d won in user accounts\n", res.Audit.Transactions, res.Audit.Entries, res.Audit.UserMoney)
+	fmt.Printf("audit: %d transactions, %d entries, %d events reporting them, %d won in user accounts\n",
+		res.Audit.Transactions, res.Audit.Entries, res.Audit.Events, res.Audit.UserMoney)
 	for _, m := range res.Mismatches {
 		fmt.Println("MISMATCH:", m)
 	}
@@ -42,6 +43,6 @@ func runDrill(ctx context.Context, args []string) error {
 	if !res.OK() {
 		return fmt.Errorf("drill failed: %d mismatches, %d audit problems", len(res.Mismatches), len(res.Audit.Problems))
 	}
-	fmt.Println("drill passed: every request took effect exactly once and the books balance")
+	fmt.Println("drill passed: every request took effect exactly once, the books balance, and every movement has exactly one event")
 	return nil
 }

@@ -262,7 +262,7 @@ func audit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("transactions: %d\nentries: %d\nmoney in user accounts: %d won\n", r.Transactions, r.Entries, r.UserMoney)
+	fmt.Printf("transactions: %d\nentries: %d\nevents reporting a transaction: %d\nmoney in user accounts: %d won\n", r.Transactions, r.Entries, r.Events, r.UserMoney)
 	if len(r.Problems) > 0 {
 		for _, p := range r.Problems {
 			fmt.Println("PROBLEM:", p)

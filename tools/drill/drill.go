@@ -4,7 +4,8 @@
 // client retry with its Idempotency-Key until it gets an answer, and then
 // proves from the database that each request took effect exactly once:
 // every user's balance equals what the answers they got say it should be,
-// and the audit passes.
+// and the audit passes — including its outbox checks: every committed
+// movement has exactly one event and every event a committed movement.
 package drill
 
 import (
