@@ -160,6 +160,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/settlements/{id}/shares/{share_id}/decline", s.authed(s.actOnShare(func(p principal, st, sh int64) ledger.Command {
 			return ledger.DeclineShare{User: p.user, Settlement: st, Share: sh}
 		}))},
+		{"POST", "/v1/friends", s.authed(s.addFriend)},
+		{"GET", "/v1/friends", s.authed(s.listFriends)},
+		{"DELETE", "/v1/friends/{username}", s.authed(s.removeFriend)},
+		{"GET", "/v1/recipients/recent", s.authed(s.listRecentRecipients)},
 		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}
