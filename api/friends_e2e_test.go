@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,6 +306,42 @@ func TestRecentRecipients(t *testing.T) {
 		}
 		if got := recent(bob); len(got) != 0 {
 			t.Errorf("bob only received, yet has recent recipients %v", got)
+		}
+	})
+}
+
+// TestFriendsConcurrentAdd: many simultaneous adds of one friend make one
+// friend and one notice; the others answer 200 with the same friend.
+func TestFriendsConcurrentAdd(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
+		const n = 8
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				res, err := e.send(req{method: "POST", path: "/v1/friends", token: alice.Token, body: map[string]string{"username": "bob"}})
+				if err != nil {
+					t.Error(err)
+				}
+				statuses <- res.status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		if count[http.StatusCreated] != 1 || count[http.StatusOK] != n-1 {
+			t.Errorf("statuses %v; want one 201 and %d 200", count, n-1)
+		}
+		if got := e.frList(t, alice, "", 20); !slices.Equal(got, []string{"bob"}) {
+			t.Errorf("alice's friends %v, want [bob]", got)
+		}
+		if ns := e.inbox(t, bob, ""); len(ns) != 1 || ns[0].Kind != store.NoticeFriendAdded {
+			t.Errorf("bob's inbox %+v; want one friend_added", ns)
 		}
 	})
 }
