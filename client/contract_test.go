@@ -58,6 +58,11 @@ var contractCalls = []struct {
 	{"Notifications", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.Notifications(ctx, client.NotificationQuery{Cursor: "c", Limit: 10, Unread: true})
 	}},
+	{"AddFriend", "", func(ctx context.Context, c *client.Client) (any, error) { return c.AddFriend(ctx, "bob") }},
+	{"Friends", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.Friends(ctx, client.FriendQuery{AddedMe: true, Cursor: "c", Limit: 10})
+	}},
+	{"RecentRecipients", "recipients", func(ctx context.Context, c *client.Client) (any, error) { return c.RecentRecipients(ctx) }},
 }
 
 // TestClientMatchesOpenAPI runs every call against a stub that plays the
