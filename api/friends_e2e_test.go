@@ -345,3 +345,27 @@ func TestFriendsConcurrentAdd(t *testing.T) {
 		}
 	})
 }
+
+// TestFriendsAddEachOther: two users adding each other at the same moment,
+// again and again, both succeed every time (each add locks only its own
+// side, so the two cannot wait on each other).
+func TestFriendsAddEachOther(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
+		for range 20 {
+			var wg sync.WaitGroup
+			for _, pair := range [][2]*user{{alice, bob}, {bob, alice}} {
+				wg.Go(func() {
+					res, err := e.send(req{method: "POST", path: "/v1/friends", token: pair[0].Token, body: map[string]string{"username": pair[1].Username}})
+					if err != nil || res.status != http.StatusCreated {
+						t.Errorf("%s adds %s: %v %v", pair[0].Username, pair[1].Username, res, err)
+					}
+				})
+			}
+			wg.Wait()
+			e.noContent(t, req{method: "DELETE", path: "/v1/friends/bob", token: alice.Token})
+			e.noContent(t, req{method: "DELETE", path: "/v1/friends/alice", token: bob.Token})
+		}
+	})
+}

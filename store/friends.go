@@ -60,11 +60,13 @@ func (db *DB) AddFriend(ctx context.Context, user int64, username string, now ti
 		return Friend{}, false, errs.E(errs.Invalid, "you cannot add yourself as a friend")
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		// Locking the adder's row makes one user's adds take turns, so
-		// concurrent adds can neither pass the cap together nor both
-		// insert (and notify) the same friend.
+		// One user's adds take turns, so concurrent adds can neither pass
+		// the cap together nor both insert (and notify) the same friend.
+		if err := db.lockUser(ctx, tx, user); err != nil {
+			return err
+		}
 		var adder string
-		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = $1`+db.dialect.forUpdate(), user).Scan(&adder); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = $1`, user).Scan(&adder); err != nil {
 			return err
 		}
 		var at int64
