@@ -41,16 +41,23 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 			writeError(w, r, errs.E(errs.Unauthorized, "send Authorization: Bearer <token> (POST /v1/sessions gives one)"))
 			return
 		}
-		p, err := s.keys.check(token)
-		if err == nil {
-			err = s.sessions.check(r.Context(), p, s.clock.Now())
-		}
+		p, err := s.principal(r.Context(), token)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		h(w, r, p)
 	}
+}
+
+// principal is who token names, if it is valid (keyring.check) and its
+// session live (sessionCache.check).
+func (s *Server) principal(ctx context.Context, token string) (principal, error) {
+	p, err := s.keys.check(token)
+	if err == nil {
+		err = s.sessions.check(ctx, p, s.clock.Now())
+	}
+	return p, err
 }
 
 // touchEvery is how stale a session's last_used_at may get: a session in

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"minipay/errs"
 )
@@ -62,6 +63,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Status: kind.status,
 		Detail: e.Detail,
 		Code:   e.Code,
+	}
+	if tm := (tooManyError{}); errors.As(err, &tm) {
+		w.Header().Set("Retry-After", strconv.FormatInt(tm.secs, 10))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

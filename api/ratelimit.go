@@ -126,21 +126,28 @@ func (l limiters) loginFailed(r *http.Request, username string, now time.Time) {
 	l.loginAddr.Take(l.clientAddr(r), now)
 }
 
-// takeForUser takes one event of k for p's user, or answers 429 and says
-// false.
-func takeForUser(w http.ResponseWriter, r *http.Request, k *ratelimit.Keyed, p principal, now time.Time, what string) bool {
+// takeForUser takes one event of k for p's user, or refuses
+// (rate_limited).
+func takeForUser(k *ratelimit.Keyed, p principal, now time.Time, what string) error {
 	key := strconv.FormatInt(p.user, 10)
 	if k.Take(key, now) {
-		return true
+		return nil
 	}
-	tooMany(w, r, k.Wait(key, now), what)
-	return false
+	return errTooMany(k.Wait(key, now), what)
 }
 
-// tooMany answers 429 rate_limited, with Retry-After in whole seconds
-// (at least 1) so a client never retries before the count allows.
-func tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, what string) {
+// tooManyError is a rate_limited refusal and the whole seconds (at least
+// 1) to wait, which writeError sends as Retry-After so a client never
+// retries before the count allows.
+type tooManyError struct {
+	err  *errs.Error
+	secs int64
+}
+
+func (e tooManyError) Error() string { return e.err.Error() }
+func (e tooManyError) Unwrap() error { return e.err }
+
+func errTooMany(wait time.Duration, what string) error {
 	secs := max(1, int64(math.Ceil(wait.Seconds())))
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	writeError(w, r, errs.E(errs.RateLimited, "too many %s; retry after %d seconds", what, secs))
+	return tooManyError{errs.E(errs.RateLimited, "too many %s; retry after %d seconds", what, secs), secs}
 }

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"minipay/ledger"
+	"minipay/store"
+)
+
+// The web wallet (package web) is another front end of this server. It
+// calls the functions below, never the API over HTTP, so a login, a
+// sign-up and every movement of money go through the same checks, limits
+// and engine call as the JSON routes.
+
+// Caller is a logged-in user as the wallet holds one: what a checked
+// token names.
+type Caller struct {
+	User, Main int64
+	Session    string
+}
+
+// LogIn checks a password under the login limits and starts a session.
+func (s *Server) LogIn(r *http.Request, username, password string) (Login, error) {
+	req := logInRequest{Username: &username, Password: &password}
+	if err := req.Validate(); err != nil {
+		return Login{}, err
+	}
+	return s.startSession(r, username, password)
+}
+
+// SignUp creates a user under the sign-up limit, with the API's rules.
+func (s *Server) SignUp(r *http.Request, username, password, name string) (store.User, error) {
+	req := signUpRequest{Username: &username, Password: &password, Name: &name}
+	if err := req.Validate(); err != nil {
+		return store.User{}, err
+	}
+	return s.createUser(r, req)
+}
+
+// Authenticate returns the caller a token names while its session lives;
+// a revoked or expired session is unauthorized.
+func (s *Server) Authenticate(ctx context.Context, token string) (Caller, error) {
+	p, err := s.principal(ctx, token)
+	return Caller{User: p.user, Main: p.main, Session: p.session}, err
+}
+
+// LogOut revokes c's session.
+func (s *Server) LogOut(ctx context.Context, c Caller) error {
+	return s.endSession(ctx, c.User, c.Session)
+}
+
+// Move submits cmd for c under c's limit on money-moving requests.
+func (s *Server) Move(ctx context.Context, c Caller, idem store.Idempotency, cmd ledger.Command) (store.Result, error) {
+	return s.submit(ctx, principal{user: c.User, main: c.Main, session: c.Session}, idem, cmd)
+}
+
+// CheckTransferText applies the API's rules for a transfer's display name
+// and memo.
+func CheckTransferText(displayName, memo string) error {
+	if err := checkText("display_name", displayName, maxDisplayName); err != nil {
+		return err
+	}
+	return checkText("memo", memo, maxMemo)
+}
