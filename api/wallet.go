@@ -63,3 +63,6 @@ func CheckTransferText(displayName, memo string) error {
 	}
 	return checkText("memo", memo, maxMemo)
 }
+
+// ValidUsername says whether a sign-up may use username.
+func ValidUsername(username string) bool { return usernamePattern.MatchString(username) }

@@ -14,6 +14,7 @@ import (
 	"minipay/clock"
 	"minipay/jobs"
 	"minipay/store"
+	"minipay/web"
 )
 
 // Config is what a server is made of. Zero values take defaults.
@@ -54,6 +55,7 @@ type App struct {
 	Writer    *store.Writer
 	Scheduler *jobs.Scheduler
 	API       *api.Server
+	Wallet    *web.Wallet
 }
 
 // New assembles a server.
@@ -83,11 +85,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		w.Close()
 		return nil, err
 	}
-	return &App{Writer: w, Scheduler: sched, API: srv}, nil
+	wallet, err := web.New(web.Config{API: srv, DB: cfg.DB, Clock: cfg.Clock, Location: cfg.Location, Logger: cfg.Logger})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &App{Writer: w, Scheduler: sched, API: srv, Wallet: wallet}, nil
 }
 
-// Handler is the HTTP handler with every route.
-func (a *App) Handler() http.Handler { return a.API.Handler() }
+// apiPaths are the API's: everything else is the wallet's.
+var apiPaths = []string{"/v1/", "/healthz", "/metrics", "/openapi.json"}
+
+// Handler is the HTTP handler with every route: the API's under apiPaths,
+// the web wallet at /.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := a.API.Handler()
+	for _, p := range apiPaths {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", a.Wallet.Handler())
+	return mux
+}
 
 // Close drains the writer: commands already queued are applied. Call it
 // once nothing submits any more (the HTTP server and the jobs stopped).
