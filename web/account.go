@@ -12,7 +12,6 @@ import (
 type accountForm struct{ Username, Name string }
 
 func (w *Wallet) signUpForm(rw http.ResponseWriter, r *http.Request) {
-	language(rw, r)
 	p := w.newPage(r, "signup.title")
 	p.Data = accountForm{}
 	w.render(rw, r, http.StatusOK, "signup", p)
@@ -48,7 +47,6 @@ func signUpErrorKey(username, password string, err error) string {
 }
 
 func (w *Wallet) logInForm(rw http.ResponseWriter, r *http.Request) {
-	language(rw, r)
 	p := w.newPage(r, "login.title")
 	p.Data = accountForm{}
 	w.render(rw, r, http.StatusOK, "login", p)
@@ -85,28 +83,15 @@ func (w *Wallet) logOut(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 // if given, else the one for err's code. An error no sentence explains
 // is a failure of ours.
 func (w *Wallet) formError(rw http.ResponseWriter, r *http.Request, name, title string, data any, key string, err error) {
+	status := http.StatusUnprocessableEntity
+	if key == "" {
+		var ok bool
+		if key, status, ok = refusal(err); !ok {
+			w.fail(rw, r, err)
+			return
+		}
+	}
 	p := w.newPage(r, title)
-	p.Data = data
-	if key != "" {
-		p.Error = p.T(key)
-	} else if msg, ok := p.errorMessage(err); ok {
-		p.Error = msg
-	} else {
-		w.fail(rw, r, err)
-		return
-	}
-	w.render(rw, r, statusOf(err), name, p)
-}
-
-// statusOf is the HTTP status of a form refused for err.
-func statusOf(err error) int {
-	switch errs.CodeOf(err) {
-	case errs.Unauthorized:
-		return http.StatusUnauthorized
-	case errs.RateLimited:
-		return http.StatusTooManyRequests
-	case errs.Conflict, errs.Expired:
-		return http.StatusConflict
-	}
-	return http.StatusUnprocessableEntity
+	p.Data, p.Error = data, p.T(key)
+	w.render(rw, r, status, name, p)
 }

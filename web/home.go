@@ -24,7 +24,7 @@ type homeData struct {
 }
 
 func (w *Wallet) home(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	p, err := w.userPage(rw, r, c, "home.title")
+	p, err := w.userPage(r, c, "home.title")
 	if err != nil {
 		w.fail(rw, r, err)
 		return
@@ -85,8 +85,7 @@ func count(n int) string {
 }
 
 // userPage is a page for c's user, who the header names.
-func (w *Wallet) userPage(rw http.ResponseWriter, r *http.Request, c api.Caller, title string) (*page, error) {
-	language(rw, r)
+func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, error) {
 	u, err := w.cfg.DB.User(r.Context(), c.User)
 	if err != nil {
 		return nil, err

@@ -15,16 +15,28 @@ import (
 
 const langCookie = "lang"
 
-func language(rw http.ResponseWriter, r *http.Request) string {
+// language is the request's: ?lang= if given, else the remembered one,
+// else Korean.
+func language(r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q == "ko" || q == "en" {
-		http.SetCookie(rw, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 		return q
 	}
 	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
 		return "en"
 	}
 	return "ko"
+}
+
+// rememberLanguage keeps a ?lang= choice in a cookie, whatever page it was
+// made on.
+func rememberLanguage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query().Get("lang"); q == "ko" || q == "en" {
+			http.SetCookie(rw, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		}
+		h.ServeHTTP(rw, r)
+	})
 }
 
 // page is what every template gets: the language and its messages, the
@@ -41,15 +53,7 @@ type page struct {
 }
 
 func (w *Wallet) newPage(r *http.Request, title string) *page {
-	lang := "ko"
-	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
-		lang = "en"
-	}
-	// language() has already run for this request when it set the cookie.
-	if q := r.URL.Query().Get("lang"); q == "ko" || q == "en" {
-		lang = q
-	}
-	p := &page{Lang: lang, Path: r.URL.Path, zone: w.cfg.Location}
+	p := &page{Lang: language(r), Path: r.URL.Path, zone: w.cfg.Location}
 	p.Title = p.T(title)
 	return p
 }
@@ -97,14 +101,22 @@ func won(n int64) string {
 	return string(out)
 }
 
-// errorMessage is the sentence a person reads for err: by its code, never
-// the code itself; an unclassified error is not shown at all (ok false).
-func (p *page) errorMessage(err error) (string, bool) {
-	key, ok := errorKeys[errs.CodeOf(err)]
-	if !ok {
-		return "", false
+// refusal is how a form shows err: the message key of its code and the
+// status to answer with; ok is false for an error no sentence explains
+// (a failure of ours).
+func refusal(err error) (key string, status int, ok bool) {
+	key, ok = errorKeys[errs.CodeOf(err)]
+	switch errs.CodeOf(err) {
+	case errs.Unauthorized:
+		status = http.StatusUnauthorized
+	case errs.RateLimited:
+		status = http.StatusTooManyRequests
+	case errs.Conflict, errs.Expired:
+		status = http.StatusConflict
+	default:
+		status = http.StatusUnprocessableEntity
 	}
-	return p.T(key), true
+	return key, status, ok
 }
 
 var errorKeys = map[errs.Code]string{

@@ -73,7 +73,12 @@ func (w *Wallet) charge(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		res, err = w.cfg.API.Move(r.Context(), c, idem, ledger.Charge{User: c.User, Account: c.Main, Amount: amount})
 	}
 	if err != nil {
-		w.showChargeError(rw, r, c, d, err)
+		key, status, ok := refusal(err)
+		if !ok {
+			w.fail(rw, r, err)
+			return
+		}
+		w.showCharge(rw, r, c, status, d, key)
 		return
 	}
 	http.Redirect(rw, r, "/?done=charged&amount="+strconv.FormatInt(res.Receipt.Amount, 10), http.StatusSeeOther)
@@ -82,7 +87,7 @@ func (w *Wallet) charge(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 // showCharge renders the charge form with today's remaining limit and
 // the error of message key errKey, if any.
 func (w *Wallet) showCharge(rw http.ResponseWriter, r *http.Request, c api.Caller, status int, d chargeData, errKey string) {
-	p, err := w.userPage(rw, r, c, "charge.title")
+	p, err := w.userPage(r, c, "charge.title")
 	if err == nil {
 		var l store.ChargeLimit
 		l, err = w.cfg.DB.ChargeLimit(r.Context(), c.User, w.now(), w.cfg.Location)
@@ -97,15 +102,6 @@ func (w *Wallet) showCharge(rw http.ResponseWriter, r *http.Request, c api.Calle
 	}
 	p.Data = d
 	w.render(rw, r, status, "charge", p)
-}
-
-func (w *Wallet) showChargeError(rw http.ResponseWriter, r *http.Request, c api.Caller, d chargeData, err error) {
-	key, ok := errorKeys[errs.CodeOf(err)]
-	if !ok {
-		w.fail(rw, r, err)
-		return
-	}
-	w.showCharge(rw, r, c, statusOf(err), d, key)
 }
 
 // sendData is the send form's fields; the confirmation adds what the
@@ -203,11 +199,10 @@ func (w *Wallet) sendError(rw http.ResponseWriter, r *http.Request, c api.Caller
 	status := http.StatusUnprocessableEntity
 	if errKey == "" {
 		var ok bool
-		if errKey, ok = errorKeys[errs.CodeOf(err)]; !ok {
+		if errKey, status, ok = refusal(err); !ok {
 			w.fail(rw, r, err)
 			return
 		}
-		status = statusOf(err)
 	}
 	w.showSend(rw, r, c, status, "send", d, errKey)
 }
@@ -217,7 +212,7 @@ func (w *Wallet) showSend(rw http.ResponseWriter, r *http.Request, c api.Caller,
 	if name == "confirm" {
 		title = "send.confirmTitle"
 	}
-	p, err := w.userPage(rw, r, c, title)
+	p, err := w.userPage(r, c, title)
 	if err != nil {
 		w.fail(rw, r, err)
 		return

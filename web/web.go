@@ -85,7 +85,7 @@ func (w *Wallet) Handler() http.Handler {
 	// Browsers mark cross-site requests (Sec-Fetch-Site, Origin); this
 	// refuses unsafe ones, so no form needs a token of its own.
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(mux))
+	return securityHeaders(cop.Handler(rememberLanguage(mux)))
 }
 
 // csp allows only the wallet's own files: no inline script or style, no
