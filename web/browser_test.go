@@ -281,7 +281,7 @@ func (tb *tab) postTwice(t *testing.T, id, path string) {
 
 func (tb *tab) screenshot(t *testing.T, name string) {
 	t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
 	if err != nil {
 		t.Fatal(err)
 	}
