@@ -35,12 +35,7 @@ func (w *Wallet) home(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		return
 	}
 	p.Data = d
-	if amount, err := strconv.ParseInt(r.URL.Query().Get("amount"), 10, 64); err == nil {
-		switch done := r.URL.Query().Get("done"); done {
-		case "charged", "sent", "sentPending":
-			p.Notice = p.T("home."+done, p.Won(amount))
-		}
-	}
+	p.Notice = takeFlash(rw, r, p)
 	w.render(rw, r, http.StatusOK, "home", p)
 }
 

@@ -81,7 +81,7 @@ func (w *Wallet) charge(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		w.showCharge(rw, r, c, status, d, key)
 		return
 	}
-	http.Redirect(rw, r, "/?done=charged&amount="+strconv.FormatInt(res.Receipt.Amount, 10), http.StatusSeeOther)
+	doneTo(rw, r, "charged", res.Receipt.Amount)
 }
 
 // showCharge renders the charge form with today's remaining limit and
@@ -160,7 +160,7 @@ func (w *Wallet) send(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	if res.Receipt.Status == ledger.TransferPending {
 		done = "sentPending"
 	}
-	http.Redirect(rw, r, "/?done="+done+"&amount="+strconv.FormatInt(res.Receipt.Amount, 10), http.StatusSeeOther)
+	doneTo(rw, r, done, res.Receipt.Amount)
 }
 
 func sendForm(r *http.Request) sendData {
