@@ -76,6 +76,9 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 			t.Errorf("%s: headers %v", path, h)
 		}
 	}
+	if resp, body := get(t, c, base+"/v2/accounts"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "페이지를 찾을 수 없습니다") {
+		t.Errorf("/v2/accounts: %s %s", resp.Status, body)
+	}
 	// The API keeps its JSON answers under /v1.
 	resp, body := get(t, c, base+"/v1/me")
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"code"`) {
