@@ -34,7 +34,7 @@ import (
 
 const (
 	phoneWidth, phoneHeight = 360, 740
-	browserTimeout          = 2 * time.Minute
+	browserTimeout          = 3 * time.Minute
 )
 
 func TestWalletInBrowser(t *testing.T) {
