@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -167,6 +168,19 @@ func (s *Server) routes() []route {
 		rs = append(rs, route{"POST", "/v1/test-clock/advance", http.HandlerFunc(s.advanceClock)})
 	}
 	return rs
+}
+
+// Paths lists the paths of the API's routes, each once: a server that
+// serves more than the API at the same root (the web wallet) sends these
+// here.
+func (s *Server) Paths() []string {
+	var paths []string
+	for _, rt := range s.routes() {
+		if !slices.Contains(paths, rt.path) {
+			paths = append(paths, rt.path)
+		}
+	}
+	return paths
 }
 
 // Handler returns the HTTP handler with every route.

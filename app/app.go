@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"minipay/api"
@@ -93,16 +94,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return &App{Writer: w, Scheduler: sched, API: srv, Wallet: wallet}, nil
 }
 
-// apiPaths are the API's: everything else is the wallet's.
-var apiPaths = []string{"/v1/", "/healthz", "/metrics", "/openapi.json"}
-
-// Handler is the HTTP handler with every route: the API's under apiPaths,
-// the web wallet at /.
+// Handler is the HTTP handler with every route: the API's (all of /v1/,
+// and its routes elsewhere such as /healthz), and the web wallet at /.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := a.API.Handler()
-	for _, p := range apiPaths {
-		mux.Handle(p, api)
+	mux.Handle("/v1/", api)
+	for _, p := range a.API.Paths() {
+		if !strings.HasPrefix(p, "/v1/") {
+			mux.Handle(p, api)
+		}
 	}
 	mux.Handle("/", a.Wallet.Handler())
 	return mux
