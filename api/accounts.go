@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"minipay/errs"
 	"minipay/ledger"
 	"minipay/store"
 )
@@ -59,29 +58,31 @@ func (s *Server) toAccountJSON(a *ledger.Account) accountJSON {
 // closed ones, newest first.
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p principal) {
 	q := r.URL.Query()
-	switch q.Get("status") {
-	case "":
+	status, err := enumParam(q, "status", ledger.Closed)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if status == "" {
 		as, err := s.db.Accounts(r.Context(), p.user, defaultPage)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"accounts": s.toAccountsJSON(as)})
-	case ledger.Closed:
-		limit, before, err := readPage(q)
-		var as []*ledger.Account
-		if err == nil {
-			as, err = s.db.ClosedAccounts(r.Context(), p.user, before, limit)
-		}
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		next := nextCursor(as, limit, func(a *ledger.Account) int64 { return a.ID })
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": s.toAccountsJSON(as), "next_cursor": next})
-	default:
-		writeError(w, r, errs.E(errs.Invalid, "status must be %q or left out", ledger.Closed))
+		return
 	}
+	limit, before, err := readPage(q)
+	var as []*ledger.Account
+	if err == nil {
+		as, err = s.db.ClosedAccounts(r.Context(), p.user, before, limit+1)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	as, next := pageOf(as, limit, func(a *ledger.Account) int64 { return a.ID })
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": s.toAccountsJSON(as), "next_cursor": next})
 }
 
 func (s *Server) toAccountsJSON(as []*ledger.Account) []accountJSON {

@@ -625,16 +625,24 @@ func TestDailyLimitResetsAtMidnightKST(t *testing.T) {
 func TestOpsEndpoints(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		var health map[string]string
-		e.ok(t, req{method: "GET", path: "/healthz"}, http.StatusOK, &health)
-		if health["status"] != "ok" {
-			t.Fatalf("/healthz answered %v", health)
+		e := newTestClockEnv(t, db)
+		for _, path := range []string{"/livez", "/readyz", "/healthz"} {
+			var health map[string]string
+			e.ok(t, req{method: "GET", path: path}, http.StatusOK, &health)
+			if health["status"] != "ok" {
+				t.Fatalf("%s answered %v", path, health)
+			}
 		}
 
+		// A day's jobs run, so that their metrics have samples.
+		e.ok(t, req{method: "POST", path: "/v1/test-clock/advance", body: map[string]int{"seconds": 86400}}, http.StatusOK, nil)
 		res := e.do(t, req{method: "GET", path: "/metrics"})
-		if res.status != http.StatusOK || !strings.Contains(string(res.body), "minipay_writer_batch_commands") {
-			t.Fatalf("/metrics: %d, minipay_writer_batch_commands missing:\n%.2000s", res.status, res.body)
+		for _, name := range []string{"minipay_writer_batch_commands", "minipay_http_request_seconds", "minipay_http_requests_in_flight",
+			"go_sql_max_open_connections", "go_build_info", `minipay_job_runs_total{job="interest",result="ok"}`,
+			`minipay_job_last_success_timestamp_seconds{job="expiry"}`, `minipay_job_items_total{job="reminders"}`, "minipay_job_duration_seconds_bucket"} {
+			if res.status != http.StatusOK || !strings.Contains(string(res.body), name) {
+				t.Errorf("/metrics: %d, %s missing", res.status, name)
+			}
 		}
 		if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") && !strings.HasPrefix(ct, "application/openmetrics-text") {
 			t.Errorf("/metrics Content-Type %q", ct)

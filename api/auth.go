@@ -43,9 +43,13 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 		}
 		p, err := s.principal(r.Context(), token)
 		if err != nil {
+			// RFC 6750 §3.1: a token was sent and is bad (forged, garbled
+			// or expired), so a client knows to log in again.
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, r, err)
 			return
 		}
+		infoOf(r.Context()).user = p.user
 		h(w, r, p)
 	}
 }

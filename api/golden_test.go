@@ -50,17 +50,29 @@ var (
 	transactionPattern = regexp.MustCompile(`"transaction_id":([0-9]+)`)
 	entryPattern       = regexp.MustCompile(`"id":([0-9]+)`)
 	cursorPattern      = regexp.MustCompile(`"next_cursor":"([^"]+)"`)
+	eventPathPattern   = regexp.MustCompile(`^/v1/events/([0-9]+)$`)
+	// A request id is drawn at random for each request.
+	requestIDPattern = regexp.MustCompile(`"request_id":"[0-9a-f]+"`)
 )
 
 // stabilize replaces the values that differ between databases or runs:
-// tokens become <token>, session ids <session N>, transaction ids <tx N>
-// and history entry ids (and the cursors that encode them) <entry N>, N
-// counting distinct ids in order of appearance.
+// tokens become <token>, request ids <request id>, session ids <session
+// N>, transaction ids <tx N>, history entry ids (and the cursors that
+// encode them) <entry N>, event ids (which a rolled-back retry may skip on
+// PostgreSQL) <event N>, N counting distinct ids in order of appearance.
 func (g *golden) stabilize(path string, body []byte) []byte {
 	body = tokenPattern.ReplaceAll(body, []byte("<token>"))
 	body = g.number(body, sessionPattern, "session", `"id":"<session %d>"`, nil)
 	body = g.number(body, sessionIDPattern, "session", `"session_id":"<session %d>"`, nil)
+	body = requestIDPattern.ReplaceAll(body, []byte(`"request_id":"<request id>"`))
 	body = g.number(body, transactionPattern, "tx", `"transaction_id":"<tx %d>"`, nil)
+	if strings.HasPrefix(path, "/v1/events") {
+		body = g.number(body, entryPattern, "event", `"id":"<event %d>"`, nil)
+		body = g.number(body, cursorPattern, "event", `"next_cursor":"<cursor after event %d>"`, func(c string) string {
+			b, _ := base64.RawURLEncoding.DecodeString(c)
+			return strings.TrimPrefix(string(b), "id:")
+		})
+	}
 	if strings.Contains(path, "/history") {
 		body = g.number(body, entryPattern, "entry", `"id":"<entry %d>"`, nil)
 		body = g.number(body, cursorPattern, "entry", `"next_cursor":"<cursor after entry %d>"`, func(c string) string {
@@ -121,7 +133,7 @@ func (g *golden) checkHead(t *testing.T, name string, r req, status int) {
 func (g *golden) render(t *testing.T, who string, r req, res response) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\nas: %s\n", r.method, r.path, who)
+	fmt.Fprintf(&b, "%s %s\nas: %s\n", r.method, g.number([]byte(r.path), eventPathPattern, "event", "/v1/events/<event %d>", nil), who)
 	for _, k := range slices.Sorted(maps.Keys(r.header)) {
 		fmt.Fprintf(&b, "%s: %s\n", k, r.header[k])
 	}
@@ -136,7 +148,7 @@ func (g *golden) render(t *testing.T, who string, r req, res response) string {
 		fmt.Fprintf(&b, "\n%s\n", j)
 	}
 	fmt.Fprintf(&b, "\n%d %s\n", res.status, http.StatusText(res.status))
-	for _, k := range []string{"Content-Type", "Idempotent-Replayed", "Retry-After"} {
+	for _, k := range []string{"Allow", "Content-Type", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"} {
 		if v := res.header.Get(k); v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -184,7 +196,7 @@ func TestGoldenResponses(t *testing.T) {
 		goldenSettlements(t, g, alice, bob, carol)
 		goldenReads(t, g, alice, bob, savings)
 		goldenProblems(t, g, alice, bob, savings)
-		goldenInternal(t, g, db)
+		goldenUnavailable(t, g, db)
 		goldenNoStrays(t, g.names)
 	})
 }
@@ -192,6 +204,8 @@ func TestGoldenResponses(t *testing.T) {
 // goldenUsers: the public endpoints, sign-up, login, me and settings.
 func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 	g.check(t, "healthz", nil, req{method: "GET", path: "/healthz"}, http.StatusOK)
+	g.check(t, "livez", nil, req{method: "GET", path: "/livez"}, http.StatusOK)
+	g.check(t, "readyz", nil, req{method: "GET", path: "/readyz"}, http.StatusOK)
 	g.checkHead(t, "metrics", req{method: "GET", path: "/metrics"}, http.StatusOK)
 	g.checkHead(t, "openapi", req{method: "GET", path: "/openapi.json"}, http.StatusOK)
 	g.check(t, "users-create", nil, req{method: "POST", path: "/v1/users",
@@ -257,8 +271,11 @@ func goldenAccounts(t *testing.T, g *golden, alice *user) int64 {
 // goldenTransfers: a completed transfer with auto-charge, and pending
 // transfers accepted, rejected and cancelled.
 func goldenTransfers(t *testing.T, g *golden, alice, bob, carol *user) {
+	g.check(t, "recipients-get", alice, req{method: "GET", path: "/v1/recipients/bob"}, http.StatusOK)
 	g.check(t, "transfers-create", alice, req{method: "POST", path: "/v1/transfers",
 		body: map[string]any{"to": "bob", "amount": 95_000, "display_name": "Alice", "memo": "dinner"}}, http.StatusCreated)
+	g.check(t, "transfers-create-impersonating", alice, req{method: "POST", path: "/v1/transfers",
+		body: map[string]any{"to": "bob", "amount": 1_000, "display_name": "Kakao Bank Security"}}, http.StatusBadRequest)
 	pending := func(name string, from *user, to string) int64 {
 		var tr struct {
 			ID int64 `json:"id"`
@@ -296,7 +313,7 @@ func goldenSettlements(t *testing.T, g *golden, alice, bob, carol *user) {
 	g.check(t, "settlements-list", bob, req{method: "GET", path: "/v1/settlements?role=participant"}, http.StatusOK)
 }
 
-// goldenReads: history, notifications and the test clock.
+// goldenReads: history, notifications, events and the test clock.
 func goldenReads(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "history", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?limit=3", alice.Main)}, http.StatusOK)
 	g.check(t, "history-savings", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history", savings)}, http.StatusOK)
@@ -309,6 +326,16 @@ func goldenReads(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.e.ok(t, req{method: "GET", path: "/v1/notifications", token: bob.Token}, http.StatusOK, &page)
 	g.check(t, "notifications-read", bob, req{method: "POST", path: fmt.Sprintf("/v1/notifications/%d/read", page.Notifications[0].ID)}, http.StatusNoContent)
 	g.check(t, "notifications-list-unread", bob, req{method: "GET", path: "/v1/notifications?unread=true"}, http.StatusOK)
+	var events struct {
+		Events []struct {
+			ID int64 `json:"id"`
+		} `json:"events"`
+	}
+	g.e.ok(t, req{method: "GET", path: "/v1/events?limit=1", token: bob.Token}, http.StatusOK, &events)
+	g.check(t, "events-list", bob, req{method: "GET", path: "/v1/events?limit=3"}, http.StatusOK)
+	g.check(t, "events-list-type", alice, req{method: "GET", path: "/v1/events?type=charge.succeeded"}, http.StatusOK)
+	g.check(t, "events-list-after", bob, req{method: "GET", path: "/v1/events?after=0&limit=4"}, http.StatusOK)
+	g.check(t, "events-get", bob, req{method: "GET", path: fmt.Sprintf("/v1/events/%d", events.Events[0].ID)}, http.StatusOK)
 	g.check(t, "test-clock-advance", nil, req{method: "POST", path: "/v1/test-clock/advance", body: `{"seconds":86400}`}, http.StatusOK)
 	g.e.relogin(t, alice, bob)
 	g.check(t, "history-after-interest", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?limit=1", savings)}, http.StatusOK)
@@ -321,6 +348,8 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "problem-forbidden", bob, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d", savings)}, http.StatusForbidden)
 	g.check(t, "problem-not-found", alice, req{method: "GET", path: "/v1/transfers/999999"}, http.StatusNotFound)
 	g.check(t, "problem-no-route", nil, req{method: "GET", path: "/v1/nothing"}, http.StatusNotFound)
+	g.check(t, "problem-method-not-allowed", alice, req{method: "DELETE", path: "/v1/transfers"}, http.StatusMethodNotAllowed)
+	g.check(t, "problem-unauthorized-invalid-token", nil, req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": "Bearer v1.1.1.1.forged"}}, http.StatusUnauthorized)
 	g.check(t, "problem-conflict", nil, req{method: "POST", path: "/v1/users",
 		body: map[string]string{"username": "alice", "password": "correct horse", "name": "Another"}}, http.StatusConflict)
 	g.check(t, "problem-insufficient-funds", alice, req{method: "POST", path: fmt.Sprintf("/v1/accounts/%d/withdrawals", savings),
@@ -344,11 +373,11 @@ func goldenProblems(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "problem-rate-limited", nil, guess, http.StatusTooManyRequests)
 }
 
-// goldenInternal: the one internal problem a client can see without a
-// bug, a health check whose database is gone.
-func goldenInternal(t *testing.T, g *golden, db *store.DB) {
+// goldenUnavailable: a readiness check whose database is gone. (No
+// internal problem can be seen without a bug.)
+func goldenUnavailable(t *testing.T, g *golden, db *store.DB) {
 	db.Close()
-	g.check(t, "problem-internal", nil, req{method: "GET", path: "/healthz"}, http.StatusInternalServerError)
+	g.check(t, "problem-unavailable", nil, req{method: "GET", path: "/readyz"}, http.StatusServiceUnavailable)
 }
 
 // goldenNoStrays fails on golden files no step checked any more.

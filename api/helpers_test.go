@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -100,7 +101,10 @@ func (r response) String() string {
 }
 
 // send performs r; safe from any goroutine.
-func (e *env) send(r req) (response, error) {
+func (e *env) send(r req) (response, error) { return e.sendContext(context.Background(), r) }
+
+// sendContext performs r until ctx ends.
+func (e *env) sendContext(ctx context.Context, r req) (response, error) {
 	var body io.Reader
 	switch b := r.body.(type) {
 	case nil:
@@ -115,7 +119,7 @@ func (e *env) send(r req) (response, error) {
 		}
 		body = bytes.NewReader(j)
 	}
-	hr, err := http.NewRequest(r.method, e.url+r.path, body)
+	hr, err := http.NewRequestWithContext(ctx, r.method, e.url+r.path, body)
 	if err != nil {
 		return response{}, err
 	}
@@ -170,11 +174,12 @@ func (e *env) ok(t *testing.T, r req, status int, out any) response {
 
 // problem is an RFC 9457 problem document as minipay sends it.
 type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Code   string `json:"code"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
 }
 
 // checkProblem requires res to be a problem+json document with the given
@@ -202,6 +207,9 @@ func checkProblem(t *testing.T, what string, res response, status int, code stri
 	}
 	if p.Type != "" && !strings.HasSuffix(p.Type, "/"+code) {
 		t.Errorf("%s: problem type %q does not name code %q", what, p.Type, code)
+	}
+	if id := res.header.Get("X-Request-Id"); p.RequestID == "" || p.RequestID != id {
+		t.Errorf("%s: problem request_id %q, X-Request-Id %q: want the same, not empty", what, p.RequestID, id)
 	}
 	return p
 }

@@ -23,10 +23,14 @@ type historyEntryJSON struct {
 	SettlementID *int64           `json:"settlement_id,omitempty"`
 }
 
+// counterpartyJSON is the other side of an entry. Another user appears
+// by the name they are shown as and their masked real name, never their
+// whole real name.
 type counterpartyJSON struct {
-	Name      string `json:"name"`
-	Username  string `json:"username,omitempty"`
-	AccountID int64  `json:"account_id,omitempty"`
+	Name       string `json:"name"`
+	Username   string `json:"username,omitempty"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 func toHistoryEntryJSON(h store.HistoryEntry) historyEntryJSON {
@@ -37,7 +41,11 @@ func toHistoryEntryJSON(h store.HistoryEntry) historyEntryJSON {
 // historyFilter reads ?from=&to= (RFC 3339, [from, to)), ?kind=, ?limit=
 // and ?cursor=.
 func historyFilter(q url.Values) (store.HistoryFilter, error) {
-	f := store.HistoryFilter{Kind: q.Get("kind")}
+	kind, err := enumParam(q, "kind", store.HistoryKinds...)
+	if err != nil {
+		return store.HistoryFilter{}, err
+	}
+	f := store.HistoryFilter{Kind: kind}
 	for _, bound := range []struct {
 		name string
 		dst  *time.Time
@@ -50,14 +58,13 @@ func historyFilter(q url.Values) (store.HistoryFilter, error) {
 			*bound.dst = t
 		}
 	}
-	var err error
 	f.Limit, f.Before, err = readPage(q)
 	return f, err
 }
 
 // history pages an account's entries newest first.
 func (s *Server) history(w http.ResponseWriter, r *http.Request, p principal) {
-	page, limit, err := s.historyPage(r, p)
+	page, next, err := s.historyPage(r, p)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -66,24 +73,29 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p principal) {
 	for i, h := range page {
 		out[i] = toHistoryEntryJSON(h)
 	}
-	next := nextCursor(page, limit, func(h store.HistoryEntry) int64 { return h.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
 }
 
 // historyPage reads the page the request asks for, of an account the
-// caller owns, and the page size asked for.
-func (s *Server) historyPage(r *http.Request, p principal) ([]store.HistoryEntry, int, error) {
+// caller owns, and the cursor of the next page.
+func (s *Server) historyPage(r *http.Request, p principal) ([]store.HistoryEntry, *string, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	f, err := historyFilter(r.URL.Query())
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if _, err := s.db.Account(r.Context(), p.user, id); err != nil { // not_found or forbidden
-		return nil, 0, err
+		return nil, nil, err
 	}
-	page, err := s.db.History(r.Context(), id, f)
-	return page, f.Limit, err
+	limit := f.Limit
+	f.Limit++
+	rows, err := s.db.History(r.Context(), id, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	page, next := pageOf(rows, limit, func(h store.HistoryEntry) int64 { return h.ID })
+	return page, next, nil
 }

@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,16 +14,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-var httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-	Name:    "minipay_http_request_seconds",
-	Help:    "HTTP request latency by route and status.",
-	Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
-}, []string{"route", "status"})
+var (
+	httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "minipay_http_request_seconds",
+		Help:    "HTTP request latency by route and status (499: the client gave up first).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+	}, []string{"route", "status"})
+	httpInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "minipay_http_requests_in_flight",
+		Help: "HTTP requests being handled now.",
+	})
+)
 
-// statusRecorder remembers the status a handler wrote.
+// statusClientClosed is nginx's 499: the client closed the connection
+// before the answer. It is logged and counted, never sent.
+const statusClientClosed = 499
+
+// statusRecorder remembers the status a handler wrote and the body bytes.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	bytes  int
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -28,18 +42,72 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// failureKey keys, in a request's context, the slot where writeError
-// leaves an error it could not classify, for observe to log.
-type failureKey struct{}
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
 
-// observe records latency, logs each request (with the unclassified error
-// behind a 500, if any) and turns panics into 500s.
+// Unwrap lets http.ResponseController reach the connection (deadlines,
+// flushing) through the recorder.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// reqInfo is what the middleware and the handlers learn about a request,
+// kept in its context: its id, the user once authenticated, the
+// unclassified error behind a 500, and a logger that tags every line with
+// the request id.
+type reqInfo struct {
+	id      string
+	user    int64
+	failure error
+	log     *slog.Logger
+}
+
+type infoKey struct{}
+
+// infoOf returns the request's info; outside the middleware (a handler
+// called directly by a test) a blank one that goes nowhere.
+func infoOf(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{log: slog.New(slog.DiscardHandler)}
+}
+
+// requestID is the client's X-Request-Id if it is sane (1–64 characters
+// of letters, digits and -_.:), so it cannot forge log lines; otherwise a
+// fresh random one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); len(id) > 0 && len(id) <= 64 {
+		sane := true
+		for _, c := range []byte(id) {
+			sane = sane && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':')
+		}
+		if sane {
+			return id
+		}
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// observe gives each request its id (echoed in X-Request-Id), records
+// latency and requests in flight, writes the access log line, and turns
+// panics into 500s. A request whose client went away before a failure is
+// answered counts as 499 at info: its outcome is the client's choice, not
+// a server error.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		httpInFlight.Inc()
+		defer httpInFlight.Dec()
+		client := r.Context()
+		info := &reqInfo{id: requestID(r)}
+		info.log = s.log.With("request_id", info.id)
+		w.Header().Set("X-Request-Id", info.id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		var failure error
-		r = r.WithContext(context.WithValue(r.Context(), failureKey{}, &failure))
+		r = r.WithContext(context.WithValue(client, infoKey{}, info))
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -47,18 +115,57 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 				writeError(rec, r, fmt.Errorf("panic: %v", v))
 			}
+			status := rec.status
+			if status >= 500 && errors.Is(client.Err(), context.Canceled) {
+				status = statusClientClosed
+			}
 			d := time.Since(start)
-			httpSeconds.WithLabelValues(r.Pattern, strconv.Itoa(rec.status)).Observe(d.Seconds())
-			level := slog.LevelDebug
-			if rec.status >= 500 {
-				level = slog.LevelError
+			if r.Pattern == "" {
+				r.Pattern = unmatched // one label for every unknown path
 			}
-			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d}
-			if failure != nil {
-				attrs = append(attrs, "err", failure)
-			}
-			s.log.Log(r.Context(), level, "request", attrs...)
+			httpSeconds.WithLabelValues(r.Pattern, strconv.Itoa(status)).Observe(d.Seconds())
+			s.accessLog(r, info, status, rec.bytes, d)
 		}()
 		next.ServeHTTP(rec, r)
+	})
+}
+
+// unmatched is the route of a request no route took (404 or 405).
+const unmatched = "unmatched"
+
+// accessLog writes the request's one line: at info, or at error with the
+// unclassified cause of a 500.
+func (s *Server) accessLog(r *http.Request, info *reqInfo, status, bytes int, d time.Duration) {
+	level := slog.LevelInfo
+	attrs := []any{"method", r.Method, "route", r.Pattern, "path", r.URL.Path, "status", status,
+		"duration_ms", float64(d.Microseconds()) / 1000, "bytes", bytes, "client", s.limits.clientAddr(r)}
+	if info.user != 0 {
+		attrs = append(attrs, "user_id", info.user)
+	}
+	if status == http.StatusInternalServerError {
+		level = slog.LevelError
+		if info.failure != nil {
+			attrs = append(attrs, "err", info.failure)
+		}
+	}
+	info.log.Log(r.Context(), level, "request", attrs...)
+}
+
+// ownDeadline marks a route that sets its own deadlines (a stream that
+// stays open for minutes): withDeadline leaves it alone. Such a handler
+// must bound its own database calls.
+type ownDeadline struct{ http.Handler }
+
+// withDeadline bounds h's request context by the server's request
+// timeout, so every database call it makes has a deadline; a route
+// wrapped in ownDeadline is served as it is.
+func (s *Server) withDeadline(h http.Handler) http.Handler {
+	if _, own := h.(ownDeadline); own || s.requestTimeout <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"minipay/errs"
 	"minipay/store"
 )
 
@@ -18,24 +17,26 @@ type notificationJSON struct {
 	TransferID   int64      `json:"transfer_id,omitempty"`
 	Amount       int64      `json:"amount"`
 	Counterparty string     `json:"counterparty,omitempty"`
-	Reason       string     `json:"reason,omitempty"`
-	ExpiresAt    time.Time  `json:"expires_at,omitzero"`
-	AccountID    int64      `json:"account_id,omitempty"`
-	Day          string     `json:"day,omitempty"`
-	SettlementID int64      `json:"settlement_id,omitempty"`
+	// CounterpartyMasked is the other user's masked real name.
+	CounterpartyMasked string    `json:"counterparty_masked_name,omitempty"`
+	Reason             string    `json:"reason,omitempty"`
+	ExpiresAt          time.Time `json:"expires_at,omitzero"`
+	AccountID          int64     `json:"account_id,omitempty"`
+	Day                string    `json:"day,omitempty"`
+	SettlementID       int64     `json:"settlement_id,omitempty"`
 }
 
 func toNotificationJSON(n store.Notification) notificationJSON {
 	return notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Kind: n.Kind, TransferID: n.TransferID,
-		Amount: n.Amount, Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
+		Amount: n.Amount, Counterparty: n.Counterparty, CounterpartyMasked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
 		AccountID: n.Account, Day: n.Day, SettlementID: n.Settlement}
 }
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p principal) {
 	q := r.URL.Query()
-	unread := q.Get("unread")
-	if unread != "" && unread != "true" && unread != "false" {
-		writeError(w, r, errs.E(errs.Invalid, "unread must be true or false"))
+	unread, err := enumParam(q, "unread", "true", "false")
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	limit, before, err := readPage(q)
@@ -43,16 +44,16 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p pri
 		writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Notifications(r.Context(), p.user, unread == "true", before, limit)
+	rows, err := s.db.Notifications(r.Context(), p.user, unread == "true", before, limit+1)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	page, next := pageOf(rows, limit, func(n store.Notification) int64 { return n.ID })
 	out := make([]notificationJSON, len(page))
 	for i, n := range page {
 		out[i] = toNotificationJSON(n)
 	}
-	next := nextCursor(page, limit, func(n store.Notification) int64 { return n.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"notifications": out, "next_cursor": next})
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"minipay/clock"
 	"minipay/errs"
+	"minipay/ledger"
+	"minipay/store"
 )
 
 // openAPIMethods are the path item keys that are operations.
@@ -306,6 +308,25 @@ func TestOpenAPIProblemSchema(t *testing.T) {
 	}
 	if status := openAPIObject(t, props, "status", "Problem.properties"); status["type"] != "integer" {
 		t.Errorf("Problem status has type %v, want integer", status["type"])
+	}
+}
+
+// The enums the document gives the filters are the values the handlers
+// accept (anything else is invalid, naming them).
+func TestOpenAPIFilterEnums(t *testing.T) {
+	doc := openAPIDoc(t)
+	for schema, want := range map[string][]string{"HistoryKind": store.HistoryKinds, "TransferStatus": ledger.TransferStatuses} {
+		s, err := openAPIPointer(doc, "#/components/schemas/"+schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range openAPIValues(s.(map[string]any)["enum"]) {
+			got = append(got, v.(string))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s enum %v, want the values the API accepts %v", schema, got, want)
+		}
 	}
 }
 

@@ -54,7 +54,8 @@ func (e *env) probeBalance(t *testing.T, from, to *user, pending bool) []string 
 	t.Helper()
 	var answers []string
 	probe := func(amount int64) bool {
-		res := e.do(t, req{method: "POST", path: "/v1/transfers", token: from.Token,
+		// One request id for every probe: answers are compared whole.
+		res := e.do(t, req{method: "POST", path: "/v1/transfers", token: from.Token, header: map[string]string{"X-Request-Id": "probe"},
 			body: map[string]any{"to": to.Username, "amount": amount, "require_acceptance": pending}})
 		if res.status < 400 {
 			t.Fatalf("transfer of %d to %s went through: %v", amount, to.Username, res)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,8 +13,10 @@ import (
 )
 
 // This file reads what a request carries besides its body: ids in the
-// path, pages in the query. List endpoints page by keyset: ?limit= and an
-// opaque ?cursor= naming the last id of the previous page.
+// path, pages and filters in the query. List endpoints page by keyset:
+// ?limit= and an opaque ?cursor= naming the last id of the previous page;
+// each reads one row more than it answers, to know whether there is a
+// next page (pageOf).
 
 // Page sizes for list endpoints.
 const (
@@ -54,14 +57,27 @@ func readPage(q url.Values) (limit int, before int64, err error) {
 	return limit, before, nil
 }
 
-// nextCursor is the cursor of the page after page, whose items have ids:
-// nil unless page is full, as a shorter page is the last.
-func nextCursor[T any](page []T, limit int, id func(T) int64) *string {
-	if len(page) == 0 || len(page) != limit {
-		return nil
+// pageOf cuts rows, read with one row more than the page size limit, to
+// the page and the cursor of the next page. The extra row is how the last
+// page knows it is the last: its cursor is nil, so a client that follows
+// cursors never fetches an empty page.
+func pageOf[T any](rows []T, limit int, id func(T) int64) ([]T, *string) {
+	if len(rows) <= limit {
+		return rows, nil
 	}
-	c := encodeCursor(id(page[len(page)-1]))
-	return &c
+	c := encodeCursor(id(rows[limit-1]))
+	return rows[:limit], &c
+}
+
+// enumParam reads a query parameter that is absent or one of allowed; any
+// other value is invalid, with a detail naming the allowed ones (rather
+// than a filter that silently matches nothing).
+func enumParam(q url.Values, name string, allowed ...string) (string, error) {
+	v := q.Get(name)
+	if v == "" || slices.Contains(allowed, v) {
+		return v, nil
+	}
+	return "", errs.E(errs.Invalid, "%s must be one of %s, or left out; not %q", name, strings.Join(allowed, ", "), v)
 }
 
 // Cursors are opaque to clients: the last id of the previous page, encoded

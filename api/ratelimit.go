@@ -11,6 +11,7 @@ import (
 
 	"minipay/errs"
 	"minipay/ratelimit"
+	"minipay/store"
 )
 
 // Limits bound failed logins and sign-ups, the requests an attacker
@@ -19,13 +20,19 @@ import (
 // writer or spam others with bills. Zero fields take the defaults of
 // DefaultLimits, except ClientIPHeader.
 type Limits struct {
-	// LoginFailuresPerUser and LoginFailuresPerAddress are the wrong
-	// passwords allowed per username and per client address in
-	// LoginWindow; the count refills steadily over the window. Over
-	// either, a login is refused without checking the password.
+	// LoginFailuresPerUser are the login attempts allowed per username
+	// in LoginWindow (a right password starts the username over), and
+	// LoginFailuresPerAddress the wrong passwords per client address. The
+	// next attempt locks the username or address out: for LoginWindow the
+	// first time, twice as long each time again in a row, up to
+	// LoginLockoutMax (see ratelimit.Backoff). While locked out, a login
+	// is refused without checking the password. The username's count is
+	// kept in the database, so it holds across servers; the address's
+	// in each server's memory.
 	LoginFailuresPerUser    int
 	LoginFailuresPerAddress int
 	LoginWindow             time.Duration
+	LoginLockoutMax         time.Duration
 	// SignUpsPerAddress are the sign-ups allowed per client address in
 	// SignUpWindow.
 	SignUpsPerAddress int
@@ -34,10 +41,22 @@ type Limits struct {
 	// payments and the like) allowed per user in MoveWindow.
 	MovesPerUser int
 	MoveWindow   time.Duration
+	// LookupsPerUser are the recipient look-ups (GET /v1/recipients/…)
+	// allowed per user in LookupWindow: enough to check whom one pays,
+	// too few to map usernames to names.
+	LookupsPerUser int
+	LookupWindow   time.Duration
 	// SettlementsPerUser are the settlements a user may create in
 	// SettlementWindow.
 	SettlementsPerUser int
 	SettlementWindow   time.Duration
+	// StrangersPerDay is how many strangers (people they have never
+	// dealt with; see store.StrangerLimits) a user may ask to pay in settlements
+	// per business day; StrangerRequestsPerDay is how many such requests
+	// from strangers one user may receive per business day. Both are
+	// counted in the database.
+	StrangersPerDay        int
+	StrangerRequestsPerDay int
 	// ClientIPHeader names the header (e.g. X-Forwarded-For) whose last
 	// address is the client's, set by a trusted proxy in front; empty, the
 	// client is the socket's peer. Never set it without such a proxy: any
@@ -47,36 +66,48 @@ type Limits struct {
 
 // DefaultLimits are the limits of a server whose Config leaves them zero.
 func DefaultLimits() Limits {
-	return Limits{LoginFailuresPerUser: 5, LoginFailuresPerAddress: 20, LoginWindow: time.Minute,
+	return Limits{LoginFailuresPerUser: 5, LoginFailuresPerAddress: 20, LoginWindow: time.Minute, LoginLockoutMax: time.Hour,
 		SignUpsPerAddress: 10, SignUpWindow: time.Hour,
 		// 50 a second with a burst of 100: more than a person clicks, a
 		// bound for a script.
 		MovesPerUser: 100, MoveWindow: 2 * time.Second,
-		SettlementsPerUser: 30, SettlementWindow: time.Hour}
+		LookupsPerUser: 30, LookupWindow: 10 * time.Minute,
+		SettlementsPerUser: 30, SettlementWindow: time.Hour,
+		StrangersPerDay: 10, StrangerRequestsPerDay: 20}
 }
 
 // limiterKeys caps the keys each limiter remembers (about 200 bytes each).
 const limiterKeys = 50_000
 
-// limiters hold the counts of Limits.
+// limiters hold the counts of Limits kept in memory, and the policies of
+// those kept in the database.
 type limiters struct {
-	ipHeader                      string
-	loginUser, loginAddr, signUps *ratelimit.Keyed
-	moves, settlements            *ratelimit.Keyed // per user id
+	ipHeader       string
+	loginUser      ratelimit.Backoff // state in the database
+	loginAddr      *ratelimit.Lockouts
+	signUps        *ratelimit.Keyed
+	moves, lookups *ratelimit.Keyed // per user id
+	settlements    *ratelimit.Keyed // per user id
+	strangers      store.StrangerLimits
 }
 
 func newLimiters(l Limits) limiters {
 	d := DefaultLimits()
-	loginWindow := orDefault(l.LoginWindow, d.LoginWindow)
+	window, lockoutMax := orDefault(l.LoginWindow, d.LoginWindow), orDefault(l.LoginLockoutMax, d.LoginLockoutMax)
 	return limiters{ipHeader: l.ClientIPHeader,
-		loginUser: ratelimit.New(orDefault(l.LoginFailuresPerUser, d.LoginFailuresPerUser), loginWindow, limiterKeys),
-		loginAddr: ratelimit.New(orDefault(l.LoginFailuresPerAddress, d.LoginFailuresPerAddress), loginWindow, limiterKeys),
+		loginUser: ratelimit.Backoff{N: orDefault(l.LoginFailuresPerUser, d.LoginFailuresPerUser), Window: window, Max: lockoutMax},
+		loginAddr: ratelimit.NewLockouts(ratelimit.Backoff{N: orDefault(l.LoginFailuresPerAddress, d.LoginFailuresPerAddress),
+			Window: window, Max: lockoutMax}, limiterKeys),
 		signUps: ratelimit.New(orDefault(l.SignUpsPerAddress, d.SignUpsPerAddress),
 			orDefault(l.SignUpWindow, d.SignUpWindow), limiterKeys),
 		moves: ratelimit.New(orDefault(l.MovesPerUser, d.MovesPerUser),
 			orDefault(l.MoveWindow, d.MoveWindow), limiterKeys),
+		lookups: ratelimit.New(orDefault(l.LookupsPerUser, d.LookupsPerUser),
+			orDefault(l.LookupWindow, d.LookupWindow), limiterKeys),
 		settlements: ratelimit.New(orDefault(l.SettlementsPerUser, d.SettlementsPerUser),
 			orDefault(l.SettlementWindow, d.SettlementWindow), limiterKeys),
+		strangers: store.StrangerLimits{Asked: orDefault(l.StrangersPerDay, d.StrangersPerDay),
+			Received: orDefault(l.StrangerRequestsPerDay, d.StrangerRequestsPerDay)},
 	}
 }
 
@@ -113,17 +144,30 @@ func (l limiters) clientAddr(r *http.Request) string {
 	return ip.String()
 }
 
-// loginWait is how long a login for username from r must wait: the longer
-// of the username's and the address's wait for a failure left.
-func (l limiters) loginWait(r *http.Request, username string, now time.Time) time.Duration {
-	return max(l.loginUser.Wait(username, now), l.loginAddr.Wait(l.clientAddr(r), now))
+// attemptLogin checks r's address and takes one attempt for username,
+// before the password is checked, and returns how long the login must
+// wait instead (0: go ahead). The username's attempt is taken in the
+// database before bcrypt, so concurrent guesses at one account cannot
+// slip past its count together; a right password starts it over
+// (loginSucceeded). Addresses count failures only (loginFailed): many
+// people behind one address logging in at once are no reason to stop
+// them.
+func (s *Server) attemptLogin(r *http.Request, username string, now time.Time) (time.Duration, error) {
+	if wait := s.limits.loginAddr.Wait(s.limits.clientAddr(r), now); wait > 0 || !usernamePattern.MatchString(username) {
+		return wait, nil // no user has a malformed name: keep it out of the database
+	}
+	return s.db.AttemptLogin(r.Context(), username, now, s.limits.loginUser)
 }
 
-// loginFailed counts a wrong password against the username and the
-// address.
-func (l limiters) loginFailed(r *http.Request, username string, now time.Time) {
-	l.loginUser.Take(username, now)
-	l.loginAddr.Take(l.clientAddr(r), now)
+// loginFailed counts a wrong password against r's address.
+func (s *Server) loginFailed(r *http.Request, now time.Time) {
+	s.limits.loginAddr.Fail(s.limits.clientAddr(r), now)
+}
+
+// loginSucceeded starts the username over: only its owner knows the
+// password.
+func (s *Server) loginSucceeded(r *http.Request, username string) error {
+	return s.db.LoginSucceeded(r.Context(), username)
 }
 
 // takeForUser takes one event of k for p's user, or refuses
@@ -148,6 +192,29 @@ func (e tooManyError) Error() string { return e.err.Error() }
 func (e tooManyError) Unwrap() error { return e.err }
 
 func errTooMany(wait time.Duration, what string) error {
-	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	secs := retrySeconds(wait)
 	return tooManyError{errs.E(errs.RateLimited, "too many %s; retry after %d seconds", what, secs), secs}
+}
+
+// retryAfter sets Retry-After to wait in whole seconds (at least 1), so a
+// client never retries before the count allows, and returns them.
+func retryAfter(w http.ResponseWriter, wait time.Duration) int64 {
+	secs := retrySeconds(wait)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	return secs
+}
+
+// retrySeconds is wait in whole seconds, at least 1.
+func retrySeconds(wait time.Duration) int64 { return max(1, int64(math.Ceil(wait.Seconds()))) }
+
+// untilTomorrow is how long from now until the next business day in loc
+// begins, when the daily counts start over.
+func untilTomorrow(now time.Time, loc *time.Location) time.Duration {
+	return dayStart(now, loc).AddDate(0, 0, 1).Sub(now)
+}
+
+// dayStart is when now's business day in loc began.
+func dayStart(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"minipay/client"
+	"minipay/names"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -567,7 +568,8 @@ func TestSettlementsOverHTTP(t *testing.T) {
 					t.Errorf("%s's settlements as participant: %+v", p.Username, list)
 				}
 				ns := ssNotices(e.ssInbox(t, p), "settlement_requested")
-				if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != r.Name {
+				if len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 || ns[0].Counterparty != "rhee" ||
+					ns[0].CounterpartyMasked != names.Mask(r.Name) {
 					t.Errorf("%s's settlement_requested notifications: %+v", p.Username, ns)
 				}
 			}
@@ -630,8 +632,9 @@ func TestSettlementsOverHTTP(t *testing.T) {
 			// then paid R.
 			rPay := ssOfKind(e.ssHistory(t, r, r.Main), "settlement_payment")
 			if len(rPay) != 1 || rPay[0].Amount != 6_667 || rPay[0].BalanceAfter != 6_667 || rPay[0].SettlementID == nil || *rPay[0].SettlementID != s.ID ||
-				rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != a.Name {
-				t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, a.Name, s.ID)
+				rPay[0].TransferID == nil || *rPay[0].TransferID != *paid.TransferID || rPay[0].Counterparty.Name != names.Mask(a.Name) ||
+				rPay[0].Counterparty.MaskedName != names.Mask(a.Name) {
+				t.Errorf("R's settlement_payment entries: %v; want one +6,667 from %q for settlement %d", rPay, names.Mask(a.Name), s.ID)
 			}
 			aH := e.ssHistory(t, a, a.Main)
 			if len(aH) != 2 || aH[0].Kind != "charge" || aH[0].Amount != 10_000 || aH[1].Kind != "settlement_payment" || aH[1].Amount != -6_667 ||
@@ -643,10 +646,12 @@ func TestSettlementsOverHTTP(t *testing.T) {
 				t.Errorf("B declined, yet B's history is %v", bH)
 			}
 			rInbox := e.ssInbox(t, r)
-			if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+			if ns := ssNotices(rInbox, "settlement_share_paid"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 ||
+				ns[0].CounterpartyMasked != names.Mask(a.Name) {
 				t.Errorf("R's settlement_share_paid notifications: %+v", ns)
 			}
-			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 {
+			if ns := ssNotices(rInbox, "settlement_share_declined"); len(ns) != 1 || ns[0].SettlementID != s.ID || ns[0].Amount != 6_667 ||
+				ns[0].CounterpartyMasked != names.Mask(b.Name) {
 				t.Errorf("R's settlement_share_declined notifications: %+v", ns)
 			}
 		})

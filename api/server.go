@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,7 +52,13 @@ type Server struct {
 	limits       limiters
 	// maxSavings is how many savings accounts a user may have open.
 	maxSavings int
+	// requestTimeout bounds every request's context (withDeadline).
+	requestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is a request's deadline unless Config says
+// otherwise: far above a healthy request, well below a client's patience.
+const DefaultRequestTimeout = 5 * time.Second
 
 // Config is what a Server needs.
 type Config struct {
@@ -81,6 +88,11 @@ type Config struct {
 	// MaxSavingsAccounts caps each user's open savings accounts (0:
 	// store.DefaultMaxSavings).
 	MaxSavingsAccounts int
+	// RequestTimeout bounds each request, database calls included (0:
+	// DefaultRequestTimeout); past it the request fails with 503.
+	RequestTimeout time.Duration
+	// Metrics are registered beside the server's own (the jobs').
+	Metrics []prometheus.Collector
 }
 
 // New returns a server; it fails only on bad TokenKeys.
@@ -89,10 +101,18 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpSeconds)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(), httpSeconds, httpInFlight)
 	reg.MustRegister(store.Collectors...)
+	if cfg.DB != nil { // nil only in tests of the route table
+		reg.MustRegister(cfg.DB.Collectors()...)
+	}
+	reg.MustRegister(cfg.Metrics...)
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.MaxSavingsAccounts == 0 {
 		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
@@ -114,11 +134,12 @@ func New(cfg Config) (*Server, error) {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts}, nil
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
-// table, so the document cannot drift from the routes.
+// table, so the document cannot drift from the routes. Every handler runs
+// under the request timeout unless wrapped in ownDeadline (streams).
 type route struct {
 	method, path string
 	handler      http.Handler
@@ -126,7 +147,9 @@ type route struct {
 
 func (s *Server) routes() []route {
 	rs := []route{
-		{"GET", "/healthz", http.HandlerFunc(s.healthz)},
+		{"GET", "/livez", http.HandlerFunc(livez)},
+		{"GET", "/readyz", http.HandlerFunc(s.readyz)},
+		{"GET", "/healthz", http.HandlerFunc(s.readyz)},
 		{"GET", "/metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})},
 		{"GET", "/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"POST", "/v1/users", http.HandlerFunc(s.signUp)},
@@ -146,6 +169,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/accounts/{id}/history", s.authed(s.history)},
 		{"POST", "/v1/charges", s.authed(s.charge)},
 		{"GET", "/v1/limits/charge", s.authed(s.chargeLimit)},
+		{"GET", "/v1/recipients/{username}", s.authed(s.recipient)},
 		{"POST", "/v1/transfers", s.authed(s.createTransfer)},
 		{"GET", "/v1/transfers", s.authed(s.listTransfers)},
 		{"GET", "/v1/transfers/{id}", s.authed(s.getTransfer)},
@@ -161,11 +185,16 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/settlements/{id}/shares/{share_id}/decline", s.authed(s.actOnShare(func(p principal, st, sh int64) ledger.Command {
 			return ledger.DeclineShare{User: p.user, Settlement: st, Share: sh}
 		}))},
+		{"GET", "/v1/events", s.authed(s.listEvents)},
+		{"GET", "/v1/events/{id}", s.authed(s.getEvent)},
 		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}
 	if s.testClock != nil {
-		rs = append(rs, route{"POST", "/v1/test-clock/advance", http.HandlerFunc(s.advanceClock)})
+		// An advance runs every job that became due, days of them at
+		// once: longer than a request may take. Each writer batch keeps
+		// its own deadline.
+		rs = append(rs, route{"POST", "/v1/test-clock/advance", ownDeadline{http.HandlerFunc(s.advanceClock)}})
 	}
 	return rs
 }
@@ -185,12 +214,45 @@ func (s *Server) Paths() []string {
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, rt.handler)
+	rt := router{mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		rt.mux.Handle(r.method+" "+r.path, s.withDeadline(r.handler))
+		if !slices.Contains(rt.methods, r.method) {
+			rt.methods = append(rt.methods, r.method)
+		}
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.observe(keepBody(rt))
+}
+
+// router answers what the mux has no route for as problems: 405 with Allow
+// for a path served under other methods, 404 otherwise. (A catch-all "/"
+// pattern cannot do it: it matches every method, so the mux would never
+// see a wrong method as one.)
+type router struct {
+	mux     *http.ServeMux
+	methods []string // of the routes, in the route table's order
+}
+
+func (rt router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range rt.methods {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		writeError(w, r, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
-	})
-	return s.observe(keepBody(mux))
+		return
+	}
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead) // the mux serves HEAD with GET
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, r, errs.E(errs.MethodNotAllowed, "%s takes %s, not %s", r.URL.Path, strings.Join(allow, ", "), r.Method))
 }

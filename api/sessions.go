@@ -70,8 +70,11 @@ func (s *Server) startSession(r *http.Request, username, password string) (Login
 		return Login{}, err
 	}
 	if !s.passwordMatches(known, hash, password) {
-		s.limits.loginFailed(r, username, now)
+		s.loginFailed(r, now)
 		return Login{}, errWrongPassword()
+	}
+	if err := s.loginSucceeded(r, username); err != nil {
+		return Login{}, err
 	}
 	// Tokens carry whole seconds: the session ends when its token does.
 	expires := now.Add(s.tokenTTL).Truncate(time.Second)
@@ -87,13 +90,15 @@ func (s *Server) startSession(r *http.Request, username, password string) (Login
 	return Login{Session: sess.ID, Token: token, Expires: expires}, nil
 }
 
-// loginThrottled refuses (rate_limited) if too many passwords failed
-// lately for username or from r's address.
+// loginThrottled takes a login attempt for username (attemptLogin) and
+// refuses (rate_limited, or the error) if the password must not be
+// checked.
 func (s *Server) loginThrottled(r *http.Request, username string, now time.Time) error {
-	if wait := s.limits.loginWait(r, username, now); wait > 0 {
-		return errTooMany(wait, "failed logins for this username or from your address")
+	wait, err := s.attemptLogin(r, username, now)
+	if err == nil && wait > 0 {
+		err = errTooMany(wait, "failed logins for this username or from your address")
 	}
-	return nil
+	return err
 }
 
 // maxUserAgent is how much of a User-Agent a session keeps, in characters.
@@ -206,8 +211,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p princi
 		return
 	}
 	if !s.passwordMatches(true, hash, *req.CurrentPassword) {
-		s.limits.loginFailed(r, u.Username, now)
+		s.loginFailed(r, now)
 		writeError(w, r, errWrongPassword())
+		return
+	}
+	if err := s.loginSucceeded(r, u.Username); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	newHash, err := bcrypt.GenerateFromPassword([]byte(*req.NewPassword), s.passwordCost)

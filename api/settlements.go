@@ -7,14 +7,18 @@ import (
 
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 	"minipay/split"
 	"minipay/store"
 )
 
+// shareJSON is one participant's part, as the requester and every
+// participant see it: the participant's masked real name, never the
+// whole of it.
 type shareJSON struct {
 	ID         int64      `json:"id"`
 	Username   string     `json:"username"`
-	Name       string     `json:"name"`
+	MaskedName string     `json:"masked_name"`
 	Amount     int64      `json:"amount"`
 	Status     string     `json:"status"`
 	TransferID *int64     `json:"transfer_id,omitempty"`
@@ -22,17 +26,18 @@ type shareJSON struct {
 }
 
 type settlementJSON struct {
-	ID        int64       `json:"id"`
-	Requester string      `json:"requester"`
-	Total     int64       `json:"total"`
-	Mode      string      `json:"mode"`
-	Status    string      `json:"status"`
-	CreatedAt time.Time   `json:"created_at"`
-	Shares    []shareJSON `json:"shares"`
+	ID                  int64       `json:"id"`
+	Requester           string      `json:"requester"`
+	RequesterMaskedName string      `json:"requester_masked_name"`
+	Total               int64       `json:"total"`
+	Mode                string      `json:"mode"`
+	Status              string      `json:"status"`
+	CreatedAt           time.Time   `json:"created_at"`
+	Shares              []shareJSON `json:"shares"`
 }
 
 func toShareJSON(sh store.SettlementShare) shareJSON {
-	j := shareJSON{ID: sh.ID, Username: sh.Username, Name: sh.Name, Amount: sh.Amount, Status: sh.Status, SettledAt: optionalTime(sh.SettledAt)}
+	j := shareJSON{ID: sh.ID, Username: sh.Username, MaskedName: names.Mask(sh.Name), Amount: sh.Amount, Status: sh.Status, SettledAt: optionalTime(sh.SettledAt)}
 	if sh.TransferID != 0 {
 		j.TransferID = &sh.TransferID
 	}
@@ -40,7 +45,7 @@ func toShareJSON(sh store.SettlementShare) shareJSON {
 }
 
 func toSettlementJSON(s store.Settlement) settlementJSON {
-	j := settlementJSON{ID: s.ID, Requester: s.RequesterUsername, Total: s.Total, Mode: s.Mode, Status: s.Status(),
+	j := settlementJSON{ID: s.ID, Requester: s.RequesterUsername, RequesterMaskedName: names.Mask(s.RequesterName), Total: s.Total, Mode: s.Mode, Status: s.Status(),
 		CreatedAt: s.CreatedAt, Shares: make([]shareJSON, len(s.Shares))}
 	for i, sh := range s.Shares {
 		j.Shares[i] = toShareJSON(sh)
@@ -103,6 +108,9 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		return
 	}
 	id, err := s.newSettlement(r, p, &req)
+	if errs.CodeOf(err) == errs.RateLimited { // the daily stranger limits
+		retryAfter(w, untilTomorrow(s.clock.Now(), s.loc))
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -132,33 +140,38 @@ func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequ
 	for i, u := range users {
 		shares[i] = store.NewShare{User: u, Amount: amounts[i]}
 	}
-	return s.db.CreateSettlement(r.Context(), requester, *req.Total, *req.Mode, shares, s.clock.Now())
+	now := s.clock.Now()
+	lim := s.limits.strangers
+	lim.Since = dayStart(now, s.loc)
+	return s.db.CreateSettlement(r.Context(), requester, *req.Total, *req.Mode, shares, lim, now)
 }
 
 func (s *Server) listSettlements(w http.ResponseWriter, r *http.Request, p principal) {
-	role := r.URL.Query().Get("role")
+	q := r.URL.Query()
+	role, err := enumParam(q, "role", "requester", "participant")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if role == "" {
 		role = "requester"
 	}
-	if role != "requester" && role != "participant" {
-		writeError(w, r, errs.E(errs.Invalid, "role must be requester or participant"))
-		return
-	}
-	limit, err := pageLimit(r.URL.Query().Get("limit"))
+	limit, before, err := readPage(q)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	list, err := s.db.Settlements(r.Context(), p.user, role, limit)
+	rows, err := s.db.Settlements(r.Context(), p.user, role, before, limit+1)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	list, next := pageOf(rows, limit, func(st store.Settlement) int64 { return st.ID })
 	out := make([]settlementJSON, len(list))
 	for i, st := range list {
 		out[i] = toSettlementJSON(st)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"settlements": out})
+	writeJSON(w, http.StatusOK, map[string]any{"settlements": out, "next_cursor": next})
 }
 
 func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request, p principal) {

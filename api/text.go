@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"minipay/errs"
+	"minipay/names"
 )
 
 // Free text that people read (names, display names, memos) and usernames
@@ -63,4 +64,15 @@ func invisible(r rune) bool {
 		return true
 	}
 	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+}
+
+// unofficial refuses a name for field that reads as minipay's own or an
+// official sender's (names.Impersonates): display names, names and
+// usernames, which others see. Memos are free text and may mention
+// minipay.
+func unofficial(field, v string) error {
+	if w := names.Impersonates(v); w != "" {
+		return errs.E(errs.Invalid, "%s must not read as minipay or an official sender (it contains %q)", field, w)
+	}
+	return nil
 }

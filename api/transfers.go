@@ -9,6 +9,7 @@ import (
 
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 	"minipay/store"
 )
 
@@ -110,10 +111,14 @@ func (s *Server) resolveTransfer(build func(user, transfer int64) ledger.Command
 	}
 }
 
+// partyJSON is one side of a transfer. The viewer's own side carries
+// their real name; the other side, the name they are shown as and
+// masked_name, their masked real name.
 type partyJSON struct {
-	AccountID int64  `json:"account_id,omitempty"`
-	Username  string `json:"username,omitempty"`
-	Name      string `json:"name"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	Username   string `json:"username,omitempty"`
+	Name       string `json:"name"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 type transferJSON struct {
@@ -132,19 +137,22 @@ type transferJSON struct {
 }
 
 // toTransferJSON shows a transfer to one of its parties. The receiver sees
-// only the name the sender chose; the sender sees real names and what
+// the name the sender chose and the sender's masked real name; the sender
+// sees the receiver's username, account and masked real name, and what
 // was auto-charged.
 func toTransferJSON(t store.Transfer, viewer int64) transferJSON {
-	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.DisplayName, Memo: t.Memo,
-		CreatedAt: t.CreatedAt, To: partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName},
-		ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.ResolvedAt)}
+	j := transferJSON{ID: t.ID, Status: t.Status, Amount: t.Amount, DisplayName: t.ReceiverSees(), Memo: t.Memo,
+		CreatedAt: t.CreatedAt, ExpiresAt: optionalTime(t.ExpiresAt), SettledAt: optionalTime(t.ResolvedAt)}
 	if viewer == t.FromUser {
 		j.Direction = "out"
 		j.Charged = &t.Charged
 		j.From = partyJSON{AccountID: t.FromAccount, Username: t.FromUsername, Name: t.SenderName}
+		masked := names.Mask(t.ToName)
+		j.To = partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: masked, MaskedName: masked}
 	} else {
 		j.Direction = "in"
-		j.From = partyJSON{Name: t.DisplayName}
+		j.From = partyJSON{Name: t.ReceiverSees(), MaskedName: names.Mask(t.SenderName)}
+		j.To = partyJSON{AccountID: t.ToAccount, Username: t.ToUsername, Name: t.ToName}
 	}
 	return j
 }
@@ -169,26 +177,31 @@ func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request, p princip
 		writeError(w, r, err)
 		return
 	}
-	page, err := s.db.Transfers(r.Context(), p.user, f)
+	limit := f.Limit
+	f.Limit++
+	rows, err := s.db.Transfers(r.Context(), p.user, f)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	page, next := pageOf(rows, limit, func(t store.Transfer) int64 { return t.ID })
 	out := make([]transferJSON, len(page))
 	for i, t := range page {
 		out[i] = toTransferJSON(t, p.user)
 	}
-	next := nextCursor(page, f.Limit, func(t store.Transfer) int64 { return t.ID })
 	writeJSON(w, http.StatusOK, map[string]any{"transfers": out, "next_cursor": next})
 }
 
 // transferFilter reads ?direction=, ?status=, ?limit= and ?cursor=.
 func transferFilter(q url.Values) (store.TransferFilter, error) {
-	f := store.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status")}
-	if f.Direction != "" && f.Direction != "in" && f.Direction != "out" {
-		return f, errs.E(errs.Invalid, "direction must be in or out")
-	}
+	var f store.TransferFilter
 	var err error
+	if f.Direction, err = enumParam(q, "direction", "in", "out"); err != nil {
+		return f, err
+	}
+	if f.Status, err = enumParam(q, "status", ledger.TransferStatuses...); err != nil {
+		return f, err
+	}
 	f.Limit, f.Before, err = readPage(q)
 	return f, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"minipay/client"
+	"minipay/names"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -281,8 +282,10 @@ func TestTransfersOverHTTP(t *testing.T) {
 				v.Charged == nil || *v.Charged != 20_000 || v.DisplayName != "Secret Santa" || v.To.Username != "bob" {
 				t.Errorf("the sender's view: %+v", v)
 			}
-			// Without a display name the receiver sees the real name.
-			if v := e.getTransfer(t, bob, t1.ID); v.From.Name != alice.Name || v.From.Username != "" || v.From.AccountID != 0 {
+			// Without a display name the receiver sees the masked real
+			// name, never the whole of it.
+			if v := e.getTransfer(t, bob, t1.ID); v.From.Name != names.Mask(alice.Name) || v.From.MaskedName != names.Mask(alice.Name) ||
+				v.DisplayName != names.Mask(alice.Name) || v.From.Username != "" || v.From.AccountID != 0 {
 				t.Errorf("the receiver's view of a transfer without display name: from %+v", v.From)
 			}
 			// The receiver's list shows the chosen name too.
@@ -435,7 +438,7 @@ func TestPendingTransferExpiresWithTestClock(t *testing.T) {
 			t.Fatalf("the receiver sees %+v", v)
 		}
 		ns := notices(e.inbox(t, receiver, ""), "pending_transfer_received", p.ID)
-		if len(ns) != 1 || ns[0].Amount != 20_000 || ns[0].Counterparty != sender.Name || ns[0].ExpiresAt == nil || !ns[0].ExpiresAt.Equal(deadline) || ns[0].ReadAt != nil {
+		if len(ns) != 1 || ns[0].Amount != 20_000 || ns[0].Counterparty != names.Mask(sender.Name) || ns[0].CounterpartyMasked != names.Mask(sender.Name) || ns[0].ExpiresAt == nil || !ns[0].ExpiresAt.Equal(deadline) || ns[0].ReadAt != nil {
 			t.Fatalf("receiver's pending_transfer_received notices: %+v", ns)
 		}
 		dbtest.Audit(t, db)

@@ -57,7 +57,13 @@ func (q *signUpRequest) Validate() error {
 	case *q.Name == "" || utf8.RuneCountInString(*q.Name) > 100 || !utf8.ValidString(*q.Name):
 		return errs.E(errs.Invalid, "name must be 1 to 100 characters")
 	}
-	return checkText("name", *q.Name, 100)
+	if err := checkText("name", *q.Name, 100); err != nil {
+		return err
+	}
+	if err := unofficial("username", *q.Username); err != nil {
+		return err
+	}
+	return unofficial("name", *q.Name)
 }
 
 // checkPassword applies the rules of a new password (sign-up, password

@@ -61,6 +61,9 @@ func CheckTransferText(displayName, memo string) error {
 	if err := checkText("display_name", displayName, maxDisplayName); err != nil {
 		return err
 	}
+	if err := unofficial("display_name", displayName); err != nil {
+		return err
+	}
 	return checkText("memo", memo, maxMemo)
 }
 

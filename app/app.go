@@ -48,6 +48,10 @@ type Config struct {
 	// read, so how long a revocation on another server may take to reach
 	// it (0: api.DefaultSessionCacheTTL; api.NoSessionCache: no caching).
 	SessionCacheTTL time.Duration
+	// RequestTimeout bounds each HTTP request (0: api.DefaultRequestTimeout).
+	RequestTimeout time.Duration
+	// BatchTimeout bounds each writer batch (0: store.DefaultBatchTimeout).
+	BatchTimeout time.Duration
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run, serve
@@ -73,11 +77,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers, Logger: cfg.Logger})
+	w := store.NewWriter(cfg.DB, cfg.Clock, cfg.Location, store.WriterConfig{Workers: cfg.WriterWorkers,
+		BatchTimeout: cfg.BatchTimeout, Logger: cfg.Logger})
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location,
 		TokenKeys: cfg.TokenKeys, TokenTTL: cfg.TokenTTL, SessionCacheTTL: cfg.SessionCacheTTL, Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
-		MaxSavingsAccounts: cfg.MaxSavingsAccounts}
+		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: jobs.Collectors}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}

@@ -103,11 +103,13 @@ type TransferResult struct {
 	Replayed      bool       `json:"-"`
 }
 
-// Party is one side of a transfer as the viewer may see it.
+// Party is one side of a transfer as the viewer may see it. The other
+// side shows its masked real name (MaskedName), never the whole of it.
 type Party struct {
-	AccountID int64  `json:"account_id,omitempty"`
-	Username  string `json:"username,omitempty"`
-	Name      string `json:"name"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	Username   string `json:"username,omitempty"`
+	Name       string `json:"name"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 // Transfer is a transfer as one of its parties sees it.
@@ -129,20 +131,21 @@ type Transfer struct {
 
 // Settlement is a split bill.
 type Settlement struct {
-	ID        int64     `json:"id"`
-	Requester string    `json:"requester"`
-	Total     int64     `json:"total"`
-	Mode      string    `json:"mode"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	Shares    []Share   `json:"shares"`
+	ID                  int64     `json:"id"`
+	Requester           string    `json:"requester"`
+	RequesterMaskedName string    `json:"requester_masked_name"`
+	Total               int64     `json:"total"`
+	Mode                string    `json:"mode"`
+	Status              string    `json:"status"`
+	CreatedAt           time.Time `json:"created_at"`
+	Shares              []Share   `json:"shares"`
 }
 
 // Share is one participant's part of a settlement.
 type Share struct {
 	ID         int64      `json:"id"`
 	Username   string     `json:"username"`
-	Name       string     `json:"name"`
+	MaskedName string     `json:"masked_name"`
 	Amount     int64      `json:"amount"`
 	Status     string     `json:"status"`
 	TransferID *int64     `json:"transfer_id,omitempty"`
@@ -181,9 +184,10 @@ type HistoryEntry struct {
 
 // Counterparty is where money came from or went.
 type Counterparty struct {
-	Name      string `json:"name"`
-	Username  string `json:"username,omitempty"`
-	AccountID int64  `json:"account_id,omitempty"`
+	Name       string `json:"name"`
+	Username   string `json:"username,omitempty"`
+	AccountID  int64  `json:"account_id,omitempty"`
+	MaskedName string `json:"masked_name,omitempty"`
 }
 
 // HistoryPage is one page of history; NextCursor is "" on the last page.
@@ -208,11 +212,13 @@ type Notification struct {
 	TransferID   int64      `json:"transfer_id,omitempty"`
 	Amount       int64      `json:"amount"`
 	Counterparty string     `json:"counterparty,omitempty"`
-	Reason       string     `json:"reason,omitempty"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-	AccountID    int64      `json:"account_id,omitempty"`
-	Day          string     `json:"day,omitempty"`
-	SettlementID int64      `json:"settlement_id,omitempty"`
+	// CounterpartyMasked is the other user's masked real name.
+	CounterpartyMasked string     `json:"counterparty_masked_name,omitempty"`
+	Reason             string     `json:"reason,omitempty"`
+	ExpiresAt          *time.Time `json:"expires_at,omitempty"`
+	AccountID          int64      `json:"account_id,omitempty"`
+	Day                string     `json:"day,omitempty"`
+	SettlementID       int64      `json:"settlement_id,omitempty"`
 }
 
 // NotificationPage is one page of the inbox.
@@ -304,6 +310,20 @@ func (c *Client) AcceptTransfer(ctx context.Context, id int64, key string) (Tran
 	return t, err
 }
 
+// Payee is whom a username belongs to, as shown before paying them.
+type Payee struct {
+	Username   string `json:"username"`
+	MaskedName string `json:"masked_name"`
+}
+
+// LookUp finds whom a username belongs to: its masked real name, or
+// not_found.
+func (c *Client) LookUp(ctx context.Context, username string) (Payee, error) {
+	var r Payee
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/recipients/" + url.PathEscape(username), out: &r})
+	return r, err
+}
+
 // CreateSettlement asks participants (usernames) to split total; mode is
 // "equal" or "random". Not retried: a retry after a lost answer would
 // create a second settlement.
@@ -360,5 +380,72 @@ func (c *Client) Notifications(ctx context.Context, q NotificationQuery) (Notifi
 	}
 	var p NotificationPage
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/notifications", query: v, out: &p})
+	return p, err
+}
+
+// EventQuery selects a page of the user's events: newest first from
+// Cursor, or, with Forward, oldest first after the event id After.
+type EventQuery struct {
+	Type    string
+	Cursor  string
+	Forward bool
+	After   int64
+	Limit   int
+}
+
+// Event is one event (README, "Events"): what happened, when, and the
+// data its type carries.
+type Event struct {
+	ID        int64     `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      EventData `json:"data"`
+}
+
+// EventData is an event's data; which fields are set depends on the type.
+type EventData struct {
+	Version       int        `json:"version"`
+	Amount        int64      `json:"amount"`
+	TransactionID int64      `json:"transaction_id,omitempty"`
+	TransferID    int64      `json:"transfer_id,omitempty"`
+	SettlementID  int64      `json:"settlement_id,omitempty"`
+	ShareID       int64      `json:"share_id,omitempty"`
+	AccountID     int64      `json:"account_id,omitempty"`
+	ToAccountID   int64      `json:"to_account_id,omitempty"`
+	Status        string     `json:"status,omitempty"`
+	DisplayName   string     `json:"display_name,omitempty"`
+	Memo          string     `json:"memo,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	Mode          string     `json:"mode,omitempty"`
+	Product       string     `json:"product,omitempty"`
+	Day           string     `json:"day,omitempty"`
+	Reason        string     `json:"reason,omitempty"`
+}
+
+// EventPage is one page of events; NextCursor is "" on the last page of
+// a newest-first listing and always after After (ask again after the last
+// id).
+type EventPage struct {
+	Events     []Event `json:"events"`
+	NextCursor string  `json:"next_cursor"`
+}
+
+// ListEvents reads one page of the user's events.
+func (c *Client) ListEvents(ctx context.Context, q EventQuery) (EventPage, error) {
+	v := url.Values{}
+	if q.Type != "" {
+		v.Set("type", q.Type)
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	if q.Forward {
+		v.Set("after", strconv.FormatInt(q.After, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var p EventPage
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: v, out: &p})
 	return p, err
 }

@@ -123,13 +123,17 @@ func (c *Client) WithRetryHook(fn func(RetryInfo)) *Client {
 // Error is an answer other than 2xx. For minipay's problem+json answers
 // Code is the stable error code (invalid, unauthorized, forbidden,
 // not_found, conflict, insufficient_funds, charge_limit_exceeded, expired,
-// idempotency_mismatch, internal); for anything else it is empty.
+// idempotency_mismatch, rate_limited, unavailable, internal); for anything
+// else it is empty.
 type Error struct {
 	Method, Path string
 	Status       int
 	Code         string
 	Type, Title  string
 	Detail       string
+	// RequestID is the server's X-Request-Id for the request, to find its
+	// log lines.
+	RequestID string
 }
 
 func (e *Error) Error() string {
@@ -257,7 +261,7 @@ func (c *Client) once(ctx context.Context, r request, body []byte) (http.Header,
 		res.Body.Close()
 	}()
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		e := &Error{Method: r.method, Path: r.path, Status: res.StatusCode}
+		e := &Error{Method: r.method, Path: r.path, Status: res.StatusCode, RequestID: res.Header.Get("X-Request-Id")}
 		b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
 		var p struct {
 			Type, Title, Detail, Code string

@@ -45,6 +45,7 @@ var contractCalls = []struct {
 		return c.Transfer(ctx, client.TransferRequest{To: client.ToAccount(7), Amount: 1_000}, "k")
 	}},
 	{"AcceptTransfer", "", func(ctx context.Context, c *client.Client) (any, error) { return c.AcceptTransfer(ctx, 3, "k") }},
+	{"LookUp", "", func(ctx context.Context, c *client.Client) (any, error) { return c.LookUp(ctx, "bob") }},
 	{"CreateSettlement", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.CreateSettlement(ctx, 20_000, "equal", []string{"alice", "bob"})
 	}},
@@ -57,6 +58,12 @@ var contractCalls = []struct {
 	}},
 	{"Notifications", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.Notifications(ctx, client.NotificationQuery{Cursor: "c", Limit: 10, Unread: true})
+	}},
+	{"ListEvents", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.ListEvents(ctx, client.EventQuery{Type: "transfer.completed", Cursor: "c", Limit: 10})
+	}},
+	{"ListEvents after an id", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.ListEvents(ctx, client.EventQuery{Type: "charge.succeeded", Forward: true, After: 41, Limit: 10})
 	}},
 }
 

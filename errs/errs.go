@@ -22,9 +22,15 @@ const (
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
 	RateLimited         Code = "rate_limited"
+	// MethodNotAllowed: a path that exists, with a method it does not take.
+	MethodNotAllowed Code = "method_not_allowed"
 	// UnsupportedMediaType: a request body that is not application/json.
 	UnsupportedMediaType Code = "unsupported_media_type"
-	Internal             Code = "internal"
+	// Unavailable: the database did not answer in time (down, stalled or
+	// locked); the request may be retried, money-moving ones with the
+	// same Idempotency-Key.
+	Unavailable Code = "unavailable"
+	Internal    Code = "internal"
 )
 
 // Error is a failure with a code and a human-readable detail.

@@ -7,25 +7,29 @@ import (
 	"minipay/store"
 )
 
-// jobExpiry deletes the rows past their retention window, once an hour:
-// idempotency keys (24 hours) and notifications (90 days). An hour's
+// jobRetention deletes the rows past their retention window, once an
+// hour: idempotency keys (24 hours) and notifications (90 days). An hour's
 // worth of rows is a few batches, so no run holds the database for long.
-const jobExpiry = "expiry"
+const jobRetention = "retention"
 
 // expireRows deletes expired idempotency keys and notifications, once per
 // hour of the clock (claimed like the daily jobs, so one server does it).
 func (s *Scheduler) expireRows(ctx context.Context, now time.Time) error {
 	period := now.In(s.Location).Format("2006-01-02T15")
-	claim, err := s.DB.ClaimJobRun(ctx, jobExpiry, period, s.owner(), now, lease)
+	claim, err := s.DB.ClaimJobRun(ctx, jobRetention, period, s.owner(), now, lease)
 	if err != nil || claim != store.Claimed {
 		return err
 	}
 	start := time.Now()
 	keys, err := s.DB.ExpireIdempotencyKeys(ctx, now)
-	if err != nil {
-		return err
+	var notices store.Expired
+	if err == nil {
+		notices, err = s.DB.ExpireNotifications(ctx, now)
 	}
-	notices, err := s.DB.ExpireNotifications(ctx, now)
+	if err == nil {
+		err = s.DB.FinishJobRun(ctx, jobRetention, period, now)
+	}
+	record(jobRetention, start, int(keys.Rows+notices.Rows), err)
 	if err != nil {
 		return err
 	}
@@ -34,5 +38,5 @@ func (s *Scheduler) expireRows(ctx context.Context, now time.Time) error {
 			"batches", keys.Batches+notices.Batches, "longest_batch_ms", max(keys.Longest, notices.Longest).Milliseconds(),
 			"took_ms", time.Since(start).Milliseconds())
 	}
-	return s.DB.FinishJobRun(ctx, jobExpiry, period, now)
+	return nil
 }

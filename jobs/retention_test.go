@@ -12,8 +12,9 @@ import (
 )
 
 // With the clock moved thirteen months on, the oldest month of history is
-// gone, history starts twelve months back, and the audit still proves
-// every balance (including the pending hold and savings).
+// gone, history starts twelve months back, events 30 days back, and the
+// audit still proves every balance (including the pending hold and
+// savings) and every kept event.
 func TestHistoryRetention(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -70,6 +71,17 @@ func TestHistoryRetention(t *testing.T) {
 		// The rows are gone from the database, not just hidden.
 		if oldest, err := db.OldestEntry(ctx); err != nil || oldest.Before(oldestKept) {
 			t.Fatalf("oldest stored entry %s (%v), want none before %s", oldest, err, oldestKept)
+		}
+		// Events are kept 30 days: b's are December's transfer and the
+		// pending one.
+		events, err := db.Events(ctx, b.ID, store.EventFilter{Limit: 100})
+		if err != nil || len(events) != 2 {
+			t.Fatalf("b's events %+v %v, want the last two", events, err)
+		}
+		for _, ev := range events {
+			if ev.OccurredAt.Before(clk.Now().Add(-store.EventRetention)) {
+				t.Fatalf("event of %s survived", ev.OccurredAt)
+			}
 		}
 		r := dbtest.Audit(t, db)
 		if r.UserMoney != 1_000_000+s.account(t, a, sav.ID).InterestPaid-7_000 {

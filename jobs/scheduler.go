@@ -30,11 +30,15 @@ const DefaultChunk = 1000
 const lease = 10 * time.Minute
 
 // Daily jobs; they are due at ledger.InterestHour and InstallmentHour.
-// The history job runs once a month.
+// The history job runs once a month, the events' retention once a day.
 const (
 	jobInterest     = "interest"
 	jobInstallments = "installments"
 	jobHistory      = "history"
+	// The sweeps, named for their metrics.
+	jobReminders = "reminders"
+	jobExpiry    = "expiry"
+	jobEvents    = "events"
 )
 
 // partitionsAhead is how many months of history partitions exist ahead of
@@ -89,6 +93,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	if err := s.maintainHistory(ctx, now); err != nil {
 		return err
 	}
+	if err := s.expireEvents(ctx, now); err != nil {
+		return err
+	}
 	if err := s.runDaily(ctx, now); err != nil {
 		return err
 	}
@@ -103,20 +110,45 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 	return s.expireRows(ctx, now)
 }
 
-// Run calls RunDue every interval until ctx is done.
+// maxBackoff caps the wait between runs while the jobs keep failing.
+const maxBackoff = time.Minute
+
+// Run calls RunDue every interval until ctx is done. While the jobs fail
+// (a database outage) it waits twice as long after each failure, up to
+// maxBackoff, and logs once when the failures start and once when they
+// end.
 func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	failures := 0
 	for {
-		if err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
-			s.log().Error("scheduled jobs failed; retrying next tick", "err", err)
+		err := s.RunDue(ctx)
+		if ctx.Err() != nil {
+			return
 		}
+		switch {
+		case err != nil:
+			if failures == 0 {
+				s.log().Error("scheduled jobs failed; backing off until they succeed", "err", err)
+			}
+			failures++
+		case failures > 0:
+			s.log().Info("scheduled jobs succeed again", "failed_runs", failures)
+			failures = 0
+		}
+		t := time.NewTimer(backoff(interval, failures))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// backoff is the wait before the next run after failures failed runs in
+// a row: interval, doubled per failure, at most maxBackoff (or interval,
+// if that is longer).
+func backoff(interval time.Duration, failures int) time.Duration {
+	return max(interval, min(interval<<min(failures, 20), maxBackoff))
 }
 
 // occurrence is one daily job's run for one period (a business day).
@@ -212,13 +244,14 @@ func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
 				return cmds, err
 			})
 		}
+		if err == nil {
+			err = s.DB.FinishJobRun(ctx, o.job, o.period, now)
+		}
+		record(o.job, start, n, err)
 		if err != nil {
 			return fmt.Errorf("%s for %s: %w", o.job, o.period, err)
 		}
-		if err := s.DB.FinishJobRun(ctx, o.job, o.period, now); err != nil {
-			return err
-		}
-		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "took", time.Since(start))
+		s.log().Info("daily job done", "job", o.job, "period", o.period, "accounts", n, "duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
 }
@@ -232,31 +265,55 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 	if err != nil || claim != store.Claimed {
 		return err
 	}
-	if err := s.DB.EnsurePartitions(ctx, now, now.AddDate(0, partitionsAhead, 0), s.Location); err != nil {
-		return err
-	}
-	months, err := s.DB.ExpireHistory(ctx, now, s.Location)
-	if err != nil {
-		return err
+	start := time.Now()
+	var months []string
+	err = s.DB.EnsurePartitions(ctx, now, now.AddDate(0, partitionsAhead, 0), s.Location)
+	if err == nil {
+		months, err = s.DB.ExpireHistory(ctx, now, s.Location)
 	}
 	// Records of the removed months go with them.
-	deleted, err := s.DB.ExpireWithHistory(ctx)
-	if err != nil {
-		return err
+	var deleted map[string]int64
+	if err == nil {
+		deleted, err = s.DB.ExpireWithHistory(ctx)
 	}
-	if len(months) > 0 {
+	if err == nil {
+		err = s.DB.FinishJobRun(ctx, jobHistory, period, now)
+	}
+	record(jobHistory, start, len(months), err)
+	if len(months) > 0 && err == nil {
 		s.log().Info("history removed", "months", months, "records", deleted)
 	}
-	return s.DB.FinishJobRun(ctx, jobHistory, period, now)
+	return err
+}
+
+// expireEvents, once a business day, deletes the events past their
+// retention (store.EventRetention).
+func (s *Scheduler) expireEvents(ctx context.Context, now time.Time) error {
+	period := ledger.BusinessDay(now, s.Location)
+	claim, err := s.DB.ClaimJobRun(ctx, jobEvents, period, s.owner(), now, lease)
+	if err != nil || claim != store.Claimed {
+		return err
+	}
+	start := time.Now()
+	n, err := s.DB.ExpireEvents(ctx, now)
+	if err == nil {
+		err = s.DB.FinishJobRun(ctx, jobEvents, period, now)
+	}
+	record(jobEvents, start, int(n), err)
+	if n > 0 && err == nil {
+		s.log().Info("events removed", "rows", n)
+	}
+	return err
 }
 
 // remind sends due reminders, one bounded chunk per transaction.
 func (s *Scheduler) remind(ctx context.Context, now time.Time) error {
-	total := 0
+	start, total := time.Now(), 0
 	for {
 		n, err := s.DB.RemindPending(ctx, now, s.chunk())
 		total += n
 		if err != nil || n < s.chunk() {
+			record(jobReminders, start, total, err)
 			if total > 0 {
 				s.log().Info("pending reminders sent", "count", total)
 			}
@@ -267,6 +324,7 @@ func (s *Scheduler) remind(ctx context.Context, now time.Time) error {
 
 // expire returns the money of every pending transfer past its deadline.
 func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
+	start := time.Now()
 	n, err := s.drain(ctx, func() ([]ledger.Command, error) {
 		ids, err := s.DB.DuePending(ctx, now, s.chunk())
 		cmds := make([]ledger.Command, len(ids))
@@ -275,6 +333,7 @@ func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
 		}
 		return cmds, err
 	})
+	record(jobExpiry, start, n, err)
 	if n > 0 {
 		s.log().Info("pending transfers expired", "count", n)
 	}

@@ -20,6 +20,7 @@ import (
 	"minipay/clock"
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // The world: four users with a main account and some savings, plus user 5
@@ -578,7 +579,7 @@ func (s *scenario) apply(cmd ledger.Command) {
 		from, to := before.Accounts[c.From], before.Accounts[c.To]
 		display := c.DisplayName
 		if display == "" {
-			display = from.OwnerName
+			display = names.Mask(from.OwnerName)
 		}
 		wantRec := &ledger.TransferRecord{
 			FromUser: from.UserID, FromAccount: from.ID, ToUser: to.UserID, ToAccount: to.ID,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"minipay/errs"
+	"minipay/names"
 )
 
 // Rules shared by every command.
@@ -135,11 +136,14 @@ type Notice struct {
 	TransferID   int64
 	Amount       int64
 	Counterparty string
-	Reason       string
-	ExpiresAt    time.Time
-	Account      int64
-	Day          string
-	Settlement   int64
+	// CounterpartyMasked is the other user's masked real name (names.Mask):
+	// never their whole real name.
+	CounterpartyMasked string
+	Reason             string
+	ExpiresAt          time.Time
+	Account            int64
+	Day                string
+	Settlement         int64
 }
 
 // Notice kinds.
@@ -163,6 +167,9 @@ const (
 	TransferExpired   = "expired"
 )
 
+// TransferStatuses lists every transfer status, for filters that take one.
+var TransferStatuses = []string{TransferCompleted, TransferPending, TransferAccepted, TransferRejected, TransferCancelled, TransferExpired}
+
 // TransferRecord is a transfer between two users as history shows it.
 type TransferRecord struct {
 	FromUser, FromAccount int64
@@ -170,8 +177,8 @@ type TransferRecord struct {
 	Amount, Charged       int64
 	Status                string
 	// SenderName is the sender's real name (kept for the sender's own
-	// history and audits); DisplayName is what the receiver sees, the
-	// real name unless the sender chose another.
+	// history and audits); DisplayName is what the receiver sees: the
+	// masked real name unless the sender chose another.
 	SenderName, DisplayName string
 	Memo                    string
 	ExpiresAt               time.Time // pending transfers only
@@ -471,7 +478,7 @@ type Transfer struct {
 	User, From, To int64
 	Amount         int64
 	// DisplayName is the sender name the receiver sees; empty means the
-	// sender's real name.
+	// sender's masked real name.
 	DisplayName, Memo string
 	// RequireAcceptance overrides the sender's setting for this transfer
 	// when set.
@@ -513,8 +520,9 @@ func (b *Book) send(from, to *Account, amount int64, display, memo string, pendi
 	if charge > 0 {
 		txns = append(txns, b.charge(from, charge))
 	}
+	masked := names.Mask(from.OwnerName)
 	if display == "" {
-		display = from.OwnerName
+		display = masked // never the sender's whole real name
 	}
 	rec := &TransferRecord{
 		FromUser: from.UserID, FromAccount: from.ID, ToUser: to.UserID, ToAccount: to.ID,
@@ -522,7 +530,7 @@ func (b *Book) send(from, to *Account, amount int64, display, memo string, pendi
 		SenderName: from.OwnerName, DisplayName: display, Memo: memo,
 	}
 	var t Txn
-	notice := Notice{User: to.UserID, Kind: NoticeTransferReceived, Amount: amount, Counterparty: display}
+	notice := Notice{User: to.UserID, Kind: NoticeTransferReceived, Amount: amount, Counterparty: display, CounterpartyMasked: masked}
 	if pending {
 		rec.Status, rec.ExpiresAt = TransferPending, b.Now.Add(PendingLifetime)
 		notice.Kind, notice.ExpiresAt = NoticePendingReceived, rec.ExpiresAt

@@ -379,12 +379,13 @@ func chargeTxn(main, amount, after int64) ledger.Txn {
 }
 
 // aliceToBob is the record of a transfer from Alice to Bob without a
-// chosen display name: the receiver sees Alice's real name.
+// chosen display name: the receiver sees Alice's masked real name, never
+// the whole of it.
 func aliceToBob(amount, charged int64) *ledger.TransferRecord {
 	return &ledger.TransferRecord{
 		FromUser: alice, FromAccount: aliceMain, ToUser: bob, ToAccount: bobMain,
 		Amount: amount, Charged: charged, Status: ledger.TransferCompleted,
-		SenderName: "Alice Kim", DisplayName: "Alice Kim",
+		SenderName: "Alice Kim", DisplayName: "A**** K**",
 	}
 }
 

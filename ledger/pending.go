@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"minipay/errs"
+	"minipay/names"
 )
 
 // Pending transfers live at most PendingLifetime; the receiver is reminded
@@ -117,11 +118,14 @@ func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 	txn.TransferID = id
 	switch how {
 	case accept:
-		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingAccepted, TransferID: id, Amount: t.Amount}}
+		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingAccepted, TransferID: id, Amount: t.Amount,
+			CounterpartyMasked: b.maskedOwner(t.ToAccount)}}
 	case cancel:
-		txn.Notices = []Notice{{User: t.ToUser, Kind: NoticePendingCancelled, TransferID: id, Amount: t.Amount, Counterparty: t.DisplayName}}
+		txn.Notices = []Notice{{User: t.ToUser, Kind: NoticePendingCancelled, TransferID: id, Amount: t.Amount, Counterparty: t.DisplayName,
+			CounterpartyMasked: b.maskedOwner(t.FromAccount)}}
 	default:
-		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingReturned, TransferID: id, Amount: t.Amount, Reason: status}}
+		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingReturned, TransferID: id, Amount: t.Amount, Reason: status,
+			CounterpartyMasked: b.maskedOwner(t.ToAccount)}}
 	}
 	t.Status = status
 	b.DirtyTransfers[id] = true
@@ -130,4 +134,13 @@ func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 		r.MainBalance = a.Balance
 	}
 	return r, []Txn{txn}, nil
+}
+
+// maskedOwner is the masked real name of the owner of a locked account
+// ("" if the batch did not lock it).
+func (b *Book) maskedOwner(account int64) string {
+	if a, ok := b.Accounts[account]; ok {
+		return names.Mask(a.OwnerName)
+	}
+	return ""
 }

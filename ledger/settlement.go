@@ -24,16 +24,19 @@ const (
 // Share is one participant's part of a settlement, as the rules see it.
 type Share struct {
 	ID, Settlement              int64
-	User                        int64 // who owes it
-	Requester, RequesterAccount int64 // who is owed, and their main account
+	User                        int64  // who owes it
+	UserMasked                  string // their masked real name
+	Requester, RequesterAccount int64  // who is owed, and their main account
 	Amount                      int64
 	Status                      string
 }
 
 // ShareCommand is a command on a settlement share: the writer locks the
-// share (before any transfer or account) and the requester's main account.
+// settlement and the share (before any transfer or account) and the
+// requester's main account.
 type ShareCommand interface {
 	Command
+	SettlementRef() int64
 	ShareRef() int64
 }
 
@@ -53,6 +56,9 @@ func (c PayShare) Touches() []int64     { return []int64{c.Main} }
 func (c DeclineShare) Touches() []int64 { return nil }
 func (c PayShare) ShareRef() int64      { return c.Share }
 func (c DeclineShare) ShareRef() int64  { return c.Share }
+
+func (c PayShare) SettlementRef() int64     { return c.Settlement }
+func (c DeclineShare) SettlementRef() int64 { return c.Settlement }
 
 // pendingShare returns the share if user may act on it now.
 func (b *Book) pendingShare(settlement, id, user int64) (*Share, error) {
@@ -100,6 +106,7 @@ func (c DeclineShare) apply(b *Book) (Receipt, []Txn, error) {
 	}
 	sh.Status = ShareDeclined
 	b.DirtyShares[sh.ID] = true
-	b.Notices = append(b.Notices, Notice{User: sh.Requester, Kind: NoticeShareDeclined, Amount: sh.Amount, Settlement: sh.Settlement})
+	b.Notices = append(b.Notices, Notice{User: sh.Requester, Kind: NoticeShareDeclined, Amount: sh.Amount, Settlement: sh.Settlement,
+		CounterpartyMasked: sh.UserMasked})
 	return Receipt{Amount: sh.Amount, Status: ShareDeclined}, nil, nil
 }

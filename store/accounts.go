@@ -70,8 +70,8 @@ func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, err
 const DefaultMaxSavings = 20
 
 // OpenSavings opens a savings account for user, refused with conflict if
-// user already has max open. No money moves, so this is not an engine
-// command. Interest accrues from the opening day (so the account starts
+// user already has max open, and records its savings.opened event. No
+// money moves, so this is not an engine command. Interest accrues from the opening day (so the account starts
 // with yesterday accrued); the first installment of fixed savings is taken
 // the next day at 08:00.
 func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, max int, now time.Time, loc *time.Location) (*ledger.Account, error) {
@@ -84,10 +84,14 @@ func (db *DB) OpenSavings(ctx context.Context, user int64, product string, daily
 		if err := db.roomForSavings(ctx, tx, user, max); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx,
+		if err := tx.QueryRowContext(ctx,
 			`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
 			VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
-			user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id)
+			user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, []NewEvent{{Type: EventSavingsOpened, AccountID: id,
+			For: forAll(EventData{Amount: dailyAmount, Product: product}, user)}})
 	})
 	if err != nil {
 		return nil, err

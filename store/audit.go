@@ -11,20 +11,25 @@ import (
 // is empty.
 type AuditReport struct {
 	Transactions, Entries int64
-	UserMoney             int64 // sum of all user balances
-	Problems              []string
+	// Events counts the events that report a transaction.
+	Events    int64
+	UserMoney int64 // sum of all user balances
+	Problems  []string
 }
 
 // Audit proves the books from the database alone: every transaction has at
 // least two entries summing to zero, every maintained balance equals the
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
-// open pending transfers. History removed by retention is accounted for by
-// the per-account sums folded before it went.
+// open pending transfers; and every transaction has exactly one event
+// reporting it, every such event a committed transaction. History removed
+// by retention is accounted for by the per-account sums folded before it
+// went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
-		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.UserMoney); err != nil {
+		(SELECT COUNT(DISTINCT id) FROM events WHERE transaction_id IS NOT NULL),
+		(SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE kind <> 'system')`).Scan(&r.Transactions, &r.Entries, &r.Events, &r.UserMoney); err != nil {
 		return r, err
 	}
 	// Entries before the retention boundary are gone (or going): their
@@ -41,6 +46,20 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
 			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id AND e.created_at = t.created_at)`,
 			"transaction %[1]d has no entries"},
+		// The outbox: no movement without its event, no event without its
+		// movement (as far as events are kept, event_coverage). Set
+		// differences rather than joins: events have no index on
+		// transaction_id (it would cost every batch), and these sort once.
+		{`SELECT id, created_at, 0 FROM (SELECT id, created_at FROM transactions
+				WHERE id > (SELECT after_transaction FROM event_coverage) AND created_at >= (SELECT since_at FROM event_coverage)` + since + `
+			EXCEPT SELECT transaction_id, occurred_at FROM events) AS missing`,
+			"transaction %[1]d (at %[2]d) has no event"},
+		{`SELECT transaction_id, COUNT(DISTINCT id), 0 FROM events WHERE transaction_id IS NOT NULL
+			GROUP BY transaction_id HAVING COUNT(DISTINCT id) > 1`,
+			"transaction %d has %d events (want exactly 1)"},
+		{`SELECT transaction_id, occurred_at, 0 FROM (SELECT transaction_id, occurred_at FROM events WHERE transaction_id IS NOT NULL
+			EXCEPT SELECT id, created_at FROM transactions) AS orphans`,
+			"an event reports transaction %[1]d (at %[2]d), which did not commit"},
 		{`SELECT a.id, a.balance, COALESCE(r.amount, 0) + COALESCE(s.total, 0) FROM accounts a
 			LEFT JOIN retained_balances r ON r.account_id = a.id
 			LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM entries WHERE TRUE` + since + ` GROUP BY account_id) s ON s.account_id = a.id

@@ -23,6 +23,8 @@ type batch struct {
 	// works on; records the batch's idempotency keys, stored or new.
 	book    *ledger.Book
 	records map[string]*idemRecord
+	// tallies are the shares of the settlements the batch acts on.
+	tallies map[int64]tally
 	// applied are the commands the ledger accepted; outs every op's
 	// outcome, by position.
 	applied []applied
@@ -37,17 +39,17 @@ type idemRecord struct {
 	fresh  bool // written by this batch
 }
 
-// applied is one command's effect in a batch; its result gets ids when
-// the batch writes back.
+// applied is one command's effect in a batch: its transactions and events
+// (outbox.go). Its result and events get ids when the batch writes back.
 type applied struct {
 	op     int
 	txns   []ledger.Txn
+	events []NewEvent
 	result *Result
 }
 
 // apply runs one batch in one transaction and returns each op's outcome.
-func (w *Writer) apply(ops []*op) ([]outcome, error) {
-	ctx := context.Background()
+func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
 	tx, err := w.db.writes.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -86,7 +88,7 @@ func (b *batch) apply(i int) {
 		b.outs[i].err = err
 		return
 	}
-	b.applied = append(b.applied, applied{op: i, txns: txns, result: &Result{Receipt: receipt}})
+	b.applied = append(b.applied, applied{op: i, txns: txns, events: b.eventsOf(o.cmd, receipt, txns), result: &Result{Receipt: receipt}})
 	if o.key != "" {
 		b.records[o.key] = &idemRecord{hash: o.hash, fresh: true}
 	}

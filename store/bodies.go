@@ -6,18 +6,28 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // Stored bodies are JSON the database keeps. Each is its own type with a
 // version, converted from and to ledger and store types here, so renaming
 // a rule's field cannot change a stored row or break reading an old one.
 // Rows written before versions existed have none: a missing version is 1.
-const bodyVersion = 1
+// Each kind of body has its own version.
+const (
+	resultVersion = 1
+	// noticeVersion 2 adds counterparty_masked_name. In version 1 a
+	// notice's counterparty could be someone's whole real name (the
+	// default display name, a settlement's requester); it is masked when
+	// read.
+	noticeVersion = 2
+	eventVersion  = 1
+)
 
 // checkVersion refuses a body written by a newer minipay.
-func checkVersion(what string, v int) error {
-	if v > bodyVersion {
-		return fmt.Errorf("%s body has version %d; this minipay reads up to %d", what, v, bodyVersion)
+func checkVersion(what string, v, newest int) error {
+	if v > newest {
+		return fmt.Errorf("%s body has version %d; this minipay reads up to %d", what, v, newest)
 	}
 	return nil
 }
@@ -38,7 +48,7 @@ type resultBody struct {
 
 func encodeResult(r Result) (string, error) {
 	rc := r.Receipt
-	b, err := json.Marshal(resultBody{Version: bodyVersion, Amount: rc.Amount, Charged: rc.Charged,
+	b, err := json.Marshal(resultBody{Version: resultVersion, Amount: rc.Amount, Charged: rc.Charged,
 		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
 		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
 		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
@@ -50,7 +60,7 @@ func decodeResult(s string) (Result, error) {
 	if err := json.Unmarshal([]byte(s), &b); err != nil {
 		return Result{}, err
 	}
-	if err := checkVersion("idempotency record", b.Version); err != nil {
+	if err := checkVersion("idempotency record", b.Version, resultVersion); err != nil {
 		return Result{}, err
 	}
 	return Result{
@@ -68,6 +78,7 @@ type noticeBody struct {
 	TransferID   int64     `json:"transfer_id,omitempty"`
 	Amount       int64     `json:"amount"`
 	Counterparty string    `json:"counterparty,omitempty"`
+	Masked       string    `json:"counterparty_masked_name,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	Account      int64     `json:"account_id,omitempty"`
@@ -77,8 +88,8 @@ type noticeBody struct {
 
 // noticeRow is n as a row of noticeColumns, created at.
 func noticeRow(n ledger.Notice, at int64) ([]any, error) {
-	body, err := json.Marshal(noticeBody{Version: bodyVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
-		Counterparty: n.Counterparty, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+	body, err := json.Marshal(noticeBody{Version: noticeVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
+		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +105,50 @@ func decodeNotice(s string, n *Notification) error {
 	if err := json.Unmarshal([]byte(s), &b); err != nil {
 		return err
 	}
-	if err := checkVersion("notification", b.Version); err != nil {
+	if err := checkVersion("notification", b.Version, noticeVersion); err != nil {
 		return err
 	}
+	if b.Version < 2 { // 1, or 0 for a body written before versions
+		b.Counterparty = names.Mask(b.Counterparty)
+	}
 	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
+	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
 	return nil
+}
+
+// eventBody is events.body: the data of an event as one user reads it.
+// Its references (transaction, transfer, settlement, account) are columns.
+type eventBody struct {
+	Version     int       `json:"version"`
+	Amount      int64     `json:"amount,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Memo        string    `json:"memo,omitempty"`
+	ToAccount   int64     `json:"to_account_id,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	ShareID     int64     `json:"share_id,omitempty"`
+	Mode        string    `json:"mode,omitempty"`
+	Product     string    `json:"product,omitempty"`
+	Day         string    `json:"day,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+}
+
+func encodeEvent(d EventData) (string, error) {
+	b, err := json.Marshal(eventBody{Version: eventVersion, Amount: d.Amount, Status: d.Status, DisplayName: d.DisplayName,
+		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt.UTC(), ShareID: d.ShareID, Mode: d.Mode,
+		Product: d.Product, Day: d.Day, Reason: d.Reason})
+	return string(b), err
+}
+
+func decodeEvent(s string) (EventData, error) {
+	var b eventBody
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		return EventData{}, err
+	}
+	if err := checkVersion("event", b.Version, eventVersion); err != nil {
+		return EventData{}, err
+	}
+	return EventData{Amount: b.Amount, Status: b.Status, DisplayName: b.DisplayName, Memo: b.Memo, ToAccount: b.ToAccount,
+		ExpiresAt: b.ExpiresAt, ShareID: b.ShareID, Mode: b.Mode, Product: b.Product, Day: b.Day, Reason: b.Reason}, nil
 }

@@ -30,12 +30,13 @@ func TestStoredBodiesGolden(t *testing.T) {
 		everyStoredBody(t, e)
 		golden(t, db, "idempotency_records.golden", `SELECT key || ' ' || receipt FROM idempotency_keys ORDER BY key`)
 		golden(t, db, "notifications.golden", `SELECT CAST(user_id AS TEXT) || ' ' || body FROM notifications ORDER BY id`)
+		golden(t, db, "events.golden", `SELECT type || ' ' || CAST(user_id AS TEXT) || ' ' || body FROM events ORDER BY id, user_id`)
 	})
 }
 
 // everyStoredBody runs, one at a time so ids are the same on every
 // database, commands that store every kind of idempotency record and
-// notification.
+// notification, and many kinds of events.
 func everyStoredBody(t *testing.T, e env) {
 	ctx := context.Background()
 	a, b, c := e.User(t, "ann"), e.User(t, "bob"), e.User(t, "cat")
@@ -82,7 +83,7 @@ func everyStoredBody(t *testing.T, e env) {
 // everyShareBody asks a and b to pay c's settlement: a pays, b declines.
 func everyShareBody(t *testing.T, e env, a, b, c store.User) {
 	ctx := context.Background()
-	id, err := e.DB.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, e.Clock.Now())
+	id, err := e.DB.CreateSettlement(ctx, c, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: b, Amount: 1_000}}, roomy, e.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,8 @@ func golden(t *testing.T, db *store.DB, name, query string) {
 }
 
 // TestUnversionedBodiesDecode: rows stored before bodies had a version
-// read as version 1; a body from a newer minipay is refused, not misread.
+// read as version 1; a body from a newer minipay is refused, not misread;
+// an older notice's counterparty is masked.
 func TestUnversionedBodiesDecode(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -136,7 +138,8 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 				('1:old', 'h', '{"amount":15000,"charged":10000,"main_balance":4000,"transaction_id":4,"charge_transaction_id":3,"transfer_id":1,"status":"completed"}', %[1]d),
 				('1:new', 'h', '{"version":2,"amount":1}', %[1]d)`, e.Clock.Now().UnixMicro()),
 			`INSERT INTO notifications (user_id, kind, body, created_at) VALUES
-				(1, 'installment_missed', '{"kind":"installment_missed","amount":50000,"reason":"short","account_id":5,"day":"2026-11-25"}', 0)`,
+				(1, 'installment_missed', '{"kind":"installment_missed","amount":50000,"reason":"short","account_id":5,"day":"2026-11-25"}', 0),
+				(1, 'settlement_requested', '{"version":1,"kind":"settlement_requested","amount":5,"counterparty":"Kim Minsu","settlement_id":1}', 0)`,
 		} {
 			if err := store.TamperForTest(db, q); err != nil {
 				t.Fatal(err)
@@ -152,10 +155,15 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 			t.Fatal("a version 2 record was read")
 		}
 		ns, err := db.Notifications(context.Background(), u.ID, false, 0, 10)
-		if err != nil || len(ns) != 1 {
+		if err != nil || len(ns) != 2 {
 			t.Fatalf("notifications: %+v %v", ns, err)
 		}
-		n := ns[0]
+		// A version 1 notice could name someone's whole real name: it is
+		// read masked.
+		if n := ns[0]; n.Kind != ledger.NoticeSettlementRequested || n.Counterparty != "K** M****" || n.Settlement != 1 {
+			t.Errorf("a version 1 notice read as %+v", n)
+		}
+		n := ns[1]
 		if n.Kind != ledger.NoticeInstallmentMissed || n.Amount != 50_000 || n.Reason != "short" || n.Account != 5 || n.Day != "2026-11-25" {
 			t.Fatalf("unversioned notification read as %+v", n)
 		}

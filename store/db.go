@@ -4,27 +4,27 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
+	neturl "net/url"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // DefaultURL is the database minipay uses when none is configured: a SQLite
 // file in the working directory, so `minipay serve` needs no setup.
 const DefaultURL = "sqlite:minipay.db"
-
-//go:embed migrations
-var migrations embed.FS
 
 // DB is an open minipay database.
 type DB struct {
@@ -35,33 +35,73 @@ type DB struct {
 	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
 }
 
+// DefaultMaxConns is PostgreSQL's pool size unless Options say otherwise;
+// SQLite reads through sqliteReaders connections by default.
+const (
+	DefaultMaxConns = 32
+	sqliteReaders   = 8
+)
+
+// Options tune Open; the zero value opens with the defaults and migrates,
+// and leaves the database's own timeouts (SQLite waits 10 s for a lock,
+// PostgreSQL has no timeouts of its own).
+type Options struct {
+	// MaxConns caps the connections: PostgreSQL's pool, which reads and
+	// writes share, or SQLite's readers beside its one writer (0: the
+	// defaults above).
+	MaxConns int
+	// NoMigrate leaves the schema as it is: for a server whose deployment
+	// migrates in a separate step (it should CheckSchema), and for a backup,
+	// which must copy the database as it is.
+	NoMigrate bool
+	// LockTimeout bounds a wait for a lock: PostgreSQL's lock_timeout,
+	// SQLite's busy_timeout.
+	LockTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout: a backstop for
+	// statements run without a deadline of their own.
+	StatementTimeout time.Duration
+}
+
 // Open connects to the database named by url ("sqlite:path" or
 // "postgres://…") and migrates it to the latest schema.
 func Open(ctx context.Context, url string) (*DB, error) {
-	db, err := connect(url)
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options. On PostgreSQL a timeout the URL already
+// sets (lock_timeout=…, statement_timeout=…) is the user's and kept.
+func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
+	db, err := connect(url, o)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.reads.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
 	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	if !o.NoMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
 
-func connect(url string) (*DB, error) {
+func connect(url string, o Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		url, err := withRuntimeParams(url, map[string]time.Duration{"lock_timeout": o.LockTimeout, "statement_timeout": o.StatementTimeout})
+		if err != nil {
+			return nil, err
+		}
 		pool, err := sql.Open("pgx", url)
 		if err != nil {
 			return nil, err
 		}
-		pool.SetMaxOpenConns(32)
-		pool.SetMaxIdleConns(32)
+		maxConns := cmp.Or(o.MaxConns, DefaultMaxConns)
+		pool.SetMaxOpenConns(maxConns)
+		pool.SetMaxIdleConns(maxConns)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		return &DB{writes: pool, reads: pool, dialect: postgres{}}, nil
 	case strings.HasPrefix(url, "sqlite:"):
@@ -78,7 +118,8 @@ func connect(url string) (*DB, error) {
 		}
 		// WAL lets readers run beside the writer; synchronous=FULL makes a
 		// committed batch survive power loss, not only a process crash.
-		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		busy := cmp.Or(o.LockTimeout, 10*time.Second)
+		pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", busy.Milliseconds())
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, err
@@ -89,17 +130,42 @@ func connect(url string) (*DB, error) {
 			w.Close()
 			return nil, err
 		}
-		r.SetMaxOpenConns(8)
-		return &DB{writes: w, reads: r, dialect: sqlite{}}, nil
+		maxConns := cmp.Or(o.MaxConns, sqliteReaders)
+		r.SetMaxOpenConns(maxConns)
+		return &DB{writes: w, reads: r, dialect: sqlite{path: path}}, nil
 	}
-	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", redact(url))
+	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", Redact(url))
 }
 
-// redact hides a password in a URL for error messages and logs.
-func redact(url string) string {
+// withRuntimeParams adds each nonzero timeout to a PostgreSQL URL as a
+// session parameter in milliseconds (pgx sends unknown query parameters
+// to the server), unless the URL sets it already. The rest of the URL is
+// left as written.
+func withRuntimeParams(raw string, params map[string]time.Duration) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("malformed database URL %s", Redact(raw))
+	}
+	q := u.Query()
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if d := params[name]; d > 0 && !q.Has(name) && !strings.Contains(q.Get("options"), name) {
+			sep := "&"
+			if !strings.Contains(raw, "?") {
+				sep = "?"
+			}
+			raw += sep + name + "=" + strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+	return raw, nil
+}
+
+// Redact hides a password in a URL, as user:password@ or as a password=
+// parameter, for messages, logs and help texts.
+func Redact(url string) string {
+	url = passwordParam.ReplaceAllString(url, "${1}***")
 	at := strings.LastIndex(url, "@")
 	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 {
+	if at < 0 || scheme < 0 || at < scheme {
 		return url
 	}
 	userinfo := url[scheme+3 : at]
@@ -108,6 +174,8 @@ func redact(url string) string {
 	}
 	return url
 }
+
+var passwordParam = regexp.MustCompile(`(?i)([?&]password=)[^&#]*`)
 
 // Dialect names the database kind: "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect.name() }
@@ -119,22 +187,6 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.writes.Close())
 	}
 	return err
-}
-
-// Migrate brings the schema to the latest version.
-func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.dialect.name())
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(db.dialect.gooseDialect(), db.writes, sub)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
 }
 
 // micros is how times are stored: microseconds since the Unix epoch.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // dialect is the seam for the few places PostgreSQL and SQLite differ:
@@ -17,6 +18,12 @@ import (
 type dialect interface {
 	name() string
 	gooseDialect() goose.Dialect
+	// migrationLocker is the lock Migrate holds, so that concurrent
+	// migrations of one database take turns.
+	migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error)
+	// backup writes a consistent copy of the live database to the file to
+	// (backup.go).
+	backup(ctx context.Context, db *sql.DB, to string) error
 	// list returns SQL for a one-column set "(SELECT … AS v)" of the values
 	// in the parameter $n, and the argument to pass for it.
 	list(n int, pgType string, vals any) (string, any)
@@ -25,9 +32,20 @@ type dialect interface {
 	table(n int, cols []column, rows [][]any) (string, []any)
 	// forUpdate is appended to a SELECT that must lock its rows.
 	forUpdate() string
+	// forNoKeyUpdate locks rows only to take turns on them: unlike
+	// forUpdate, it does not block the foreign-key checks of inserts
+	// that refer to them (the writer's transfers refer to users).
+	forNoKeyUpdate() string
+	// relaxCommit lets tx commit without waiting for its log to reach
+	// disk (PostgreSQL's synchronous_commit off; SQLite: nothing), for
+	// state whose last moments a crash may lose, never money.
+	relaxCommit(ctx context.Context, tx *sql.Tx) error
 	// retryable reports whether a transaction that failed with err may
 	// succeed if run again (serialization failure, deadlock, busy).
 	retryable(err error) bool
+	// unavailable reports whether err means the database did not answer
+	// in time (see Unavailable).
+	unavailable(err error) bool
 	// unique reports whether err is a unique-constraint violation.
 	unique(err error) bool
 	// nextTxnID is an SQL expression for one new transaction id, for the
@@ -35,9 +53,11 @@ type dialect interface {
 	nextTxnID() string
 	// maxWriters caps the writer's concurrent batches (0: no cap).
 	maxWriters() int
-	// allocIDs reserves nTxns transaction ids and nTransfers transfer ids
-	// in one round trip, in the writer's transaction.
-	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error)
+	// allocIDs reserves nTxns transaction ids, nTransfers transfer ids and
+	// nEvents event ids in one round trip, in the writer's transaction.
+	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error)
+	// eventFence is DB.EventFence, read on db.
+	eventFence(ctx context.Context, db *sql.DB) (fence int64, ok bool, err error)
 	// execWrites runs the writes that have rows (see sqlwrite.go).
 	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
 

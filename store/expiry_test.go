@@ -156,7 +156,7 @@ func TestRecordsExpireWithHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		settle := func(total int64) store.Settlement {
-			id, err := db.CreateSettlement(ctx, req, total, "equal", []store.NewShare{{User: a, Amount: total / 2}, {User: b, Amount: total / 2}}, e.Clock.Now())
+			id, err := db.CreateSettlement(ctx, req, total, "equal", []store.NewShare{{User: a, Amount: total / 2}, {User: b, Amount: total / 2}}, roomy, e.Clock.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

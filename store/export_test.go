@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"minipay/ledger"
+)
 
 // TamperForTest runs raw SQL so tests can prove the audit notices
 // corrupted books.
@@ -26,4 +30,19 @@ func ColumnForTest(db *DB, query string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// BatchForTest applies cmds on behalf of user as one batch of w — what the
+// writer does when they arrive together — and returns each one's error.
+func BatchForTest(w *Writer, user int64, cmds ...ledger.Command) []error {
+	ops := make([]*op, len(cmds))
+	for i, c := range cmds {
+		ops[i] = &op{cmd: c, user: user, out: make(chan outcome, 1)}
+	}
+	w.run(ops)
+	out := make([]error, len(ops))
+	for i, o := range ops {
+		out[i] = (<-o.out).err
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // HistoryEntry is one movement of money on an account, as its owner sees it.
@@ -21,10 +22,14 @@ type HistoryEntry struct {
 }
 
 // Counterparty is where incoming money came from or outgoing money went.
+// Of another user, Name is what they are shown as (the display name
+// their transfer chose, or their masked real name) and MaskedName their
+// masked real name: never the whole of it.
 type Counterparty struct {
-	Name      string
-	Username  string
-	AccountID int64
+	Name       string
+	Username   string
+	AccountID  int64
+	MaskedName string
 }
 
 // HistoryFilter selects a page of an account's history, newest first.
@@ -38,6 +43,12 @@ type HistoryFilter struct {
 // KindSettlementPayment is the history kind of a transfer that paid a
 // settlement share.
 const KindSettlementPayment = "settlement_payment"
+
+// HistoryKinds lists every kind a history entry can have: what the
+// ledger's transactions do, and settlement payments.
+var HistoryKinds = []string{string(ledger.TxnCharge), string(ledger.TxnDeposit), string(ledger.TxnWithdrawal),
+	string(ledger.TxnClose), string(ledger.TxnTransfer), string(ledger.TxnPendingHold), string(ledger.TxnPendingRelease),
+	string(ledger.TxnPendingReturn), string(ledger.TxnInterest), string(ledger.TxnInstallment), KindSettlementPayment}
 
 // History returns a page of account's entries, newest first. The page is
 // a backward range scan of the (account_id, id) index from the cursor down
@@ -85,11 +96,12 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 			WHERE ` + page + ` ORDER BY e.id DESC LIMIT $6) e`
 	}
 	// The receiver of a transfer sees the name the sender chose; the
-	// sender sees the receiver's real name, username and account.
+	// sender sees the receiver's username and account; each sees the
+	// other's masked real name.
 	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END`
 	return `SELECT e.id, e.created_at, ` + kind + `, e.amount, COALESCE(e.balance_after, 0),
 			o.account_id, oa.kind, oa.name,
-			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
+			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tr.sender_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM ` + src + `
 		JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
@@ -115,17 +127,18 @@ func (db *DB) queryHistory(ctx context.Context, account int64, q string, args []
 	for rows.Next() {
 		var h HistoryEntry
 		var at, other, transferTo int64
-		var otherKind, otherName, display, toUsername, toName string
+		var otherKind, otherName, display, sender, toUsername, toName string
 		if err := rows.Scan(&h.ID, &at, &h.Kind, &h.Amount, &h.BalanceAfter, &other, &otherKind, &otherName,
-			&h.TransferID, &transferTo, &display, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
+			&h.TransferID, &transferTo, &display, &sender, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
 			return nil, err
 		}
 		h.At = fromMicros(at)
 		switch {
 		case h.TransferID != 0 && transferTo == account:
-			h.Counterparty = Counterparty{Name: display}
+			h.Counterparty = Counterparty{Name: receiverSees(display, sender), MaskedName: names.Mask(sender)}
 		case h.TransferID != 0:
-			h.Counterparty = Counterparty{Name: toName, Username: toUsername, AccountID: transferTo}
+			masked := names.Mask(toName)
+			h.Counterparty = Counterparty{Name: masked, Username: toUsername, AccountID: transferTo, MaskedName: masked}
 		case ledger.IsSystem(other):
 			h.Counterparty = Counterparty{Name: otherName}
 		default: // the owner's own other account

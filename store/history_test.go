@@ -100,8 +100,17 @@ func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
 		if err != nil || len(hb) != 1 {
 			t.Fatalf("bob: %+v %v", hb, err)
 		}
-		if c := hb[0].Counterparty; c.Name != "Secret Santa" || c.Username != "" || c.AccountID != 0 || hb[0].Amount != 9_000 || hb[0].Memo != "gift" || hb[0].Kind != "transfer" {
+		if c := hb[0].Counterparty; c.Name != "Secret Santa" || c.MaskedName != "N*** a****" || c.Username != "" || c.AccountID != 0 ||
+			hb[0].Amount != 9_000 || hb[0].Memo != "gift" || hb[0].Kind != "transfer" {
 			t.Fatalf("bob's entry %+v", hb[0])
+		}
+		// A transfer stored before display names defaulted to the masked
+		// name holds the sender's real name there: bob sees it masked.
+		if err := store.TamperForTest(db, `UPDATE transfers SET display_name = sender_name`); err != nil {
+			t.Fatal(err)
+		}
+		if hb, err = db.History(ctx, b.MainAccount, store.HistoryFilter{Limit: 10}); err != nil || hb[0].Counterparty.Name != "N*** a****" {
+			t.Fatalf("bob's entry of an older transfer: %+v %v", hb, err)
 		}
 		// Alice sees the real receiver, the auto-charge, the deposit.
 		ha, err := db.History(ctx, a.MainAccount, store.HistoryFilter{Limit: 10})
@@ -114,7 +123,7 @@ func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
 			after   int64
 			counter string
 		}{
-			{"transfer", -9_000, 5_000, "Name bob"},
+			{"transfer", -9_000, 5_000, "N*** b**"}, // masked: never another's whole real name
 			{"charge", 10_000, 14_000, "external bank"},
 			{"savings_deposit", -1_000, 4_000, "savings account"},
 			{"charge", 5_000, 5_000, "external bank"},

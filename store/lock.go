@@ -7,14 +7,19 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // lock loads and locks what the batch's commands act on and builds the
-// ledger book over it. Every batch locks settlement shares first, then
-// transfers, then accounts, each in id order, so concurrent batches and
-// servers cannot deadlock. One query per kind, whatever the batch size.
+// ledger book over it. Every batch locks settlements first, then
+// settlement shares, then transfers, then accounts, each in id order, so
+// concurrent batches and servers cannot deadlock. One query per kind,
+// whatever the batch size.
 func (b *batch) lock(ctx context.Context, loc *time.Location) error {
-	shareIDs, transferIDs, accountIDs, keys := b.refs()
+	settlementIDs, shareIDs, transferIDs, accountIDs, keys := b.refs()
+	if err := b.lockSettlements(ctx, settlementIDs); err != nil {
+		return err
+	}
 	shares, err := lockRows(ctx, b, shareRows, shareIDs)
 	if err != nil {
 		return err
@@ -41,12 +46,13 @@ func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	return nil
 }
 
-// refs lists what the batch's commands name: settlement shares, existing
-// transfers, user accounts (system accounts are never locked) and
-// idempotency keys.
-func (b *batch) refs() (shareIDs, transferIDs, accountIDs []int64, keys []string) {
+// refs lists what the batch's commands name: settlements and their
+// shares, existing transfers, user accounts (system accounts are never
+// locked) and idempotency keys.
+func (b *batch) refs() (settlementIDs, shareIDs, transferIDs, accountIDs []int64, keys []string) {
 	for _, o := range b.ops {
 		if sc, ok := o.cmd.(ledger.ShareCommand); ok {
+			settlementIDs = append(settlementIDs, sc.SettlementRef())
 			shareIDs = append(shareIDs, sc.ShareRef())
 		}
 		if tc, ok := o.cmd.(ledger.TransferCommand); ok {
@@ -61,7 +67,38 @@ func (b *batch) refs() (shareIDs, transferIDs, accountIDs []int64, keys []string
 			keys = append(keys, o.key)
 		}
 	}
-	return shareIDs, transferIDs, accountIDs, keys
+	return settlementIDs, shareIDs, transferIDs, accountIDs, keys
+}
+
+// lockSettlements locks the settlements whose shares the batch acts on and
+// then tallies their shares, so the batch that resolves a settlement's
+// last open share knows it and reports the settlement done (outbox.go):
+// with the settlement locked, no other batch changes its shares meanwhile.
+func (b *batch) lockSettlements(ctx context.Context, ids []int64) error {
+	b.tallies = map[int64]tally{}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := lockRows(ctx, b, settlementRows, ids); err != nil {
+		return err
+	}
+	set, arg := b.dialect.list(1, "bigint", ids)
+	rows, err := b.tx.QueryContext(ctx, `SELECT settlement_id, SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN status = 'declined' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'paid' THEN amount ELSE 0 END)
+		FROM settlement_shares WHERE settlement_id IN `+set+` GROUP BY settlement_id`, arg)
+	if err != nil {
+		return fmt.Errorf("tally settlement shares: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var t tally
+		if err := rows.Scan(&id, &t.open, &t.declined, &t.paid); err != nil {
+			return err
+		}
+		b.tallies[id] = t
+	}
+	return rows.Err()
 }
 
 // lockable says how to read one kind of row the writer locks.
@@ -75,7 +112,15 @@ var (
 	accountRows = lockable[*ledger.Account]{"accounts", accountColumns, scanAccount, func(a *ledger.Account) int64 { return a.ID }}
 	pendingRows = lockable[*ledger.PendingTransfer]{"transfers", pendingColumns, scanPending, func(t *ledger.PendingTransfer) int64 { return t.ID }}
 	shareRows   = lockable[*ledger.Share]{"settlement_shares", shareColumns, scanShare, func(s *ledger.Share) int64 { return s.ID }}
+	// settlementRows are only locked: the batch reads their shares.
+	settlementRows = lockable[int64]{"settlements", "id", scanID, func(id int64) int64 { return id }}
 )
+
+func scanID(s scanner) (int64, error) {
+	var id int64
+	err := s.Scan(&id)
+	return id, err
+}
 
 // lockRows loads the rows of kind with the given ids (in any order, with
 // repeats), locking them in id order, and returns them by id.
@@ -105,28 +150,34 @@ func lockRows[T any](ctx context.Context, b *batch, kind lockable[T], ids []int6
 type scanner interface{ Scan(...any) error }
 
 // pendingColumns and scanPending read a transfer as pending-transfer
-// commands see it.
-const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, COALESCE(expires_at, 0)`
+// commands see it, with the display name its receiver is shown.
+const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, sender_name, COALESCE(expires_at, 0)`
 
 func scanPending(s scanner) (*ledger.PendingTransfer, error) {
 	var t ledger.PendingTransfer
+	var sender string
 	var expires int64
-	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &expires); err != nil {
+	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &sender, &expires); err != nil {
 		return nil, err
 	}
+	t.DisplayName = receiverSees(t.DisplayName, sender)
 	t.ExpiresAt = fromMicros(expires)
 	return &t, nil
 }
 
 // shareColumns and scanShare read a settlement share as share commands
-// see it.
-const shareColumns = `id, settlement_id, user_id, requester_id, requester_account, amount, status`
+// see it, with the participant's masked real name (for the requester's
+// notices).
+const shareColumns = `id, settlement_id, user_id, requester_id, requester_account, amount, status,
+	(SELECT u.name FROM users u WHERE u.id = settlement_shares.user_id)`
 
 func scanShare(s scanner) (*ledger.Share, error) {
 	var sh ledger.Share
-	if err := s.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status); err != nil {
+	var name string
+	if err := s.Scan(&sh.ID, &sh.Settlement, &sh.User, &sh.Requester, &sh.RequesterAccount, &sh.Amount, &sh.Status, &name); err != nil {
 		return nil, err
 	}
+	sh.UserMasked = names.Mask(name)
 	return &sh, nil
 }
 

@@ -16,13 +16,15 @@ type Notification struct {
 	TransferID   int64
 	Amount       int64
 	Counterparty string
-	Reason       string // why a pending transfer returned
-	ExpiresAt    time.Time
-	Account      int64  // the savings account of a missed installment
-	Day          string // the day of a missed installment
-	Settlement   int64
-	CreatedAt    time.Time
-	ReadAt       *time.Time
+	// CounterpartyMasked is the other user's masked real name.
+	CounterpartyMasked string
+	Reason             string // why a pending transfer returned
+	ExpiresAt          time.Time
+	Account            int64  // the savings account of a missed installment
+	Day                string // the day of a missed installment
+	Settlement         int64
+	CreatedAt          time.Time
+	ReadAt             *time.Time
 }
 
 // Notifications returns a page of user's inbox, newest first.

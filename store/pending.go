@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // DuePending lists up to limit pending transfers whose deadline has passed
@@ -22,7 +23,8 @@ func (db *DB) DuePending(ctx context.Context, now time.Time, limit int) ([]int64
 // the UPDATE re-checks reminded_at IS NULL after any row-lock wait, so two
 // servers running the sweep at once send each reminder exactly once.
 // Transfers already past their deadline get no reminder; expiry tells the
-// sender instead.
+// sender instead. Each reminder is also a transfer.reminder event for the
+// receiver, in the same transaction.
 func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int, error) {
 	var sent int
 	err := db.retry(ctx, func(tx *sql.Tx) error {
@@ -31,20 +33,25 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
 				ORDER BY expires_at, id LIMIT $3`+db.dialect.forUpdate()+`)
 			AND status = 'pending' AND reminded_at IS NULL
-			RETURNING id, to_user, amount, display_name, expires_at`,
+			RETURNING id, to_user, amount, display_name, sender_name, expires_at`,
 			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)
 		if err != nil {
 			return err
 		}
 		var notices [][]any
+		var events []NewEvent
 		for rows.Next() {
 			var n ledger.Notice
 			var expires int64
-			if err := rows.Scan(&n.TransferID, &n.User, &n.Amount, &n.Counterparty, &expires); err != nil {
+			var display, sender string
+			if err := rows.Scan(&n.TransferID, &n.User, &n.Amount, &display, &sender, &expires); err != nil {
 				rows.Close()
 				return err
 			}
+			n.Counterparty, n.CounterpartyMasked = receiverSees(display, sender), names.Mask(sender)
 			n.Kind, n.ExpiresAt = ledger.NoticePendingReminder, fromMicros(expires)
+			events = append(events, NewEvent{Type: EventTransferReminder, TransferID: n.TransferID,
+				For: forAll(EventData{Amount: n.Amount, Status: ledger.TransferPending, DisplayName: n.Counterparty, ExpiresAt: n.ExpiresAt}, n.User)})
 			row, err := noticeRow(n, micros(now))
 			if err != nil {
 				rows.Close()
@@ -57,7 +64,10 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 			return err
 		}
 		sent = len(notices)
-		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
+		if err := insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, events)
 	})
 	return sent, err
 }

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 type postgres struct{}
@@ -17,6 +19,29 @@ type postgres struct{}
 func (postgres) name() string                { return "postgres" }
 func (postgres) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 func (postgres) forUpdate() string           { return " FOR UPDATE" }
+func (postgres) forNoKeyUpdate() string      { return " FOR NO KEY UPDATE" }
+
+func (postgres) relaxCommit(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return err
+}
+
+func (postgres) backup(context.Context, *sql.DB, string) error {
+	return errors.New("minipay backs up SQLite files only: back up PostgreSQL with its own tools, pg_dump (a logical copy) or pg_basebackup (a physical one, for point-in-time recovery with WAL archiving)")
+}
+
+// migrationLocker is a session advisory lock keyed by the schema the
+// migrations go to: servers sharing a schema take turns, while tests, each
+// in a schema of their own, do not wait for each other.
+func (postgres) migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("minipay migrations " + schema))
+	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, lockWait))
+}
 
 func (postgres) list(n int, pgType string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals
@@ -59,26 +84,75 @@ func (postgres) unique(err error) bool {
 // row lock, disjoint ones overlap their round trips.
 func (postgres) maxWriters() int { return 0 }
 
-func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT FALSE, nextval('transactions_id_seq') FROM generate_series(1, $1)
-		UNION ALL SELECT TRUE, nextval('transfers_id_seq') FROM generate_series(1, $2)`, nTxns, nTransfers)
+// allocIDs takes the ids from the sequences. Event ids are taken only once
+// the transaction has a transaction id (the one-time filter runs first),
+// which EventFence relies on.
+func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT 0, nextval('transactions_id_seq') FROM generate_series(1, $1)
+		UNION ALL SELECT 1, nextval('transfers_id_seq') FROM generate_series(1, $2)
+		UNION ALL SELECT 2, nextval('events_id_seq') FROM generate_series(1, $3) WHERE pg_current_xact_id() IS NOT NULL`, nTxns, nTransfers, nEvents)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var transfer bool
+		var kind int
 		var id int64
-		if err := rows.Scan(&transfer, &id); err != nil {
-			return nil, nil, err
+		if err := rows.Scan(&kind, &id); err != nil {
+			return nil, nil, nil, err
 		}
-		if transfer {
-			transferIDs = append(transferIDs, id)
-		} else {
+		switch kind {
+		case 0:
 			txnIDs = append(txnIDs, id)
+		case 1:
+			transferIDs = append(transferIDs, id)
+		default:
+			eventIDs = append(eventIDs, id)
 		}
 	}
-	return txnIDs, transferIDs, rows.Err()
+	return txnIDs, transferIDs, eventIDs, rows.Err()
+}
+
+// eventFence reads the last event id handed out, then which transactions
+// of this database have a transaction id, and waits until those have
+// ended (see DB.EventFence). Transactions of other databases on the
+// server cannot hold an event id, nor can autovacuum (whose ANALYZE holds
+// a transaction id for as long as it takes), so they are not waited for.
+// pg_stat_activity shows every session's database and backend_xid to any
+// role; its type only to the session's role and pg_read_all_stats, so an
+// unknown type is waited for.
+func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+	var last int64
+	var called bool
+	if err := db.QueryRowContext(ctx, `SELECT last_value, is_called FROM events_id_seq`).Scan(&last, &called); err != nil {
+		return 0, false, err
+	}
+	if !called {
+		return 0, true, nil
+	}
+	const inFlight = `FROM pg_stat_activity WHERE datname = current_database() AND backend_type IS DISTINCT FROM 'autovacuum worker' AND backend_xid IS NOT NULL`
+	var xids sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT string_agg(backend_xid::text, ',') `+inFlight).Scan(&xids); err != nil {
+		return 0, false, err
+	}
+	for xids.Valid {
+		var running int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) `+inFlight+` AND backend_xid::text = ANY(string_to_array($1, ','))`, xids.String).Scan(&running)
+		switch {
+		case ctx.Err() != nil:
+			return 0, false, nil
+		case err != nil:
+			return 0, false, err
+		case running == 0:
+			return last, true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, nil
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return last, true, nil
 }
 
 // execWrites sends the writes as one statement of data-modifying CTEs:
@@ -142,3 +216,19 @@ func (postgres) missingPartition(err error) bool {
 // expiryBatch can be large: a DELETE locks only the rows it deletes, which
 // no writer wants.
 func (postgres) expiryBatch() int { return 5000 }
+
+// unavailable: a statement canceled by statement_timeout or a deadline, a
+// lock not granted within lock_timeout, no free connection, a lost
+// connection, a server shutting down or still starting, or a standby
+// refusing writes after a failover.
+func (postgres) unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "57014", "55P03", "53300", "57P01", "57P02", "57P03", "25006":
+		return true
+	}
+	return strings.HasPrefix(pe.Code, "08")
+}

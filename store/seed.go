@@ -52,7 +52,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []NewUser, now time.Time) (
 
 // OpenSavingsMany opens one savings account of product for each user in
 // one statement (load tests and benchmarks seed with it); like
-// OpenSavings it moves no money.
+// OpenSavings it moves no money. Seeding records no savings.opened events.
 func (db *DB) OpenSavingsMany(ctx context.Context, users []int64, product string, dailyAmount int64, now time.Time, loc *time.Location) error {
 	if err := ledger.CheckNewSavings(product, dailyAmount); err != nil {
 		return err

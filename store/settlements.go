@@ -7,6 +7,7 @@ import (
 
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 )
 
 // Settlement is a bill split and its shares, in the order requested.
@@ -14,13 +15,15 @@ type Settlement struct {
 	ID                int64
 	Requester         int64
 	RequesterUsername string
+	RequesterName     string // real: show it masked (names.Mask) to anyone else
 	Total             int64
 	Mode              string
 	CreatedAt         time.Time
 	Shares            []SettlementShare
 }
 
-// SettlementShare is one participant's part.
+// SettlementShare is one participant's part. Name is the participant's
+// real name: show it masked (names.Mask) to anyone else.
 type SettlementShare struct {
 	ID             int64
 	User           int64
@@ -53,39 +56,76 @@ type NewShare struct {
 }
 
 // CreateSettlement records a settlement with its shares and notifies each
-// participant, in one transaction. No money moves: each participant pays
+// participant, and records its settlement.requested event, in one
+// transaction. No money moves: each participant pays
 // their share later through the engine. The requester's own share, if
 // they listed themselves, is settled at once (paying yourself moves
-// nothing).
-func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64, mode string, shares []NewShare, now time.Time) (int64, error) {
+// nothing). Shares asked of strangers count against lim; over it, nothing
+// is written and the error is rate_limited.
+func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
 	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.retry(ctx, func(tx *sql.Tx) error {
+		strange, err := db.strangeShares(ctx, tx, requester, shares, lim)
+		if err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO settlements (requester_id, total, mode, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 			requester.ID, total, mode, micros(now)).Scan(&id); err != nil {
 			return err
 		}
 		var rows, notices [][]any
+		requested := NewEvent{Type: EventSettlementRequested, SettlementID: id,
+			For: []EventUser{{User: requester.ID, Data: EventData{Amount: total, Mode: mode}}}}
 		for i, sh := range shares {
-			status, settled := ledger.SharePending, any(nil)
+			status, settled, strangerAt := ledger.SharePending, any(nil), any(nil)
+			if strange[sh.User.ID] {
+				strangerAt = micros(now)
+			}
 			if sh.User.ID == requester.ID {
 				status, settled = ledger.SharePaid, micros(now)
 			} else {
+				// Each participant reads their own share.
+				requested.For = append(requested.For, EventUser{User: sh.User.ID, Data: EventData{Amount: sh.Amount, Mode: mode}})
 				row, err := noticeRow(ledger.Notice{User: sh.User.ID, Kind: ledger.NoticeSettlementRequested, Amount: sh.Amount,
-					Counterparty: requester.Name, Settlement: id}, micros(now))
+					Counterparty: requester.Username, CounterpartyMasked: names.Mask(requester.Name), Settlement: id}, micros(now))
 				if err != nil {
 					return err
 				}
 				notices = append(notices, row)
 			}
-			rows = append(rows, []any{id, i, sh.User.ID, requester.ID, requester.MainAccount, sh.Amount, status, settled})
+			rows = append(rows, []any{id, i, sh.User.ID, requester.ID, requester.MainAccount, sh.Amount, status, settled, strangerAt})
 		}
 		if err := insertRows(ctx, tx, db.dialect, "settlement_shares", []column{{"settlement_id", "bigint"}, {"position", "bigint"}, {"user_id", "bigint"},
-			{"requester_id", "bigint"}, {"requester_account", "bigint"}, {"amount", "bigint"}, {"status", "text"}, {"settled_at", "bigint"}}, rows); err != nil {
+			{"requester_id", "bigint"}, {"requester_account", "bigint"}, {"amount", "bigint"}, {"status", "text"}, {"settled_at", "bigint"},
+			{"stranger_at", "bigint"}}, rows); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices)
+		if err := insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, notices); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, []NewEvent{requested})
 	})
 	return id, err
+}
+
+// strangeShares returns which participants of shares are strangers to
+// requester, once checkStrangers has found room for them today.
+func (db *DB) strangeShares(ctx context.Context, tx *sql.Tx, requester User, shares []NewShare, lim StrangerLimits) (map[int64]bool, error) {
+	ids := make([]int64, len(shares))
+	for i, sh := range shares {
+		ids[i] = sh.User.ID
+	}
+	strange, err := strangers(ctx, tx, db.dialect, requester.ID, ids)
+	if err != nil || len(strange) == 0 {
+		return strange, err
+	}
+	var users []User
+	for _, sh := range shares {
+		if strange[sh.User.ID] {
+			users = append(users, sh.User)
+		}
+	}
+	return strange, checkStrangers(ctx, tx, db.dialect, requester, users, lim)
 }
 
 // Settlement returns a settlement its requester or a participant may see.
@@ -110,18 +150,23 @@ func (db *DB) Settlement(ctx context.Context, viewer, id int64) (Settlement, err
 }
 
 // Settlements lists, newest first, the settlements user requested (role
-// "requester") or takes part in ("participant"), at most limit.
-func (db *DB) Settlements(ctx context.Context, user int64, role string, limit int) ([]Settlement, error) {
-	where := `s.id IN (SELECT id FROM settlements WHERE requester_id = $1 ORDER BY id DESC LIMIT $2)`
-	if role == "participant" {
-		where = `s.id IN (SELECT settlement_id FROM settlement_shares WHERE user_id = $1 AND requester_id <> $1 ORDER BY settlement_id DESC LIMIT $2)`
+// "requester") or takes part in ("participant"): at most limit, with ids
+// below before (0: from the newest).
+func (db *DB) Settlements(ctx context.Context, user int64, role string, before int64, limit int) ([]Settlement, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
 	}
-	return db.settlements(ctx, where, user, limit)
+	where := `s.id IN (SELECT id FROM settlements WHERE requester_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3)`
+	if role == "participant" {
+		where = `s.id IN (SELECT settlement_id FROM settlement_shares WHERE user_id = $1 AND requester_id <> $1 AND settlement_id < $2
+			ORDER BY settlement_id DESC LIMIT $3)`
+	}
+	return db.settlements(ctx, where, user, before, limit)
 }
 
 // settlements reads the settlements matching where with their shares.
 func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Settlement, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, s.requester_id, ru.username, s.total, s.mode, s.created_at,
+	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, s.requester_id, ru.username, ru.name, s.total, s.mode, s.created_at,
 			sh.id, sh.user_id, u.username, u.name, sh.amount, sh.status, COALESCE(sh.settled_at, 0), COALESCE(t.id, 0)
 		FROM settlements s
 		JOIN users ru ON ru.id = s.requester_id
@@ -138,7 +183,7 @@ func (db *DB) settlements(ctx context.Context, where string, args ...any) ([]Set
 		var s Settlement
 		var sh SettlementShare
 		var created, settled int64
-		if err := rows.Scan(&s.ID, &s.Requester, &s.RequesterUsername, &s.Total, &s.Mode, &created,
+		if err := rows.Scan(&s.ID, &s.Requester, &s.RequesterUsername, &s.RequesterName, &s.Total, &s.Mode, &created,
 			&sh.ID, &sh.User, &sh.Username, &sh.Name, &sh.Amount, &sh.Status, &settled, &sh.TransferID); err != nil {
 			return nil, err
 		}

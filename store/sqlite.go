@@ -5,22 +5,53 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-type sqlite struct{}
+// sqlite knows its file: migrations lock beside it, backups copy it.
+type sqlite struct{ path string }
 
 func (sqlite) name() string                { return "sqlite" }
 func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
 
-// forUpdate is empty: the writer's transaction is BEGIN IMMEDIATE, which
-// already excludes every other writer.
-func (sqlite) forUpdate() string { return "" }
+// backup is VACUUM INTO: one read transaction, so the copy is the database
+// as of one commit while the writer goes on (WAL lets it), and the copy is
+// compact. SQLite refuses a target that exists; the copy is synced to disk
+// before it counts.
+func (sqlite) backup(ctx context.Context, db *sql.DB, to string) error {
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		return err
+	}
+	f, err := os.Open(to)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// migrationLocker locks a file beside the database. SQLite's own locks
+// last one transaction, and each migration is one, so two processes
+// migrating a fresh file would both apply the first migration.
+func (d sqlite) migrationLocker(context.Context, *sql.DB) (lock.SessionLocker, error) {
+	return &fileLocker{path: d.path + ".migrate-lock"}, nil
+}
+
+// forUpdate and forNoKeyUpdate are empty: a write transaction is BEGIN
+// IMMEDIATE, which already excludes every other writer.
+func (sqlite) forUpdate() string      { return "" }
+func (sqlite) forNoKeyUpdate() string { return "" }
+
+// relaxCommit does nothing: synchronous is a connection's setting, and
+// the one write connection keeps FULL for money.
+func (sqlite) relaxCommit(context.Context, *sql.Tx) error { return nil }
 
 func (sqlite) list(n int, _ string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)
@@ -59,21 +90,37 @@ func (sqlite) unique(err error) bool {
 // holds it throughout.
 func (sqlite) maxWriters() int { return 1 }
 
-// allocIDs takes MAX+1 onwards: the writer's transaction is exclusive, so
-// those ids are its alone.
-func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers int) (txnIDs, transferIDs []int64, err error) {
-	var maxTxn, maxTransfer int64
+// allocIDs takes MAX+1 onwards for transactions and transfers: the
+// writer's transaction is exclusive, so those ids are its alone. Event ids
+// come from their counter, which retention never sets back.
+func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
+	var maxTxn, maxTransfer, lastEvent int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`).
 		Scan(&maxTxn, &maxTransfer); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	for i := range nTxns {
-		txnIDs = append(txnIDs, maxTxn+1+int64(i))
+	if nEvents > 0 {
+		if err := tx.QueryRowContext(ctx, `UPDATE event_ids SET last = last + $1 RETURNING last`, nEvents).Scan(&lastEvent); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	for i := range nTransfers {
-		transferIDs = append(transferIDs, maxTransfer+1+int64(i))
+	return idRun(maxTxn+1, nTxns), idRun(maxTransfer+1, nTransfers), idRun(lastEvent-int64(nEvents)+1, nEvents), nil
+}
+
+// idRun is n ids from first on.
+func idRun(first int64, n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = first + int64(i)
 	}
-	return txnIDs, transferIDs, nil
+	return ids
+}
+
+// eventFence is the last event id: the single writer commits ids in order.
+func (sqlite) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+	var last int64
+	err := db.QueryRowContext(ctx, `SELECT last FROM event_ids`).Scan(&last)
+	return last, err == nil, err
 }
 
 // execWrites runs the writes one by one: SQLite is in process, so extra
@@ -117,3 +164,15 @@ func (sqlite) deleteFolded(ctx context.Context, db *sql.DB) error {
 // expiryBatch is small: each batch holds the single writer, so the
 // writer's batches wait for it (about 10 ms for 1,000 keys).
 func (sqlite) expiryBatch() int { return 1000 }
+
+// unavailable: another connection held the database past busy_timeout.
+func (sqlite) unavailable(err error) bool {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}

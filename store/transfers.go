@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minipay/errs"
+	"minipay/names"
 )
 
 // Transfer is a transfer as its sender or receiver reads it.
@@ -24,6 +25,19 @@ type Transfer struct {
 	// ExpiresAt is set while pending; ResolvedAt once accepted, rejected,
 	// cancelled or expired (stored and shown as settled_at).
 	ExpiresAt, ResolvedAt time.Time
+}
+
+// ReceiverSees is the sender name t's receiver is shown (display_name).
+func (t Transfer) ReceiverSees() string { return receiverSees(t.DisplayName, t.SenderName) }
+
+// receiverSees is the display name a receiver is shown. Transfers written
+// before display names defaulted to the masked real name hold the whole
+// real name there; it is masked on the way out.
+func receiverSees(display, senderName string) string {
+	if display == senderName {
+		return names.Mask(senderName)
+	}
+	return display
 }
 
 // TransferFilter selects a page of a user's transfers, newest first.

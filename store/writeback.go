@@ -7,10 +7,10 @@ import (
 )
 
 // writeBack records what the batch's commands did — transactions,
-// entries, new transfers, notifications, changed balances and statuses,
-// idempotency records — with one set-based statement per table, whatever
-// the batch size (one round trip in all on PostgreSQL). On the way it
-// gives each result the ids of what it recorded.
+// entries, new transfers, notifications, events, changed balances and
+// statuses, idempotency records — with one set-based statement per table,
+// whatever the batch size (one round trip in all on PostgreSQL). On the way
+// it gives each result the ids of what it recorded.
 func (b *batch) writeBack(ctx context.Context) error {
 	ids, err := b.allocIDs(ctx)
 	if err != nil {
@@ -34,13 +34,13 @@ func (b *batch) writeBack(ctx context.Context) error {
 // rowSet is the rows a batch writes, by table, all created at at.
 type rowSet struct {
 	at                                                 int64
-	transfers, txns, entries, notices                  [][]any
+	transfers, txns, entries, notices, events          [][]any
 	accounts, transferStatuses, shareStatuses, instals [][]any
 	keys                                               [][]any
 }
 
 // newIDs are the ids allocated for a batch, handed out in order.
-type newIDs struct{ txns, transfers []int64 }
+type newIDs struct{ txns, transfers, events []int64 }
 
 func (n *newIDs) txn() int64 {
 	id := n.txns[0]
@@ -54,12 +54,20 @@ func (n *newIDs) transfer() int64 {
 	return id
 }
 
-// allocIDs reserves an id for every transaction and new transfer of the
-// batch, in one query.
+func (n *newIDs) event() int64 {
+	id := n.events[0]
+	n.events = n.events[1:]
+	return id
+}
+
+// allocIDs reserves an id for every transaction, new transfer and event of
+// the batch, in one query. Event ids are taken in the commands' order, so a
+// user's events are in the order of their changes.
 func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
-	var nTxns, nTransfers int
+	var nTxns, nTransfers, nEvents int
 	for _, a := range b.applied {
 		nTxns += len(a.txns)
+		nEvents += len(a.events)
 		for _, t := range a.txns {
 			if t.Transfer != nil {
 				nTransfers++
@@ -67,19 +75,19 @@ func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 		}
 	}
 	ids := &newIDs{}
-	if nTxns == 0 { // a transfer always comes with its transaction
+	if nEvents == 0 { // every transaction has its event
 		return ids, nil
 	}
 	var err error
-	ids.txns, ids.transfers, err = b.dialect.allocIDs(ctx, b.tx, nTxns, nTransfers)
+	ids.txns, ids.transfers, ids.events, err = b.dialect.allocIDs(ctx, b.tx, nTxns, nTransfers, nEvents)
 	return ids, err
 }
 
-// recordApplied adds the rows of one command's transactions and fills in
-// its result's ids. A command's own transaction is its last; earlier ones
-// are the automatic charge it needed.
+// recordApplied adds the rows of one command's transactions and events and
+// fills in its result's ids. A command's own transaction is its last;
+// earlier ones are the automatic charge it needed.
 func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
-	for _, t := range a.txns {
+	for i, t := range a.txns {
 		id := ids.txn()
 		transferID := t.TransferID
 		if t.Transfer != nil {
@@ -103,6 +111,17 @@ func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
 			a.result.ChargeID = id
 		} else {
 			a.result.TransactionID = id
+		}
+		e := &a.events[i] // the event reporting t
+		e.TransactionID = id
+		if e.TransferID == 0 {
+			e.TransferID = transferID
+		}
+	}
+	for _, e := range a.events {
+		var err error
+		if r.events, err = appendEventRows(r.events, ids.event(), r.at, e); err != nil {
+			return err
 		}
 	}
 	if key := b.ops[a.op].key; key != "" {
@@ -191,6 +210,7 @@ func (r *rowSet) writes() []write {
 		{table: "transfers", cols: statusColumns, rows: r.transferStatuses, update: true},
 		{table: "settlement_shares", cols: statusColumns, rows: r.shareStatuses, update: true},
 		{table: "notifications", cols: noticeColumns, rows: r.notices},
+		{table: "events", cols: eventColumns, rows: r.events},
 		{table: "installments", cols: installmentColumns, rows: r.instals},
 		{table: "idempotency_keys", cols: keyColumns, rows: r.keys},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"minipay/clock"
@@ -28,7 +29,14 @@ type Writer struct {
 	clock    clock.Clock
 	loc      *time.Location
 	maxBatch int
+	timeout  time.Duration // of one batch, retries included
 	log      *slog.Logger
+	// inflight holds the start of each batch being applied, keyed by its
+	// first op, for Ready; outage counts the batches failed for want of a
+	// database since the last line logged about it at lastOutageLog.
+	inflight      sync.Map
+	outage        atomic.Int64
+	lastOutageLog atomic.Int64
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -44,8 +52,16 @@ type WriterConfig struct {
 	// touch the same account serialise on its row lock; disjoint ones
 	// overlap their round trips. SQLite always uses one.
 	Workers int
-	Logger  *slog.Logger
+	// BatchTimeout bounds one batch, retries included: a database that
+	// stalls fails the batch's commands as unavailable instead of holding
+	// them (default DefaultBatchTimeout).
+	BatchTimeout time.Duration
+	Logger       *slog.Logger
 }
+
+// DefaultBatchTimeout is a batch's deadline unless WriterConfig says
+// otherwise: a healthy batch takes milliseconds.
+const DefaultBatchTimeout = 3 * time.Second
 
 // Idempotency makes a command safe to retry. Key is the client's
 // Idempotency-Key ("" for none), scoped to the user; Fingerprint
@@ -68,8 +84,10 @@ type Result struct {
 	Replayed bool
 }
 
-// op is one submitted command waiting for its outcome.
+// op is one submitted command waiting for its outcome; ctx is its
+// caller's, which may give up before the op is applied.
 type op struct {
+	ctx  context.Context
 	cmd  ledger.Command
 	user int64
 	key  string // scoped idempotency key, "" if none
@@ -96,7 +114,10 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, log: cfg.Logger,
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = DefaultBatchTimeout
+	}
+	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, timeout: cfg.BatchTimeout, log: cfg.Logger,
 		queue: make(chan *op, 4*cfg.MaxBatch)}
 	for range cfg.Workers {
 		w.done.Add(1)
@@ -112,9 +133,11 @@ var ErrClosed = errors.New("writer is closed")
 // already applied under the same key returns its first result (Replayed)
 // and moves nothing; the same key with another fingerprint fails with
 // idempotency_mismatch. The key is checked in the same database
-// transaction that moves the money.
+// transaction that moves the money. Do returns ctx's error as soon as ctx
+// ends; the command is then applied or not, and a retry with the same key
+// tells which.
 func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledger.Command) (Result, error) {
-	o := &op{cmd: cmd, user: user, out: make(chan outcome, 1)}
+	o := &op{ctx: ctx, cmd: cmd, user: user, out: make(chan outcome, 1)}
 	if idem.Key != "" {
 		o.key = fmt.Sprintf("%d:%s", user, idem.Key)
 		o.hash = idem.Fingerprint
@@ -124,14 +147,17 @@ func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledge
 		w.mu.RUnlock()
 		return Result{}, ErrClosed
 	}
-	w.queue <- o
-	w.mu.RUnlock()
+	select {
+	case w.queue <- o:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return Result{}, ctx.Err()
+	}
 	select {
 	case r := <-o.out:
 		return r.result, r.err
 	case <-ctx.Done():
-		// The command may still be applied; a retry with the same
-		// idempotency key will tell.
 		return Result{}, ctx.Err()
 	}
 }
@@ -164,16 +190,66 @@ func (w *Writer) loop() {
 				break gather
 			}
 		}
-		w.run(ops)
+		if ops = w.live(ops); len(ops) > 0 {
+			w.run(ops)
+		}
 	}
 }
 
-// run applies a batch, retrying it whole on retryable errors and falling
-// back to one command per transaction if it keeps failing, so one bad
-// command cannot sink its neighbours.
+// live drops the ops whose caller gave up while they were queued: nothing
+// waits for their outcome, and a database that stalled does not then
+// replay a backlog nobody wants.
+func (w *Writer) live(ops []*op) []*op {
+	kept := ops[:0]
+	for _, o := range ops {
+		if err := o.ctx.Err(); err != nil {
+			metricCommands.WithLabelValues("abandoned").Inc()
+			o.out <- outcome{err: err}
+			continue
+		}
+		kept = append(kept, o)
+	}
+	return kept
+}
+
+// Ready reports an error if the writer takes no commands: closed, or a
+// batch still running past its deadline (a database call that ignores its
+// context).
+func (w *Writer) Ready() error {
+	w.mu.RLock()
+	closed := w.closed
+	w.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	var err error
+	w.inflight.Range(func(_, v any) bool {
+		if since := time.Since(v.(time.Time)); since > w.timeout+time.Second {
+			err = fmt.Errorf("the writer is stuck on a batch for %v", since.Round(time.Millisecond))
+		}
+		return err == nil
+	})
+	return err
+}
+
+// run applies a batch under its deadline, retrying it whole on retryable
+// errors. If it still fails for a reason of its own, it falls back to one
+// command per transaction, so one bad command cannot sink its neighbours;
+// if the database did not answer, every command fails as unavailable,
+// with one log line a second at most.
 func (w *Writer) run(ops []*op) {
 	start := time.Now()
-	outs, err := w.applyWithRetry(ops)
+	w.inflight.Store(ops[0], start)
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	outs, err := w.applyWithRetry(ctx, ops)
+	unavailable := err != nil && (ctx.Err() != nil || Unavailable(err))
+	cancel()
+	w.inflight.Delete(ops[0])
+	if unavailable {
+		w.logOutage(len(ops), err)
+		w.fail(ops, errs.E(errs.Unavailable, "the database did not answer in time; retry with the same Idempotency-Key"))
+		return
+	}
 	if err != nil && len(ops) > 1 {
 		w.log.Warn("batch failed, applying its commands one by one", "commands", len(ops), "err", err)
 		for _, o := range ops {
@@ -183,20 +259,37 @@ func (w *Writer) run(ops []*op) {
 	}
 	metricBatchSize.Observe(float64(len(ops)))
 	metricBatchSeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		w.log.Error("command failed", "err", err)
+		w.fail(ops, errs.E(errs.Internal, "the command could not be applied; retry with the same Idempotency-Key"))
+		return
+	}
 	for i, o := range ops {
-		out := outcome{err: err}
-		if err != nil {
-			w.log.Error("command failed", "err", err)
-			out.err = errs.E(errs.Internal, "the command could not be applied; retry with the same Idempotency-Key")
-		} else {
-			out = outs[i]
-		}
-		metricCommands.WithLabelValues(outcomeLabel(out)).Inc()
-		o.out <- out
+		metricCommands.WithLabelValues(outcomeLabel(outs[i])).Inc()
+		o.out <- outs[i]
 	}
 }
 
-func (w *Writer) applyWithRetry(ops []*op) ([]outcome, error) {
+// fail answers every op with err.
+func (w *Writer) fail(ops []*op, err error) {
+	metricCommands.WithLabelValues(string(errs.CodeOf(err))).Add(float64(len(ops)))
+	for _, o := range ops {
+		o.out <- outcome{err: err}
+	}
+}
+
+// logOutage logs a batch that failed for want of a database, at most one
+// line a second: an outage under load fails hundreds of batches.
+func (w *Writer) logOutage(commands int, err error) {
+	w.outage.Add(1)
+	now, last := time.Now().UnixNano(), w.lastOutageLog.Load()
+	if now-last < int64(time.Second) || !w.lastOutageLog.CompareAndSwap(last, now) {
+		return
+	}
+	w.log.Error("database unavailable: writer batches failed", "batches", w.outage.Swap(0), "commands", commands, "err", err)
+}
+
+func (w *Writer) applyWithRetry(ctx context.Context, ops []*op) ([]outcome, error) {
 	var err error
 	for attempt := range 5 {
 		if attempt > 0 {
@@ -204,15 +297,15 @@ func (w *Writer) applyWithRetry(ops []*op) ([]outcome, error) {
 			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
 		}
 		var outs []outcome
-		outs, err = w.apply(ops)
-		if err == nil {
-			return outs, nil
+		outs, err = w.apply(ctx, ops)
+		if err == nil || ctx.Err() != nil {
+			return outs, err
 		}
 		if w.db.dialect.missingPartition(err) {
 			// The first write of a month no maintenance run prepared:
 			// create the month's partitions and try again.
 			now := w.clock.Now()
-			if perr := w.db.EnsurePartitions(context.Background(), now, now, w.loc); perr != nil {
+			if perr := w.db.EnsurePartitions(ctx, now, now, w.loc); perr != nil {
 				return nil, errors.Join(err, perr)
 			}
 			continue

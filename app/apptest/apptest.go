@@ -12,9 +12,11 @@ import (
 
 	"minipay/api"
 	"minipay/app"
+	"minipay/store/dbtest"
 )
 
-// Serve assembles a server from cfg (logging nowhere unless cfg says) and
+// Serve assembles a server from cfg (logging nowhere and with
+// dbtest.SlowMachine deadlines unless cfg says otherwise) and
 // serves it on a loopback port until the test ends; the writer is drained
 // after the HTTP server has closed.
 func Serve(t testing.TB, cfg app.Config) (*app.App, *httptest.Server) {
@@ -57,6 +59,13 @@ func assemble(t testing.TB, cfg app.Config) *app.App {
 	}
 	if cfg.TokenKeys == nil {
 		cfg.TokenKeys = []api.SigningKey{api.NewSigningKey("test")}
+	}
+	// Tests of deadlines set their own.
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = dbtest.SlowMachine
+	}
+	if cfg.BatchTimeout == 0 {
+		cfg.BatchTimeout = dbtest.SlowMachine
 	}
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {

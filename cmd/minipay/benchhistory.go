@@ -25,6 +25,6 @@ func runBenchHistory(ctx context.Context, args []string) error {
 		"per case, stop the naive runs (after at least 5) once they have taken this long: each scans all entries")
 	fs.IntVar(&cfg.DropRuns, "drop-runs", 3, "runs of DELETE and of DROP for removing a month")
 	fs.BoolVar(&cfg.Reuse, "reuse", false, "measure the history an earlier run generated instead of failing on it")
-	fs.Parse(args)
+	parseFlags(fs, args)
 	return histbench.Run(ctx, cfg)
 }

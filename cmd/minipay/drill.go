@@ -16,13 +16,13 @@ func runDrill(ctx context.Context, args []string) error {
 	self, _ := os.Executable()
 	cfg := drill.Config{Out: os.Stdout}
 	fs.StringVar(&cfg.Binary, "binary", self, "the minipay binary to run as the server")
-	fs.StringVar(&cfg.DatabaseURL, "database", env("MINIPAY_DATABASE_URL", "sqlite:drill.db"), "the server's database (env MINIPAY_DATABASE_URL)")
+	fs.StringVar(&cfg.DatabaseURL, "database", "sqlite:drill.db", "the server's database")
 	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
 	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the clients send")
 	fs.IntVar(&cfg.Kills, "kills", 2, "how many times to SIGKILL and restart the server during the run")
 	restartPG := fs.String("restart-postgres", "", `command that restarts PostgreSQL once mid-run, e.g. "pg_ctlcluster 15 main restart"`)
-	fs.Parse(args)
+	parseFlags(fs, args)
 	if *restartPG != "" {
 		cfg.RestartPostgres = strings.Fields(*restartPG)
 	}
@@ -32,7 +32,8 @@ func runDrill(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("\nrequests %d: applied %d, rejected %d; %d needed a retry\n", res.Requests, res.Applied, res.Rejected, res.Retried)
 	fmt.Printf("server killed %d times; PostgreSQL restarted: %v\n", res.Kills, res.PostgresRestarted)
-	fmt.Printf("audit: %d transactions, %d entries, %d won in user accounts\n", res.Audit.Transactions, res.Audit.Entries, res.Audit.UserMoney)
+	fmt.Printf("audit: %d transactions, %d entries, %d events reporting them, %d won in user accounts\n",
+		res.Audit.Transactions, res.Audit.Entries, res.Audit.Events, res.Audit.UserMoney)
 	for _, m := range res.Mismatches {
 		fmt.Println("MISMATCH:", m)
 	}
@@ -42,6 +43,6 @@ func runDrill(ctx context.Context, args []string) error {
 	if !res.OK() {
 		return fmt.Errorf("drill failed: %d mismatches, %d audit problems", len(res.Mismatches), len(res.Audit.Problems))
 	}
-	fmt.Println("drill passed: every request took effect exactly once and the books balance")
+	fmt.Println("drill passed: every request took effect exactly once, the books balance, and every movement has exactly one event")
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 func runLoadtest(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("loadtest", flag.ExitOnError)
 	cfg := loadtest.Config{Progress: os.Stderr}
-	fs.StringVar(&cfg.URL, "url", env("MINIPAY_URL", "http://127.0.0.1:8080"), "the running server to load (env MINIPAY_URL)")
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "the running server to load")
 	dbURL := databaseFlag(fs) // the server's: audited after the run, and the load test fails unless it passes
 	fs.IntVar(&cfg.Users, "users", 100, "users signed up and funded before the run")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long virtual users start new scenarios")
@@ -25,7 +25,7 @@ func runLoadtest(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.FastSetup, "fast-setup", false, "create the set-up users directly in --database with a cheap password hash instead of signing each up through the API (logins and charges still use the API)")
 	fs.StringVar(&cfg.HTML, "html", "loadtest.html", `write the HTML report here ("" for none)`)
 	weights := fs.String("weights", "", "scenario weights over the defaults, e.g. transfer=20,hot=0 (scenarios: signup, charge, transfer, hot, pending, settlement, history, savings)")
-	fs.Parse(args)
+	parseFlags(fs, args)
 	var err error
 	if cfg.Weights, err = loadtest.ParseWeights(*weights); err != nil {
 		return err

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -29,6 +28,8 @@ usage:
   minipay serve    [flags]   run the HTTP API (SQLite by default, no setup)
   minipay migrate  [flags]   bring the database schema up to date
   minipay audit    [flags]   prove the books balance; exits 1 if they do not
+  minipay backup   [flags]   copy a live SQLite database to a new file
+  minipay version            the build: module version, VCS revision and time
   minipay bench    [flags]   measure transfers/s: engine vs naive, spread vs hot
   minipay bench-history [flags] history reads at 10M entries: naive vs tuned; DROP vs DELETE (PostgreSQL)
   minipay drill    [flags]   kill -9 the server under load, restart, prove exactly-once
@@ -52,6 +53,10 @@ func main() {
 		err = migrate(ctx, args)
 	case "audit":
 		err = audit(ctx, args)
+	case "backup":
+		err = backup(ctx, args)
+	case "version":
+		printVersion(os.Stdout)
 	case "bench":
 		err = runBench(ctx, args)
 	case "bench-history":
@@ -72,42 +77,14 @@ func main() {
 	}
 }
 
-// env returns the environment variable name, or def if it is unset.
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-// envParsed is env for a typed value: a variable that is set but does not
-// parse stops the program, as a malformed flag does.
-func envParsed[T any](name string, def T, parse func(string) (T, error)) T {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return def
-	}
-	x, err := parse(v)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "minipay: %s=%q: %v\n", name, v, err)
-		os.Exit(2)
-	}
-	return x
-}
-
 // edgeFlags are what serve grants one client (app.Edge).
 func edgeFlags(fs *flag.FlagSet) *app.Edge {
 	e := app.DefaultEdge()
-	fs.DurationVar(&e.ReadTimeout, "read-timeout", envParsed("MINIPAY_READ_TIMEOUT", e.ReadTimeout, time.ParseDuration),
-		"time to read a whole request, headers and body (env MINIPAY_READ_TIMEOUT)")
-	fs.DurationVar(&e.WriteTimeout, "write-timeout", envParsed("MINIPAY_WRITE_TIMEOUT", e.WriteTimeout, time.ParseDuration),
-		"time to handle a request and write its response (env MINIPAY_WRITE_TIMEOUT)")
-	fs.DurationVar(&e.IdleTimeout, "idle-timeout", envParsed("MINIPAY_IDLE_TIMEOUT", e.IdleTimeout, time.ParseDuration),
-		"how long a keep-alive connection may wait for its next request (env MINIPAY_IDLE_TIMEOUT)")
-	fs.IntVar(&e.MaxHeaderBytes, "max-header-bytes", envParsed("MINIPAY_MAX_HEADER_BYTES", e.MaxHeaderBytes, strconv.Atoi),
-		"largest request line and headers (env MINIPAY_MAX_HEADER_BYTES)")
-	fs.IntVar(&e.MaxConns, "max-conns", envParsed("MINIPAY_MAX_CONNS", e.MaxConns, strconv.Atoi),
-		"connections open at once; more wait to be accepted, 0: no cap (env MINIPAY_MAX_CONNS)")
+	fs.DurationVar(&e.ReadTimeout, "read-timeout", e.ReadTimeout, "time to read a whole request, headers and body")
+	fs.DurationVar(&e.WriteTimeout, "write-timeout", e.WriteTimeout, "time to handle a request and write its response")
+	fs.DurationVar(&e.IdleTimeout, "idle-timeout", e.IdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.IntVar(&e.MaxHeaderBytes, "max-header-bytes", e.MaxHeaderBytes, "largest request line and headers")
+	fs.IntVar(&e.MaxConns, "max-conns", e.MaxConns, "connections open at once; more wait to be accepted, 0: no cap")
 	return &e
 }
 
@@ -122,13 +99,13 @@ type loginFlags struct {
 
 func newLoginFlags(fs *flag.FlagSet) *loginFlags {
 	var l loginFlags
-	fs.StringVar(&l.keysFile, "token-keys-file", env("MINIPAY_TOKEN_KEYS_FILE", ""),
+	fs.StringVar(&l.keysFile, "token-keys-file", "",
 		"file of token signing keys, \"KEY-ID SECRET\" lines, the first signs; env MINIPAY_TOKEN_KEYS holds the same lines and comes first; "+
-			"with neither, a key is generated beside the SQLite database (env MINIPAY_TOKEN_KEYS_FILE)")
-	fs.DurationVar(&l.tokenTTL, "token-ttl", envParsed("MINIPAY_TOKEN_TTL", api.DefaultTokenTTL, time.ParseDuration),
-		"how long a login (session and token) lasts (env MINIPAY_TOKEN_TTL)")
-	fs.DurationVar(&l.sessionTTL, "session-cache-ttl", envParsed("MINIPAY_SESSION_CACHE_TTL", api.DefaultSessionCacheTTL, time.ParseDuration),
-		"how long a server trusts a session's state once read: a revocation reaches other servers within it; 0 reads it on every request (env MINIPAY_SESSION_CACHE_TTL)")
+			"with neither, a key is generated beside the SQLite database")
+	fs.DurationVar(&l.tokenTTL, "token-ttl", api.DefaultTokenTTL,
+		"how long a login (session and token) lasts")
+	fs.DurationVar(&l.sessionTTL, "session-cache-ttl", api.DefaultSessionCacheTTL,
+		"how long a server trusts a session's state once read: a revocation reaches other servers within it; 0 reads it on every request")
 	return &l
 }
 
@@ -147,27 +124,46 @@ func (l *loginFlags) config(cfg *app.Config, dbURL string, log *slog.Logger) err
 	return nil
 }
 
+// timeouts are serve's deadlines: of a request, and of the database's
+// waits (a writer batch and a lock wait share one; statements another).
+type timeouts struct {
+	request time.Duration
+	db      store.Options
+}
+
+func timeoutFlags(fs *flag.FlagSet) *timeouts {
+	t := &timeouts{}
+	fs.DurationVar(&t.request, "request-timeout", api.DefaultRequestTimeout,
+		"deadline of a request, database calls included; past it the answer is 503")
+	fs.DurationVar(&t.db.LockTimeout, "db-timeout", store.DefaultBatchTimeout,
+		"deadline of a writer batch, and the longest wait for a lock (PostgreSQL lock_timeout, SQLite busy_timeout)")
+	fs.DurationVar(&t.db.StatementTimeout, "statement-timeout", 30*time.Second,
+		"PostgreSQL statement_timeout, a backstop for statements without a deadline; 0: none")
+	return t
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
-	return fs.String("database", env("MINIPAY_DATABASE_URL", store.DefaultURL),
-		"database URL: sqlite:PATH or postgres://… (env MINIPAY_DATABASE_URL)")
+	return fs.String("database", store.DefaultURL, "database URL: sqlite:PATH or postgres://…")
 }
 
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	addr := fs.String("addr", env("MINIPAY_ADDR", "127.0.0.1:8080"), "listen address (env MINIPAY_ADDR)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	dbURL := databaseFlag(fs)
-	testClock := fs.Bool("test-clock", env("MINIPAY_TEST_CLOCK", "") == "1",
-		"run on a test clock moved by POST /v1/test-clock/advance; never in production (env MINIPAY_TEST_CLOCK=1)")
-	tz := fs.String("timezone", env("MINIPAY_TIMEZONE", "Asia/Seoul"), "time zone of business days (env MINIPAY_TIMEZONE)")
+	doMigrate := fs.Bool("migrate", true, "bring the schema up to date on start; with false, refuse to start unless it is (migrate in a separate step: minipay migrate)")
+	maxDBConns := fs.Int("db-max-conns", 0, fmt.Sprintf("database connections: PostgreSQL's pool, SQLite's readers beside its one writer (0: %d on PostgreSQL, 8 on SQLite)", store.DefaultMaxConns))
+	testClock := fs.Bool("test-clock", false, "run on a test clock moved by POST /v1/test-clock/advance; never in production")
+	tz := fs.String("timezone", "Asia/Seoul", "time zone of business days")
 	workers := fs.Int("writer-workers", 2, "batches the writer may have in flight at once (PostgreSQL; SQLite uses 1)")
 	jobInterval := fs.Duration("job-interval", time.Second, "how often scheduled jobs look for due work")
-	logLevel := fs.String("log-level", env("MINIPAY_LOG_LEVEL", "info"), "debug, info, warn or error (env MINIPAY_LOG_LEVEL)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGTERM or Ctrl-C, how long requests in flight may take to finish before their connections are closed")
 	edge := edgeFlags(fs)
 	limits := limitFlags(fs)
 	logins := newLoginFlags(fs)
-	maxSavings := fs.Int("max-savings-accounts", envParsed("MINIPAY_MAX_SAVINGS_ACCOUNTS", store.DefaultMaxSavings, strconv.Atoi),
-		"savings accounts one user may have open at once (env MINIPAY_MAX_SAVINGS_ACCOUNTS)")
-	fs.Parse(args)
+	timeouts := timeoutFlags(fs)
+	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
+	parseFlags(fs, args)
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -179,18 +175,25 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, *dbURL)
+	opts := timeouts.db
+	opts.MaxConns, opts.NoMigrate = *maxDBConns, !*doMigrate
+	db, err := store.OpenWith(ctx, *dbURL, opts)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if !*doMigrate {
+		if err := db.CheckSchema(ctx); err != nil {
+			return err
+		}
+	}
 	var clk clock.Clock = clock.System{}
 	if *testClock {
 		clk = clock.NewManual(time.Now())
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings}
+		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout}
 	if err := logins.config(&cfg, *dbURL, log); err != nil {
 		return err
 	}
@@ -221,7 +224,7 @@ func serve(ctx context.Context, args []string) error {
 	case err = <-errc:
 	case <-ctx.Done():
 		log.Info("shutting down: finishing requests, then draining the writer")
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
@@ -237,7 +240,7 @@ func serve(ctx context.Context, args []string) error {
 func migrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ExitOnError)
 	dbURL := databaseFlag(fs)
-	fs.Parse(args)
+	parseFlags(fs, args)
 	db, err := store.Open(ctx, *dbURL) // Open migrates
 	if err != nil {
 		return err
@@ -249,7 +252,7 @@ func migrate(ctx context.Context, args []string) error {
 func audit(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audit", flag.ExitOnError)
 	dbURL := databaseFlag(fs)
-	fs.Parse(args)
+	parseFlags(fs, args)
 	db, err := store.Open(ctx, *dbURL)
 	if err != nil {
 		return err
@@ -259,7 +262,7 @@ func audit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("transactions: %d\nentries: %d\nmoney in user accounts: %d won\n", r.Transactions, r.Entries, r.UserMoney)
+	fmt.Printf("transactions: %d\nentries: %d\nevents reporting a transaction: %d\nmoney in user accounts: %d won\n", r.Transactions, r.Entries, r.Events, r.UserMoney)
 	if len(r.Problems) > 0 {
 		for _, p := range r.Problems {
 			fmt.Println("PROBLEM:", p)
@@ -270,10 +273,29 @@ func audit(ctx context.Context, args []string) error {
 	return nil
 }
 
+func backup(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backup", flag.ExitOnError)
+	dbURL := databaseFlag(fs)
+	to := fs.String("to", "", "the new file to write the copy to; an existing file is refused")
+	parseFlags(fs, args)
+	if *to == "" {
+		return errors.New("backup: name the new file with --to")
+	}
+	db, err := store.OpenWith(ctx, *dbURL, store.Options{NoMigrate: true}) // a copy of the database as it is
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, *to); err != nil {
+		return err
+	}
+	fmt.Printf("backed up to %s; restore by stopping the server and putting the file in place of the database\n", *to)
+	return nil
+}
+
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
-	dbURL := fs.String("database", env("MINIPAY_DATABASE_URL", "sqlite:bench.db"),
-		"database to measure; fresh users are added to it (env MINIPAY_DATABASE_URL)")
+	dbURL := fs.String("database", "sqlite:bench.db", "database to measure; fresh users are added to it")
 	cfg := bench.Config{Out: os.Stdout}
 	fs.IntVar(&cfg.Accounts, "accounts", 10_000, "accounts for the spread-out scenario")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 100, "concurrent senders in every scenario")
@@ -281,7 +303,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Workers, "writer-workers", 2, "writer batches in flight (PostgreSQL)")
 	fs.BoolVar(&cfg.HTTP, "http", true, "also measure POST /v1/transfers through HTTP")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	fs.Parse(args)
+	parseFlags(fs, args)
 	cfg.DatabaseURL = *dbURL
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

@@ -12,10 +12,16 @@ import (
 // Start is the moment test clocks start at: a Tuesday afternoon in Seoul.
 var Start = time.Date(2026, 11, 24, 15, 0, 0, 0, clock.Seoul)
 
-// Writer starts a writer on db with four workers in Seoul time, closed
-// when the test ends.
+// SlowMachine is the batch and request deadline of tests that do not
+// test deadlines: a loaded machine running the race detector can be
+// many times slower than a server, and must not turn slowness into
+// unavailable.
+const SlowMachine = time.Minute
+
+// Writer starts a writer on db with four workers in Seoul time and the
+// SlowMachine batch deadline, closed when the test ends.
 func Writer(t testing.TB, db *store.DB, clk clock.Clock) *store.Writer {
-	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Workers: 4})
+	w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{Workers: 4, BatchTimeout: SlowMachine})
 	t.Cleanup(w.Close)
 	return w
 }

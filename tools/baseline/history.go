@@ -12,14 +12,14 @@ import (
 // selects, which the naive statement selects too, before the store turns
 // them into a store.HistoryEntry.
 type Row struct {
-	EntryID, At                 int64
-	Kind                        string
-	Amount, BalanceAfter, Other int64
-	OtherKind, OtherName        string
-	TransferID, TransferTo      int64
-	Display, ToUsername, ToName string
-	Memo                        string
-	SettlementID                int64
+	EntryID, At                         int64
+	Kind                                string
+	Amount, BalanceAfter, Other         int64
+	OtherKind, OtherName                string
+	TransferID, TransferTo              int64
+	Display, Sender, ToUsername, ToName string
+	Memo                                string
+	SettlementID                        int64
 }
 
 // History is the history benchmark's baseline: the rows of a
@@ -62,7 +62,7 @@ func HistorySQL(account int64, offset, limit int, from, to time.Time) (string, [
 	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + store.KindSettlementPayment + `' ELSE t.kind END`
 	return `SELECT ` + mine("id") + ` AS entry_id, t.created_at, ` + kind + `, ` + mine("amount") + `, COALESCE(` + mine("balance_after") + `, 0),
 			` + other + `, oa.kind, oa.name,
-			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
+			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tr.sender_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM transactions t
 		JOIN entries d ON d.transaction_id = t.id AND d.amount < 0
@@ -89,7 +89,7 @@ func Rows(ctx context.Context, db *sql.DB, q string, args []any) ([]Row, error) 
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.EntryID, &r.At, &r.Kind, &r.Amount, &r.BalanceAfter, &r.Other, &r.OtherKind, &r.OtherName,
-			&r.TransferID, &r.TransferTo, &r.Display, &r.ToUsername, &r.ToName, &r.Memo, &r.SettlementID); err != nil {
+			&r.TransferID, &r.TransferTo, &r.Display, &r.Sender, &r.ToUsername, &r.ToName, &r.Memo, &r.SettlementID); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -4,7 +4,8 @@
 // client retry with its Idempotency-Key until it gets an answer, and then
 // proves from the database that each request took effect exactly once:
 // every user's balance equals what the answers they got say it should be,
-// and the audit passes.
+// and the audit passes — including its outbox checks: every committed
+// movement has exactly one event and every event a committed movement.
 package drill
 
 import (
@@ -64,9 +65,11 @@ type server struct {
 
 func (s *server) start(ctx context.Context) error {
 	// Every drill user signs up from loopback, and each moves money as fast
-	// as the server answers: lift the per-address and per-user limits.
+	// as the server answers, billing users it never paid: lift the
+	// per-address, per-user and stranger limits.
 	s.cmd = exec.Command(s.cfg.Binary, "serve", "--addr", s.addr, "--database", s.cfg.DatabaseURL, "--log-level", "warn",
-		"--signups-per-address", "1000000", "--moves-per-user", "1000000", "--settlements-per-user", "1000000")
+		"--signups-per-address", "1000000", "--moves-per-user", "1000000", "--settlements-per-user", "1000000",
+		"--strangers-per-day", "1000000", "--stranger-requests-per-day", "1000000")
 	// One key for every restart, so tokens survive them, and no key file
 	// left beside a PostgreSQL drill's working directory.
 	s.cmd.Env = append(os.Environ(), "MINIPAY_TOKEN_KEYS="+s.keys)

@@ -14,7 +14,8 @@ import (
 
 // A short drill on every backend: the server is SIGKILLed twice under
 // load and restarted; every request must take effect exactly once and the
-// audit must pass. (Restarting PostgreSQL itself is left to the manual
+// audit must pass, with no movement without its event and no event
+// without its movement. (Restarting PostgreSQL itself is left to the manual
 // drill: other packages' tests share that server while this one runs.)
 func TestKillDrill(t *testing.T) {
 	t.Parallel()
@@ -34,6 +35,11 @@ func TestKillDrill(t *testing.T) {
 			}
 			if !res.OK() || res.Kills != 2 || res.Applied == 0 {
 				t.Fatalf("drill: %+v", res)
+			}
+			// The audit proved each movement has one event; on a fresh
+			// database that is one event per transaction.
+			if res.Audit.Events != res.Audit.Transactions || res.Audit.Events < res.Applied {
+				t.Fatalf("%d events report the %d transactions of %d applied requests", res.Audit.Events, res.Audit.Transactions, res.Applied)
 			}
 			t.Logf("%d requests, %d retried across %d kills", res.Requests, res.Retried, res.Kills)
 		})
