@@ -69,7 +69,7 @@ func TestWalletInBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.ID("memo"), "점심값"), chromedp.Click(chromedp.CSS("main form button")),
 			chromedp.WaitVisible(chromedp.ID("confirm")))
 		alice.expectText(t, "topup", "20,000원이 은행에서 먼저 충전됩니다.")
-		alice.expectText(t, "summary", "bob님에게 25,000원을 보냅니다.")
+		alice.expectText(t, "summary", "bob(이*희)님에게 25,000원을 보냅니다.")
 		alice.checkPage(t)
 		if shots {
 			alice.screenshot(t, "wallet-send-confirm.png")

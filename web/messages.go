@@ -56,7 +56,7 @@ var messages = map[string]struct{ ko, en string }{
 	"send.memo":         {"메모 (선택)", "Memo (optional)"},
 	"send.next":         {"다음", "Next"},
 	"send.confirmTitle": {"송금 확인", "Confirm transfer"},
-	"send.summary":      {"%s님에게 %s을 보냅니다.", "You are sending %s to %s."},
+	"send.summary":      {"%s(%s)님에게 %s을 보냅니다.", "You are sending %s to %s (%s)."},
 	"send.topup":        {"%s이 은행에서 먼저 충전됩니다.", "%s will be charged from your bank first."},
 	"send.balance":      {"현재 잔액: %s", "Current balance: %s"},
 	"send.displayShown": {"받는 분에게 보일 이름: %s", "Shown to the recipient as: %s"},

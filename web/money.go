@@ -109,6 +109,7 @@ func (w *Wallet) showCharge(rw http.ResponseWriter, r *http.Request, c api.Calle
 type sendData struct {
 	Key, To, Amount, Display, Memo string
 	AmountWon, Balance, TopUp      int64
+	MaskedName                     string // the receiver's real name, masked (김*수)
 }
 
 func (w *Wallet) sendForm(rw http.ResponseWriter, r *http.Request, c api.Caller) {
@@ -169,7 +170,7 @@ func sendForm(r *http.Request) sendData {
 }
 
 // checkSend validates the form into d.AmountWon and finds the receiver's
-// main account. A mistake of the person's is a message key; err is any
+// main account and masked name. A mistake of the person's is a message key; err is any
 // other failure (or a code errorKeys explains).
 func (w *Wallet) checkSend(r *http.Request, c api.Caller, d *sendData) (to int64, errKey string, err error) {
 	amount, ok := parseAmount(d.Amount)
@@ -183,10 +184,11 @@ func (w *Wallet) checkSend(r *http.Request, c api.Caller, d *sendData) (to int64
 	if d.To == "" {
 		return 0, "error.recipient", nil
 	}
-	to, err = w.cfg.DB.MainAccountOf(r.Context(), d.To)
+	payee, err := w.cfg.API.Payee(r.Context(), c, d.To)
 	if err != nil {
 		return 0, "", err
 	}
+	to, d.MaskedName = payee.MainAccount, payee.MaskedName
 	if to == c.Main {
 		return 0, "error.self", nil
 	}
