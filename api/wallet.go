@@ -84,3 +84,8 @@ func CheckTransferText(displayName, memo string) error {
 
 // ValidUsername says whether a sign-up may use username.
 func ValidUsername(username string) bool { return usernamePattern.MatchString(username) }
+
+// Wrap serves h, another front end at the same root, through the API's
+// request handling: a request id, the access log and metrics, and the
+// request deadline on every database call.
+func (s *Server) Wrap(h http.Handler) http.Handler { return s.observe(s.withDeadline(h)) }

@@ -100,7 +100,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 }
 
 // Handler is the HTTP handler with every route: the API's (all of /v1/,
-// and its routes elsewhere such as /healthz), and the web wallet at /.
+// and its routes elsewhere such as /healthz), and the web wallet at /,
+// logged, measured and bounded as the API is.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := a.API.Handler()
@@ -110,7 +111,7 @@ func (a *App) Handler() http.Handler {
 			mux.Handle(p, api)
 		}
 	}
-	mux.Handle("/", a.Wallet.Handler())
+	mux.Handle("/", a.API.Wrap(a.Wallet.Handler()))
 	return mux
 }
 
