@@ -101,18 +101,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // Handler is the HTTP handler with every route: the API's (all of /v1/,
 // and its routes elsewhere such as /healthz), and the web wallet at /,
-// logged, measured and bounded as the API is.
+// logged, measured and bounded as the API is. A plain switch rather than
+// a mux, so the request reaches each with no route pattern set (the
+// API's metrics and access log label unknown paths by their own).
 func (a *App) Handler() http.Handler {
-	mux := http.NewServeMux()
-	api := a.API.Handler()
-	mux.Handle("/v1/", api)
+	api, wallet := a.API.Handler(), a.API.Wrap(a.Wallet.Handler())
+	apiPaths := map[string]bool{} // the API's routes outside /v1/ have no wildcards
 	for _, p := range a.API.Paths() {
-		if !strings.HasPrefix(p, "/v1/") {
-			mux.Handle(p, api)
-		}
+		apiPaths[p] = true
 	}
-	mux.Handle("/", a.API.Wrap(a.Wallet.Handler()))
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") || apiPaths[r.URL.Path] {
+			api.ServeHTTP(w, r)
+			return
+		}
+		wallet.ServeHTTP(w, r)
+	})
 }
 
 // Close drains the writer: commands already queued are applied. Call it
