@@ -169,6 +169,8 @@ func TestSettlementsPagePastOneHundred(t *testing.T) {
 			cfg.Limits.SettlementsPerUser = 1000
 		})
 		cy, di := e.signUp(t, "cyd"), e.signUp(t, "dia")
+		// dia knows cyd, so cyd's bills are not limited as a stranger's.
+		e.ok(t, req{method: "POST", path: "/v1/friends", token: di.Token, body: map[string]any{"username": "cyd"}}, http.StatusCreated, nil)
 		for range 105 {
 			e.ok(t, req{method: "POST", path: "/v1/settlements", token: cy.Token,
 				body: map[string]any{"total": 10, "mode": "equal", "participants": []string{"dia"}}}, http.StatusCreated, nil)

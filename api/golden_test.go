@@ -195,6 +195,7 @@ func TestGoldenResponses(t *testing.T) {
 		goldenTransfers(t, g, alice, bob, carol)
 		goldenSettlements(t, g, alice, bob, carol)
 		goldenReads(t, g, alice, bob, savings)
+		goldenFriends(t, g, alice, bob)
 		goldenProblems(t, g, alice, bob, savings)
 		goldenUnavailable(t, g, db)
 		goldenNoStrays(t, g.names)
@@ -339,6 +340,20 @@ func goldenReads(t *testing.T, g *golden, alice, bob *user, savings int64) {
 	g.check(t, "test-clock-advance", nil, req{method: "POST", path: "/v1/test-clock/advance", body: `{"seconds":86400}`}, http.StatusOK)
 	g.e.relogin(t, alice, bob)
 	g.check(t, "history-after-interest", alice, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history?limit=1", savings)}, http.StatusOK)
+}
+
+// goldenFriends: adding (and adding again), both lists, removing, the
+// notice of an add and recent recipients.
+func goldenFriends(t *testing.T, g *golden, alice, bob *user) {
+	add := req{method: "POST", path: "/v1/friends", body: map[string]string{"username": "bob"}}
+	g.check(t, "friends-create", alice, add, http.StatusCreated)
+	g.check(t, "friends-create-again", alice, add, http.StatusOK)
+	g.e.ok(t, req{method: "POST", path: "/v1/friends", token: alice.Token, body: `{"username":"carol"}`}, http.StatusCreated, nil)
+	g.check(t, "friends-list", alice, req{method: "GET", path: "/v1/friends?limit=1"}, http.StatusOK)
+	g.check(t, "friends-list-added-me", bob, req{method: "GET", path: "/v1/friends?direction=added_me"}, http.StatusOK)
+	g.check(t, "friends-delete", alice, req{method: "DELETE", path: "/v1/friends/carol"}, http.StatusNoContent)
+	g.check(t, "notifications-friend-added", bob, req{method: "GET", path: "/v1/notifications?limit=1"}, http.StatusOK)
+	g.check(t, "recipients-recent", alice, req{method: "GET", path: "/v1/recipients/recent"}, http.StatusOK)
 }
 
 // goldenProblems: one problem of each code a client can cause.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +32,7 @@ var openAPIPathItemFields = []string{"$ref", "summary", "description", "servers"
 // included. routes() only builds handlers, so it needs no database.
 func openAPITestServer() *Server {
 	clk := clock.NewManual(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
-	return mustNew(nil, Config{Clock: clk, TestClock: clk, Location: time.UTC})
+	return mustNew(nil, Config{Clock: clk, TestClock: clk, Location: time.UTC, Logger: slog.New(slog.DiscardHandler)})
 }
 
 // openAPIDoc parses the embedded document.

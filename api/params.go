@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -98,7 +99,33 @@ func decodeCursor(c string) (int64, error) {
 			}
 		}
 	}
-	return 0, errs.E(errs.Invalid, "cursor is not one this API issued")
+	return 0, badCursor()
+}
+
+func badCursor() error { return errs.E(errs.Invalid, "cursor is not one this API issued") }
+
+// Lists ordered by when rather than by id (friends) page by the time and
+// user id of the last item: a cursor names both.
+func encodeTimeCursor(at time.Time, id int64) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "at:%d:%d", at.UnixMicro(), id))
+}
+
+func decodeTimeCursor(c string) (time.Time, int64, error) {
+	if c == "" {
+		return time.Time{}, 0, nil
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
+	if err == nil {
+		if v, ok := strings.CutPrefix(string(b), "at:"); ok {
+			at, id, _ := strings.Cut(v, ":")
+			us, err1 := strconv.ParseInt(at, 10, 64)
+			n, err2 := strconv.ParseInt(id, 10, 64)
+			if err1 == nil && err2 == nil && n > 0 {
+				return time.UnixMicro(us).UTC(), n, nil
+			}
+		}
+	}
+	return time.Time{}, 0, badCursor()
 }
 
 // optionalTime is nil for the zero time, so JSON omits it.

@@ -187,6 +187,10 @@ func (s *Server) routes() []route {
 		}))},
 		{"GET", "/v1/events", s.authed(s.listEvents)},
 		{"GET", "/v1/events/{id}", s.authed(s.getEvent)},
+		{"POST", "/v1/friends", s.authed(s.addFriend)},
+		{"GET", "/v1/friends", s.authed(s.listFriends)},
+		{"DELETE", "/v1/friends/{username}", s.authed(s.removeFriend)},
+		{"GET", "/v1/recipients/recent", s.authed(s.listRecentRecipients)},
 		{"GET", "/v1/notifications", s.authed(s.listNotifications)},
 		{"POST", "/v1/notifications/{id}/read", s.authed(s.readNotification)},
 	}

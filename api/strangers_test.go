@@ -120,6 +120,28 @@ func TestStrangersNeedCompletedDealings(t *testing.T) {
 	})
 }
 
+// Someone the victim added as a friend is no stranger to them; the
+// requester adding the victim changes nothing (anyone can add anyone).
+func TestFriendsAreNoStrangers(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newStrangerEnv(t, db, 1, 100)
+		victim := e.signUp(t, "victim")
+		pushy, pal := e.signUp(t, "pushy"), e.signUp(t, "pal")
+		e.ok(t, req{method: "POST", path: "/v1/friends", token: pushy.Token, body: map[string]any{"username": "victim"}}, http.StatusCreated, nil)
+		if res := e.bill(t, pushy, "victim"); res.status != http.StatusCreated {
+			t.Fatalf("the first bill: %v", res)
+		}
+		limited(t, "a second bill from someone who only added the victim", e.bill(t, pushy, "victim"), untilMidnight)
+		e.ok(t, req{method: "POST", path: "/v1/friends", token: victim.Token, body: map[string]any{"username": "pal"}}, http.StatusCreated, nil)
+		for i := range 3 {
+			if res := e.bill(t, pal, "victim"); res.status != http.StatusCreated {
+				t.Fatalf("bill %d from a friend the victim added: %v", i+1, res)
+			}
+		}
+	})
+}
+
 // Many strangers billing one victim at once, on several connections,
 // while money moves to the victim through the writer: exactly the day's
 // limit of bills gets through, however the requests interleave, and

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -56,6 +57,12 @@ func TestUnreadableTextRefused(t *testing.T) {
 			{"to", func(v string) req {
 				return req{method: "POST", path: "/v1/transfers", token: alice.Token, body: map[string]any{"to": v, "amount": 1_000}}
 			}},
+			{"username", func(v string) req {
+				return req{method: "POST", path: "/v1/friends", token: alice.Token, body: map[string]string{"username": v}}
+			}},
+			{"username", func(v string) req {
+				return req{method: "DELETE", path: "/v1/friends/" + url.PathEscape(v), token: alice.Token}
+			}},
 			{"participants", func(v string) req {
 				return req{method: "POST", path: "/v1/settlements", token: alice.Token,
 					body: map[string]any{"total": 10_000, "mode": "equal", "participants": []string{"bob", v}}}
@@ -74,6 +81,9 @@ func TestUnreadableTextRefused(t *testing.T) {
 		}
 		if l := e.ssList(t, alice, "requester"); len(l) != 0 {
 			t.Errorf("refused settlements were stored: %+v", l)
+		}
+		if f := e.frList(t, alice, "", 20); len(f) != 0 {
+			t.Errorf("refused friends were added: %v", f)
 		}
 		e.signUp(t, "newbie") // no refused sign-up created it
 	})

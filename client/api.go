@@ -310,7 +310,8 @@ func (c *Client) AcceptTransfer(ctx context.Context, id int64, key string) (Tran
 	return t, err
 }
 
-// Payee is whom a username belongs to, as shown before paying them.
+// Payee is another user as a user sees them: whom a username belongs to,
+// shown before paying them, a recent recipient.
 type Payee struct {
 	Username   string `json:"username"`
 	MaskedName string `json:"masked_name"`
@@ -448,4 +449,64 @@ func (c *Client) ListEvents(ctx context.Context, q EventQuery) (EventPage, error
 	var p EventPage
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: v, out: &p})
 	return p, err
+}
+
+// Friend is a user in a friends list, shown by username and masked real
+// name (김*수).
+type Friend struct {
+	Username   string    `json:"username"`
+	MaskedName string    `json:"masked_name"`
+	AddedAt    time.Time `json:"added_at"`
+}
+
+// FriendQuery selects a page of friends.
+type FriendQuery struct {
+	// AddedMe lists who added the user and whom the user has not added,
+	// instead of the user's friends.
+	AddedMe bool
+	Cursor  string
+	Limit   int
+}
+
+// FriendPage is one page of friends, most recently added first; NextCursor
+// is "" on the last page.
+type FriendPage struct {
+	Friends    []Friend `json:"friends"`
+	NextCursor string   `json:"next_cursor"`
+}
+
+// AddFriend adds the user named username to the user's friends. Adding a
+// friend again changes nothing, so the call is retried.
+func (c *Client) AddFriend(ctx context.Context, username string) (Friend, error) {
+	var f Friend
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/friends", retry: true,
+		body: map[string]string{"username": username}, out: &f})
+	return f, err
+}
+
+// Friends reads one page of the user's friends (or of who added them).
+func (c *Client) Friends(ctx context.Context, q FriendQuery) (FriendPage, error) {
+	v := url.Values{}
+	if q.AddedMe {
+		v.Set("direction", "added_me")
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var p FriendPage
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/friends", query: v, out: &p})
+	return p, err
+}
+
+// RecentRecipients lists whom the user last sent money to, most recent
+// first.
+func (c *Client) RecentRecipients(ctx context.Context) ([]Payee, error) {
+	var out struct {
+		Recipients []Payee `json:"recipients"`
+	}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/recipients/recent", out: &out})
+	return out.Recipients, err
 }

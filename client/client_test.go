@@ -114,6 +114,22 @@ func TestAgainstServer(t *testing.T) {
 		t.Errorf("notifications %+v", n)
 	}
 
+	if f := must(alice.AddFriend(ctx, "bob")); f.Username != "bob" || f.MaskedName != "N*** b**" || f.AddedAt.IsZero() {
+		t.Errorf("added friend %+v", f)
+	}
+	if f := must(alice.AddFriend(ctx, "bob")); f.Username != "bob" {
+		t.Errorf("added again %+v", f)
+	}
+	if fs := must(alice.Friends(ctx, client.FriendQuery{Limit: 1})); len(fs.Friends) != 1 || fs.Friends[0].Username != "bob" || fs.NextCursor == "" {
+		t.Errorf("alice's friends %+v", fs)
+	}
+	if fs := must(bob.Friends(ctx, client.FriendQuery{AddedMe: true})); len(fs.Friends) != 1 || fs.Friends[0].Username != "alice" || fs.NextCursor != "" {
+		t.Errorf("who added bob %+v", fs)
+	}
+	if rs := must(alice.RecentRecipients(ctx)); len(rs) != 1 || rs[0] != (client.Payee{Username: "bob", MaskedName: "N*** b**"}) {
+		t.Errorf("alice's recent recipients %+v", rs)
+	}
+
 	if _, err := c.Me(ctx); client.CodeOf(err) != "unauthorized" {
 		t.Errorf("no token: %v", err)
 	}

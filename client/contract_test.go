@@ -65,6 +65,11 @@ var contractCalls = []struct {
 	{"ListEvents after an id", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.ListEvents(ctx, client.EventQuery{Type: "charge.succeeded", Forward: true, After: 41, Limit: 10})
 	}},
+	{"AddFriend", "", func(ctx context.Context, c *client.Client) (any, error) { return c.AddFriend(ctx, "bob") }},
+	{"Friends", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.Friends(ctx, client.FriendQuery{AddedMe: true, Cursor: "c", Limit: 10})
+	}},
+	{"RecentRecipients", "recipients", func(ctx context.Context, c *client.Client) (any, error) { return c.RecentRecipients(ctx) }},
 }
 
 // TestClientMatchesOpenAPI runs every call against a stub that plays the

@@ -264,14 +264,19 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// operation finds the operation serving method and a concrete path.
+// operation finds the operation serving method and a concrete path. A
+// literal path wins over a template that also matches (/v1/recipients/recent
+// over /v1/recipients/{username}), as in the server's mux.
 func (d openAPI) operation(method, path string) (op schema, template string) {
 	for tmpl, item := range get(map[string]any(d), "paths").(map[string]any) {
-		if op, ok := get(item, strings.ToLower(method)).(schema); ok && pathMatches(tmpl, path) {
-			return op, tmpl
+		if o, ok := get(item, strings.ToLower(method)).(schema); ok && pathMatches(tmpl, path) {
+			if tmpl == path {
+				return o, tmpl
+			}
+			op, template = o, tmpl
 		}
 	}
-	return nil, ""
+	return op, template
 }
 
 // pathMatches reports whether path fills in the template, each {param}

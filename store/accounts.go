@@ -64,6 +64,22 @@ func (db *DB) Account(ctx context.Context, user, id int64) (*ledger.Account, err
 	return a, nil
 }
 
+// lockUser makes tx the only one changing what user keeps outside the
+// ledger (savings accounts opened, friends) until it ends, by locking
+// user's main account row (on SQLite the write transaction is exclusive
+// already). The main account, not the users row: inserting a row that
+// references a user (a friend, a notification) takes a key-share lock on
+// that user, which a lock on the users row would block, so two users
+// adding each other would deadlock.
+func (db *DB) lockUser(ctx context.Context, tx *sql.Tx, user int64) error {
+	var main int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE user_id = $1 AND kind = 'main'`+db.dialect.forUpdate(), user).Scan(&main)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.NotFound, "user %d not found", user)
+	}
+	return err
+}
+
 // DefaultMaxSavings is how many savings accounts a user may have open at
 // once unless configured otherwise: enough for any saver, few enough that
 // one user cannot grow the accounts table (and their account list) at will.
@@ -100,16 +116,10 @@ func (db *DB) OpenSavings(ctx context.Context, user int64, product string, daily
 }
 
 // roomForSavings checks, in tx, that user has fewer than max savings
-// accounts open. It first locks user's main account row, so concurrent
-// opens by one user take turns and cannot all count the same free place
-// (on SQLite the write transaction is exclusive already).
+// accounts open. It first locks the user (lockUser), so concurrent opens
+// by one user take turns and cannot all count the same free place.
 func (db *DB) roomForSavings(ctx context.Context, tx *sql.Tx, user int64, max int) error {
-	var main int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE user_id = $1 AND kind = 'main'`+db.dialect.forUpdate(), user).Scan(&main)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errs.E(errs.NotFound, "user %d not found", user)
-	}
-	if err != nil {
+	if err := db.lockUser(ctx, tx, user); err != nil {
 		return err
 	}
 	var open int

@@ -27,17 +27,19 @@ type querier interface {
 
 // strangers returns which of users have never dealt with requester: no
 // completed transfer between them in either direction (a paid share is
-// one), and they never asked requester to settle a bill. This is the one
-// place "has dealt with" is decided; friends join it later. Having been
-// asked by requester does not count: the first request must not make the
-// next thousand welcome.
+// one), they never asked requester to settle a bill, and they have not
+// added requester as a friend. This is the one place "has dealt with" is
+// decided. Having been asked by requester does not count, nor requester
+// adding them (anyone can add anyone): the first request must not make
+// the next thousand welcome.
 func strangers(ctx context.Context, q querier, d dialect, requester int64, users []int64) (map[int64]bool, error) {
 	set, arg := d.list(2, "bigint", users)
 	rows, err := q.QueryContext(ctx, `SELECT c.v FROM `+set+` c
 		WHERE c.v <> $1
 		AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.from_user = $1 AND t.to_user = c.v AND t.status IN ('completed', 'accepted'))
 		AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.from_user = c.v AND t.to_user = $1 AND t.status IN ('completed', 'accepted'))
-		AND NOT EXISTS (SELECT 1 FROM settlement_shares sh WHERE sh.requester_id = c.v AND sh.user_id = $1)`, requester, arg)
+		AND NOT EXISTS (SELECT 1 FROM settlement_shares sh WHERE sh.requester_id = c.v AND sh.user_id = $1)
+		AND NOT EXISTS (SELECT 1 FROM friends f WHERE f.user_id = c.v AND f.friend_id = $1)`, requester, arg)
 	if err != nil {
 		return nil, err
 	}
