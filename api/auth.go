@@ -41,10 +41,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 			writeError(w, r, errs.E(errs.Unauthorized, "send Authorization: Bearer <token> (POST /v1/sessions gives one)"))
 			return
 		}
-		p, err := s.keys.check(token)
-		if err == nil {
-			err = s.sessions.check(r.Context(), p, s.clock.Now())
-		}
+		p, err := s.principal(r.Context(), token)
 		if err != nil {
 			// RFC 6750 §3.1: a token was sent and is bad (forged, garbled
 			// or expired), so a client knows to log in again.
@@ -55,6 +52,16 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, principal)) h
 		infoOf(r.Context()).user = p.user
 		h(w, r, p)
 	}
+}
+
+// principal is who token names, if it is valid (keyring.check) and its
+// session live (sessionCache.check).
+func (s *Server) principal(ctx context.Context, token string) (principal, error) {
+	p, err := s.keys.check(token)
+	if err == nil {
+		err = s.sessions.check(ctx, p, s.clock.Now())
+	}
+	return p, err
 }
 
 // touchEvery is how stale a session's last_used_at may get: a session in

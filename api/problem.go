@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"minipay/errs"
 	"minipay/store"
@@ -83,6 +84,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if p.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", "Bearer") // RFC 9110 §11.6.1: every 401 names its scheme
+	}
+	if tm := (tooManyError{}); errors.As(err, &tm) {
+		w.Header().Set("Retry-After", strconv.FormatInt(tm.secs, 10))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

@@ -170,30 +170,42 @@ func (s *Server) loginSucceeded(r *http.Request, username string) error {
 	return s.db.LoginSucceeded(r.Context(), username)
 }
 
-// takeForUser takes one event of k for p's user, or answers 429 and says
-// false.
-func takeForUser(w http.ResponseWriter, r *http.Request, k *ratelimit.Keyed, p principal, now time.Time, what string) bool {
+// takeForUser takes one event of k for p's user, or refuses
+// (rate_limited).
+func takeForUser(k *ratelimit.Keyed, p principal, now time.Time, what string) error {
 	key := strconv.FormatInt(p.user, 10)
 	if k.Take(key, now) {
-		return true
+		return nil
 	}
-	tooMany(w, r, k.Wait(key, now), what)
-	return false
+	return errTooMany(k.Wait(key, now), what)
 }
 
-// tooMany answers 429 rate_limited, with Retry-After.
-func tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, what string) {
-	secs := retryAfter(w, wait)
-	writeError(w, r, errs.E(errs.RateLimited, "too many %s; retry after %d seconds", what, secs))
+// tooManyError is a rate_limited refusal and the whole seconds (at least
+// 1) to wait, which writeError sends as Retry-After so a client never
+// retries before the count allows.
+type tooManyError struct {
+	err  *errs.Error
+	secs int64
+}
+
+func (e tooManyError) Error() string { return e.err.Error() }
+func (e tooManyError) Unwrap() error { return e.err }
+
+func errTooMany(wait time.Duration, what string) error {
+	secs := retrySeconds(wait)
+	return tooManyError{errs.E(errs.RateLimited, "too many %s; retry after %d seconds", what, secs), secs}
 }
 
 // retryAfter sets Retry-After to wait in whole seconds (at least 1), so a
 // client never retries before the count allows, and returns them.
 func retryAfter(w http.ResponseWriter, wait time.Duration) int64 {
-	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	secs := retrySeconds(wait)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	return secs
 }
+
+// retrySeconds is wait in whole seconds, at least 1.
+func retrySeconds(wait time.Duration) int64 { return max(1, int64(math.Ceil(wait.Seconds()))) }
 
 // untilTomorrow is how long from now until the next business day in loc
 // begins, when the daily counts start over.

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"minipay/names"
+	"minipay/store"
 )
 
 // recipient answers GET /v1/recipients/{username}: whom a username
@@ -12,20 +14,27 @@ import (
 // are limited per user (Limits.LookupsPerUser), so this cannot map
 // usernames to names at scale.
 func (s *Server) recipient(w http.ResponseWriter, r *http.Request, p principal) {
-	if !takeForUser(w, r, s.limits.lookups, p, s.clock.Now(), "recipient look-ups") {
-		return
-	}
-	username := r.PathValue("username")
-	if err := readable("username", username); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	users, err := s.db.UsersByUsername(r.Context(), []string{username})
+	u, err := s.payee(r.Context(), p, r.PathValue("username"))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, payeeJSON{Username: users[0].Username, MaskedName: names.Mask(users[0].Name)})
+	writeJSON(w, http.StatusOK, payeeJSON{Username: u.Username, MaskedName: names.Mask(u.Name)})
+}
+
+// payee looks username up for p, within p's limit on look-ups.
+func (s *Server) payee(ctx context.Context, p principal, username string) (store.User, error) {
+	if err := takeForUser(s.limits.lookups, p, s.clock.Now(), "recipient look-ups"); err != nil {
+		return store.User{}, err
+	}
+	if err := readable("username", username); err != nil {
+		return store.User{}, err
+	}
+	users, err := s.db.UsersByUsername(ctx, []string{username})
+	if err != nil {
+		return store.User{}, err
+	}
+	return users[0], nil
 }
 
 // payeeJSON is a user as anyone may look them up.

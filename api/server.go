@@ -203,6 +203,19 @@ func (s *Server) routes() []route {
 	return rs
 }
 
+// Paths lists the paths of the API's routes, each once: a server that
+// serves more than the API at the same root (the web wallet) sends these
+// here.
+func (s *Server) Paths() []string {
+	var paths []string
+	for _, rt := range s.routes() {
+		if !slices.Contains(paths, rt.path) {
+			paths = append(paths, rt.path)
+		}
+	}
+	return paths
+}
+
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
 	rt := router{mux: http.NewServeMux()}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -35,59 +36,69 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	l, err := s.startSession(r, *req.Username, *req.Password)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"token":      l.Token,
+		"expires_at": l.Expires.UTC(),
+		"session_id": l.Session,
+	})
+}
+
+// Login is a session just created by a right password: its id, the token
+// that names it, and when both end.
+type Login struct {
+	Session, Token string
+	Expires        time.Time
+}
+
+// startSession checks username's password and creates a session with its
+// token: the one login of the API and the web wallet.
+func (s *Server) startSession(r *http.Request, username, password string) (Login, error) {
 	// Over the limit, the password is not even checked: a guessing flood
 	// then costs no bcrypt time either.
 	now := s.clock.Now()
-	if s.loginThrottled(w, r, *req.Username, now) {
-		return
+	if err := s.loginThrottled(r, username, now); err != nil {
+		return Login{}, err
 	}
-	u, hash, err := s.db.UserByUsername(r.Context(), *req.Username)
+	u, hash, err := s.db.UserByUsername(r.Context(), username)
 	known := err == nil
 	if !known && errs.CodeOf(err) != errs.NotFound {
-		writeError(w, r, err)
-		return
+		return Login{}, err
 	}
-	if !s.passwordMatches(known, hash, *req.Password) {
+	if !s.passwordMatches(known, hash, password) {
 		s.loginFailed(r, now)
-		writeError(w, r, errWrongPassword())
-		return
+		return Login{}, errWrongPassword()
 	}
-	if err := s.loginSucceeded(r, *req.Username); err != nil {
-		writeError(w, r, err)
-		return
+	if err := s.loginSucceeded(r, username); err != nil {
+		return Login{}, err
 	}
 	// Tokens carry whole seconds: the session ends when its token does.
 	expires := now.Add(s.tokenTTL).Truncate(time.Second)
 	sess, err := s.db.CreateSession(r.Context(), u.ID, userAgent(r), now, expires)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return Login{}, err
 	}
 	token, err := s.keys.issue(principal{user: u.ID, main: u.MainAccount, session: sess.ID}, now, expires)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return Login{}, err
 	}
 	s.sessions.remember(sess, now)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"token":      token,
-		"expires_at": expires.UTC(),
-		"session_id": sess.ID,
-	})
+	return Login{Session: sess.ID, Token: token, Expires: expires}, nil
 }
 
-// loginThrottled takes a login attempt for username (attemptLogin); it
-// answers 429, or the error, and says true if the password must not be
+// loginThrottled takes a login attempt for username (attemptLogin) and
+// refuses (rate_limited, or the error) if the password must not be
 // checked.
-func (s *Server) loginThrottled(w http.ResponseWriter, r *http.Request, username string, now time.Time) bool {
+func (s *Server) loginThrottled(r *http.Request, username string, now time.Time) error {
 	wait, err := s.attemptLogin(r, username, now)
-	switch {
-	case err != nil:
-		writeError(w, r, err)
-	case wait > 0:
-		tooMany(w, r, wait, "failed logins for this username or from your address")
+	if err == nil && wait > 0 {
+		err = errTooMany(wait, "failed logins for this username or from your address")
 	}
-	return err != nil || wait > 0
+	return err
 }
 
 // maxUserAgent is how much of a User-Agent a session keeps, in characters.
@@ -146,12 +157,21 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request, p princip
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p principal, id string) {
-	if err := s.db.RevokeSession(r.Context(), p.user, id, s.clock.Now()); err != nil {
+	if err := s.endSession(r.Context(), p.user, id); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	s.sessions.forget(id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// endSession revokes user's session id, here at once and on other servers
+// within their session cache's TTL.
+func (s *Server) endSession(ctx context.Context, user int64, id string) error {
+	if err := s.db.RevokeSession(ctx, user, id, s.clock.Now()); err != nil {
+		return err
+	}
+	s.sessions.forget(id)
+	return nil
 }
 
 // passwordRequest is the body of POST /v1/me/password.
@@ -186,7 +206,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p princi
 		return
 	}
 	now := s.clock.Now()
-	if s.loginThrottled(w, r, u.Username, now) {
+	if err := s.loginThrottled(r, u.Username, now); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	if !s.passwordMatches(true, hash, *req.CurrentPassword) {

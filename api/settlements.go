@@ -103,7 +103,8 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		writeError(w, r, err)
 		return
 	}
-	if !takeForUser(w, r, s.limits.settlements, p, s.clock.Now(), "settlements") {
+	if err := takeForUser(s.limits.settlements, p, s.clock.Now(), "settlements"); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	id, err := s.newSettlement(r, p, &req)

@@ -33,13 +33,7 @@ func (q *transferRequest) Validate() error {
 	if q.Amount == nil {
 		return missing("amount")
 	}
-	if err := checkText("display_name", q.DisplayName, maxDisplayName); err != nil {
-		return err
-	}
-	if err := unofficial("display_name", q.DisplayName); err != nil {
-		return err
-	}
-	if err := checkText("memo", q.Memo, maxMemo); err != nil {
+	if err := CheckTransferText(q.DisplayName, q.Memo); err != nil {
 		return err
 	}
 	_, _, err := q.recipient()

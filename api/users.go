@@ -81,21 +81,25 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if addr, now := s.limits.clientAddr(r), s.clock.Now(); !s.limits.signUps.Take(addr, now) {
-		tooMany(w, r, s.limits.signUps.Wait(addr, now), "sign-ups from your address")
-		return
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(*req.Password), s.passwordCost)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	u, err := s.db.CreateUser(r.Context(), *req.Username, *req.Name, string(hash), s.clock.Now())
+	u, err := s.createUser(r, req)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
+}
+
+// createUser signs up a validated request, within the sign-up limit of
+// r's address: the one sign-up of the API and the web wallet.
+func (s *Server) createUser(r *http.Request, req signUpRequest) (store.User, error) {
+	if addr, now := s.limits.clientAddr(r), s.clock.Now(); !s.limits.signUps.Take(addr, now) {
+		return store.User{}, errTooMany(s.limits.signUps.Wait(addr, now), "sign-ups from your address")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(*req.Password), s.passwordCost)
+	if err != nil {
+		return store.User{}, err
+	}
+	return s.db.CreateUser(r.Context(), *req.Username, *req.Name, string(hash), s.clock.Now())
 }
 
 // maxPassword is as much of a password as bcrypt reads: sign-up refuses

@@ -8,12 +8,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"minipay/api"
 	"minipay/clock"
 	"minipay/jobs"
 	"minipay/store"
+	"minipay/web"
 )
 
 // Config is what a server is made of. Zero values take defaults.
@@ -58,6 +60,7 @@ type App struct {
 	Writer    *store.Writer
 	Scheduler *jobs.Scheduler
 	API       *api.Server
+	Wallet    *web.Wallet
 }
 
 // New assembles a server.
@@ -88,11 +91,33 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		w.Close()
 		return nil, err
 	}
-	return &App{Writer: w, Scheduler: sched, API: srv}, nil
+	wallet, err := web.New(web.Config{API: srv, DB: cfg.DB, Clock: cfg.Clock, Location: cfg.Location, Logger: cfg.Logger})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &App{Writer: w, Scheduler: sched, API: srv, Wallet: wallet}, nil
 }
 
-// Handler is the HTTP handler with every route.
-func (a *App) Handler() http.Handler { return a.API.Handler() }
+// Handler is the HTTP handler with every route: the API's (all of /v1/,
+// and its routes elsewhere such as /healthz), and the web wallet at /,
+// logged, measured and bounded as the API is. A plain switch rather than
+// a mux, so the request reaches each with no route pattern set (the
+// API's metrics and access log label unknown paths by their own).
+func (a *App) Handler() http.Handler {
+	api, wallet := a.API.Handler(), a.API.Wrap(a.Wallet.Handler())
+	apiPaths := map[string]bool{} // the API's routes outside /v1/ have no wildcards
+	for _, p := range a.API.Paths() {
+		apiPaths[p] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") || apiPaths[r.URL.Path] {
+			api.ServeHTTP(w, r)
+			return
+		}
+		wallet.ServeHTTP(w, r)
+	})
+}
 
 // Close drains the writer: commands already queued are applied. Call it
 // once nothing submits any more (the HTTP server and the jobs stopped).

@@ -1,0 +1,331 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"minipay/api"
+	"minipay/app"
+	"minipay/app/apptest"
+	"minipay/ledger"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// The wallet in a real browser: Debian's chromium, headless, driven over
+// the DevTools protocol, against a whole server on each database. A
+// missing chromium fails the test: install it with
+// `apt-get install -y chromium fonts-noto-cjk`.
+//
+// MINIPAY_SCREENSHOTS=1 also writes the screenshots of docs/ (from the
+// SQLite run).
+
+const (
+	phoneWidth, phoneHeight = 360, 740
+	browserTimeout          = 3 * time.Minute
+)
+
+func TestWalletInBrowser(t *testing.T) {
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
+	}
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
+		b := newBrowser(t, chrome, hs.URL)
+		shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
+
+		alice, bob := b.tab(t), b.tab(t)
+		alice.signUp(t, "alice", "김민수")
+		alice.expectText(t, "main-balance", "0원")
+
+		// Charge, with today's whole limit shown first.
+		alice.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		alice.expectText(t, "charge-left", "오늘 남은 충전 한도: 3,000,000원")
+		alice.checkPage(t)
+		alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "10,000"), chromedp.Click(chromedp.CSS("main form button")),
+			chromedp.WaitVisible(chromedp.ID("main-balance")))
+		alice.expectText(t, "main-balance", "10,000원")
+		alice.expectText(t, "limit-left", "2,990,000원")
+
+		bob.signUp(t, "bob", "이영희")
+
+		// Send more than the balance: the confirmation states the top-up.
+		alice.do(t, chromedp.Navigate(hs.URL+"/send"))
+		alice.checkPage(t)
+		alice.do(t, chromedp.SetValue(chromedp.ID("to"), "bob"), chromedp.SetValue(chromedp.ID("amount"), "25000"),
+			chromedp.SetValue(chromedp.ID("memo"), "점심값"), chromedp.Click(chromedp.CSS("main form button")),
+			chromedp.WaitVisible(chromedp.ID("confirm")))
+		alice.expectText(t, "topup", "20,000원이 은행에서 먼저 충전됩니다.")
+		alice.expectText(t, "summary", "bob(이*희)님에게 25,000원을 보냅니다.")
+		alice.checkPage(t)
+		if shots {
+			alice.screenshot(t, "wallet-send-confirm.png")
+		}
+
+		// The confirmation posted three times (twice at once with the
+		// browser's cookie, as a double click with no script would, then
+		// by its button): the money moves once. The CSP allows the page
+		// no fetch of its own, so the two come from here.
+		alice.postTwice(t, "confirm-form", "/send/confirm")
+		alice.do(t, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		alice.expectText(t, "main-balance", "5,000원") // 10,000 + 20,000 charged - 25,000 sent
+		alice.expectText(t, "notice", "25,000원을 보냈습니다.")
+		alice.expectText(t, "limit-used", "30,000원")
+		if shots {
+			alice.screenshot(t, "wallet-home.png")
+		}
+		if n := transfersOf(t, db, "bob"); n != 1 {
+			t.Fatalf("bob received %d transfers, want 1", n)
+		}
+
+		bob.do(t, chromedp.Navigate(hs.URL+"/"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.expectText(t, "main-balance", "25,000원")
+		bob.expectText(t, "unread", "1건")
+
+		// English on request, remembered.
+		bob.do(t, chromedp.Navigate(hs.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		bob.expectText(t, "charge-left", "Charge limit left today: 3,000,000원")
+
+		// Logging out ends the session: home then asks for a login.
+		alice.do(t, chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.ID("password")))
+		alice.expectPath(t, "/", "/login")
+		alice.do(t, chromedp.SetValue(chromedp.ID("username"), "alice"), chromedp.SetValue(chromedp.ID("password"), "correct horse"),
+			chromedp.Click(chromedp.CSS("main form button")), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		alice.expectText(t, "main-balance", "5,000원")
+
+		// A session revoked elsewhere (another device) logs the browser out.
+		revokeAll(t, db, "bob")
+		bob.expectPath(t, "/", "/login")
+
+		b.noConsoleErrors(t)
+	})
+}
+
+// browser is one headless chromium for a test; each tab has its own
+// cookies (a browser context), as two people on two phones would.
+type browser struct {
+	ctx  context.Context
+	base string
+	mu   sync.Mutex
+	logs []string // console errors and exceptions of every tab
+}
+
+func newBrowser(t *testing.T, chrome, base string) *browser {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.Headless,
+		chromedp.WindowSize(phoneWidth, phoneHeight))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // chromium's sandbox refuses root
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatal("start chromium:", err)
+	}
+	return &browser{ctx: ctx, base: base}
+}
+
+type tab struct {
+	ctx  context.Context
+	base string
+}
+
+func (b *browser) tab(t *testing.T) *tab {
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	messages := chromedp.Console(ctx)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.logs = append(b.logs, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return &tab{ctx: ctx, base: b.base}
+}
+
+func (b *browser) noConsoleErrors(t *testing.T) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.logs) > 0 {
+		t.Errorf("the pages logged errors:\n%s", strings.Join(b.logs, "\n"))
+	}
+}
+
+func (tb *tab) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tb.ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (tb *tab) signUp(t *testing.T, username, name string) {
+	t.Helper()
+	tb.do(t, chromedp.Navigate(tb.base+"/signup"))
+	tb.checkPage(t)
+	tb.do(t, chromedp.SetValue(chromedp.ID("username"), username), chromedp.SetValue(chromedp.ID("name"), name),
+		chromedp.SetValue(chromedp.ID("password"), "correct horse"), chromedp.Click(chromedp.CSS("main form button")),
+		chromedp.WaitVisible(chromedp.ID("main-balance")))
+	tb.checkPage(t)
+}
+
+func (tb *tab) expectText(t *testing.T, id, want string) {
+	t.Helper()
+	got, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.ID(id)))
+	if err != nil {
+		t.Fatalf("#%s: %v", id, err)
+	}
+	if strings.TrimSpace(got) != want {
+		t.Fatalf("#%s = %q, want %q", id, got, want)
+	}
+}
+
+// expectPath opens path and checks where the browser lands.
+func (tb *tab) expectPath(t *testing.T, path, want string) {
+	t.Helper()
+	tb.do(t, chromedp.Navigate(tb.base+path))
+	loc, err := chromedp.Run(tb.ctx, chromedp.Location())
+	if err != nil || loc != tb.base+want {
+		t.Fatalf("opening %s landed on %q (%v), want %s", path, loc, err, want)
+	}
+}
+
+// checkPage checks the page at phone width: nothing wider than the
+// screen, every visible input labelled, every button named.
+func (tb *tab) checkPage(t *testing.T) {
+	t.Helper()
+	problems, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`(() => {
+		const p = [];
+		if (document.documentElement.scrollWidth > window.innerWidth)
+			p.push("wider than the screen: " + document.documentElement.scrollWidth + "px");
+		for (const i of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+			if (!i.labels || i.labels.length === 0) p.push("input without a label: " + i.name);
+		for (const b of document.querySelectorAll("button, a"))
+			if (!(b.getAttribute("aria-label") || b.textContent.trim())) p.push("control without a name: " + b.outerHTML);
+		return p;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) > 0 {
+		loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
+		t.Fatalf("%s: %s", loc, strings.Join(problems, "; "))
+	}
+}
+
+// postTwice posts the form with id twice at once as the tab's browser
+// would (its fields, its session cookie), and checks that both are
+// answered as a success would be: a redirect to home.
+func (tb *tab) postTwice(t *testing.T, id, path string) {
+	t.Helper()
+	fields, err := chromedp.Run(tb.ctx, chromedp.Evaluate[map[string]string](
+		`Object.fromEntries(new FormData(document.getElementById("`+id+`")))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies, err := chromedp.Call(tb.ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var wg sync.WaitGroup
+	locations := make([]string, 2)
+	for i := range locations {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", tb.base+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for _, c := range cookies.Cookies {
+				req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			locations[i] = resp.Status + " " + resp.Header.Get("Location")
+		})
+	}
+	wg.Wait()
+	for _, l := range locations {
+		if l != "303 See Other /" {
+			t.Fatalf("double submit answered %q", locations)
+		}
+	}
+}
+
+func (tb *tab) screenshot(t *testing.T, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "docs", name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func transfersOf(t *testing.T, db *store.DB, username string) int {
+	t.Helper()
+	u, _, err := db.UserByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.Transfers(context.Background(), u.ID, store.TransferFilter{Direction: "in", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range ts {
+		if tr.Status != ledger.TransferCompleted {
+			t.Errorf("transfer %d is %s", tr.ID, tr.Status)
+		}
+	}
+	return len(ts)
+}
+
+func revokeAll(t *testing.T, db *store.DB, username string) {
+	t.Helper()
+	ctx, now := context.Background(), time.Now()
+	u, _, err := db.UserByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := db.Sessions(ctx, u.ID, now)
+	if err != nil || len(ss) == 0 {
+		t.Fatalf("sessions of %s: %v, %v", username, ss, err)
+	}
+	for _, s := range ss {
+		if err := db.RevokeSession(ctx, u.ID, s.ID, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
