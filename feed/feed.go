@@ -138,6 +138,7 @@ func (f *Feed) Run(ctx context.Context) {
 			f.until = time.Time{} // a crash releases nothing
 			return
 		case err != nil && ctx.Err() == nil:
+			metricFailures.Inc()
 			if !failing {
 				f.cfg.Log.Warn("events feed failing; retrying with backoff", "feed", f.cfg.Name, "err", err)
 			}

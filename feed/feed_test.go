@@ -5,13 +5,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
 
 	"minipay/ledger"
 	"minipay/store"
@@ -237,4 +243,101 @@ func TestTwoFeedsOnOneDatabase(t *testing.T) {
 		}
 		b2.check(t, allEvents(t, db)[16:])
 	})
+}
+
+// TestFeedWaitsOutABrokerOutage: while NATS cannot be reached the feed
+// logs one warning and retries; once it can, the feed logs its recovery
+// and publishes every event once.
+func TestFeedWaitsOutABrokerOutage(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		br := newBroker(t)
+		env := dbtest.NewEnv(t, db)
+		moves(t, env, []store.User{env.User(t, "fu"), env.User(t, "gi")}, 3)
+
+		// The feed reaches NATS through a port that refuses connections
+		// until a proxy to the real server listens on it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		var logs logBuffer
+		cfg := br.config(db, "outage")
+		cfg.URL, cfg.Log = "nats://"+addr, logs.Logger()
+		before := failures(t)
+		stop := start(cfg)
+		defer stop()
+		for failures(t) < before+3 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := br.count(t); n != 0 {
+			t.Fatalf("%d events published while NATS was down", n)
+		}
+
+		proxy(t, addr, strings.TrimPrefix(natsURL(), "nats://"))
+		br.waitFor(t, 6)
+		stop()
+		if w, r := logs.count(`level=WARN msg="events feed failing`), logs.count(`level=INFO msg="events feed recovered"`); w != 1 || r != 1 {
+			t.Fatalf("%d failure warnings and %d recoveries logged, want 1 and 1", w, r)
+		}
+		br.check(t, allEvents(t, db))
+	})
+}
+
+// proxy forwards connections to addr to the server at to until the test
+// ends.
+func proxy(t *testing.T, addr, to string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			t.Cleanup(func() { c.Close(); s.Close() })
+			go io.Copy(s, c)
+			go io.Copy(c, s)
+		}
+	}()
+}
+
+// logBuffer collects a feed's log lines; safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// count is how many times s was logged.
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), s)
+}
+
+// failures reads the feeds' failure counter.
+func failures(t *testing.T) float64 {
+	var m dto.Metric
+	if err := metricFailures.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

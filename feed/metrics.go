@@ -19,5 +19,10 @@ var (
 	})
 )
 
+var metricFailures = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "minipay_events_feed_failures_total",
+	Help: "Passes of the broker feed that failed (NATS or the database) and were retried after a backoff.",
+})
+
 // Collectors are the feed's metrics, for the server to register.
-var Collectors = []prometheus.Collector{metricPublished, metricLastID, metricLag}
+var Collectors = []prometheus.Collector{metricPublished, metricLastID, metricLag, metricFailures}
