@@ -178,6 +178,7 @@ func (f *Feed) pass(ctx context.Context) (full bool, err error) {
 	}
 	for _, e := range events {
 		if err := f.publish(ctx, e); err != nil {
+			f.disconnect() // the next pass connects again and makes sure of the stream
 			return false, err
 		}
 		if e[0].ID == f.cfg.crashAfterPublish {
@@ -266,9 +267,14 @@ func (f *Feed) close() {
 		}
 		cancel()
 	}
+	f.disconnect()
+}
+
+func (f *Feed) disconnect() {
 	if f.nc != nil {
 		f.nc.Close()
 	}
+	f.nc, f.js = nil, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
