@@ -48,8 +48,8 @@ type Config struct {
 	Name string
 	// Poll is how often an idle feed looks for new events.
 	Poll time.Duration
-	// Batch bounds the events one pass reads and publishes before it
-	// saves its position.
+	// Batch bounds the event ids one pass reads (so the events it
+	// publishes) before it saves its position.
 	Batch int
 	// Lease is how long the position is this server's after a renewal: a
 	// server that died without releasing it is replaced after this long.
@@ -132,7 +132,7 @@ func (f *Feed) Run(ctx context.Context) {
 	defer f.close()
 	backoff, failing := minBackoff, false
 	for ctx.Err() == nil {
-		full, err := f.pass(ctx)
+		more, err := f.pass(ctx)
 		switch {
 		case errors.Is(err, errCrash):
 			f.until = time.Time{} // a crash releases nothing
@@ -150,15 +150,15 @@ func (f *Feed) Run(ctx context.Context) {
 			f.cfg.Log.Info("events feed recovered", "feed", f.cfg.Name)
 			backoff, failing = minBackoff, false
 		}
-		if !full {
+		if !more {
 			sleep(ctx, f.cfg.Poll)
 		}
 	}
 }
 
-// pass publishes one batch if this server holds the lease; full says a
-// whole batch was read, so more may be waiting.
-func (f *Feed) pass(ctx context.Context) (full bool, err error) {
+// pass publishes the events of the next window of ids if this server
+// holds the lease; more says events past the window are waiting.
+func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 	if err := f.connect(ctx); err != nil {
 		return false, err
 	}
@@ -172,8 +172,16 @@ func (f *Feed) pass(ctx context.Context) (full bool, err error) {
 		return false, err
 	}
 	metricLag.Set(float64(fence - f.pos))
-	events, err := f.cfg.DB.AllEvents(ctx, f.pos, fence, f.cfg.Batch)
-	if err != nil || len(events) == 0 {
+	// A window of Batch ids holds at most Batch events (one id each) and is
+	// a narrow range of the id index however far behind the feed is. Ids
+	// in it without an event (rolled back) are passed over for good: at or
+	// below the fence they never commit.
+	upto := min(fence, f.pos+int64(f.cfg.Batch))
+	if upto <= f.pos {
+		return false, nil
+	}
+	events, err := f.cfg.DB.AllEvents(ctx, f.pos, upto, f.cfg.Batch)
+	if err != nil {
 		return false, err
 	}
 	for _, e := range events {
@@ -185,16 +193,17 @@ func (f *Feed) pass(ctx context.Context) (full bool, err error) {
 			return false, errCrash
 		}
 	}
-	last := events[len(events)-1][0].ID
-	ok, err = f.cfg.DB.SaveFeedPosition(ctx, f.cfg.Name, f.cfg.Owner, last, f.cfg.Clock.Now(), f.cfg.Lease)
+	ok, err = f.cfg.DB.SaveFeedPosition(ctx, f.cfg.Name, f.cfg.Owner, upto, f.cfg.Clock.Now(), f.cfg.Lease)
 	if err != nil || !ok {
 		f.until = time.Time{} // lost the lease: claim again, from the saved position
 		return false, err
 	}
-	f.pos, f.until = last, f.cfg.Clock.Now().Add(f.cfg.Lease)
-	metricLastID.Set(float64(last))
-	metricLag.Set(float64(fence - last))
-	return len(events) == f.cfg.Batch, nil
+	f.pos, f.until = upto, f.cfg.Clock.Now().Add(f.cfg.Lease)
+	if len(events) > 0 {
+		metricLastID.Set(float64(events[len(events)-1][0].ID))
+	}
+	metricLag.Set(float64(fence - upto))
+	return upto < fence, nil
 }
 
 // claim takes or renews the lease when it is not held or half run out,
