@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,6 +55,11 @@ func toEventJSON(e store.Event) eventJSON {
 		Status: d.Status, DisplayName: d.DisplayName, Memo: d.Memo, ExpiresAt: optionalTime(d.ExpiresAt),
 		Mode: d.Mode, Product: d.Product, Day: d.Day, Reason: d.Reason}}
 }
+
+// EventData renders what e says to the user it concerns (the data of
+// GET /v1/events, with its version), for sinks of events outside the API:
+// the broker feed.
+func EventData(e store.Event) ([]byte, error) { return json.Marshal(toEventJSON(e).Data) }
 
 // fenceWait bounds how long a request waits for the read fence; past it
 // the page is empty and the client asks again.

@@ -8,11 +8,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"minipay/api"
 	"minipay/clock"
+	"minipay/feed"
 	"minipay/jobs"
 	"minipay/store"
 	"minipay/web"
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location,
 		TokenKeys: cfg.TokenKeys, TokenTTL: cfg.TokenTTL, SessionCacheTTL: cfg.SessionCacheTTL, Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
-		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: jobs.Collectors}
+		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: slices.Concat(jobs.Collectors, feed.Collectors)}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}

@@ -18,6 +18,7 @@ import (
 	"minipay/api"
 	"minipay/app"
 	"minipay/clock"
+	"minipay/feed"
 	"minipay/store"
 	"minipay/tools/bench"
 )
@@ -142,6 +143,34 @@ func timeoutFlags(fs *flag.FlagSet) *timeouts {
 	return t
 }
 
+// feedFlags configure the broker feed of events (package feed); off
+// without a NATS URL.
+func feedFlags(fs *flag.FlagSet) *feed.Config {
+	c := &feed.Config{}
+	fs.StringVar(&c.URL, "events-nats", "", "NATS server (nats://host:4222) to publish every event to, on JetStream; empty: no feed")
+	fs.StringVar(&c.Stream, "events-nats-stream", feed.DefaultStream, "JetStream stream of the events, created with subjects PREFIX.> if missing; also names the feed's position")
+	fs.StringVar(&c.Prefix, "events-nats-prefix", feed.DefaultPrefix, "subject prefix: an event goes to PREFIX.TYPE")
+	fs.DurationVar(&c.Poll, "events-nats-poll", feed.DefaultPoll, "how often the feed looks for new events when it has caught up")
+	return c
+}
+
+// runFeed starts the broker feed if it has a URL, until ctx ends; the
+// channel closes once it has stopped (released its lease).
+func runFeed(ctx context.Context, c feed.Config, db *store.DB, clk clock.Clock, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if c.URL == "" {
+		close(done)
+		return done
+	}
+	c.DB, c.Clock, c.Log = db, clk, log
+	go func() {
+		defer close(done)
+		feed.New(c).Run(ctx)
+	}()
+	log.Info("publishing every event to NATS", "stream", c.Stream, "prefix", c.Prefix)
+	return done
+}
+
 func databaseFlag(fs *flag.FlagSet) *string {
 	return fs.String("database", store.DefaultURL, "database URL: sqlite:PATH or postgres://…")
 }
@@ -162,6 +191,7 @@ func serve(ctx context.Context, args []string) error {
 	limits := limitFlags(fs)
 	logins := newLoginFlags(fs)
 	timeouts := timeoutFlags(fs)
+	feedCfg := feedFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
 	parseFlags(fs, args)
 
@@ -207,11 +237,13 @@ func serve(ctx context.Context, args []string) error {
 		defer close(jobsDone)
 		srv.Scheduler.Run(jobsCtx, *jobInterval)
 	}()
+	feedDone := runFeed(jobsCtx, *feedCfg, db, clk, log)
 
 	ln, err := app.Listen(*addr, *edge)
 	if err != nil {
 		stopJobs()
 		<-jobsDone
+		<-feedDone
 		srv.Close()
 		return err
 	}
@@ -230,6 +262,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	stopJobs()
 	<-jobsDone
+	<-feedDone
 	srv.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

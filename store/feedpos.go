@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// A feed publishes every event to somewhere outside (package feed): it
+// reads all events after its position up to the read fence, publishes
+// them, then saves the new position. The position row is also a lease, so
+// that of several servers on one database one publishes at a time.
+
+// UserEvent is an event as one user it concerns reads it.
+type UserEvent struct {
+	User int64
+	Event
+}
+
+// AllEvents returns up to limit events after id after and at most up to
+// fence (EventFence), oldest first; each event is its copies, one per user
+// it concerns, in user order.
+func (db *DB) AllEvents(ctx context.Context, after, fence int64, limit int) ([][]UserEvent, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT user_id, id, type, occurred_at, COALESCE(transaction_id, 0),
+		COALESCE(transfer_id, 0), COALESCE(settlement_id, 0), COALESCE(account_id, 0), body FROM events
+		WHERE id > $1 AND id <= $2 AND id IN (SELECT DISTINCT id FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3)
+		ORDER BY id, user_id`, after, fence, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]UserEvent
+	for rows.Next() {
+		var u int64
+		e, err := scanEvent(userScanner{rows, &u})
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1][0].ID == e.ID {
+			out[n-1] = append(out[n-1], UserEvent{u, e})
+		} else {
+			out = append(out, []UserEvent{{u, e}})
+		}
+	}
+	return out, rows.Err()
+}
+
+// userScanner reads a leading user_id column before an event's columns.
+type userScanner struct {
+	s    scanner
+	user *int64
+}
+
+func (u userScanner) Scan(dest ...any) error {
+	return u.s.Scan(append([]any{u.user}, dest...)...)
+}
+
+// ClaimFeed takes or renews the lease of the feed name for owner until
+// now+lease and returns its position (0 for a new feed). ok is false while
+// another owner's lease runs.
+func (db *DB) ClaimFeed(ctx context.Context, name, owner string, now time.Time, lease time.Duration) (pos int64, ok bool, err error) {
+	err = db.writes.QueryRowContext(ctx, `INSERT INTO feed_positions (name, last_id, owner, lease_until) VALUES ($1, 0, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+		WHERE feed_positions.owner = excluded.owner OR feed_positions.lease_until < $4
+		RETURNING last_id`, name, owner, micros(now.Add(lease)), micros(now)).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return pos, err == nil, err
+}
+
+// SaveFeedPosition moves the feed's position to id and renews owner's
+// lease. ok is false if owner no longer holds the lease: another server
+// took the feed over, and this one must stop.
+func (db *DB) SaveFeedPosition(ctx context.Context, name, owner string, id int64, now time.Time, lease time.Duration) (ok bool, err error) {
+	res, err := db.writes.ExecContext(ctx, `UPDATE feed_positions SET last_id = $3, lease_until = $4
+		WHERE name = $1 AND owner = $2 AND last_id <= $3`, name, owner, id, micros(now.Add(lease)))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseFeed ends owner's lease at once, so another server may take the
+// feed over without waiting for it to run out.
+func (db *DB) ReleaseFeed(ctx context.Context, name, owner string) error {
+	_, err := db.writes.ExecContext(ctx, `UPDATE feed_positions SET lease_until = 0 WHERE name = $1 AND owner = $2`, name, owner)
+	return err
+}
