@@ -44,12 +44,21 @@ func (e env) do(t *testing.T, u store.User, key string, cmd ledger.Command) (out
 	return outcome{r.Receipt, r.TransactionID, r.ChargeID, r.TransferID}, r.Replayed, err
 }
 
+// must submits cmd as u with no idempotency key and fails the test if it
+// is refused.
+func (e env) must(t *testing.T, u store.User, cmd ledger.Command) outcome {
+	t.Helper()
+	r, _, err := e.do(t, u, "", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // fund charges amount into u's main account.
 func (e env) fund(t *testing.T, u store.User, amount int64) {
 	t.Helper()
-	if _, _, err := e.do(t, u, "", ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: amount}); err != nil {
-		t.Fatal(err)
-	}
+	e.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: amount})
 }
 
 // users signs up n users named prefix000, prefix001 and so on.

@@ -68,16 +68,8 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		a, b, c := e.User(t, "eva"), e.User(t, "eli"), e.User(t, "eun")
-		step := func(u store.User, cmd ledger.Command) outcome {
-			t.Helper()
-			r, _, err := e.do(t, u, "", cmd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
 
-		r := step(a, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 40_000})
+		r := e.must(t, a, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 40_000})
 		ev := lastEvent(t, e, store.EventChargeSucceeded, a)
 		if ev.TransactionID != r.TransactionID || ev.AccountID != a.MainAccount || ev.Data.Amount != 40_000 || !ev.OccurredAt.Equal(e.Clock.Now()) {
 			t.Fatalf("charge event %+v", ev)
@@ -85,7 +77,7 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 
 		// 70,000 from 40,000: an automatic charge of 30,000 first, its own
 		// event for the sender alone.
-		r = step(a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 70_000, DisplayName: "E.", Memo: "rent"})
+		r = e.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 70_000, DisplayName: "E.", Memo: "rent"})
 		ev = lastEvent(t, e, store.EventChargeSucceeded, a)
 		if ev.TransactionID != r.ChargeID || ev.Data.Amount != 30_000 {
 			t.Fatalf("auto-charge event %+v, charge %d", ev, r.ChargeID)
@@ -99,7 +91,7 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 		pending := func(from, to store.User) outcome {
 			t.Helper()
 			yes := true
-			r := step(from, ledger.Transfer{User: from.ID, From: from.MainAccount, To: to.MainAccount, Amount: 1_000, RequireAcceptance: &yes})
+			r := e.must(t, from, ledger.Transfer{User: from.ID, From: from.MainAccount, To: to.MainAccount, Amount: 1_000, RequireAcceptance: &yes})
 			ev := lastEvent(t, e, store.EventTransferPending, to, from)
 			if ev.TransferID != r.TransferID || ev.TransactionID != r.TransactionID || !ev.Data.ExpiresAt.Equal(r.ExpiresAt) {
 				t.Fatalf("pending event %+v, result %+v", ev, r)
@@ -114,13 +106,13 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 			}
 		}
 		p := pending(a, c)
-		step(c, ledger.Accept{User: c.ID, Transfer: p.TransferID})
+		e.must(t, c, ledger.Accept{User: c.ID, Transfer: p.TransferID})
 		resolved("transfer.accepted", p)
 		p = pending(a, c)
-		step(c, ledger.Reject{User: c.ID, Transfer: p.TransferID})
+		e.must(t, c, ledger.Reject{User: c.ID, Transfer: p.TransferID})
 		resolved("transfer.rejected", p)
 		p = pending(a, c)
-		step(a, ledger.Cancel{User: a.ID, Transfer: p.TransferID})
+		e.must(t, a, ledger.Cancel{User: a.ID, Transfer: p.TransferID})
 		resolved("transfer.cancelled", p)
 
 		p = pending(a, c)
@@ -149,14 +141,6 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		req, a, b := e.User(t, "sara"), e.User(t, "sam"), e.User(t, "sol")
-		step := func(u store.User, cmd ledger.Command) outcome {
-			t.Helper()
-			r, _, err := e.do(t, u, "", cmd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
 		id, err := db.CreateSettlement(ctx, req, 30_000, "equal",
 			[]store.NewShare{{User: a, Amount: 10_000}, {User: b, Amount: 10_000}, {User: req, Amount: 10_000}}, roomy, e.Clock.Now())
 		if err != nil {
@@ -173,7 +157,7 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := step(a, ledger.PayShare{User: a.ID, Main: a.MainAccount, Settlement: id, Share: st.Shares[0].ID})
+		r := e.must(t, a, ledger.PayShare{User: a.ID, Main: a.MainAccount, Settlement: id, Share: st.Shares[0].ID})
 		ev = lastEvent(t, e, store.EventSharePaid, a, req)
 		if ev.SettlementID != id || ev.TransferID != r.TransferID || ev.TransactionID != r.TransactionID || ev.Data.ShareID != st.Shares[0].ID {
 			t.Fatalf("share paid event %+v", ev)
@@ -181,7 +165,7 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		if page, _ := db.Events(ctx, req.ID, store.EventFilter{Type: store.EventSettlementCompleted, Limit: 1}); len(page) != 0 {
 			t.Fatalf("completed with a share open: %+v", page)
 		}
-		step(b, ledger.DeclineShare{User: b.ID, Settlement: id, Share: st.Shares[1].ID})
+		e.must(t, b, ledger.DeclineShare{User: b.ID, Settlement: id, Share: st.Shares[1].ID})
 		ev = lastEvent(t, e, store.EventShareDeclined, b, req)
 		if ev.SettlementID != id || ev.TransactionID != 0 || ev.Data.Amount != 10_000 {
 			t.Fatalf("declined event %+v", ev)
@@ -201,19 +185,19 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		if ev := lastEvent(t, e, store.EventSavingsOpened, u); ev.AccountID != s.ID || ev.Data.Product != "free" {
 			t.Fatalf("opened event %+v", ev)
 		}
-		r = step(u, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 1_000_000})
+		r = e.must(t, u, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 1_000_000})
 		if ev := lastEvent(t, e, store.EventSavingsDeposit, u); ev.TransactionID != r.TransactionID || ev.AccountID != s.ID || ev.Data.Amount != 1_000_000 {
 			t.Fatalf("deposit event %+v", ev)
 		}
 		e.Clock.Advance(24 * time.Hour)
-		r = step(u, ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 100_000})
+		r = e.must(t, u, ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 100_000})
 		if ev := lastEvent(t, e, store.EventSavingsWithdrawal, u); ev.TransactionID != r.TransactionID || ev.Data.Amount != 100_000 {
 			t.Fatalf("withdrawal event %+v", ev)
 		}
 		if ev := lastEvent(t, e, store.EventSavingsInterestPaid, u); ev.TransactionID == 0 || ev.Data.Amount != 82 || ev.Data.Day != "2026-11-24" {
 			t.Fatalf("interest event %+v (1,000,000 at 3%% for a day is 82 won)", ev)
 		}
-		r = step(u, ledger.Close{User: u.ID, Main: u.MainAccount, Savings: s.ID})
+		r = e.must(t, u, ledger.Close{User: u.ID, Main: u.MainAccount, Savings: s.ID})
 		if ev := lastEvent(t, e, store.EventSavingsClosed, u); ev.TransactionID != r.TransactionID || ev.Data.Amount != r.Amount {
 			t.Fatalf("closed event %+v, receipt %+v", ev, r)
 		}
@@ -221,7 +205,7 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		step(u, ledger.Close{User: u.ID, Main: u.MainAccount, Savings: empty.ID})
+		e.must(t, u, ledger.Close{User: u.ID, Main: u.MainAccount, Savings: empty.ID})
 		if ev := lastEvent(t, e, store.EventSavingsClosed, u); ev.AccountID != empty.ID || ev.TransactionID != 0 || ev.Data.Amount != 0 {
 			t.Fatalf("empty account's closed event %+v", ev)
 		}
@@ -234,7 +218,7 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		}
 		e.Clock.Advance(24 * time.Hour)
 		today := ledger.BusinessDay(e.Clock.Now(), seoul)
-		r = step(u, ledger.Installment{Savings: f.ID, Main: u.MainAccount, Through: today})
+		r = e.must(t, u, ledger.Installment{Savings: f.ID, Main: u.MainAccount, Through: today})
 		if ev := lastEvent(t, e, store.EventSavingsInstallment, u); ev.TransactionID != r.TransactionID || ev.Data.Day != today || ev.Data.Amount != 10_000 {
 			t.Fatalf("installment event %+v", ev)
 		}
@@ -244,9 +228,9 @@ func TestEventsOfSettlementsAndSavings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		step(u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: ledger.DailyChargeLimit})
-		step(u, ledger.Transfer{User: u.ID, From: u.MainAccount, To: req.MainAccount, Amount: main.Balance + ledger.DailyChargeLimit})
-		if r := step(u, ledger.Installment{Savings: f.ID, Main: u.MainAccount, Through: today}); r.Status != ledger.InstallmentMissed {
+		e.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: ledger.DailyChargeLimit})
+		e.must(t, u, ledger.Transfer{User: u.ID, From: u.MainAccount, To: req.MainAccount, Amount: main.Balance + ledger.DailyChargeLimit})
+		if r := e.must(t, u, ledger.Installment{Savings: f.ID, Main: u.MainAccount, Through: today}); r.Status != ledger.InstallmentMissed {
 			t.Fatalf("installment %+v, want missed", r)
 		}
 		if ev := lastEvent(t, e, store.EventSavingsInstallmentMiss, u); ev.TransactionID != 0 || ev.Data.Day != today || ev.Data.Reason == "" {

@@ -228,29 +228,21 @@ func TestSavingsLifecycle(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		u := e.User(t, "gina")
-		step := func(cmd ledger.Command) outcome {
-			t.Helper()
-			r, _, err := e.do(t, u, "", cmd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
 		s, err := db.OpenSavings(ctx, u.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
 		if err != nil {
 			t.Fatal(err)
 		}
-		step(ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 500_000})
-		if r := step(ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 300_000}); r.MainBalance != 200_000 || r.SavingsBalance != 300_000 {
+		e.must(t, u, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 500_000})
+		if r := e.must(t, u, ledger.Deposit{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 300_000}); r.MainBalance != 200_000 || r.SavingsBalance != 300_000 {
 			t.Fatalf("deposit receipt %+v", r)
 		}
-		if r := step(ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 50_000}); r.MainBalance != 250_000 || r.SavingsBalance != 250_000 {
+		if r := e.must(t, u, ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 50_000}); r.MainBalance != 250_000 || r.SavingsBalance != 250_000 {
 			t.Fatalf("withdraw receipt %+v", r)
 		}
 		if _, _, err := e.do(t, u, "", ledger.Withdraw{User: u.ID, Main: u.MainAccount, Savings: s.ID, Amount: 250_001}); errs.CodeOf(err) != errs.InsufficientFunds {
 			t.Fatalf("overdraw savings: %v", err)
 		}
-		if r := step(ledger.Close{User: u.ID, Main: u.MainAccount, Savings: s.ID}); r.Amount != 250_000 || r.MainBalance != 500_000 {
+		if r := e.must(t, u, ledger.Close{User: u.ID, Main: u.MainAccount, Savings: s.ID}); r.Amount != 250_000 || r.MainBalance != 500_000 {
 			t.Fatalf("close receipt %+v", r)
 		}
 		closed, err := db.Account(ctx, u.ID, s.ID)
