@@ -215,7 +215,7 @@ func serve(ctx context.Context, args []string) error {
 		srv.Close()
 		return err
 	}
-	hs := app.HTTPServer(srv.Handler(), *edge)
+	hs := srv.HTTPServer(*edge)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("minipay serving", "addr", ln.Addr().String(), "database", db.Dialect(), "timezone", loc.String())
