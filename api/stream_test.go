@@ -348,7 +348,7 @@ func outliveAndShutdown(t *testing.T, db *store.DB) {
 	}
 	defer a.Close()
 	edge := app.DefaultEdge()
-	edge.ReadTimeout, edge.WriteTimeout = 200*time.Millisecond, 300*time.Millisecond
+	edge.ReadTimeout, edge.WriteTimeout = time.Second, time.Second
 	ln, err := app.Listen("127.0.0.1:0", edge)
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func outliveAndShutdown(t *testing.T, db *store.DB) {
 	e := &env{db: db, url: "http://" + ln.Addr().String(), http: http.DefaultClient}
 	alice := e.signUp(t, "alice")
 	s := openStream(t, e.url, alice.Token, "")
-	past := time.After(time.Second) // well past both timeouts
+	past := time.After(2500 * time.Millisecond) // well past both timeouts
 	for alive := true; alive; {
 		select {
 		case _, ok := <-s.frames:
