@@ -25,11 +25,12 @@ import (
 // frame is one thing a stream sent: an event (id, type, data) or a
 // comment (a heartbeat).
 type frame struct {
-	id            int64
-	event, data   string
-	comment       string
-	retry         string
-	decodedEventT client.Event
+	id          int64
+	event, data string
+	comment     string
+	retry       string
+	ev          client.Event
+	at          time.Time // when it arrived
 }
 
 // sseStream is a Server-Sent Events client reading one stream.
@@ -41,7 +42,7 @@ type sseStream struct {
 
 // openStream opens GET /v1/events/stream with token, resuming after
 // lastID if it is not "", and reads it until the test ends.
-func openStream(t *testing.T, url, token, lastID string) *sseStream {
+func openStream(t testing.TB, url, token, lastID string) *sseStream {
 	t.Helper()
 	res, cancel, err := dialStream(url, token, lastID)
 	if err != nil {
@@ -95,6 +96,7 @@ func (s *sseStream) read() {
 		switch {
 		case line == "":
 			if f.event != "" {
+				f.at = time.Now()
 				s.frames <- f
 			}
 			f = frame{}
@@ -106,7 +108,7 @@ func (s *sseStream) read() {
 			f.event = value
 		case field == "data":
 			f.data = value
-			json.Unmarshal([]byte(value), &f.decodedEventT)
+			json.Unmarshal([]byte(value), &f.ev)
 		case strings.HasPrefix(line, "retry:"):
 			s.frames <- frame{retry: strings.TrimSpace(strings.TrimPrefix(line, "retry:"))}
 		}
@@ -200,8 +202,8 @@ func sameEvents(t *testing.T, who string, got []frame, want []client.Event) {
 		t.Fatalf("%s: %d events streamed, want %d", who, len(got), len(want))
 	}
 	for i, f := range got {
-		if f.id != want[i].ID || f.event != want[i].Type || f.decodedEventT != want[i] {
-			t.Fatalf("%s: event %d is %d %s %+v, want %+v", who, i, f.id, f.event, f.decodedEventT, want[i])
+		if f.id != want[i].ID || f.event != want[i].Type || f.ev != want[i] {
+			t.Fatalf("%s: event %d is %d %s %+v, want %+v", who, i, f.id, f.event, f.ev, want[i])
 		}
 	}
 }

@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"minipay/api"
+	"minipay/app"
+	"minipay/app/apptest"
+	"minipay/client"
+	"minipay/ledger"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// streamUsers is how many users the latency benchmark spreads its charges
+// over, each with one stream open.
+const streamUsers = 20
+
+// BenchmarkStreamLatency measures how long an event takes from its batch
+// to a client's stream: b.N charges of 1 won, submitted at about 1,000 a
+// second over streamUsers users, each user's events read by one stream.
+// The latency of an event is from its created_at (taken when its batch
+// began, so before the commit: an upper bound of commit→client) to the
+// moment its frame arrived. It runs on PostgreSQL when
+// MINIPAY_TEST_POSTGRES_URL is set, else on SQLite. Run it with a fixed
+// count, e.g. -bench StreamLatency -benchtime 10000x.
+func BenchmarkStreamLatency(b *testing.B) {
+	backend := "sqlite"
+	if os.Getenv(dbtest.EnvPostgres) != "" {
+		backend = "postgres"
+	}
+	db := dbtest.Open(b, backend)
+	a, hs := apptest.Serve(b, app.Config{DB: db, PasswordCost: bcrypt.MinCost, WriterWorkers: 4, Limits: api.Limits{SignUpsPerAddress: streamUsers}})
+	ctx := context.Background()
+	users := make([]client.User, streamUsers)
+	streams := make([]*sseStream, streamUsers)
+	for i := range users {
+		name := fmt.Sprintf("user%02d", i)
+		c := client.New(hs.URL)
+		u, err := c.SignUp(ctx, name, "pw-"+name+"-secret", name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := c.Login(ctx, name, "pw-"+name+"-secret")
+		if err != nil {
+			b.Fatal(err)
+		}
+		users[i], streams[i] = u, openStream(b, hs.URL, s.Token, "")
+	}
+	for _, s := range streams {
+		<-s.frames // retry: the stream is open
+	}
+	b.ResetTimer()
+	latencies := make(chan []time.Duration, streamUsers)
+	for i, s := range streams {
+		go func() { latencies <- s.latencies(b.N/streamUsers + boolInt(i < b.N%streamUsers)) }()
+	}
+	began := time.Now()
+	charge(b, a.Writer, users, b.N)
+	rate := float64(b.N) / time.Since(began).Seconds()
+	var all []time.Duration
+	for range streams {
+		all = append(all, <-latencies...)
+	}
+	b.StopTimer()
+	if len(all) != b.N {
+		b.Fatalf("%d of %d events arrived within the deadline", len(all), b.N)
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// charge submits n charges of 1 won at 1,000 a second (catching up on a
+// late tick), round the users, each in its own goroutine so a slow batch
+// does not slow the pace, and waits for them.
+func charge(b *testing.B, w *store.Writer, users []client.User, n int) {
+	var wg sync.WaitGroup
+	began := time.Now()
+	for sent := 0; sent < n; time.Sleep(time.Millisecond) {
+		for due := min(n, int(time.Since(began)/time.Millisecond)+1); sent < due; sent++ {
+			u := users[sent%len(users)]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := w.Do(context.Background(), u.ID, store.Idempotency{}, ledger.Charge{User: u.ID, Account: u.MainAccountID, Amount: 1}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// latencies reads n events and returns how long each took from its
+// created_at to its arrival; fewer if the stream stalls for 20 s.
+func (s *sseStream) latencies(n int) []time.Duration {
+	out := make([]time.Duration, 0, n)
+	for len(out) < n {
+		select {
+		case f, ok := <-s.frames:
+			if !ok {
+				return out
+			}
+			if f.event != "" {
+				out = append(out, f.at.Sub(f.ev.CreatedAt))
+			}
+		case <-time.After(20 * time.Second):
+			return out
+		}
+	}
+	return out
+}
