@@ -138,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.Stream)}, nil
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream)}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same

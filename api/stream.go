@@ -74,10 +74,11 @@ type streams struct {
 	total   int
 	end     chan struct{} // closed by EndStreams
 	once    sync.Once
+	fences  fences
 }
 
-func newStreams(cfg StreamConfig) *streams {
-	return &streams{cfg: cfg.withDefaults(), perUser: map[int64]int{}, end: make(chan struct{})}
+func newStreams(db *store.DB, cfg StreamConfig) *streams {
+	return &streams{cfg: cfg.withDefaults(), perUser: map[int64]int{}, end: make(chan struct{}), fences: fences{db: db}}
 }
 
 // acquire counts a new stream of user, or says which bound it hit.
@@ -242,16 +243,11 @@ func (s *Server) sendEvents(ctx context.Context, out *sseWriter, user, after int
 	return after, err
 }
 
-// fence is the read fence; ok is false if it could not be had within
-// fenceWait (a write in flight that long), and the caller tries again.
+// fence is the read fence (shared, fences); ok is false if it could not
+// be had within fenceWait (a write in flight that long), and the caller
+// tries again.
 func (s *Server) fence(ctx context.Context) (fence int64, ok bool, err error) {
-	fctx, cancel := context.WithTimeout(ctx, fenceWait)
-	defer cancel()
-	fence, ok, err = s.db.EventFence(fctx)
-	if err != nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	return fence, ok, err
+	return s.streams.fences.get(ctx)
 }
 
 // checkSession fails once p's session is revoked or expired (as this
