@@ -37,6 +37,9 @@ type StreamConfig struct {
 	MaxPerUser, MaxTotal int
 }
 
+// DefaultStreamConfig is the stream's tuning unless configured otherwise.
+func DefaultStreamConfig() StreamConfig { return StreamConfig{}.withDefaults() }
+
 func (c StreamConfig) withDefaults() StreamConfig {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
