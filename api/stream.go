@@ -148,6 +148,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p principal) {
 		writeError(w, r, err)
 		return
 	}
+	select {
+	case <-s.streams.end:
+		writeError(w, r, errs.E(errs.Unavailable, "the server is shutting down; reconnect"))
+		return
+	default:
+	}
 	release, full := s.streams.acquire(p.user)
 	if release == nil {
 		tooMany(w, r, streamRetry, full)

@@ -387,3 +387,23 @@ func outliveAndShutdown(t *testing.T, db *store.DB) {
 	}
 	s.ends(t, "shutdown")
 }
+
+// TestStreamWokenByCommit: with a poll and heartbeat interval far longer
+// than the test,
+// a commit of this server's writer still reaches the stream: the writer's
+// signal wakes it.
+func TestStreamWokenByCommit(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := wire(t, db, streamConfig(api.StreamConfig{Poll: time.Hour, Heartbeat: time.Hour}))
+		alice := e.signUp(t, "alice")
+		s := openStream(t, e.url, alice.Token, "")
+		<-s.frames // retry: the stream is open and has read once
+		for i := range 3 {
+			m := e.charge(t, alice, 1_000)
+			if got := s.events(t, 1); got[0].ev.Data.TransactionID != m.TransactionID {
+				t.Fatalf("charge %d: streamed %+v, want transaction %d", i, got[0].ev, m.TransactionID)
+			}
+		}
+	})
+}
