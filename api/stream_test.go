@@ -388,10 +388,9 @@ func outliveAndShutdown(t *testing.T, db *store.DB) {
 	s.ends(t, "shutdown")
 }
 
-// TestStreamWokenByCommit: with a poll and heartbeat interval far longer
-// than the test,
-// a commit of this server's writer still reaches the stream: the writer's
-// signal wakes it.
+// TestStreamWokenByCommit: with poll and heartbeat intervals far longer
+// than the test, a commit of this server's writer still reaches the
+// stream: the writer's signal wakes it.
 func TestStreamWokenByCommit(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
