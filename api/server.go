@@ -54,6 +54,8 @@ type Server struct {
 	maxSavings int
 	// requestTimeout bounds every request's context (withDeadline).
 	requestTimeout time.Duration
+	// streams are the open event streams (stream.go).
+	streams *streams
 }
 
 // DefaultRequestTimeout is a request's deadline unless Config says
@@ -93,6 +95,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Metrics are registered beside the server's own (the jobs').
 	Metrics []prometheus.Collector
+	// Stream tunes GET /v1/events/stream (zero: the defaults).
+	Stream StreamConfig
 }
 
 // New returns a server; it fails only on bad TokenKeys.
@@ -134,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout}, nil
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream)}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
@@ -187,6 +191,8 @@ func (s *Server) routes() []route {
 		}))},
 		{"GET", "/v1/events", s.authed(s.listEvents)},
 		{"GET", "/v1/events/{id}", s.authed(s.getEvent)},
+		// A stream stays open for minutes, under deadlines of its own.
+		{"GET", "/v1/events/stream", ownDeadline{http.HandlerFunc(s.eventStream)}},
 		{"POST", "/v1/friends", s.authed(s.addFriend)},
 		{"GET", "/v1/friends", s.authed(s.listFriends)},
 		{"DELETE", "/v1/friends/{username}", s.authed(s.removeFriend)},

@@ -54,6 +54,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	// BatchTimeout bounds each writer batch (0: store.DefaultBatchTimeout).
 	BatchTimeout time.Duration
+	// Stream tunes the event stream (zero: api's defaults).
+	Stream api.StreamConfig
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run, serve
@@ -84,7 +86,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location,
 		TokenKeys: cfg.TokenKeys, TokenTTL: cfg.TokenTTL, SessionCacheTTL: cfg.SessionCacheTTL, Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
-		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: slices.Concat(jobs.Collectors, feed.Collectors)}
+		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: slices.Concat(jobs.Collectors, feed.Collectors), Stream: cfg.Stream}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}
@@ -119,6 +121,14 @@ func (a *App) Handler() http.Handler {
 		}
 		wallet.ServeHTTP(w, r)
 	})
+}
+
+// HTTPServer serves the app's handler within e's limits; its Shutdown
+// also ends the event streams, which would otherwise hold it up.
+func (a *App) HTTPServer(e Edge) *http.Server {
+	hs := HTTPServer(a.Handler(), e)
+	hs.RegisterOnShutdown(a.API.EndStreams)
+	return hs
 }
 
 // Close drains the writer: commands already queued are applied. Call it

@@ -68,6 +68,9 @@ func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	if len(b.applied) > 0 {
+		w.commits.fire()
+	}
 	return b.outcomes(), nil
 }
 

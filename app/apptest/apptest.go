@@ -24,6 +24,7 @@ func Serve(t testing.TB, cfg app.Config) (*app.App, *httptest.Server) {
 	a := assemble(t, cfg)
 	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
+	t.Cleanup(a.API.EndStreams) // first: Close waits for open streams
 	return a, hs
 }
 
@@ -37,7 +38,7 @@ func ServeEdge(t testing.TB, cfg app.Config, edge app.Edge) (*app.App, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := app.HTTPServer(a.Handler(), edge)
+	hs := a.HTTPServer(edge)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	t.Cleanup(func() {

@@ -192,6 +192,7 @@ func serve(ctx context.Context, args []string) error {
 	logins := newLoginFlags(fs)
 	timeouts := timeoutFlags(fs)
 	feedCfg := feedFlags(fs)
+	stream := streamFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
 	parseFlags(fs, args)
 
@@ -223,7 +224,7 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout}
+		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout, Stream: *stream}
 	if err := logins.config(&cfg, *dbURL, log); err != nil {
 		return err
 	}
@@ -247,7 +248,7 @@ func serve(ctx context.Context, args []string) error {
 		srv.Close()
 		return err
 	}
-	hs := app.HTTPServer(srv.Handler(), *edge)
+	hs := srv.HTTPServer(*edge)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("minipay serving", "addr", ln.Addr().String(), "database", db.Dialect(), "timezone", loc.String())
@@ -268,6 +269,17 @@ func serve(ctx context.Context, args []string) error {
 		err = nil
 	}
 	return err
+}
+
+// streamFlags tune GET /v1/events/stream.
+func streamFlags(fs *flag.FlagSet) *api.StreamConfig {
+	c := api.DefaultStreamConfig()
+	fs.DurationVar(&c.Heartbeat, "stream-heartbeat", c.Heartbeat, "how often an idle event stream sends a heartbeat comment, so proxies keep it open")
+	fs.DurationVar(&c.MaxLifetime, "stream-lifetime", c.MaxLifetime, "an event stream ends after this long; the client reconnects with Last-Event-ID")
+	fs.DurationVar(&c.Poll, "stream-poll", c.Poll, "how often an event stream reads the database for events committed by other servers")
+	fs.IntVar(&c.MaxPerUser, "streams-per-user", c.MaxPerUser, "event streams one user may have open on a server")
+	fs.IntVar(&c.MaxTotal, "streams-max", c.MaxTotal, "event streams open on a server at once")
+	return &c
 }
 
 func migrate(ctx context.Context, args []string) error {
