@@ -123,16 +123,7 @@ func TestFailedLoginsConcurrent(t *testing.T) {
 			wg.Go(func() {
 				res, err := e.send(req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "victim", "password": "guess"},
 					header: map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i)}})
-				switch {
-				case err != nil:
-					t.Error(err)
-				case res.status == http.StatusUnauthorized:
-					wrong.Add(1)
-				case res.status == http.StatusTooManyRequests:
-					limitedN.Add(1)
-				default:
-					t.Errorf("a guess answered %v", res)
-				}
+				countAnswer(t, "a guess", res, err, http.StatusUnauthorized, &wrong, &limitedN)
 			})
 		}
 		wg.Wait()
@@ -257,4 +248,19 @@ func TestSettlementsPerUser(t *testing.T) {
 		e.clock.Advance(30 * time.Minute)
 		e.ssCreate(t, alice, 10_000, "equal", "alice", "bob")
 	})
+}
+
+// countAnswer counts a concurrent request's answer: status want in ok, 429
+// in limited; an error or any other answer fails t.
+func countAnswer(t *testing.T, what string, res response, err error, want int, ok, limited *atomic.Int64) {
+	switch {
+	case err != nil:
+		t.Error(err)
+	case res.status == want:
+		ok.Add(1)
+	case res.status == http.StatusTooManyRequests:
+		limited.Add(1)
+	default:
+		t.Errorf("%s answered %v", what, res)
+	}
 }

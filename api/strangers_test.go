@@ -171,16 +171,7 @@ func TestStrangerSettlementsConcurrent(t *testing.T) {
 				wg.Go(func() {
 					res, err := e.send(req{method: "POST", path: "/v1/settlements", token: f.Token,
 						body: map[string]any{"total": 10_000, "mode": "equal", "participants": []string{"victim"}}})
-					switch {
-					case err != nil:
-						t.Error(err)
-					case res.status == http.StatusCreated:
-						created.Add(1)
-					case res.status == http.StatusTooManyRequests:
-						refused.Add(1)
-					default:
-						t.Errorf("a bill answered %v", res)
-					}
+					countAnswer(t, "a bill", res, err, http.StatusCreated, &created, &refused)
 				})
 			}
 		}
