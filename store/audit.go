@@ -21,10 +21,10 @@ type AuditReport struct {
 // least two entries summing to zero, every maintained balance equals the
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
-// open pending transfers; and every transaction has exactly one event
-// reporting it, every such event a committed transaction. History removed
-// by retention is accounted for by the per-account sums folded before it
-// went.
+// open pending transfers; every transaction of a transfer names a stored
+// one; and every transaction has exactly one event reporting it, every
+// such event a committed transaction. History removed by retention is
+// accounted for by the per-account sums folded before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -46,6 +46,12 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
 			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.transaction_id = t.id AND e.created_at = t.created_at)`,
 			"transaction %[1]d has no entries"},
+		// What the dropped foreign key checked (migration 00016): a kept
+		// transaction names a stored transfer. Retention deletes a
+		// transfer only once every transaction naming it is folded.
+		{`SELECT t.id, t.transfer_id, 0 FROM transactions t WHERE t.transfer_id IS NOT NULL AND t.created_at >= ` + retentionBoundary + `
+			AND NOT EXISTS (SELECT 1 FROM transfers tr WHERE tr.id = t.transfer_id)`,
+			"transaction %d names transfer %d, which is not stored"},
 		// The outbox: no movement without its event, no event without its
 		// movement (as far as events are kept, event_coverage). Set
 		// differences rather than joins: events have no index on

@@ -34,20 +34,24 @@ func idempotencyCutoff(now time.Time) int64 { return micros(now.Add(-Idempotency
 // deleted (loadIdempotency), so how often this runs only bounds the
 // table's size.
 func (db *DB) ExpireIdempotencyKeys(ctx context.Context, now time.Time) (Expired, error) {
-	return db.deleteOlder(ctx, "idempotency_keys", "key", idempotencyCutoff(now))
+	return db.deleteOlder(ctx, "idempotency_keys", "key", "", idempotencyCutoff(now))
 }
 
 // ExpireNotifications deletes notifications older than NotificationWindow.
 func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (Expired, error) {
-	return db.deleteOlder(ctx, "notifications", "id", micros(now.Add(-NotificationWindow)))
+	return db.deleteOlder(ctx, "notifications", "id", "", micros(now.Add(-NotificationWindow)))
 }
 
-// deleteOlder deletes the rows of table created before cutoff, oldest
-// first, a dialect's expiryBatch rows per statement (found by its
-// created_at index), until none is left. key is its primary key column.
-func (db *DB) deleteOlder(ctx context.Context, table, key string, cutoff int64) (Expired, error) {
+// deleteOlder deletes the rows of table created before cutoff ($1) for
+// which the condition and also holds (none if ""), oldest first, a
+// dialect's expiryBatch rows per statement (found by its created_at
+// index), until none is left. key is its primary key column.
+func (db *DB) deleteOlder(ctx context.Context, table, key, and string, cutoff int64) (Expired, error) {
+	if and != "" {
+		and = ` AND ` + and
+	}
 	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
-		` WHERE created_at < $1 ORDER BY created_at LIMIT $2)`
+		` WHERE created_at < $1` + and + ` ORDER BY created_at LIMIT $2)`
 	return db.deleteBatches(ctx, table, func() (int64, error) {
 		return affected(db.writes.ExecContext(ctx, q, cutoff, db.dialect.expiryBatch()))
 	})
@@ -86,9 +90,9 @@ func (db *DB) deleteBatches(ctx context.Context, table string, batch func() (int
 // month folded by ExpireHistory), so they are kept as long as history —
 // the current month and the twelve before it. These are installments,
 // settlements all of whose shares were paid or declined before the
-// boundary, and finished job runs. None of them is money: the balances
-// they touched stay proved by retained_balances. It returns the rows
-// deleted per table.
+// boundary, finished transfers (finishedTransfer) and finished job runs.
+// None of them is money: the balances they touched stay proved by
+// retained_balances. It returns the rows deleted per table.
 func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	var boundary int64
 	if err := db.reads.QueryRowContext(ctx, `SELECT `+retentionBoundary).Scan(&boundary); err != nil {
@@ -109,6 +113,13 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	if err != nil {
 		return out, err
 	}
+	// After the settlements: a transfer that paid a share is kept as long
+	// as its settlement, whose deletion clears its share_id.
+	transfers, err := db.deleteOlder(ctx, "transfers", "id", finishedTransfer, boundary)
+	out["transfers"] = transfers.Rows
+	if err != nil {
+		return out, err
+	}
 	// Finished job runs: the jobs' progress lives in the newest run and in
 	// the accounts, so the old claims only record that they happened.
 	runs, err := db.deleteBatches(ctx, "job_runs", func() (int64, error) {
@@ -119,12 +130,24 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	return out, err
 }
 
+// finishedTransfer is what a transfer created before the retention
+// boundary ($1) must also be to go with its history: no longer pending (a
+// pending transfer's money is in the pending hold, which the audit matches
+// against pending transfers), settled before the boundary too, so every
+// transaction naming it is folded and no kept history entry or
+// notification of the last months loses its transfer, and not paying a
+// share of a settlement still kept. The newest transfer always stays: on
+// SQLite the next id is the largest stored plus one, so deleting the last
+// one would hand its id out again.
+const finishedTransfer = `status <> 'pending' AND COALESCE(settled_at, created_at) < $1 AND share_id IS NULL
+	AND id < (SELECT MAX(id) FROM transfers)`
+
 // expireSettlements deletes, a batch per transaction, the settlements
 // created before boundary whose shares were all settled before it,
 // walking them by (created_at, id) so one still open is looked at once
-// per run. A paid share's transfer stays (transfers are not expired) but
-// forgets the share: its settlement-payment history went with the
-// boundary.
+// per run. A paid share's transfer forgets the share (its
+// settlement-payment history went with the boundary), which lets the
+// transfer go too.
 func (db *DB) expireSettlements(ctx context.Context, boundary int64) (Expired, error) {
 	var afterAt, afterID int64 = -1, 0
 	return db.deleteBatches(ctx, "settlements", func() (int64, error) {

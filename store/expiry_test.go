@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -206,11 +207,98 @@ func TestRecordsExpireWithHistory(t *testing.T) {
 		if got := column(t, db, fmt.Sprintf(`SELECT COUNT(*) FROM job_runs WHERE claimed_at < %d`, boundary)); got[0] != "0" {
 			t.Fatalf("%s job runs of November 2026 kept", got[0])
 		}
-		// The transfer that paid the deleted share is still there.
-		if _, err := db.Transfer(ctx, a.ID, paid.TransferID); err != nil {
-			t.Fatalf("the paying transfer: %v", err)
+		// The transfer that paid the deleted share went with it; the one
+		// paying the open settlement stays (checked above by its share).
+		if _, err := db.Transfer(ctx, a.ID, paid.TransferID); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("the transfer paying the deleted share: %v, want not found", err)
 		}
 		dbtest.Audit(t, db)
+	})
+}
+
+// Finished transfers go with their history month: those created and
+// settled before the retention boundary, whatever their end (completed,
+// rejected, cancelled, expired). A pending one stays however old, and so
+// does one created before the boundary but accepted after it, whose
+// acceptance is still in history. Reads and the audit are unaffected.
+func TestTransfersExpireWithHistory(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db) // 2026-11-24 15:00
+		a, b, c := e.User(t, "a"), e.User(t, "b"), e.User(t, "c")
+		e.fund(t, a, 1_000_000)
+		yes := true
+		send := func(to store.User, amount int64, pending bool) int64 {
+			t.Helper()
+			cmd := ledger.Transfer{User: a.ID, From: a.MainAccount, To: to.MainAccount, Amount: amount}
+			if pending {
+				cmd.RequireAcceptance = &yes
+			}
+			return e.must(t, a, cmd).TransferID
+		}
+		completed := send(b, 1_000, false)
+		rejected, cancelled, expired := send(c, 2_000, true), send(c, 3_000, true), send(c, 4_000, true)
+		e.must(t, c, ledger.Reject{User: c.ID, Transfer: rejected})
+		e.must(t, a, ledger.Cancel{User: a.ID, Transfer: cancelled})
+		e.Clock.Set(time.Date(2026, 11, 28, 9, 0, 0, 0, clock.Seoul))
+		e.scheduler(t)() // expires the last one
+		e.Clock.Set(time.Date(2026, 11, 30, 12, 0, 0, 0, clock.Seoul))
+		stillPending, acceptedLater := send(c, 5_000, true), send(c, 6_000, true)
+		e.Clock.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, clock.Seoul))
+		e.must(t, c, ledger.Accept{User: c.ID, Transfer: acceptedLater})
+		e.Clock.Set(time.Date(2027, 12, 24, 12, 0, 0, 0, clock.Seoul))
+		recent := send(b, 7_000, false)
+
+		// The store's retention, not the scheduler: its pending sweep
+		// would expire stillPending first.
+		if _, err := db.ExpireEvents(ctx, e.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExpireHistory(ctx, e.Clock.Now(), clock.Seoul); err != nil {
+			t.Fatal(err)
+		}
+		deleted, err := db.ExpireWithHistory(ctx)
+		if err != nil || deleted["transfers"] != 4 {
+			t.Fatalf("deleted %v, %v; want 4 transfers", deleted, err)
+		}
+		want := []string{fmt.Sprint(stillPending), fmt.Sprint(acceptedLater), fmt.Sprint(recent)}
+		if got := column(t, db, `SELECT id FROM transfers ORDER BY id`); !slices.Equal(got, want) {
+			t.Fatalf("transfers kept: %v, want %v (pending, accepted after the boundary, recent)", got, want)
+		}
+		for _, id := range []int64{completed, rejected, cancelled, expired} {
+			if _, err := db.Transfer(ctx, a.ID, id); errs.CodeOf(err) != errs.NotFound {
+				t.Fatalf("transfer %d of November 2026: %v, want not found", id, err)
+			}
+		}
+		list, err := db.Transfers(ctx, a.ID, store.TransferFilter{Limit: 10})
+		if err != nil || len(list) != 3 || list[0].ID != recent || list[2].Status != ledger.TransferPending {
+			t.Fatalf("a's transfers: %+v %v", list, err)
+		}
+		// c's history since the boundary: the acceptance of December 2026,
+		// still naming its transfer and its sender (from the transfer row).
+		hist, err := db.History(ctx, c.MainAccount, store.HistoryFilter{Limit: 10})
+		if err != nil || len(hist) != 1 || hist[0].TransferID != acceptedLater || hist[0].Amount != 6_000 || hist[0].Counterparty.Name == "" {
+			t.Fatalf("c's history: %+v %v", hist, err)
+		}
+		// Old notices of deleted transfers are read as before (they go
+		// after 90 days by their own rule; no foreign key holds them).
+		if ns, err := db.Notifications(ctx, c.ID, false, 0, 100); err != nil || len(ns) == 0 {
+			t.Fatalf("c's notifications: %d %v", len(ns), err)
+		}
+		if _, err := db.ExpireWithHistory(ctx); err != nil { // a second run finds nothing
+			t.Fatal(err)
+		}
+		dbtest.Audit(t, db)
+		// No foreign key holds a kept transaction's transfer any more; the
+		// audit does.
+		if err := store.TamperForTest(db, fmt.Sprintf(`DELETE FROM transfers WHERE id = %d`, acceptedLater)); err != nil {
+			t.Fatal(err)
+		}
+		r, err := db.Audit(ctx)
+		if err != nil || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "which is not stored") {
+			t.Fatalf("audit after deleting a kept transaction's transfer: %v %v", r.Problems, err)
+		}
 	})
 }
 
