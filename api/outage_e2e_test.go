@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,33 +97,12 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 	}
 	t.Cleanup(func() { db.Close() })
 	e, logs := wireLogged(t, db, deadline)
-	// Alice signs up through the store (a sign-up is not safe to repeat)
-	// and logs in over HTTP.
-	hash, err := bcrypt.GenerateFromPassword([]byte("pw-alice-secret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := db.CreateUser(context.Background(), "alice", "Alice", string(hash), e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var session struct{ Token string }
-	e.okSoon(t, req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "alice", "password": "pw-alice-secret"}},
-		http.StatusCreated, &session)
-	alice := &user{ID: created.ID, Token: session.Token}
-	var first struct{ Amount int64 }
-	e.okSoon(t, req{method: "POST", path: "/v1/charges", token: alice.Token, body: map[string]int64{"amount": 1_000},
-		header: map[string]string{"Idempotency-Key": "first"}}, http.StatusCreated, &first)
-	acknowledged := first.Amount
-	e.okSoon(t, req{method: "GET", path: "/readyz"}, http.StatusOK, nil)
+	alice, acknowledged := beforeOutage(t, e, db)
 
 	release := dbtest.Lock(t, url, "accounts")
 	outageStart := time.Now()
 	const n = 20
-	charge := func(key string) req {
-		return req{method: "POST", path: "/v1/charges", token: alice.Token, body: map[string]int64{"amount": 100},
-			header: map[string]string{"Idempotency-Key": key, "X-Request-Id": key}}
-	}
+	charge := alice.charge
 	answers := make([]response, n)
 	took := make([]time.Duration, n)
 	var wg sync.WaitGroup
@@ -169,29 +149,15 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 
 	release()
 	outage := time.Since(outageStart)
-	for wait := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		if res := e.do(t, req{method: "GET", path: "/readyz"}); res.status == http.StatusOK {
-			break
-		} else if time.Since(wait) > 10*time.Second {
-			t.Fatalf("not ready 10 s after the lock was released: %v", res)
-		}
-	}
-	for _, key := range []string{"gave-up", "outage-0", "outage-7", "outage-19"} {
-		var m struct{ Amount int64 }
-		e.okSoon(t, charge(key), http.StatusCreated, &m)
-		acknowledged += m.Amount
-	}
-	e.okSoon(t, charge("gave-up"), http.StatusCreated, nil) // a replay: moves nothing
-	var accounts struct{ Accounts []accountJSON }
-	e.okSoon(t, req{method: "GET", path: "/v1/accounts", token: alice.Token}, http.StatusOK, &accounts)
-	if got := accounts.Accounts[0].Balance; got != acknowledged {
-		t.Errorf("alice's balance is %d, the acknowledged charges %d", got, acknowledged)
-	}
-	dbtest.Audit(t, db)
+	afterOutage(t, e, db, alice, acknowledged, "gave-up", "outage-0", "outage-7", "outage-19")
+	quietOutage(t, logs, outage)
+}
 
-	// The outage's logs: no request logged as an error, no command
-	// failing alone, and the writer's failed batches at most one line
-	// a second.
+// quietOutage checks the logs of an outage that lasted outage: no request
+// logged as an error, no command failing alone, and the writer's failed
+// batches at most one line a second.
+func quietOutage(t *testing.T, logs *apptest.Logs, outage time.Duration) {
+	t.Helper()
 	outageLines := 0
 	for _, m := range logs.Lines(t) {
 		switch {
@@ -206,6 +172,111 @@ func lockedAccounts(t *testing.T, url string, deadline time.Duration, opts store
 	if outageLines == 0 || outageLines > 1+int(outage/time.Second) {
 		t.Errorf("%d lines about the unavailable database over %v, want one a second at most", outageLines, outage)
 	}
+}
+
+// outageUser is a user of an outage test, and how to charge her account
+// with an Idempotency-Key (also the request id).
+type outageUser struct{ *user }
+
+func (u outageUser) charge(key string) req {
+	return req{method: "POST", path: "/v1/charges", token: u.Token, body: map[string]int64{"amount": 100},
+		header: map[string]string{"Idempotency-Key": key, "X-Request-Id": key}}
+}
+
+// beforeOutage signs Alice up through the store (a sign-up is not safe
+// to repeat), logs her in over HTTP, charges 1,000 and waits for the
+// server to be ready. It returns her and the money acknowledged so far.
+func beforeOutage(t *testing.T, e *env, db *store.DB) (outageUser, int64) {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw-alice-secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := db.CreateUser(context.Background(), "alice", "Alice", string(hash), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct{ Token string }
+	e.okSoon(t, req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "alice", "password": "pw-alice-secret"}},
+		http.StatusCreated, &session)
+	alice := outageUser{&user{ID: created.ID, Token: session.Token}}
+	var first struct{ Amount int64 }
+	e.okSoon(t, req{method: "POST", path: "/v1/charges", token: alice.Token, body: map[string]int64{"amount": 1_000},
+		header: map[string]string{"Idempotency-Key": "first"}}, http.StatusCreated, &first)
+	e.okSoon(t, req{method: "GET", path: "/readyz"}, http.StatusOK, nil)
+	return alice, first.Amount
+}
+
+// afterOutage waits for the server to be ready again, retries the charges
+// with the given keys (the first twice: the second time a replay), and
+// checks that Alice's balance is what was acknowledged and the books
+// balance.
+func afterOutage(t *testing.T, e *env, db *store.DB, alice outageUser, acknowledged int64, keys ...string) {
+	t.Helper()
+	for wait := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if res := e.do(t, req{method: "GET", path: "/readyz"}); res.status == http.StatusOK {
+			break
+		} else if time.Since(wait) > 10*time.Second {
+			t.Fatalf("not ready 10 s after the outage: %v", res)
+		}
+	}
+	for _, key := range keys {
+		var m struct{ Amount int64 }
+		e.okSoon(t, alice.charge(key), http.StatusCreated, &m)
+		acknowledged += m.Amount
+	}
+	e.okSoon(t, alice.charge(keys[0]), http.StatusCreated, nil) // a replay: moves nothing
+	var accounts struct{ Accounts []accountJSON }
+	e.okSoon(t, req{method: "GET", path: "/v1/accounts", token: alice.Token}, http.StatusOK, &accounts)
+	if got := accounts.Accounts[0].Balance; got != acknowledged {
+		t.Errorf("alice's balance is %d, the acknowledged charges %d", got, acknowledged)
+	}
+	dbtest.Audit(t, db)
+}
+
+// TestPostgresRefusesConnections: the server reaches PostgreSQL through a
+// proxy that then closes every connection and refuses new ones, as a
+// PostgreSQL that is down or restarting does. Requests fail within the
+// deadline with 503 and Retry-After, reads too, and the server is not
+// ready but alive; once connections are accepted again it is ready,
+// requests retried with their Idempotency-Key are applied once and the
+// books balance. (SQLite has no connection to refuse: it is a file in
+// the process, and its stalls are TestLockedAccountsFailFastAndRecover's.)
+func TestPostgresRefusesConnections(t *testing.T) {
+	t.Parallel()
+	if !slices.Contains(dbtest.Backends(), "postgres") {
+		t.Skipf("%s is not set", dbtest.EnvPostgres)
+	}
+	const deadline = time.Second
+	proxy, url := dbtest.NewProxy(t, dbtest.URL(t, "postgres"))
+	db, err := store.OpenWith(context.Background(), url, store.Options{LockTimeout: deadline, StatementTimeout: 10 * deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e, logs := wireLogged(t, db, deadline)
+	alice, acknowledged := beforeOutage(t, e, db)
+
+	proxy.Refuse()
+	outageStart := time.Now()
+	for i, r := range []req{alice.charge("refused-0"), alice.charge("refused-1"),
+		{method: "GET", path: "/v1/accounts", token: alice.Token}, {method: "GET", path: "/readyz"}} {
+		start := time.Now()
+		res := e.do(t, r)
+		checkProblem(t, fmt.Sprintf("%s %s while PostgreSQL refuses connections", r.method, r.path), res, http.StatusServiceUnavailable, "unavailable")
+		if res.header.Get("Retry-After") == "" {
+			t.Errorf("request %d: 503 without Retry-After", i)
+		}
+		if took := time.Since(start); took > 10*deadline {
+			t.Errorf("request %d answered after %v with a %v deadline", i, took, deadline)
+		}
+	}
+	e.ok(t, req{method: "GET", path: "/livez"}, http.StatusOK, nil)
+
+	proxy.Accept()
+	outage := time.Since(outageStart)
+	afterOutage(t, e, db, alice, acknowledged, "refused-0", "refused-1")
+	quietOutage(t, logs, outage)
 }
 
 // TestAccessLogAndRequestID: every request has one access log line at

@@ -75,6 +75,9 @@ type dialect interface {
 	// (expiry.go): each batch is its own short transaction, so the
 	// writer waits for one batch at most, never for the whole backlog.
 	expiryBatch() int
+	// amongRows is a condition: key is one of the values the one-column
+	// subquery sub selects, found by key's index whatever the table's size.
+	amongRows(key, sub string) string
 }
 
 // column names one column of a derived table and its PostgreSQL type.

@@ -50,8 +50,8 @@ func (db *DB) deleteOlder(ctx context.Context, table, key, and string, cutoff in
 	if and != "" {
 		and = ` AND ` + and
 	}
-	q := `DELETE FROM ` + table + ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM ` + table +
-		` WHERE created_at < $1` + and + ` ORDER BY created_at LIMIT $2)`
+	q := `DELETE FROM ` + table + ` WHERE ` + db.dialect.amongRows(key, `SELECT `+key+` FROM `+table+
+		` WHERE created_at < $1`+and+` ORDER BY created_at LIMIT $2`)
 	return db.deleteBatches(ctx, table, func() (int64, error) {
 		return affected(db.writes.ExecContext(ctx, q, cutoff, db.dialect.expiryBatch()))
 	})

@@ -14,13 +14,38 @@ import (
 
 // BenchmarkExpireIdempotencyKeys deletes a day's worth of expired
 // idempotency keys — 1,000,000 rows unless MINIPAY_BENCH_N says otherwise —
-// while a user keeps sending transfers with keys of their own, and
-// reports the deletion's rows/s, its batches, the longest batch (the
-// longest it held locks at once) and the slowest transfer meanwhile.
-// Run it on SQLite, and on PostgreSQL with MINIPAY_TEST_POSTGRES_URL set:
+// while a user keeps sending transfers with keys of their own
+// (expiryUnderLoad). Run it on SQLite, and on PostgreSQL with
+// MINIPAY_TEST_POSTGRES_URL set:
 //
 //	go test ./store -run '^$' -bench ExpireIdempotencyKeys -benchtime 1x
 func BenchmarkExpireIdempotencyKeys(b *testing.B) {
+	db, e, n := benchEnv(b)
+	created := e.Clock.Now().Add(-2 * store.IdempotencyWindow).UnixMicro()
+	seed(b, db, n, `INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) SELECT '0:bench-' || n, 'h', '{}', %d + n FROM g`, created)
+	expiryUnderLoad(b, e, n, func() (store.Expired, error) { return db.ExpireIdempotencyKeys(context.Background(), e.Clock.Now()) })
+}
+
+// BenchmarkExpireTransfers deletes a month's worth of finished transfers
+// older than the retention boundary — 1,000,000 unless MINIPAY_BENCH_N says
+// otherwise — the way the monthly retention does, while a user keeps
+// sending transfers (expiryUnderLoad):
+//
+//	go test ./store -run '^$' -bench ExpireTransfers -benchtime 1x
+func BenchmarkExpireTransfers(b *testing.B) {
+	db, e, n := benchEnv(b)
+	a, c := e.User(b, "old-a"), e.User(b, "old-c")
+	boundary := e.Clock.Now().AddDate(0, -1, 0).UnixMicro()
+	// Negative ids: PostgreSQL's sequence and SQLite's MAX+1 hand out the
+	// positive ones to the transfers sent meanwhile.
+	seed(b, db, n, `INSERT INTO transfers (id, from_user, from_account, to_user, to_account, amount, status, sender_name, display_name, created_at)
+		SELECT -n, %d, %d, %d, %d, 1, 'completed', 'A', 'A', %d - n FROM g`, a.ID, a.MainAccount, c.ID, c.MainAccount, boundary)
+	expiryUnderLoad(b, e, n, func() (store.Expired, error) { return store.ExpireTransfersForTest(db, boundary) })
+}
+
+// benchEnv opens the database the benchmarks measure and reads how many
+// rows to seed.
+func benchEnv(b *testing.B) (*store.DB, *dbtest.Env, int) {
 	backend := "sqlite"
 	if os.Getenv(dbtest.EnvPostgres) != "" {
 		backend = "postgres"
@@ -28,13 +53,24 @@ func BenchmarkExpireIdempotencyKeys(b *testing.B) {
 	n := 1_000_000
 	fmt.Sscan(os.Getenv("MINIPAY_BENCH_N"), &n)
 	db := dbtest.Open(b, backend)
-	e := dbtest.NewEnv(b, db)
-	ctx := context.Background()
-	created := e.Clock.Now().Add(-2 * store.IdempotencyWindow).UnixMicro()
-	if err := store.TamperForTest(db, fmt.Sprintf(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < %d)
-		INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) SELECT '0:bench-' || n, 'h', '{}', %d + n FROM g`, n, created)); err != nil {
+	return db, dbtest.NewEnv(b, db), n
+}
+
+// seed runs insert (a format for args) over g(n), the numbers 1 to n.
+func seed(b *testing.B, db *store.DB, n int, insert string, args ...any) {
+	q := fmt.Sprintf(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < %d) `, n) + fmt.Sprintf(insert, args...)
+	if err := store.TamperForTest(db, q); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// expiryUnderLoad runs expire, which must delete n rows, while a user
+// sends transfers one at a time, and reports the deletion's rows/s, its
+// batches, the longest batch (the longest it held locks at once), and the
+// transfers' pace and slowest transfer meanwhile against a second
+// without it.
+func expiryUnderLoad(b *testing.B, e *dbtest.Env, n int, expire func() (store.Expired, error)) {
+	ctx := context.Background()
 	a, c := e.User(b, "a"), e.User(b, "c")
 	if _, err := e.W.Do(ctx, a.ID, store.Idempotency{}, ledger.Charge{User: a.ID, Account: a.MainAccount, Amount: 3_000_000}); err != nil {
 		b.Fatal(err)
@@ -76,7 +112,7 @@ func BenchmarkExpireIdempotencyKeys(b *testing.B) {
 	for b.Loop() {
 		var got store.Expired
 		var err error
-		took, rate, slowest := during(func() { got, err = db.ExpireIdempotencyKeys(ctx, e.Clock.Now()) })
+		took, rate, slowest := during(func() { got, err = expire() })
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,14 +15,20 @@ import (
 )
 
 // Unavailable reports whether err means the database did not answer in
-// time — down, restarting, out of connections, or stalled behind a lock —
-// rather than a fault of the statement: the same work may succeed later,
+// time — down, restarting, refusing or dropping connections, out of
+// connections, or stalled behind a lock — rather than a fault of the
+// statement: the same work may succeed later,
 // so it is answered 503 and never retried command by command.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	// A pooled connection the server (or the network) closed: pgx reports
+	// the first use as closed, or as cut short while reading the answer.
+	if errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var ne net.Error

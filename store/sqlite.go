@@ -165,6 +165,10 @@ func (sqlite) deleteFolded(ctx context.Context, db *sql.DB) error {
 // writer's batches wait for it (about 10 ms for 1,000 keys).
 func (sqlite) expiryBatch() int { return 1000 }
 
+// amongRows is IN: SQLite looks each value of the subquery up in key's
+// index.
+func (sqlite) amongRows(key, sub string) string { return key + ` IN (` + sub + `)` }
+
 // unavailable: another connection held the database past busy_timeout.
 func (sqlite) unavailable(err error) bool {
 	var se *msqlite.Error
