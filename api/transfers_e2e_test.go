@@ -774,3 +774,37 @@ func TestPendingHoldLeavesAvailableBalance(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishedTransfersRetainedOverHTTP: thirteen months of test clock
+// later the monthly retention has deleted the first month's finished
+// transfer (404); the list and history show what is kept, and the books
+// balance. (Until another transfer is sent the old one is the newest,
+// which retention keeps: store.finishedTransfer.)
+func TestFinishedTransfersRetainedOverHTTP(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestClockEnv(t, db)
+		alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
+		old := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 1_000})
+		e.advance(t, 370*24*time.Hour)
+		e.relogin(t, alice, bob)
+		recent := e.transfer(t, alice, "", map[string]any{"to": "bob", "amount": 2_000})
+		e.advance(t, 31*24*time.Hour) // the next month's retention
+		e.relogin(t, alice, bob)
+
+		checkProblem(t, "a transfer of thirteen months ago", e.do(t, req{method: "GET", path: fmt.Sprintf("/v1/transfers/%d", old.ID), token: alice.Token}),
+			http.StatusNotFound, "not_found")
+		var list struct{ Transfers []client.Transfer }
+		e.ok(t, req{method: "GET", path: "/v1/transfers", token: bob.Token}, http.StatusOK, &list)
+		if len(list.Transfers) != 1 || list.Transfers[0].ID != recent.ID {
+			t.Fatalf("bob's transfers: %+v, want only the recent one", list.Transfers)
+		}
+		var hist client.HistoryPage
+		e.ok(t, req{method: "GET", path: fmt.Sprintf("/v1/accounts/%d/history", bob.Main), token: bob.Token}, http.StatusOK, &hist)
+		if len(hist.Entries) != 1 || hist.Entries[0].TransferID == nil || *hist.Entries[0].TransferID != recent.ID {
+			t.Fatalf("bob's history: %+v, want the recent transfer", hist.Entries)
+		}
+		e.balances(t, map[*user]int64{alice: 7_000, bob: 3_000}) // the first transfer charged 10,000
+		dbtest.Audit(t, db)
+	})
+}
