@@ -22,37 +22,39 @@ import (
 // (HEAD with GET, which the mux serves alike).
 func TestMethodNotAllowedEveryRoute(t *testing.T) {
 	t.Parallel()
-	e := newTestClockEnv(t, dbtest.Open(t, "sqlite"))
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	e.ok(t, req{method: "GET", path: "/openapi.json"}, http.StatusOK, &doc)
-	if len(doc.Paths) < 20 {
-		t.Fatalf("the document lists %d paths", len(doc.Paths))
-	}
-	for path, item := range doc.Paths {
-		var want []string
-		for m := range item {
-			if m == "get" || m == "post" || m == "patch" || m == "put" || m == "delete" {
-				want = append(want, strings.ToUpper(m))
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestClockEnv(t, db)
+		var doc struct {
+			Paths map[string]map[string]json.RawMessage `json:"paths"`
+		}
+		e.ok(t, req{method: "GET", path: "/openapi.json"}, http.StatusOK, &doc)
+		if len(doc.Paths) < 20 {
+			t.Fatalf("the document lists %d paths", len(doc.Paths))
+		}
+		for path, item := range doc.Paths {
+			var want []string
+			for m := range item {
+				if m == "get" || m == "post" || m == "patch" || m == "put" || m == "delete" {
+					want = append(want, strings.ToUpper(m))
+				}
+			}
+			if slices.Contains(want, "GET") {
+				want = append(want, "HEAD")
+			}
+			concrete := strings.NewReplacer("{id}", "1", "{share_id}", "1").Replace(path)
+			for _, method := range []string{"PUT", "DELETE", "PATCH", "POST"} {
+				if slices.Contains(want, method) {
+					continue
+				}
+				res := e.do(t, req{method: method, path: concrete, token: "x"})
+				checkProblem(t, method+" "+concrete, res, http.StatusMethodNotAllowed, "method_not_allowed")
+				got := strings.Split(res.header.Get("Allow"), ", ")
+				if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+					t.Errorf("%s %s: Allow %q, want %v", method, concrete, res.header.Get("Allow"), want)
+				}
 			}
 		}
-		if slices.Contains(want, "GET") {
-			want = append(want, "HEAD")
-		}
-		concrete := strings.NewReplacer("{id}", "1", "{share_id}", "1").Replace(path)
-		for _, method := range []string{"PUT", "DELETE", "PATCH", "POST"} {
-			if slices.Contains(want, method) {
-				continue
-			}
-			res := e.do(t, req{method: method, path: concrete, token: "x"})
-			checkProblem(t, method+" "+concrete, res, http.StatusMethodNotAllowed, "method_not_allowed")
-			got := strings.Split(res.header.Get("Allow"), ", ")
-			if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-				t.Errorf("%s %s: Allow %q, want %v", method, concrete, res.header.Get("Allow"), want)
-			}
-		}
-	}
+	})
 }
 
 // TestWWWAuthenticate: every 401 names the Bearer scheme; one for a token
@@ -60,29 +62,31 @@ func TestMethodNotAllowedEveryRoute(t *testing.T) {
 // knows to log in again.
 func TestWWWAuthenticate(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, dbtest.Open(t, "sqlite"))
-	u := e.signUp(t, "wendy")
-	for _, c := range []struct {
-		name string
-		r    req
-		want string
-	}{
-		{"no token", req{method: "GET", path: "/v1/me"}, "Bearer"},
-		{"another scheme", req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": "Basic d2VuZHk6cHc="}}, "Bearer"},
-		{"forged token", req{method: "GET", path: "/v1/me", token: u.Token + "x"}, `Bearer error="invalid_token"`},
-		{"wrong password", req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "wendy", "password": "wrong"}}, "Bearer"},
-	} {
-		res := e.do(t, c.r)
-		checkProblem(t, c.name, res, http.StatusUnauthorized, "unauthorized")
-		if got := res.header.Get("WWW-Authenticate"); got != c.want {
-			t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, c.want)
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		u := e.signUp(t, "wendy")
+		for _, c := range []struct {
+			name string
+			r    req
+			want string
+		}{
+			{"no token", req{method: "GET", path: "/v1/me"}, "Bearer"},
+			{"another scheme", req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": "Basic d2VuZHk6cHc="}}, "Bearer"},
+			{"forged token", req{method: "GET", path: "/v1/me", token: u.Token + "x"}, `Bearer error="invalid_token"`},
+			{"wrong password", req{method: "POST", path: "/v1/sessions", body: map[string]string{"username": "wendy", "password": "wrong"}}, "Bearer"},
+		} {
+			res := e.do(t, c.r)
+			checkProblem(t, c.name, res, http.StatusUnauthorized, "unauthorized")
+			if got := res.header.Get("WWW-Authenticate"); got != c.want {
+				t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, c.want)
+			}
 		}
-	}
-	e.clock.Advance(api.DefaultTokenTTL)
-	res := e.do(t, req{method: "GET", path: "/v1/me", token: u.Token})
-	if got := res.header.Get("WWW-Authenticate"); res.status != http.StatusUnauthorized || got != `Bearer error="invalid_token"` {
-		t.Errorf("expired token: %v, WWW-Authenticate %q", res, got)
-	}
+		e.clock.Advance(api.DefaultTokenTTL)
+		res := e.do(t, req{method: "GET", path: "/v1/me", token: u.Token})
+		if got := res.header.Get("WWW-Authenticate"); res.status != http.StatusUnauthorized || got != `Bearer error="invalid_token"` {
+			t.Errorf("expired token: %v, WWW-Authenticate %q", res, got)
+		}
+	})
 }
 
 // TestUnknownFilterValues: a filter value the API does not know is
