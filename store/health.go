@@ -17,8 +17,8 @@ import (
 // Unavailable reports whether err means the database did not answer in
 // time — down, restarting, refusing or dropping connections, out of
 // connections, or stalled behind a lock — rather than a fault of the
-// statement: the same work may succeed later,
-// so it is answered 503 and never retried command by command.
+// statement: the same work may succeed later, so it is answered 503 and
+// never retried command by command.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
