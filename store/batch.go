@@ -69,7 +69,7 @@ func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
 		return nil, err
 	}
 	if len(b.applied) > 0 {
-		w.commits.fire()
+		w.db.events.fire()
 	}
 	return b.outcomes(), nil
 }

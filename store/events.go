@@ -137,7 +137,11 @@ func (db *DB) InsertEvents(ctx context.Context, tx *sql.Tx, at time.Time, events
 			return err
 		}
 	}
-	return insertRows(ctx, tx, db.dialect, "events", eventColumns, rows)
+	if err := insertRows(ctx, tx, db.dialect, "events", eventColumns, rows); err != nil {
+		return err
+	}
+	db.eventTxs.Store(tx, true) // inTx wakes the readers once tx commits
+	return nil
 }
 
 // eventColumns are the columns of an event row.
