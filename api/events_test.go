@@ -8,7 +8,9 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 
+	"minipay/api"
 	"minipay/client"
 	"minipay/store"
 	"minipay/store/dbtest"
@@ -96,4 +98,35 @@ func TestEventTypesDocumented(t *testing.T) {
 	if got := doc.Components.Schemas.EventType.Enum; !slices.Equal(got, store.EventTypes) {
 		t.Fatalf("OpenAPI EventType %v, store writes %v", got, store.EventTypes)
 	}
+}
+
+// TestSecurityEventsLive: a login and a password change reach the user's
+// open stream at once — woken by their own commit, as the stream does not
+// poll here — and list like any event; a refused change records nothing.
+func TestSecurityEventsLive(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := wire(t, db, streamConfig(api.StreamConfig{Poll: time.Hour, Heartbeat: time.Hour}))
+		u := e.signUp(t, "sage")
+		s := openStream(t, e.url, u.Token, "")
+		<-s.frames // retry: the stream is open and has read once
+		phone, id := e.loginAs(t, u, "phone/2.0")
+		if got := s.events(t, 1)[0].ev; got.Type != store.EventSessionCreated || got.Data.SessionID != id || got.Data.UserAgent != "phone/2.0" {
+			t.Fatalf("streamed %+v, want the phone's login %s", got, id)
+		}
+		change := func(current string) req {
+			return req{method: "POST", path: "/v1/me/password", token: phone,
+				body: map[string]string{"current_password": current, "new_password": "the new password"}}
+		}
+		checkProblem(t, "wrong current password", e.do(t, change("not it")), http.StatusUnauthorized, "unauthorized")
+		e.noContent(t, change(u.Password))
+		got := s.events(t, 1)[0].ev
+		if got.Type != store.EventPasswordChanged || got.Data.SessionID != id || got.Data.UserAgent != "phone/2.0" || got.Data.TransactionID != 0 {
+			t.Fatalf("streamed %+v, want the password change from the phone's session %s", got, id)
+		}
+		listed, err := client.New(e.url).WithToken(phone).ListEvents(context.Background(), client.EventQuery{Type: store.EventPasswordChanged})
+		if err != nil || len(listed.Events) != 1 || listed.Events[0] != got {
+			t.Fatalf("password.changed events %+v %v, want only %+v", listed, err, got)
+		}
+	})
 }
