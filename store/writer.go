@@ -82,6 +82,10 @@ type Result struct {
 	// Replayed is true when the key had been used for this request
 	// before: the result is the first one, and nothing moved now.
 	Replayed bool
+	// CommittedAt is when the batch's commit returned, on this process's
+	// clock (time.Now, not the injected clock: it measures latency, such
+	// as commit to a stream's client); zero for a replay.
+	CommittedAt time.Time
 }
 
 // op is one submitted command waiting for its outcome; ctx is its
