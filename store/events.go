@@ -227,23 +227,6 @@ func scanEvent(s scanner) (Event, error) {
 	return e, err
 }
 
-// EventFence returns the read fence: the highest event id such that every
-// event at or below it has committed or never will, so a reader that goes
-// "after id X" up to the fence skips nothing that commits later. This
-// holds for every writer of events alike — the money writer's batches and
-// the transactions of InsertEvents (logins, settlement requests...), which
-// commit in no order relative to each other. On PostgreSQL it reads the
-// last id handed out, then the transactions that took event ids and are
-// still open (they hold events_id_seq locked), and waits until those have
-// ended: one that took an id at or below the last is among them or already
-// ended. The wait is as long as the longest event-writing transaction in
-// flight, milliseconds; other transactions, however long, do not hold it
-// up. ok is false if ctx ends first. On SQLite, whose single writer
-// commits ids in order, the fence is the last id.
-func (db *DB) EventFence(ctx context.Context) (fence int64, ok bool, err error) {
-	return db.dialect.eventFence(ctx, db.writes)
-}
-
 // ExpireEvents deletes the events older than EventRetention before now, a
 // bounded chunk per statement so no statement holds the table for long,
 // and returns how many rows it deleted. The chunks are found by the

@@ -112,46 +112,29 @@ func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEv
 	return txnIDs, transferIDs, eventIDs, rows.Err()
 }
 
-// eventFence reads the last event id handed out, then which transactions
-// hold this schema's events_id_seq in RowExclusiveLock, and waits until
-// those have ended (see DB.EventFence). nextval takes that lock before it
-// hands out an id and keeps it to the end of the transaction, so whoever
-// took an id at or below the last one read holds it or has ended. Only
-// they are waited for: not a long transaction that writes no events, nor
-// one of another schema or database (pg_locks shows any role every lock).
-func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+func (postgres) lastEventID(ctx context.Context, db *sql.DB) (int64, error) {
 	var last int64
 	var called bool
-	if err := db.QueryRowContext(ctx, `SELECT last_value, is_called FROM events_id_seq`).Scan(&last, &called); err != nil {
-		return 0, false, err
-	}
+	err := db.QueryRowContext(ctx, `SELECT last_value, is_called FROM events_id_seq`).Scan(&last, &called)
 	if !called {
-		return 0, true, nil
+		last = 0
 	}
-	const holders = `FROM pg_locks WHERE locktype = 'relation' AND relation = 'events_id_seq'::regclass
-		AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND mode = 'RowExclusiveLock'`
+	return last, err
+}
+
+// eventIDHolders are the transactions that hold this schema's
+// events_id_seq in RowExclusiveLock, by virtual transaction id: nextval
+// takes that lock before it hands out an id and keeps it to the end of
+// the transaction. pg_locks shows any role every lock.
+func (postgres) eventIDHolders(ctx context.Context, db *sql.DB) ([]string, error) {
 	var vxids sql.NullString
-	if err := db.QueryRowContext(ctx, `SELECT string_agg(virtualtransaction, ',') `+holders).Scan(&vxids); err != nil {
-		return 0, false, err
+	err := db.QueryRowContext(ctx, `SELECT string_agg(virtualtransaction, ',') FROM pg_locks
+		WHERE locktype = 'relation' AND relation = 'events_id_seq'::regclass
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND mode = 'RowExclusiveLock'`).Scan(&vxids)
+	if err != nil || !vxids.Valid {
+		return nil, err
 	}
-	for vxids.Valid {
-		var running int
-		err := db.QueryRowContext(ctx, `SELECT COUNT(*) `+holders+` AND virtualtransaction = ANY(string_to_array($1, ','))`, vxids.String).Scan(&running)
-		switch {
-		case ctx.Err() != nil:
-			return 0, false, nil
-		case err != nil:
-			return 0, false, err
-		case running == 0:
-			return last, true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return 0, false, nil
-		case <-time.After(time.Millisecond):
-		}
-	}
-	return last, true, nil
+	return strings.Split(vxids.String, ","), nil
 }
 
 // execWrites sends the writes as one statement of data-modifying CTEs:
