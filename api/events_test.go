@@ -8,9 +8,7 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
-	"minipay/api"
 	"minipay/client"
 	"minipay/store"
 	"minipay/store/dbtest"
@@ -106,10 +104,7 @@ func TestEventTypesDocumented(t *testing.T) {
 func TestSecurityEventsLive(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		e := wire(t, db, streamConfig(api.StreamConfig{Poll: time.Hour, Heartbeat: time.Hour}))
-		u := e.signUp(t, "sage")
-		s := openStream(t, e.url, u.Token, "")
-		<-s.frames // retry: the stream is open and has read once
+		e, u, s := unpolledStream(t, db, "sage")
 		phone, id := e.loginAs(t, u, "phone/2.0")
 		if got := s.events(t, 1)[0].ev; got.Type != store.EventSessionCreated || got.Data.SessionID != id || got.Data.UserAgent != "phone/2.0" {
 			t.Fatalf("streamed %+v, want the phone's login %s", got, id)
