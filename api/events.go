@@ -45,6 +45,8 @@ type eventDataJSON struct {
 	Product       string     `json:"product,omitempty"`
 	Day           string     `json:"day,omitempty"`
 	Reason        string     `json:"reason,omitempty"`
+	SessionID     string     `json:"session_id,omitempty"`
+	UserAgent     string     `json:"user_agent,omitempty"`
 }
 
 func toEventJSON(e store.Event) eventJSON {
@@ -53,7 +55,7 @@ func toEventJSON(e store.Event) eventJSON {
 		TransactionID: optionalID(e.TransactionID), TransferID: optionalID(e.TransferID), SettlementID: optionalID(e.SettlementID),
 		ShareID: optionalID(d.ShareID), AccountID: optionalID(e.AccountID), ToAccountID: optionalID(d.ToAccount),
 		Status: d.Status, DisplayName: d.DisplayName, Memo: d.Memo, ExpiresAt: optionalTime(d.ExpiresAt),
-		Mode: d.Mode, Product: d.Product, Day: d.Day, Reason: d.Reason}}
+		Mode: d.Mode, Product: d.Product, Day: d.Day, Reason: d.Reason, SessionID: d.SessionID, UserAgent: d.UserAgent}}
 }
 
 // EventData renders what e says to the user it concerns (the data of

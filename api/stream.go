@@ -16,9 +16,10 @@ import (
 // GET /v1/events/stream: the caller's events as Server-Sent Events, live.
 // A stream reads the outbox itself — after its last id, up to the read
 // fence, as GET /v1/events?after= does — so it sees the events every
-// server on the database commits. This server's writer wakes it at once
-// after a commit (store.Writer.Committed); otherwise it polls, so an event
-// committed by another server arrives within a poll interval.
+// server on the database commits. A commit of events on this server (its
+// writer's or a login's) wakes it at once (store.DB.EventsCommitted);
+// otherwise it polls, so an event committed by another server arrives
+// within a poll interval.
 
 // StreamConfig tunes event streams. Zero values take the defaults.
 type StreamConfig struct {
@@ -197,13 +198,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p principal) {
 // idle, until ctx ends or the session or the connection fails.
 func (s *Server) pump(ctx context.Context, out *sseWriter, p principal, after int64) {
 	cfg := s.streams.cfg
-	var committed <-chan struct{}
 	heartbeat := time.NewTicker(cfg.Heartbeat)
 	defer heartbeat.Stop()
 	for out.err == nil {
-		if s.writer != nil { // taken before the read, so no commit slips by
-			committed = s.writer.Committed()
-		}
+		committed := s.db.EventsCommitted() // taken before the read, so no commit slips by
 		var err error
 		if after, err = s.sendEvents(ctx, out, p.user, after); err != nil {
 			return

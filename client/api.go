@@ -421,6 +421,8 @@ type EventData struct {
 	Product       string     `json:"product,omitempty"`
 	Day           string     `json:"day,omitempty"`
 	Reason        string     `json:"reason,omitempty"`
+	SessionID     string     `json:"session_id,omitempty"`
+	UserAgent     string     `json:"user_agent,omitempty"`
 }
 
 // EventPage is one page of events; NextCursor is "" on the last page of

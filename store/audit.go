@@ -11,7 +11,9 @@ import (
 // is empty.
 type AuditReport struct {
 	Transactions, Entries int64
-	// Events counts the events that report a transaction.
+	// Events counts the events that report a transaction. Events of
+	// changes that moved no money (a login, a password change, a
+	// settlement request) report none and are not counted.
 	Events    int64
 	UserMoney int64 // sum of all user balances
 	Problems  []string

@@ -68,10 +68,11 @@ func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	committed := time.Now()
 	if len(b.applied) > 0 {
-		w.commits.fire()
+		w.db.events.fire()
 	}
-	return b.outcomes(), nil
+	return b.outcomes(committed), nil
 }
 
 // apply runs op i through the ledger, unless its idempotency key was used
@@ -99,9 +100,10 @@ func (b *batch) apply(i int) {
 
 // outcomes are the ops' outcomes once the batch is committed: replays
 // answer their key's first result, which may be from this very batch.
-func (b *batch) outcomes() []outcome {
+func (b *batch) outcomes(committed time.Time) []outcome {
 	for _, a := range b.applied {
 		b.outs[a.op].result = *a.result
+		b.outs[a.op].result.CommittedAt = committed
 	}
 	for i, o := range b.ops {
 		if b.outs[i].result.Replayed {

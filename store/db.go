@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -33,6 +34,11 @@ type DB struct {
 	// retries), on PostgreSQL it is the same pool as reads.
 	writes, reads *sql.DB
 	dialect       dialect // where PostgreSQL and SQLite differ (dialect.go)
+	// events wakes the readers of the outbox on a commit that recorded
+	// events (EventsCommitted); eventTxs are the open transactions of
+	// inTx that did (InsertEvents).
+	events   signal
+	eventTxs sync.Map
 }
 
 // DefaultMaxConns is PostgreSQL's pool size unless Options say otherwise;
@@ -210,17 +216,23 @@ func nullID(id int64) any {
 	return id
 }
 
-// inTx runs fn in a write transaction and commits it.
+// inTx runs fn in a write transaction and commits it, waking the readers
+// of the outbox if fn recorded events.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.writes.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err != nil {
 		tx.Rollback()
-		return err
+	} else {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	if _, recorded := db.eventTxs.LoadAndDelete(tx); recorded && err == nil {
+		db.events.fire()
+	}
+	return err
 }
 
 // Ping checks the database is reachable.

@@ -56,8 +56,11 @@ type dialect interface {
 	// allocIDs reserves nTxns transaction ids, nTransfers transfer ids and
 	// nEvents event ids in one round trip, in the writer's transaction.
 	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error)
-	// eventFence is DB.EventFence, read on db.
-	eventFence(ctx context.Context, db *sql.DB) (fence int64, ok bool, err error)
+	// lastEventID is the last event id handed out (0 for none), read on db.
+	lastEventID(ctx context.Context, db *sql.DB) (int64, error)
+	// eventIDHolders are the open transactions that took event ids (see
+	// FenceSnapshot), read on db.
+	eventIDHolders(ctx context.Context, db *sql.DB) ([]string, error)
 	// execWrites runs the writes that have rows (see sqlwrite.go).
 	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
 

@@ -11,7 +11,8 @@ import (
 )
 
 // Events are the outbox (migrations 00013): every change of money or of a
-// transfer, settlement or savings state records its events in the same
+// transfer, settlement or savings state, and every login and password
+// change, records its events in the same
 // database transaction as the change — the writer's batch (outbox.go) or,
 // for the few changes outside it, InsertEvents — so an event exists
 // exactly when its change committed. A row per user the event concerns,
@@ -43,6 +44,10 @@ const (
 	EventSavingsInstallment     = "savings.installment_taken"
 	EventSavingsInstallmentMiss = "savings.installment_missed"
 	EventSavingsClosed          = "savings.closed"
+	// Security events: the login lifecycle. They move no money, so they
+	// report no transaction (the audit counts only those that do).
+	EventSessionCreated  = "session.created"
+	EventPasswordChanged = "password.changed"
 	// A resolved pending transfer's event is "transfer." and its new
 	// status: transfer.accepted, .rejected, .cancelled or .expired.
 	eventTransferPrefix = "transfer."
@@ -54,7 +59,8 @@ var EventTypes = []string{EventChargeSucceeded, EventTransferCompleted, EventTra
 	eventTransferPrefix + ledger.TransferCancelled, eventTransferPrefix + ledger.TransferExpired, EventTransferReminder,
 	EventSettlementRequested, EventSharePaid, EventShareDeclined, EventSettlementCompleted,
 	EventSavingsOpened, EventSavingsDeposit, EventSavingsWithdrawal, EventSavingsInterestPaid,
-	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed}
+	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed,
+	EventSessionCreated, EventPasswordChanged}
 
 // EventRetention is how long events are kept.
 const EventRetention = 30 * 24 * time.Hour
@@ -86,6 +92,8 @@ type EventData struct {
 	Product     string    // a savings product
 	Day         string    // an installment's business day
 	Reason      string    // why an installment was missed
+	SessionID   string    // the session a security event is about
+	UserAgent   string    // that session's User-Agent, as it recorded it
 }
 
 // NewEvent is an event to record: its type, references, and for each user
@@ -113,8 +121,8 @@ func forAll(d EventData, users ...int64) []EventUser {
 
 // InsertEvents records events in tx, the transaction of the change they
 // report, all at at. It is for changes made outside the writer (which
-// records its own events set-based, in its batch). On PostgreSQL the ids
-// are allocated only once tx has a transaction id (see EventFence).
+// records its own events set-based, in its batch); their ids may commit
+// before or after a batch's, which EventFence accounts for.
 func (db *DB) InsertEvents(ctx context.Context, tx *sql.Tx, at time.Time, events []NewEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -129,7 +137,11 @@ func (db *DB) InsertEvents(ctx context.Context, tx *sql.Tx, at time.Time, events
 			return err
 		}
 	}
-	return insertRows(ctx, tx, db.dialect, "events", eventColumns, rows)
+	if err := insertRows(ctx, tx, db.dialect, "events", eventColumns, rows); err != nil {
+		return err
+	}
+	db.eventTxs.Store(tx, true) // inTx wakes the readers once tx commits
+	return nil
 }
 
 // eventColumns are the columns of an event row.
@@ -213,20 +225,6 @@ func scanEvent(s scanner) (Event, error) {
 	var err error
 	e.Data, err = decodeEvent(body)
 	return e, err
-}
-
-// EventFence returns the read fence: the highest event id such that every
-// event at or below it has committed or never will, so a reader that goes
-// "after id X" up to the fence skips nothing that commits later. On
-// PostgreSQL it reads the last id handed out, then the transactions of
-// this database that hold a transaction id, and waits until those have
-// ended: a transaction that took one of those ids had its transaction id
-// before (the writer takes row locks first; the id allocation checks), so
-// it is among them or already ended. The wait is as long as the longest
-// write in flight, milliseconds; ok is false if ctx ends first. On SQLite,
-// whose single writer commits ids in order, the fence is the last id.
-func (db *DB) EventFence(ctx context.Context) (fence int64, ok bool, err error) {
-	return db.dialect.eventFence(ctx, db.writes)
 }
 
 // ExpireEvents deletes the events older than EventRetention before now, a

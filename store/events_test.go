@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -462,6 +463,83 @@ func TestAuditFindsMissingAndOrphanEvents(t *testing.T) {
 		rep, err := db.Audit(context.Background())
 		if err != nil || len(rep.Problems) != 2 {
 			t.Fatalf("want a transaction without event and an event without transaction: %v %v", rep.Problems, err)
+		}
+	})
+}
+
+// TestSecurityEvents: a login and a password change each record their
+// event, for their user, in their own transaction, naming the session and
+// its User-Agent and reporting no movement (the audit still holds).
+func TestSecurityEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		u := e.User(t, "sol")
+		now := e.Clock.Now()
+		s, err := db.CreateSession(ctx, u.ID, "phone/1.0", now, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := lastEvent(t, e, store.EventSessionCreated, u)
+		if ev.Data != (store.EventData{SessionID: s.ID, UserAgent: "phone/1.0"}) || ev.TransactionID != 0 || !ev.OccurredAt.Equal(now) {
+			t.Fatalf("session.created %+v, want session %s", ev, s.ID)
+		}
+		if err := db.ChangePassword(ctx, u.ID, "new hash", s.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		changed := lastEvent(t, e, store.EventPasswordChanged, u)
+		if changed.Data != ev.Data || changed.ID <= ev.ID {
+			t.Fatalf("password.changed %+v after %+v", changed, ev)
+		}
+		dbtest.Audit(t, db)
+	})
+}
+
+// TestEventFenceWaitsOnlyForEventWriters: the read fence stays below an
+// event whose transaction (outside the writer) took its id but has not
+// committed, though a later id has, and covers it once it commits; a long
+// transaction that writes no events does not hold the fence up.
+func TestEventFenceWaitsOnlyForEventWriters(t *testing.T) {
+	t.Parallel()
+	dbtest.EachURL(t, func(t *testing.T, url string) {
+		db := dbtest.OpenURL(t, url)
+		e := newEnv(t, db)
+		ctx := context.Background()
+		u := e.User(t, "fen")
+		now := e.Clock.Now()
+		if _, err := db.CreateSession(ctx, u.ID, "", now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		release := dbtest.Lock(t, url, "job_runs") // an unrelated transaction, left open
+		patient, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, ok, err := db.EventFence(patient); !ok || err != nil {
+			t.Fatalf("fence beside an unrelated open transaction: %v %v", ok, err)
+		}
+		release()
+		if strings.HasPrefix(url, "sqlite:") {
+			return // one writer: no second transaction can take an id meanwhile
+		}
+		slow, commit, err := store.OpenEventTxForTest(db, u.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CreateSession(ctx, u.ID, "", now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		fence, ok, err := db.EventFence(short)
+		cancel()
+		if err != nil || ok && fence >= slow {
+			t.Fatalf("fence %d (%v, %v) with event %d uncommitted", fence, ok, err, slow)
+		}
+		if err := commit(); err != nil {
+			t.Fatal(err)
+		}
+		fence, ok, err = db.EventFence(ctx)
+		if page, _ := db.Events(ctx, u.ID, store.EventFilter{Forward: true, Fence: fence, Limit: 10}); !ok || err != nil || len(page) != 3 {
+			t.Fatalf("after the commit: fence %d (%v, %v), events %+v", fence, ok, err, page)
 		}
 	})
 }

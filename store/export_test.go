@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"minipay/ledger"
 )
@@ -51,4 +52,21 @@ func BatchForTest(w *Writer, user int64, cmds ...ledger.Command) []error {
 // ExpireWithHistory, for the benchmark that measures it alone.
 func ExpireTransfersForTest(db *DB, boundary int64) (Expired, error) {
 	return db.deleteOlder(context.Background(), "transfers", "id", finishedTransfer, boundary)
+}
+
+// OpenEventTxForTest records a session.created event for user in a
+// transaction it leaves open, as a slow login would, and returns the
+// event's id and the commit.
+func OpenEventTxForTest(db *DB, user int64, now time.Time) (id int64, commit func() error, err error) {
+	ctx := context.Background()
+	tx, err := db.writes.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := db.InsertEvents(ctx, tx, now, []NewEvent{securityEvent(EventSessionCreated, Session{ID: "slow", UserID: user})}); err != nil {
+		tx.Rollback()
+		return 0, nil, err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&id)
+	return id, tx.Commit, err
 }

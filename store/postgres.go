@@ -84,13 +84,12 @@ func (postgres) unique(err error) bool {
 // row lock, disjoint ones overlap their round trips.
 func (postgres) maxWriters() int { return 0 }
 
-// allocIDs takes the ids from the sequences. Event ids are taken only once
-// the transaction has a transaction id (the one-time filter runs first),
-// which EventFence relies on.
+// allocIDs takes the ids from the sequences. Taking an event id locks
+// events_id_seq until the transaction ends, which EventFence relies on.
 func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT 0, nextval('transactions_id_seq') FROM generate_series(1, $1)
 		UNION ALL SELECT 1, nextval('transfers_id_seq') FROM generate_series(1, $2)
-		UNION ALL SELECT 2, nextval('events_id_seq') FROM generate_series(1, $3) WHERE pg_current_xact_id() IS NOT NULL`, nTxns, nTransfers, nEvents)
+		UNION ALL SELECT 2, nextval('events_id_seq') FROM generate_series(1, $3)`, nTxns, nTransfers, nEvents)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -113,46 +112,29 @@ func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEv
 	return txnIDs, transferIDs, eventIDs, rows.Err()
 }
 
-// eventFence reads the last event id handed out, then which transactions
-// of this database have a transaction id, and waits until those have
-// ended (see DB.EventFence). Transactions of other databases on the
-// server cannot hold an event id, nor can autovacuum (whose ANALYZE holds
-// a transaction id for as long as it takes), so they are not waited for.
-// pg_stat_activity shows every session's database and backend_xid to any
-// role; its type only to the session's role and pg_read_all_stats, so an
-// unknown type is waited for.
-func (postgres) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+func (postgres) lastEventID(ctx context.Context, db *sql.DB) (int64, error) {
 	var last int64
 	var called bool
-	if err := db.QueryRowContext(ctx, `SELECT last_value, is_called FROM events_id_seq`).Scan(&last, &called); err != nil {
-		return 0, false, err
-	}
+	err := db.QueryRowContext(ctx, `SELECT last_value, is_called FROM events_id_seq`).Scan(&last, &called)
 	if !called {
-		return 0, true, nil
+		last = 0
 	}
-	const inFlight = `FROM pg_stat_activity WHERE datname = current_database() AND backend_type IS DISTINCT FROM 'autovacuum worker' AND backend_xid IS NOT NULL`
-	var xids sql.NullString
-	if err := db.QueryRowContext(ctx, `SELECT string_agg(backend_xid::text, ',') `+inFlight).Scan(&xids); err != nil {
-		return 0, false, err
+	return last, err
+}
+
+// eventIDHolders are the transactions that hold this schema's
+// events_id_seq in RowExclusiveLock, by virtual transaction id: nextval
+// takes that lock before it hands out an id and keeps it to the end of
+// the transaction. pg_locks shows any role every lock.
+func (postgres) eventIDHolders(ctx context.Context, db *sql.DB) ([]string, error) {
+	var vxids sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT string_agg(virtualtransaction, ',') FROM pg_locks
+		WHERE locktype = 'relation' AND relation = 'events_id_seq'::regclass
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND mode = 'RowExclusiveLock'`).Scan(&vxids)
+	if err != nil || !vxids.Valid {
+		return nil, err
 	}
-	for xids.Valid {
-		var running int
-		err := db.QueryRowContext(ctx, `SELECT COUNT(*) `+inFlight+` AND backend_xid::text = ANY(string_to_array($1, ','))`, xids.String).Scan(&running)
-		switch {
-		case ctx.Err() != nil:
-			return 0, false, nil
-		case err != nil:
-			return 0, false, err
-		case running == 0:
-			return last, true, nil
-		}
-		select {
-		case <-ctx.Done():
-			return 0, false, nil
-		case <-time.After(time.Millisecond):
-		}
-	}
-	return last, true, nil
+	return strings.Split(vxids.String, ","), nil
 }
 
 // execWrites sends the writes as one statement of data-modifying CTEs:

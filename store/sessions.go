@@ -63,10 +63,11 @@ func newSessionID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// CreateSession records a login of user at now, valid until expires. In
-// the same transaction it removes the user's ended sessions (expired or
-// revoked: a token whose session row is gone is refused like a revoked
-// one) and, past MaxSessions live ones, the oldest.
+// CreateSession records a login of user at now, valid until expires, and
+// its session.created event. In the same transaction it removes the
+// user's ended sessions (expired or revoked: a token whose session row is
+// gone is refused like a revoked one) and, past MaxSessions live ones, the
+// oldest.
 func (db *DB) CreateSession(ctx context.Context, user int64, userAgent string, now, expires time.Time) (Session, error) {
 	s := Session{ID: newSessionID(), UserID: user, UserAgent: userAgent, CreatedAt: now, LastUsedAt: now, ExpiresAt: expires}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -78,7 +79,10 @@ func (db *DB) CreateSession(ctx context.Context, user int64, userAgent string, n
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR revoked_at IS NOT NULL
 			OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 				ORDER BY created_at DESC, id DESC LIMIT $3))`, user, micros(now), MaxSessions)
-		return err
+		if err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, []NewEvent{securityEvent(EventSessionCreated, s)})
 	})
 	return s, err
 }
@@ -134,14 +138,29 @@ func (db *DB) RevokeSession(ctx context.Context, user int64, id string, now time
 }
 
 // ChangePassword sets user's password hash and, in the same transaction,
-// revokes every session of theirs but keep (the one that asked).
+// revokes every session of theirs but keep (the one that asked) and
+// records the password.changed event, naming keep.
 func (db *DB) ChangePassword(ctx context.Context, user int64, passwordHash, keep string, now time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, user, passwordHash); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3
-			WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, user, keep, micros(now))
-		return err
+		var ua string
+		if err := tx.QueryRowContext(ctx, `SELECT user_agent FROM sessions WHERE id = $1`, keep).Scan(&ua); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3
+			WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, user, keep, micros(now)); err != nil {
+			return err
+		}
+		return db.InsertEvents(ctx, tx, now, []NewEvent{securityEvent(EventPasswordChanged, Session{ID: keep, UserID: user, UserAgent: ua})})
 	})
+}
+
+// securityEvent is an event of the login lifecycle about session s, for
+// its user. It holds the session's id and User-Agent, never a token or a
+// password.
+func securityEvent(typ string, s Session) NewEvent {
+	return NewEvent{Type: typ, For: forAll(EventData{SessionID: s.ID, UserAgent: s.UserAgent}, s.UserID)}
 }

@@ -116,12 +116,16 @@ func idRun(first int64, n int) []int64 {
 	return ids
 }
 
-// eventFence is the last event id: the single writer commits ids in order.
-func (sqlite) eventFence(ctx context.Context, db *sql.DB) (int64, bool, error) {
+func (sqlite) lastEventID(ctx context.Context, db *sql.DB) (int64, error) {
 	var last int64
 	err := db.QueryRowContext(ctx, `SELECT last FROM event_ids`).Scan(&last)
-	return last, err == nil, err
+	return last, err
 }
+
+// eventIDHolders is none: the single writer commits ids in order, and
+// db (the writes pool) is its one connection, so no transaction that
+// took an id is open while db answers.
+func (sqlite) eventIDHolders(context.Context, *sql.DB) ([]string, error) { return nil, nil }
 
 // execWrites runs the writes one by one: SQLite is in process, so extra
 // statements cost no round trips.

@@ -38,9 +38,6 @@ type Writer struct {
 	outage        atomic.Int64
 	lastOutageLog atomic.Int64
 
-	// commits wakes whoever waits for the next commit (Committed).
-	commits signal
-
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
 	queue  chan *op
@@ -85,6 +82,10 @@ type Result struct {
 	// Replayed is true when the key had been used for this request
 	// before: the result is the first one, and nothing moved now.
 	Replayed bool
+	// CommittedAt is when the batch's commit returned, on this process's
+	// clock (time.Now, not the injected clock: it measures latency, such
+	// as commit to a stream's client); zero for a replay.
+	CommittedAt time.Time
 }
 
 // op is one submitted command waiting for its outcome; ctx is its
@@ -162,36 +163,6 @@ func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledge
 		return r.result, r.err
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
-	}
-}
-
-// Committed returns a channel closed when a batch of this writer that
-// recorded events next commits: a cheap wake-up for readers of the outbox
-// (the event stream), which still read the database, so a commit made by
-// another server reaches them too, only later.
-func (w *Writer) Committed() <-chan struct{} { return w.commits.wait() }
-
-// signal is a broadcast: wait returns a channel that fire closes.
-type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (s *signal) wait() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ch == nil {
-		s.ch = make(chan struct{})
-	}
-	return s.ch
-}
-
-func (s *signal) fire() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ch != nil {
-		close(s.ch)
-		s.ch = nil
 	}
 }
 

@@ -5,7 +5,9 @@
 // proves from the database that each request took effect exactly once:
 // every user's balance equals what the answers they got say it should be,
 // and the audit passes — including its outbox checks: every committed
-// movement has exactly one event and every event a committed movement.
+// movement has exactly one event and every event that reports a movement
+// a committed one (security events such as the clients' logins report
+// none: they are outside that count).
 package drill
 
 import (
