@@ -132,12 +132,13 @@ type eventBody struct {
 	Product     string    `json:"product,omitempty"`
 	Day         string    `json:"day,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
+	Endpoint    int64     `json:"webhook_endpoint_id,omitempty"`
 }
 
 func encodeEvent(d EventData) (string, error) {
 	b, err := json.Marshal(eventBody{Version: eventVersion, Amount: d.Amount, Status: d.Status, DisplayName: d.DisplayName,
 		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt.UTC(), ShareID: d.ShareID, Mode: d.Mode,
-		Product: d.Product, Day: d.Day, Reason: d.Reason})
+		Product: d.Product, Day: d.Day, Reason: d.Reason, Endpoint: d.Endpoint})
 	return string(b), err
 }
 
@@ -150,5 +151,6 @@ func decodeEvent(s string) (EventData, error) {
 		return EventData{}, err
 	}
 	return EventData{Amount: b.Amount, Status: b.Status, DisplayName: b.DisplayName, Memo: b.Memo, ToAccount: b.ToAccount,
-		ExpiresAt: b.ExpiresAt, ShareID: b.ShareID, Mode: b.Mode, Product: b.Product, Day: b.Day, Reason: b.Reason}, nil
+		ExpiresAt: b.ExpiresAt, ShareID: b.ShareID, Mode: b.Mode, Product: b.Product, Day: b.Day, Reason: b.Reason,
+		Endpoint: b.Endpoint}, nil
 }

@@ -43,6 +43,8 @@ const (
 	EventSavingsInstallment     = "savings.installment_taken"
 	EventSavingsInstallmentMiss = "savings.installment_missed"
 	EventSavingsClosed          = "savings.closed"
+	// A webhook endpoint of the user stopped: its deliveries kept failing.
+	EventWebhookEndpointDisabled = "webhook_endpoint.disabled"
 	// A resolved pending transfer's event is "transfer." and its new
 	// status: transfer.accepted, .rejected, .cancelled or .expired.
 	eventTransferPrefix = "transfer."
@@ -54,7 +56,7 @@ var EventTypes = []string{EventChargeSucceeded, EventTransferCompleted, EventTra
 	eventTransferPrefix + ledger.TransferCancelled, eventTransferPrefix + ledger.TransferExpired, EventTransferReminder,
 	EventSettlementRequested, EventSharePaid, EventShareDeclined, EventSettlementCompleted,
 	EventSavingsOpened, EventSavingsDeposit, EventSavingsWithdrawal, EventSavingsInterestPaid,
-	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed}
+	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed, EventWebhookEndpointDisabled}
 
 // EventRetention is how long events are kept.
 const EventRetention = 30 * 24 * time.Hour
@@ -85,7 +87,8 @@ type EventData struct {
 	Mode        string    // a settlement's split mode
 	Product     string    // a savings product
 	Day         string    // an installment's business day
-	Reason      string    // why an installment was missed
+	Reason      string    // why an installment was missed, an endpoint disabled
+	Endpoint    int64     // a webhook endpoint
 }
 
 // NewEvent is an event to record: its type, references, and for each user
