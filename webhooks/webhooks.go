@@ -1,0 +1,322 @@
+// Package webhooks delivers users' events to their webhook endpoints as
+// the Standard Webhooks specification says: a POST of the event's JSON
+// (as GET /v1/events/{id} gives it) with headers webhook-id (the event
+// id, the same on every retry), webhook-timestamp and webhook-signature,
+// retried with backoff for three days (schedule.go).
+//
+// Every server runs a Worker; the database coordinates them
+// (store/webhookwork.go). One at a time, by a lease, fans the outbox out
+// into delivery rows; each claims endpoints with due deliveries (a lease
+// on the endpoint) and sends their deliveries in event order, so two
+// servers do not send the same delivery in the normal case, and one that
+// dies mid-delivery leaves it pending for another to send once its lease
+// runs out. Delivery is at least once: receivers dedupe by webhook-id.
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"minipay/clock"
+	"minipay/egress"
+	"minipay/errs"
+	"minipay/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultPoll      = time.Second
+	DefaultLease     = time.Minute
+	DefaultBatch     = 500
+	DefaultEndpoints = 8
+	DefaultPerPass   = 20
+)
+
+// fanOutName names the fan-out's position and lease in feed_positions.
+const fanOutName = "webhooks"
+
+// Config is a worker. Zero values take the defaults.
+type Config struct {
+	DB *store.DB
+	// Egress is where deliveries may go; the worker checks each address
+	// it dials against it.
+	Egress egress.Policy
+	// Poll is how often an idle worker looks for new events and due
+	// deliveries.
+	Poll time.Duration
+	// Lease is how long a claimed endpoint (or the fan-out) is this
+	// worker's: a worker that died is replaced after this long.
+	Lease time.Duration
+	// Batch bounds the event ids one fan-out reads.
+	Batch int
+	// Endpoints is how many endpoints a worker delivers to at once;
+	// PerPass, how many deliveries to one endpoint before it looks again.
+	Endpoints, PerPass int
+	// Owner names this worker in leases (default host, pid, random).
+	Owner string
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Worker fans events out and delivers them.
+type Worker struct {
+	cfg    Config
+	client *http.Client
+	// fanOutUntil is when this worker's fan-out lease runs out (zero: not
+	// held); fanOutPos its position.
+	fanOutUntil time.Time
+	fanOutPos   int64
+}
+
+// New makes a worker; Run runs it.
+func New(cfg Config) *Worker {
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultBatch
+	}
+	if cfg.Endpoints <= 0 {
+		cfg.Endpoints = DefaultEndpoints
+	}
+	if cfg.PerPass <= 0 {
+		cfg.PerPass = DefaultPerPass
+	}
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		rand.Read(b)
+		cfg.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Worker{cfg: cfg, client: newClient(cfg.Egress)}
+}
+
+// Backoff bounds after a failed pass (the database): it doubles from the
+// first to the last while failures go on.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// Run delivers until ctx ends, then releases its leases. A failing
+// database is logged once per streak and retried with backoff; a failing
+// receiver is the delivery's business (schedule.go), not the worker's.
+func (w *Worker) Run(ctx context.Context) {
+	defer w.release()
+	backoff, failing := minBackoff, false
+	for ctx.Err() == nil {
+		more, err := w.pass(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			metricFailures.Inc()
+			if !failing {
+				w.cfg.Log.Warn("webhooks failing; retrying with backoff", "err", err)
+			}
+			failing = true
+			sleep(ctx, backoff)
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		case failing && err == nil:
+			w.cfg.Log.Info("webhooks recovered")
+			backoff, failing = minBackoff, false
+		}
+		if !more {
+			sleep(ctx, w.cfg.Poll)
+		}
+	}
+}
+
+// pass fans out what it can and delivers what is due; more says work is
+// left that the next pass should not wait for.
+func (w *Worker) pass(ctx context.Context) (more bool, err error) {
+	more, err = w.fanOut(ctx)
+	if err != nil {
+		return false, err
+	}
+	now := w.cfg.Clock.Now()
+	endpoints, err := w.cfg.DB.ClaimWebhookEndpoints(ctx, w.cfg.Owner, now, w.cfg.Lease, w.cfg.Endpoints)
+	if err != nil {
+		return false, err
+	}
+	type result struct {
+		full bool
+		err  error
+	}
+	results := make(chan result, len(endpoints))
+	var wg sync.WaitGroup
+	for _, e := range endpoints {
+		wg.Go(func() {
+			full, err := w.deliver(ctx, e, now.Add(w.cfg.Lease))
+			results <- result{full, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		more, err = more || r.full, errors.Join(err, r.err)
+	}
+	return more, errors.Join(err, w.measureQueue(ctx))
+}
+
+// fanOut turns the next window of events into deliveries, if this worker
+// holds the fan-out's lease; more says events past the window wait.
+func (w *Worker) fanOut(ctx context.Context) (more bool, err error) {
+	now := w.cfg.Clock.Now()
+	if !now.Before(w.fanOutUntil.Add(-w.cfg.Lease / 2)) {
+		pos, ok, err := w.cfg.DB.ClaimFeed(ctx, fanOutName, w.cfg.Owner, now, w.cfg.Lease)
+		if err != nil || !ok {
+			w.fanOutUntil = time.Time{}
+			return false, err
+		}
+		w.fanOutPos, w.fanOutUntil = pos, now.Add(w.cfg.Lease)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	fence, ok, err := w.cfg.DB.EventFence(fctx)
+	cancel()
+	if err != nil || !ok {
+		return false, err
+	}
+	// As the NATS feed does: a window of Batch ids, at most the fence.
+	upto := min(fence, w.fanOutPos+int64(w.cfg.Batch))
+	metricFanOutLag.Set(float64(fence - w.fanOutPos))
+	if upto <= w.fanOutPos {
+		return false, nil
+	}
+	if _, err := w.cfg.DB.FanOutWebhooks(ctx, w.fanOutPos, upto, now); err != nil {
+		return false, err
+	}
+	ok, err = w.cfg.DB.SaveFeedPosition(ctx, fanOutName, w.cfg.Owner, upto, now, w.cfg.Lease)
+	if err != nil || !ok {
+		w.fanOutUntil = time.Time{} // lost the lease: claim again, from the saved position
+		return false, err
+	}
+	w.fanOutPos, w.fanOutUntil = upto, now.Add(w.cfg.Lease)
+	metricFanOutLag.Set(float64(fence - upto))
+	return upto < fence, nil
+}
+
+// deliver sends e's due deliveries in event order, up to PerPass and as
+// long as its lease (until) leaves time for one more attempt; full says
+// it stopped with more possibly due.
+func (w *Worker) deliver(ctx context.Context, e store.WebhookEndpoint, until time.Time) (full bool, err error) {
+	now := w.cfg.Clock.Now()
+	due, err := w.cfg.DB.DueWebhookDeliveries(ctx, e.ID, now, w.cfg.PerPass)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range due {
+		now = w.cfg.Clock.Now()
+		if until.Sub(now) < Timeout+time.Second {
+			return true, nil // claim again first: the lease might run out mid-attempt
+		}
+		a, ok, err := w.attempt(ctx, e, d, now)
+		if err != nil || !ok {
+			return false, err
+		}
+		out := w.outcome(&e, d, a)
+		if err := w.cfg.DB.RecordWebhookAttempt(ctx, a, out); err != nil {
+			return false, err
+		}
+		count(a, out)
+		if out.Disable != nil {
+			w.cfg.Log.Warn("webhook endpoint disabled: its deliveries failed for days", "endpoint", e.ID, "user", e.UserID)
+			return false, nil
+		}
+	}
+	return len(due) == w.cfg.PerPass, nil
+}
+
+// attempt sends d to e once. ok is false if the worker is stopping.
+func (w *Worker) attempt(ctx context.Context, e store.WebhookEndpoint, d store.WebhookDelivery, now time.Time) (store.WebhookAttempt, bool, error) {
+	event, err := w.cfg.DB.Event(ctx, e.UserID, d.EventID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return store.WebhookAttempt{DeliveryID: d.ID, EndpointID: e.ID, EventID: d.EventID, At: now, Error: errNoEvent.Error()}, true, nil
+	}
+	if err != nil {
+		return store.WebhookAttempt{}, false, err
+	}
+	a, ok := w.send(ctx, e, d, event, now)
+	return a, ok, nil
+}
+
+// outcome is what attempt a at d leads to, and keeps e's failure streak:
+// on failure the next try per the schedule; once that is past, the
+// delivery is given up, and if every attempt at e failed since this
+// delivery's first (three days), e is disabled and its owner told.
+func (w *Worker) outcome(e *store.WebhookEndpoint, d store.WebhookDelivery, a store.WebhookAttempt) store.AttemptOutcome {
+	switch {
+	case a.Succeeded:
+		e.FailingSince = time.Time{}
+		return store.AttemptOutcome{}
+	case a.Error == errNoEvent.Error():
+		return store.AttemptOutcome{} // nothing left to send
+	case e.FailingSince.IsZero():
+		e.FailingSince = a.At
+	}
+	first := d.FirstAttemptAt
+	if first.IsZero() {
+		first = a.At
+	}
+	next := nextAttempt(first, a.At, d.Attempts+1)
+	if !next.IsZero() || e.FailingSince.After(first) {
+		return store.AttemptOutcome{Next: next}
+	}
+	return store.AttemptOutcome{Disable: &store.NewEvent{Type: store.EventWebhookEndpointDisabled,
+		For: []store.EventUser{{User: e.UserID, Data: store.EventData{Endpoint: e.ID,
+			Reason: fmt.Sprintf("every delivery attempt failed for %s", RetryFor)}}}}}
+}
+
+// release ends this worker's leases, so others take over at once.
+func (w *Worker) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := w.cfg.DB.ReleaseWebhookEndpoints(ctx, w.cfg.Owner)
+	if !w.fanOutUntil.IsZero() {
+		err = errors.Join(err, w.cfg.DB.ReleaseFeed(ctx, fanOutName, w.cfg.Owner))
+	}
+	if err != nil {
+		w.cfg.Log.Warn("webhooks: releasing the leases", "err", err)
+	}
+}
+
+// measureQueue sets the queue's gauges.
+func (w *Worker) measureQueue(ctx context.Context) error {
+	now := w.cfg.Clock.Now()
+	due, oldest, err := w.cfg.DB.WebhookQueue(ctx, now)
+	if err != nil {
+		return err
+	}
+	metricDue.Set(float64(due))
+	lag := 0.0
+	if !oldest.IsZero() {
+		lag = now.Sub(oldest).Seconds()
+	}
+	metricQueueLag.Set(lag)
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
