@@ -421,6 +421,8 @@ type EventData struct {
 	Product       string     `json:"product,omitempty"`
 	Day           string     `json:"day,omitempty"`
 	Reason        string     `json:"reason,omitempty"`
+	// WebhookEndpointID: the endpoint of webhook_endpoint.disabled.
+	WebhookEndpointID int64 `json:"webhook_endpoint_id,omitempty"`
 }
 
 // EventPage is one page of events; NextCursor is "" on the last page of

@@ -57,12 +57,13 @@ func (db *DB) FanOutWebhooks(ctx context.Context, after, upto int64, now time.Ti
 // up to limit enabled endpoints with deliveries due at now that no other
 // owner's lease holds.
 func (db *DB) ClaimWebhookEndpoints(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]WebhookEndpoint, error) {
-	free := `w.disabled_at IS NULL AND (w.owner = $1 OR w.lease_until < $3)`
-	rows, err := db.writes.QueryContext(ctx, `UPDATE webhook_endpoints AS w SET owner = $1, lease_until = $2
-		WHERE `+free+` AND w.id IN (SELECT d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-			WHERE d.next_attempt_at <= $3 AND `+free+` GROUP BY d.endpoint_id ORDER BY MIN(d.next_attempt_at) LIMIT $4)
-		RETURNING w.id, w.user_id, w.url, w.secret, w.previous_secret, w.previous_until, w.created_at,
-			COALESCE(w.disabled_at, 0), COALESCE(w.failing_since, 0)`, owner, micros(now.Add(lease)), micros(now), limit)
+	rows, err := db.writes.QueryContext(ctx, `UPDATE webhook_endpoints SET owner = $1, lease_until = $2
+		WHERE disabled_at IS NULL AND (owner = $1 OR lease_until < $3) AND id IN (SELECT d.endpoint_id
+			FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+			WHERE d.next_attempt_at <= $3 AND w.disabled_at IS NULL AND (w.owner = $1 OR w.lease_until < $3)
+			GROUP BY d.endpoint_id ORDER BY MIN(d.next_attempt_at) LIMIT $4)
+		RETURNING id, user_id, url, secret, previous_secret, previous_until, created_at,
+			COALESCE(disabled_at, 0), COALESCE(failing_since, 0)`, owner, micros(now.Add(lease)), micros(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +166,14 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, out At
 			a.Error, a.Response); err != nil {
 			return err
 		}
-		streak := `failing_since = NULL`
+		// The failure streak: ended by a success, begun by a failure.
+		streak := `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1`
+		args := []any{a.EndpointID}
 		if !a.Succeeded {
-			streak = `failing_since = COALESCE(failing_since, $2)`
+			streak = `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1`
+			args = append(args, micros(a.At))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET `+streak+` WHERE id = $1`, a.EndpointID, micros(a.At)); err != nil {
+		if _, err := tx.ExecContext(ctx, streak, args...); err != nil {
 			return err
 		}
 		if out.Disable == nil {
