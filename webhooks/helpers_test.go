@@ -61,6 +61,7 @@ func verify(secret string, h http.Header, body []byte, now time.Time) error {
 
 // request is one delivery a receiver got.
 type request struct {
+	path   string
 	header http.Header
 	body   []byte
 }
@@ -79,7 +80,7 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.got = append(r.got, request{req.Header.Clone(), body})
+		r.got = append(r.got, request{req.URL.Path, req.Header.Clone(), body})
 		status := r.statuses[min(len(r.got), len(r.statuses))-1]
 		r.mu.Unlock()
 		w.WriteHeader(status)
@@ -119,12 +120,16 @@ type server struct {
 	c   *client.Client
 }
 
-// serve starts a server on db at clk; allowPrivate lets endpoints be on
-// loopback, as the receivers are.
-func serve(t *testing.T, db *store.DB, clk clock.Clock, allowPrivate bool) server {
+// loopback lets endpoints be on loopback, as the receivers are.
+var loopback = webhooks.Config{Egress: egress.Policy{AllowPrivate: true}}
+
+// serve starts a server on db at clk with the webhook worker cfg, polling
+// every 10 ms.
+func serve(t *testing.T, db *store.DB, clk clock.Clock, cfg webhooks.Config) server {
 	t.Helper()
-	a, hs := apptest.Serve(t, app.Config{DB: db, Clock: clk, PasswordCost: bcrypt.MinCost,
-		Webhooks: webhooks.Config{Egress: egress.Policy{AllowPrivate: allowPrivate}, Poll: 10 * time.Millisecond}})
+	cfg.Poll = 10 * time.Millisecond
+	// Logins outlast the days a test clock moves through retries.
+	a, hs := apptest.Serve(t, app.Config{DB: db, Clock: clk, PasswordCost: bcrypt.MinCost, Webhooks: cfg, TokenTTL: 30 * 24 * time.Hour})
 	return server{a, client.New(hs.URL)}
 }
 

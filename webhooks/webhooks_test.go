@@ -30,7 +30,7 @@ func TestEveryEventDelivered(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(start)
-		s := serve(t, db, clk, true)
+		s := serve(t, db, clk, loopback)
 		s.run(t)
 		alice, bob := s.user(t, "alice"), s.user(t, "bob")
 		rcv := newReceiver(t, http.StatusOK)
@@ -134,7 +134,7 @@ func TestRetriedUntilAccepted(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(start)
-		first := serve(t, db, clk, true)
+		first := serve(t, db, clk, loopback)
 		stop := first.run(t)
 		alice := first.user(t, "alice")
 		rcv := newReceiver(t, 500, 500, 500, 200)
@@ -148,7 +148,7 @@ func TestRetriedUntilAccepted(t *testing.T) {
 		waitAttempts(t, alice, ep.ID, 2)
 		stop()
 
-		second := serve(t, db, clk, true)
+		second := serve(t, db, clk, loopback)
 		second.run(t)
 		alice = second.login(t, "alice")
 		clk.Advance(webhooks.MaxRetryDelay(2))
@@ -188,4 +188,59 @@ func waitAttempts(t *testing.T, c *client.Client, endpoint int64, n int) []clien
 		return len(page.Attempts) >= n
 	})
 	return page.Attempts
+}
+
+// TestDisabledAfterDaysOfFailures: a receiver that always fails gets the
+// event on the retry schedule until three days have passed; then the
+// delivery is given up, the endpoint disabled, and its owner told by a
+// webhook_endpoint.disabled event, which their other endpoint (taking
+// only that type) receives. A disabled endpoint's delivery cannot be
+// resent.
+func TestDisabledAfterDaysOfFailures(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(start)
+		s := serve(t, db, clk, loopback)
+		s.run(t)
+		alice := s.user(t, "alice")
+		failing, watching := newReceiver(t, http.StatusServiceUnavailable), newReceiver(t, http.StatusOK)
+		ep := must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil))(t)
+		watcher := must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}))(t)
+		must(alice.Charge(ctx, 1_000, "c1"))(t)
+
+		tries := 0
+		for tries = 1; tries < 20; tries++ {
+			failing.waitFor(t, tries)
+			waitAttempts(t, alice, ep.ID, tries)
+			if must(alice.WebhookEndpoint(ctx, ep.ID))(t).Status == "disabled" {
+				break
+			}
+			clk.Advance(webhooks.MaxRetryDelay(tries))
+		}
+		got := must(alice.WebhookEndpoint(ctx, ep.ID))(t)
+		if got.Status != "disabled" || got.DisabledAt == nil || got.FailingSince == nil || got.DisabledAt.Sub(*got.FailingSince) < 60*time.Hour {
+			t.Fatalf("after %d tries: %+v", tries, got)
+		}
+		// 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h: the 11th try
+		// would come after 72 h (from 7 to 12 by the jitter).
+		if tries < 7 || tries > 12 {
+			t.Fatalf("disabled after %d tries", tries)
+		}
+		told := watching.waitFor(t, 1)[0]
+		var e client.Event
+		if err := json.Unmarshal(told.body, &e); err != nil || e.Type != store.EventWebhookEndpointDisabled || e.Data.WebhookEndpointID != ep.ID {
+			t.Fatalf("the owner was told %s (%v)", told.body, err)
+		}
+		if err := verify(watcher.Secret, told.header, told.body, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		last := waitAttempts(t, alice, ep.ID, tries)[0]
+		if last.DeliveryStatus != "failed" {
+			t.Fatalf("the given-up delivery: %+v", last)
+		}
+		if _, err := alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID); problem(err) != "conflict" {
+			t.Fatalf("a resend to a disabled endpoint: %v, want conflict", err)
+		}
+	})
 }
