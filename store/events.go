@@ -244,10 +244,16 @@ func (db *DB) ExpireEvents(ctx context.Context, now time.Time) (int64, error) {
 	if _, err := db.writes.ExecContext(ctx, `UPDATE event_coverage SET since_at = $1 WHERE since_at < $1`, cutoff); err != nil {
 		return 0, err
 	}
+	return db.deleteChunks(ctx, `DELETE FROM events WHERE (user_id, id) IN
+		(SELECT user_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff)
+}
+
+// deleteChunks runs del, a DELETE of at most $2 rows older than $1, until
+// it deletes fewer, and returns how many rows it deleted in all.
+func (db *DB) deleteChunks(ctx context.Context, del string, cutoff int64) (int64, error) {
 	var total int64
 	for {
-		res, err := db.writes.ExecContext(ctx, `DELETE FROM events WHERE (user_id, id) IN
-			(SELECT user_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff, expireChunk)
+		res, err := db.writes.ExecContext(ctx, del, cutoff, expireChunk)
 		if err != nil {
 			return total, err
 		}

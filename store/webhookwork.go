@@ -246,3 +246,10 @@ func (db *DB) WebhookQueue(ctx context.Context, now time.Time) (due int64, oldes
 		WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1`, micros(now)).Scan(&due, &min)
 	return due, zeroOrTime(min), err
 }
+
+// ExpireWebhookDeliveries deletes the deliveries, with their attempts,
+// made more than EventRetention before now: their events are gone.
+func (db *DB) ExpireWebhookDeliveries(ctx context.Context, now time.Time) (int64, error) {
+	return db.deleteChunks(ctx, `DELETE FROM webhook_deliveries WHERE id IN
+		(SELECT id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)`, micros(now.Add(-EventRetention)))
+}

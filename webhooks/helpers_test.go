@@ -25,6 +25,7 @@ import (
 	"minipay/clock"
 	"minipay/egress"
 	"minipay/store"
+	"minipay/store/dbtest"
 	"minipay/webhooks"
 )
 
@@ -168,17 +169,6 @@ func (s server) login(t *testing.T, username string) *client.Client {
 	return s.c.WithToken(sess.Token)
 }
 
-// must(call())(t) is call's value; the test fails on its error.
-func must[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
 // events is every event of the user, oldest first. (Read newest first,
 // which does not wait for the read fence: on a PostgreSQL shared with
 // other tests the fence may take longer than a request waits.)
@@ -186,7 +176,7 @@ func events(t *testing.T, c *client.Client) []client.Event {
 	t.Helper()
 	var out []client.Event
 	for cursor := ""; ; {
-		p := must(c.ListEvents(context.Background(), client.EventQuery{Cursor: cursor, Limit: 100}))(t)
+		p := dbtest.Must(c.ListEvents(context.Background(), client.EventQuery{Cursor: cursor, Limit: 100}))(t)
 		out = append(out, p.Events...)
 		if cursor = p.NextCursor; cursor == "" {
 			slices.Reverse(out)

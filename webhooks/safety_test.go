@@ -43,12 +43,12 @@ func TestPrivateAddressesRefused(t *testing.T) {
 			t.Errorf("an unknown event type: %v, want invalid", err)
 		}
 
-		me := must(alice.Me(ctx))(t)
+		me := dbtest.Must(alice.Me(ctx))(t)
 		ep, err := db.CreateWebhookEndpoint(ctx, me.ID, rcv.URL, nil, "whsec_"+strings.Repeat("A", 32), clk.Now(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(alice.Charge(ctx, 1_000, "c1"))(t)
+		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
 		a := waitAttempts(t, alice, ep.ID, 1)[0]
 		if a.Result != "failed" || a.StatusCode != nil || !strings.Contains(a.Error, "not a public address") {
 			t.Fatalf("the attempt at a loopback endpoint: %+v", a)
@@ -68,12 +68,12 @@ func TestEndpointLimits(t *testing.T) {
 		s := serve(t, db, clock.NewManual(start), loopback)
 		alice := s.user(t, "alice")
 		for range 10 {
-			must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", []string{"charge.succeeded", "transfer.completed"}))(t)
+			dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", []string{"charge.succeeded", "transfer.completed"}))(t)
 		}
 		if _, err := alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil); problem(err) != "conflict" {
 			t.Fatalf("an 11th endpoint: %v, want conflict", err)
 		}
-		list := must(alice.WebhookEndpoints(ctx))(t)
+		list := dbtest.Must(alice.WebhookEndpoints(ctx))(t)
 		if len(list) != 10 || list[0].Secret != "" || len(list[0].EventTypes) != 2 {
 			t.Fatalf("listed %+v", list)
 		}
@@ -83,6 +83,6 @@ func TestEndpointLimits(t *testing.T) {
 		if _, err := alice.WebhookEndpoint(ctx, list[0].ID); problem(err) != "not_found" {
 			t.Fatalf("a deleted endpoint: %v", err)
 		}
-		must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil))(t)
+		dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil))(t)
 	})
 }

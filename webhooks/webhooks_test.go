@@ -34,21 +34,21 @@ func TestEveryEventDelivered(t *testing.T) {
 		s.run(t)
 		alice, bob := s.user(t, "alice"), s.user(t, "bob")
 		rcv := newReceiver(t, http.StatusOK)
-		ep := must(alice.CreateWebhookEndpoint(ctx, rcv.URL+"/hooks", nil))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL+"/hooks", nil))(t)
 		if ep.Secret == "" || ep.Status != "enabled" || len(ep.EventTypes) != 0 {
 			t.Fatalf("created %+v", ep)
 		}
-		if got := must(alice.WebhookEndpoint(ctx, ep.ID))(t); got.Secret != "" {
+		if got := dbtest.Must(alice.WebhookEndpoint(ctx, ep.ID))(t); got.Secret != "" {
 			t.Fatalf("the secret is shown again: %+v", got)
 		}
 
-		must(alice.Charge(ctx, 50_000, "c1"))(t)
-		must(alice.Transfer(ctx, client.TransferRequest{To: client.ToUser("bob"), Amount: 10_000}, "t1"))(t)
+		dbtest.Must(alice.Charge(ctx, 50_000, "c1"))(t)
+		dbtest.Must(alice.Transfer(ctx, client.TransferRequest{To: client.ToUser("bob"), Amount: 10_000}, "t1"))(t)
 		yes := true
-		pending := must(alice.Transfer(ctx, client.TransferRequest{To: client.ToUser("bob"), Amount: 5_000, RequireAcceptance: &yes}, "t2"))(t)
-		must(bob.AcceptTransfer(ctx, pending.ID, "a1"))(t)
-		savings := must(alice.OpenSavings(ctx, "free", 0))(t)
-		must(alice.Deposit(ctx, savings.ID, 20_000, "d1"))(t)
+		pending := dbtest.Must(alice.Transfer(ctx, client.TransferRequest{To: client.ToUser("bob"), Amount: 5_000, RequireAcceptance: &yes}, "t2"))(t)
+		dbtest.Must(bob.AcceptTransfer(ctx, pending.ID, "a1"))(t)
+		savings := dbtest.Must(alice.OpenSavings(ctx, "free", 0))(t)
+		dbtest.Must(alice.Deposit(ctx, savings.ID, 20_000, "d1"))(t)
 
 		want := events(t, alice)
 		if types := typesOf(want); !slices.Equal(types, []string{"charge.succeeded", "transfer.completed", "transfer.pending",
@@ -58,11 +58,11 @@ func TestEveryEventDelivered(t *testing.T) {
 		got := rcv.waitFor(t, len(want))
 		checkDelivered(t, got, want, ep.Secret, clk.Now())
 
-		rotated := must(alice.RotateWebhookSecret(ctx, ep.ID))(t)
+		rotated := dbtest.Must(alice.RotateWebhookSecret(ctx, ep.ID))(t)
 		if rotated.Secret == "" || rotated.Secret == ep.Secret {
 			t.Fatalf("rotated %+v", rotated)
 		}
-		must(alice.Charge(ctx, 1_000, "c2"))(t)
+		dbtest.Must(alice.Charge(ctx, 1_000, "c2"))(t)
 		got = rcv.waitFor(t, len(want)+1)
 		for _, secret := range []string{ep.Secret, rotated.Secret} {
 			if err := verify(secret, got[len(want)].header, got[len(want)].body, clk.Now()); err != nil {
@@ -70,12 +70,12 @@ func TestEveryEventDelivered(t *testing.T) {
 			}
 		}
 
-		attempts := must(alice.WebhookAttempts(ctx, ep.ID, "", 2))(t)
+		attempts := dbtest.Must(alice.WebhookAttempts(ctx, ep.ID, "", 2))(t)
 		if len(attempts.Attempts) != 2 || attempts.NextCursor == "" || attempts.Attempts[0].Result != "succeeded" ||
 			*attempts.Attempts[0].StatusCode != 200 || attempts.Attempts[0].Response != "status 200" {
 			t.Fatalf("attempts page %+v", attempts)
 		}
-		resent := must(alice.ResendWebhookDelivery(ctx, ep.ID, attempts.Attempts[1].DeliveryID))(t)
+		resent := dbtest.Must(alice.ResendWebhookDelivery(ctx, ep.ID, attempts.Attempts[1].DeliveryID))(t)
 		again := rcv.waitFor(t, len(want)+2)[len(want)+1]
 		if id := again.header.Get("webhook-id"); id != strconv.FormatInt(resent.EventID, 10) || resent.EventID != attempts.Attempts[1].EventID {
 			t.Fatalf("resent webhook-id %s, want event %d", id, attempts.Attempts[1].EventID)
@@ -138,8 +138,8 @@ func TestRetriedUntilAccepted(t *testing.T) {
 		stop := first.run(t)
 		alice := first.user(t, "alice")
 		rcv := newReceiver(t, 500, 500, 500, 200)
-		ep := must(alice.CreateWebhookEndpoint(ctx, rcv.URL, []string{"charge.succeeded"}))(t)
-		must(alice.Charge(ctx, 10_000, "c1"))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL, []string{"charge.succeeded"}))(t)
+		dbtest.Must(alice.Charge(ctx, 10_000, "c1"))(t)
 
 		rcv.waitFor(t, 1)
 		waitAttempts(t, alice, ep.ID, 1)
@@ -172,7 +172,7 @@ func TestRetriedUntilAccepted(t *testing.T) {
 				t.Fatalf("attempt %d: %+v", len(page)-i, a)
 			}
 		}
-		if e := must(alice.WebhookEndpoint(ctx, ep.ID))(t); e.FailingSince != nil || e.Status != "enabled" {
+		if e := dbtest.Must(alice.WebhookEndpoint(ctx, ep.ID))(t); e.FailingSince != nil || e.Status != "enabled" {
 			t.Fatalf("after the success %+v", e)
 		}
 	})
@@ -184,7 +184,7 @@ func waitAttempts(t *testing.T, c *client.Client, endpoint int64, n int) []clien
 	t.Helper()
 	var page client.WebhookAttemptPage
 	waitUntil(t, strconv.Itoa(n)+" attempts", func() bool {
-		page = must(c.WebhookAttempts(context.Background(), endpoint, "", 100))(t)
+		page = dbtest.Must(c.WebhookAttempts(context.Background(), endpoint, "", 100))(t)
 		return len(page.Attempts) >= n
 	})
 	return page.Attempts
@@ -205,20 +205,20 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		s.run(t)
 		alice := s.user(t, "alice")
 		failing, watching := newReceiver(t, http.StatusServiceUnavailable), newReceiver(t, http.StatusOK)
-		ep := must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil))(t)
-		watcher := must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}))(t)
-		must(alice.Charge(ctx, 1_000, "c1"))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil))(t)
+		watcher := dbtest.Must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}))(t)
+		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
 
 		tries := 0
 		for tries = 1; tries < 20; tries++ {
 			failing.waitFor(t, tries)
 			waitAttempts(t, alice, ep.ID, tries)
-			if must(alice.WebhookEndpoint(ctx, ep.ID))(t).Status == "disabled" {
+			if dbtest.Must(alice.WebhookEndpoint(ctx, ep.ID))(t).Status == "disabled" {
 				break
 			}
 			clk.Advance(webhooks.MaxRetryDelay(tries))
 		}
-		got := must(alice.WebhookEndpoint(ctx, ep.ID))(t)
+		got := dbtest.Must(alice.WebhookEndpoint(ctx, ep.ID))(t)
 		if got.Status != "disabled" || got.DisabledAt == nil || got.FailingSince == nil || got.DisabledAt.Sub(*got.FailingSince) < 60*time.Hour {
 			t.Fatalf("after %d tries: %+v", tries, got)
 		}

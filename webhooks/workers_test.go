@@ -32,7 +32,7 @@ func TestTwoServersDoNotDoubleSend(t *testing.T) {
 		for u := range users {
 			clients[u] = one.user(t, fmt.Sprintf("user%d", u))
 			for e := range 2 {
-				must(clients[u].CreateWebhookEndpoint(ctx, fmt.Sprintf("%s/u%d/e%d", rcv.URL, u, e), nil))(t)
+				dbtest.Must(clients[u].CreateWebhookEndpoint(ctx, fmt.Sprintf("%s/u%d/e%d", rcv.URL, u, e), nil))(t)
 			}
 		}
 		stopOne, stopTwo := one.run(t), two.run(t)

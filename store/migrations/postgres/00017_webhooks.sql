@@ -48,6 +48,8 @@ CREATE TABLE webhook_deliveries (
 -- The work: pending deliveries by due time, and an endpoint's in order.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, event_id) WHERE next_attempt_at IS NOT NULL;
+-- Retention deletes deliveries with their events, by age.
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 
 -- Every attempt, as the owner lists them: result, HTTP status (NULL
 -- without a response), time taken, error and the start of the response.

@@ -35,6 +35,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, event_id) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 
 CREATE TABLE webhook_attempts (
     id INTEGER PRIMARY KEY,
