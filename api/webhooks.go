@@ -96,7 +96,7 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request, p
 		writeError(w, r, err)
 		return
 	}
-	types := slices.Clone(req.EventTypes)
+	types := append([]string{}, req.EventTypes...) // [] rather than null on the wire
 	slices.Sort(types)
 	e, err := s.db.CreateWebhookEndpoint(r.Context(), p.user, u.String(), types, newWebhookSecret(), s.clock.Now(), s.webhooks.MaxPerUser)
 	if err != nil {
