@@ -15,19 +15,17 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
 	"minipay/clock"
 	"minipay/egress"
 	"minipay/errs"
+	"minipay/loop"
 	"minipay/store"
 )
 
@@ -70,10 +68,7 @@ type Config struct {
 type Worker struct {
 	cfg    Config
 	client *http.Client
-	// fanOutUntil is when this worker's fan-out lease runs out (zero: not
-	// held); fanOutPos its position.
-	fanOutUntil time.Time
-	fanOutPos   int64
+	fanOut store.FeedLease // the fan-out's position
 }
 
 // New makes a worker; Run runs it.
@@ -94,10 +89,7 @@ func New(cfg Config) *Worker {
 		cfg.PerPass = DefaultPerPass
 	}
 	if cfg.Owner == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		rand.Read(b)
-		cfg.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+		cfg.Owner = loop.Owner()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -105,48 +97,22 @@ func New(cfg Config) *Worker {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Worker{cfg: cfg, client: newClient(cfg.Egress)}
+	return &Worker{cfg: cfg, client: newClient(cfg.Egress),
+		fanOut: store.FeedLease{DB: cfg.DB, Name: fanOutName, Owner: cfg.Owner, Lease: cfg.Lease}}
 }
-
-// Backoff bounds after a failed pass (the database): it doubles from the
-// first to the last while failures go on.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 10 * time.Second
-)
 
 // Run delivers until ctx ends, then releases its leases. A failing
 // database is logged once per streak and retried with backoff; a failing
 // receiver is the delivery's business (schedule.go), not the worker's.
 func (w *Worker) Run(ctx context.Context) {
 	defer w.release()
-	backoff, failing := minBackoff, false
-	for ctx.Err() == nil {
-		more, err := w.pass(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			metricFailures.Inc()
-			if !failing {
-				w.cfg.Log.Warn("webhooks failing; retrying with backoff", "err", err)
-			}
-			failing = true
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		case failing && err == nil:
-			w.cfg.Log.Info("webhooks recovered")
-			backoff, failing = minBackoff, false
-		}
-		if !more {
-			sleep(ctx, w.cfg.Poll)
-		}
-	}
+	loop.Loop{Name: "webhooks", Poll: w.cfg.Poll, Log: w.cfg.Log, Failures: metricFailures}.Run(ctx, w.pass)
 }
 
 // pass fans out what it can and delivers what is due; more says work is
 // left that the next pass should not wait for.
 func (w *Worker) pass(ctx context.Context) (more bool, err error) {
-	more, err = w.fanOut(ctx)
+	more, err = w.fanOutNext(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -175,17 +141,12 @@ func (w *Worker) pass(ctx context.Context) (more bool, err error) {
 	return more, errors.Join(err, w.measureQueue(ctx))
 }
 
-// fanOut turns the next window of events into deliveries, if this worker
-// holds the fan-out's lease; more says events past the window wait.
-func (w *Worker) fanOut(ctx context.Context) (more bool, err error) {
+// fanOutNext turns the next window of events into deliveries, if this
+// worker holds the fan-out's lease; more says events past the window wait.
+func (w *Worker) fanOutNext(ctx context.Context) (more bool, err error) {
 	now := w.cfg.Clock.Now()
-	if !now.Before(w.fanOutUntil.Add(-w.cfg.Lease / 2)) {
-		pos, ok, err := w.cfg.DB.ClaimFeed(ctx, fanOutName, w.cfg.Owner, now, w.cfg.Lease)
-		if err != nil || !ok {
-			w.fanOutUntil = time.Time{}
-			return false, err
-		}
-		w.fanOutPos, w.fanOutUntil = pos, now.Add(w.cfg.Lease)
+	if held, err := w.fanOut.Hold(ctx, now); err != nil || !held {
+		return false, err
 	}
 	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	fence, ok, err := w.cfg.DB.EventFence(fctx)
@@ -194,20 +155,18 @@ func (w *Worker) fanOut(ctx context.Context) (more bool, err error) {
 		return false, err
 	}
 	// As the NATS feed does: a window of Batch ids, at most the fence.
-	upto := min(fence, w.fanOutPos+int64(w.cfg.Batch))
-	metricFanOutLag.Set(float64(fence - w.fanOutPos))
-	if upto <= w.fanOutPos {
+	pos := w.fanOut.Pos
+	upto := min(fence, pos+int64(w.cfg.Batch))
+	metricFanOutLag.Set(float64(fence - pos))
+	if upto <= pos {
 		return false, nil
 	}
-	if _, err := w.cfg.DB.FanOutWebhooks(ctx, w.fanOutPos, upto, now); err != nil {
+	if _, err := w.cfg.DB.FanOutWebhooks(ctx, pos, upto, now); err != nil {
 		return false, err
 	}
-	ok, err = w.cfg.DB.SaveFeedPosition(ctx, fanOutName, w.cfg.Owner, upto, now, w.cfg.Lease)
-	if err != nil || !ok {
-		w.fanOutUntil = time.Time{} // lost the lease: claim again, from the saved position
-		return false, err
+	if ok, err := w.fanOut.Save(ctx, upto, now); err != nil || !ok {
+		return false, err // lost the lease: the next pass claims again, from the saved position
 	}
-	w.fanOutPos, w.fanOutUntil = upto, now.Add(w.cfg.Lease)
 	metricFanOutLag.Set(float64(fence - upto))
 	return upto < fence, nil
 }
@@ -287,11 +246,7 @@ func (w *Worker) outcome(e *store.WebhookEndpoint, d store.WebhookDelivery, a st
 func (w *Worker) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err := w.cfg.DB.ReleaseWebhookEndpoints(ctx, w.cfg.Owner)
-	if !w.fanOutUntil.IsZero() {
-		err = errors.Join(err, w.cfg.DB.ReleaseFeed(ctx, fanOutName, w.cfg.Owner))
-	}
-	if err != nil {
+	if err := errors.Join(w.cfg.DB.ReleaseWebhookEndpoints(ctx, w.cfg.Owner), w.fanOut.Release(ctx)); err != nil {
 		w.cfg.Log.Warn("webhooks: releasing the leases", "err", err)
 	}
 }
@@ -310,13 +265,4 @@ func (w *Worker) measureQueue(ctx context.Context) error {
 	}
 	metricQueueLag.Set(lag)
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
