@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -84,5 +85,29 @@ func TestEndpointLimits(t *testing.T) {
 			t.Fatalf("a deleted endpoint: %v", err)
 		}
 		dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil))(t)
+	})
+}
+
+// TestRedirectsNotFollowed: a receiver that redirects fails the attempt
+// (its status and the refusal recorded); where it points gets nothing.
+func TestRedirectsNotFollowed(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := serve(t, db, clock.NewManual(start), loopback)
+		s.run(t)
+		alice := s.user(t, "alice")
+		target := newReceiver(t, http.StatusOK)
+		redirecting := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+		t.Cleanup(redirecting.Close)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, redirecting.URL, nil))(t)
+		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
+		a := waitAttempts(t, alice, ep.ID, 1)[0]
+		if a.Result != "failed" || a.StatusCode == nil || *a.StatusCode != http.StatusTemporaryRedirect || !strings.Contains(a.Error, "not followed") {
+			t.Fatalf("the attempt at a redirecting endpoint: %+v", a)
+		}
+		if n := len(target.requests()); n != 0 {
+			t.Fatalf("the redirect's target got %d requests", n)
+		}
 	})
 }
