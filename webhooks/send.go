@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -104,6 +103,3 @@ func printable(b []byte) string {
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(string(b), string(utf8.RuneError)), "\x00", "")
 }
-
-// errNoEvent is an event retention deleted before its delivery went out.
-var errNoEvent = errors.New("the event is no longer kept")

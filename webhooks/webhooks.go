@@ -16,7 +16,6 @@ package webhooks
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -185,11 +184,20 @@ func (w *Worker) deliver(ctx context.Context, e store.WebhookEndpoint, until tim
 		if until.Sub(now) < Timeout+time.Second {
 			return true, nil // claim again first: the lease might run out mid-attempt
 		}
-		a, ok, err := w.attempt(ctx, e, d, now)
-		if err != nil || !ok {
+		event, err := w.cfg.DB.Event(ctx, e.UserID, d.EventID)
+		a, out := store.WebhookAttempt{DeliveryID: d.ID, EndpointID: e.ID, EventID: d.EventID, At: now}, store.AttemptOutcome{}
+		switch {
+		case errs.CodeOf(err) == errs.NotFound: // retention took it (an old delivery resent): nothing to send
+			a.Error = "the event is no longer kept"
+		case err != nil:
 			return false, err
+		default:
+			var ok bool
+			if a, ok = w.send(ctx, e, d, event, now); !ok {
+				return false, nil // stopping: the delivery stays pending
+			}
+			out = outcome(&e, d, a)
 		}
-		out := w.outcome(&e, d, a)
 		if err := w.cfg.DB.RecordWebhookAttempt(ctx, a, out); err != nil {
 			return false, err
 		}
@@ -202,30 +210,15 @@ func (w *Worker) deliver(ctx context.Context, e store.WebhookEndpoint, until tim
 	return len(due) == w.cfg.PerPass, nil
 }
 
-// attempt sends d to e once. ok is false if the worker is stopping.
-func (w *Worker) attempt(ctx context.Context, e store.WebhookEndpoint, d store.WebhookDelivery, now time.Time) (store.WebhookAttempt, bool, error) {
-	event, err := w.cfg.DB.Event(ctx, e.UserID, d.EventID)
-	if errs.CodeOf(err) == errs.NotFound {
-		return store.WebhookAttempt{DeliveryID: d.ID, EndpointID: e.ID, EventID: d.EventID, At: now, Error: errNoEvent.Error()}, true, nil
-	}
-	if err != nil {
-		return store.WebhookAttempt{}, false, err
-	}
-	a, ok := w.send(ctx, e, d, event, now)
-	return a, ok, nil
-}
-
 // outcome is what attempt a at d leads to, and keeps e's failure streak:
 // on failure the next try per the schedule; once that is past, the
 // delivery is given up, and if every attempt at e failed since this
 // delivery's first (three days), e is disabled and its owner told.
-func (w *Worker) outcome(e *store.WebhookEndpoint, d store.WebhookDelivery, a store.WebhookAttempt) store.AttemptOutcome {
+func outcome(e *store.WebhookEndpoint, d store.WebhookDelivery, a store.WebhookAttempt) store.AttemptOutcome {
 	switch {
 	case a.Succeeded:
 		e.FailingSince = time.Time{}
 		return store.AttemptOutcome{}
-	case a.Error == errNoEvent.Error():
-		return store.AttemptOutcome{} // nothing left to send
 	case e.FailingSince.IsZero():
 		e.FailingSince = a.At
 	}
@@ -239,7 +232,7 @@ func (w *Worker) outcome(e *store.WebhookEndpoint, d store.WebhookDelivery, a st
 	}
 	return store.AttemptOutcome{Disable: &store.NewEvent{Type: store.EventWebhookEndpointDisabled,
 		For: []store.EventUser{{User: e.UserID, Data: store.EventData{Endpoint: e.ID,
-			Reason: fmt.Sprintf("every delivery attempt failed for %s", RetryFor)}}}}}
+			Reason: "every delivery attempt failed for three days"}}}}}
 }
 
 // release ends this worker's leases, so others take over at once.
