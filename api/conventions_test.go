@@ -41,7 +41,7 @@ func TestMethodNotAllowedEveryRoute(t *testing.T) {
 			if slices.Contains(want, "GET") {
 				want = append(want, "HEAD")
 			}
-			concrete := strings.NewReplacer("{id}", "1", "{share_id}", "1").Replace(path)
+			concrete := strings.NewReplacer("{id}", "1", "{share_id}", "1", "{delivery_id}", "1").Replace(path)
 			for _, method := range []string{"PUT", "DELETE", "PATCH", "POST"} {
 				if slices.Contains(want, method) {
 					continue

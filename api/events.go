@@ -47,6 +47,7 @@ type eventDataJSON struct {
 	Reason        string     `json:"reason,omitempty"`
 	SessionID     string     `json:"session_id,omitempty"`
 	UserAgent     string     `json:"user_agent,omitempty"`
+	EndpointID    *int64     `json:"webhook_endpoint_id,omitempty"`
 }
 
 func toEventJSON(e store.Event) eventJSON {
@@ -55,13 +56,18 @@ func toEventJSON(e store.Event) eventJSON {
 		TransactionID: optionalID(e.TransactionID), TransferID: optionalID(e.TransferID), SettlementID: optionalID(e.SettlementID),
 		ShareID: optionalID(d.ShareID), AccountID: optionalID(e.AccountID), ToAccountID: optionalID(d.ToAccount),
 		Status: d.Status, DisplayName: d.DisplayName, Memo: d.Memo, ExpiresAt: optionalTime(d.ExpiresAt),
-		Mode: d.Mode, Product: d.Product, Day: d.Day, Reason: d.Reason, SessionID: d.SessionID, UserAgent: d.UserAgent}}
+		Mode: d.Mode, Product: d.Product, Day: d.Day, Reason: d.Reason, SessionID: d.SessionID, UserAgent: d.UserAgent,
+		EndpointID: optionalID(d.Endpoint)}}
 }
 
 // EventData renders what e says to the user it concerns (the data of
 // GET /v1/events, with its version), for sinks of events outside the API:
 // the broker feed.
 func EventData(e store.Event) ([]byte, error) { return json.Marshal(toEventJSON(e).Data) }
+
+// EventJSON renders e whole as the user it concerns reads it from
+// GET /v1/events/{id}: the body of a webhook delivery.
+func EventJSON(e store.Event) ([]byte, error) { return json.Marshal(toEventJSON(e)) }
 
 // fenceWait bounds how long a request waits for the read fence; past it
 // the page is empty and the client asks again.

@@ -30,6 +30,7 @@ var problems = map[errs.Code]problemKind{
 	errs.Expired:              {http.StatusConflict, "Expired"},
 	errs.IdempotencyMismatch:  {http.StatusUnprocessableEntity, "Idempotency-Key reused for a different request"},
 	errs.RateLimited:          {http.StatusTooManyRequests, "Too many requests"},
+	errs.URLRefused:           {http.StatusBadRequest, "The URL's address is not allowed"},
 	errs.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	errs.Unavailable:          {http.StatusServiceUnavailable, "Service unavailable"},
 	errs.Internal:             {http.StatusInternalServerError, "Internal error"},

@@ -56,6 +56,8 @@ type Server struct {
 	requestTimeout time.Duration
 	// streams are the open event streams (stream.go).
 	streams *streams
+	// webhooks bounds the webhook endpoints users register.
+	webhooks WebhookConfig
 }
 
 // DefaultRequestTimeout is a request's deadline unless Config says
@@ -97,6 +99,9 @@ type Config struct {
 	Metrics []prometheus.Collector
 	// Stream tunes GET /v1/events/stream (zero: the defaults).
 	Stream StreamConfig
+	// Webhooks bounds webhook endpoints (zero: public addresses only,
+	// DefaultMaxWebhookEndpoints each).
+	Webhooks WebhookConfig
 }
 
 // New returns a server; it fails only on bad TokenKeys.
@@ -121,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSavingsAccounts == 0 {
 		cfg.MaxSavingsAccounts = store.DefaultMaxSavings
 	}
+	if cfg.Webhooks.MaxPerUser <= 0 {
+		cfg.Webhooks.MaxPerUser = DefaultMaxWebhookEndpoints
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
@@ -138,7 +146,8 @@ func New(cfg Config) (*Server, error) {
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
-		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream)}, nil
+		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream),
+		webhooks: cfg.Webhooks}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same
@@ -193,6 +202,13 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/events/{id}", s.authed(s.getEvent)},
 		// A stream stays open for minutes, under deadlines of its own.
 		{"GET", "/v1/events/stream", ownDeadline{http.HandlerFunc(s.eventStream)}},
+		{"POST", "/v1/webhook-endpoints", s.authed(s.createWebhookEndpoint)},
+		{"GET", "/v1/webhook-endpoints", s.authed(s.listWebhookEndpoints)},
+		{"GET", "/v1/webhook-endpoints/{id}", s.authed(s.getWebhookEndpoint)},
+		{"DELETE", "/v1/webhook-endpoints/{id}", s.authed(s.deleteWebhookEndpoint)},
+		{"POST", "/v1/webhook-endpoints/{id}/rotate-secret", s.authed(s.rotateWebhookSecret)},
+		{"GET", "/v1/webhook-endpoints/{id}/deliveries", s.authed(s.listWebhookAttempts)},
+		{"POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", s.authed(s.resendWebhookDelivery)},
 		{"POST", "/v1/friends", s.authed(s.addFriend)},
 		{"GET", "/v1/friends", s.authed(s.listFriends)},
 		{"DELETE", "/v1/friends/{username}", s.authed(s.removeFriend)},

@@ -18,6 +18,7 @@ import (
 	"minipay/jobs"
 	"minipay/store"
 	"minipay/web"
+	"minipay/webhooks"
 )
 
 // Config is what a server is made of. Zero values take defaults.
@@ -56,15 +57,23 @@ type Config struct {
 	BatchTimeout time.Duration
 	// Stream tunes the event stream (zero: api's defaults).
 	Stream api.StreamConfig
+	// Webhooks tunes the webhook worker (its DB, Clock and Log are the
+	// app's); its Egress also bounds the URLs users may register.
+	Webhooks webhooks.Config
+	// WebhookEndpointsPerUser caps each user's webhook endpoints (0:
+	// api.DefaultMaxWebhookEndpoints).
+	WebhookEndpointsPerUser int
 }
 
-// App is one assembled server. Run its jobs with Scheduler.Run, serve
-// Handler, and Close it after the HTTP server has stopped.
+// App is one assembled server. Run its jobs with Scheduler.Run and its
+// webhook deliveries with Webhooks.Run, serve Handler, and Close it after
+// the HTTP server has stopped.
 type App struct {
 	Writer    *store.Writer
 	Scheduler *jobs.Scheduler
 	API       *api.Server
 	Wallet    *web.Wallet
+	Webhooks  *webhooks.Worker
 }
 
 // New assembles a server.
@@ -86,7 +95,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	sched := &jobs.Scheduler{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location, Log: cfg.Logger}
 	apiCfg := api.Config{DB: cfg.DB, Writer: w, Clock: cfg.Clock, Location: cfg.Location,
 		TokenKeys: cfg.TokenKeys, TokenTTL: cfg.TokenTTL, SessionCacheTTL: cfg.SessionCacheTTL, Logger: cfg.Logger, PasswordCost: cfg.PasswordCost, Limits: cfg.Limits,
-		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Metrics: slices.Concat(jobs.Collectors, feed.Collectors), Stream: cfg.Stream}
+		MaxSavingsAccounts: cfg.MaxSavingsAccounts, RequestTimeout: cfg.RequestTimeout, Stream: cfg.Stream,
+		Metrics:  slices.Concat(jobs.Collectors, feed.Collectors, webhooks.Collectors),
+		Webhooks: api.WebhookConfig{Egress: cfg.Webhooks.Egress, MaxPerUser: cfg.WebhookEndpointsPerUser}}
 	if manual, ok := cfg.Clock.(*clock.Manual); ok && cfg.TestClock {
 		apiCfg.TestClock, apiCfg.AfterAdvance = manual, sched.RunDue
 	}
@@ -100,7 +111,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		w.Close()
 		return nil, err
 	}
-	return &App{Writer: w, Scheduler: sched, API: srv, Wallet: wallet}, nil
+	hooks := cfg.Webhooks
+	hooks.DB, hooks.Clock, hooks.Log = cfg.DB, cfg.Clock, cfg.Logger
+	return &App{Writer: w, Scheduler: sched, API: srv, Wallet: wallet, Webhooks: webhooks.New(hooks)}, nil
 }
 
 // Handler is the HTTP handler with every route: the API's (all of /v1/,

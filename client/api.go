@@ -423,6 +423,8 @@ type EventData struct {
 	Reason        string     `json:"reason,omitempty"`
 	SessionID     string     `json:"session_id,omitempty"`
 	UserAgent     string     `json:"user_agent,omitempty"`
+	// WebhookEndpointID: the endpoint of webhook_endpoint.disabled.
+	WebhookEndpointID int64 `json:"webhook_endpoint_id,omitempty"`
 }
 
 // EventPage is one page of events; NextCursor is "" on the last page of

@@ -22,6 +22,9 @@ const (
 	Expired             Code = "expired"
 	IdempotencyMismatch Code = "idempotency_mismatch"
 	RateLimited         Code = "rate_limited"
+	// URLRefused: a URL minipay would call (a webhook endpoint) names an
+	// address it does not call: private, loopback, link-local.
+	URLRefused Code = "url_refused"
 	// MethodNotAllowed: a path that exists, with a method it does not take.
 	MethodNotAllowed Code = "method_not_allowed"
 	// UnsupportedMediaType: a request body that is not application/json.

@@ -10,13 +10,10 @@ package feed
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 
 	"minipay/api"
 	"minipay/clock"
+	"minipay/loop"
 	"minipay/store"
 )
 
@@ -67,12 +65,10 @@ type Config struct {
 
 // Feed is one running feed.
 type Feed struct {
-	cfg Config
-	nc  *nats.Conn
-	js  jetstream.JetStream
-	// until is when this server's lease runs out (zero: not held).
-	until time.Time
-	pos   int64
+	cfg   Config
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	lease store.FeedLease // the position
 }
 
 // New makes a feed; Run runs it.
@@ -96,7 +92,7 @@ func New(cfg Config) *Feed {
 		cfg.Lease = DefaultLease
 	}
 	if cfg.Owner == "" {
-		cfg.Owner = defaultOwner()
+		cfg.Owner = loop.Owner()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -104,25 +100,11 @@ func New(cfg Config) *Feed {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Feed{cfg: cfg}
+	return &Feed{cfg: cfg, lease: store.FeedLease{DB: cfg.DB, Name: cfg.Name, Owner: cfg.Owner, Lease: cfg.Lease}}
 }
 
-func defaultOwner() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
-// Backoff bounds after a failed pass: it doubles from the first to the
-// last while failures go on.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 10 * time.Second
-)
-
-// errCrash is the test hook's simulated crash.
-var errCrash = errors.New("feed: simulated crash")
+// errCrash is the test hook's simulated crash: it stops the feed.
+var errCrash = fmt.Errorf("feed: simulated crash: %w", loop.ErrStop)
 
 // Run publishes until ctx ends, then releases the lease and closes the
 // connection. A failure (NATS or the database) is logged once per streak
@@ -130,30 +112,8 @@ var errCrash = errors.New("feed: simulated crash")
 // after the broker acknowledged.
 func (f *Feed) Run(ctx context.Context) {
 	defer f.close()
-	backoff, failing := minBackoff, false
-	for ctx.Err() == nil {
-		more, err := f.pass(ctx)
-		switch {
-		case errors.Is(err, errCrash):
-			f.until = time.Time{} // a crash releases nothing
-			return
-		case err != nil && ctx.Err() == nil:
-			metricFailures.Inc()
-			if !failing {
-				f.cfg.Log.Warn("events feed failing; retrying with backoff", "feed", f.cfg.Name, "err", err)
-			}
-			failing = true
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		case failing && err == nil:
-			f.cfg.Log.Info("events feed recovered", "feed", f.cfg.Name)
-			backoff, failing = minBackoff, false
-		}
-		if !more {
-			sleep(ctx, f.cfg.Poll)
-		}
-	}
+	loop.Loop{Name: "events feed", Attrs: []any{"feed", f.cfg.Name}, Poll: f.cfg.Poll, Log: f.cfg.Log,
+		Failures: metricFailures}.Run(ctx, f.pass)
 }
 
 // pass publishes the events of the next window of ids if this server
@@ -162,7 +122,7 @@ func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 	if err := f.connect(ctx); err != nil {
 		return false, err
 	}
-	if held, err := f.claim(ctx); err != nil || !held {
+	if held, err := f.lease.Hold(ctx, f.cfg.Clock.Now()); err != nil || !held {
 		return false, err
 	}
 	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -171,16 +131,17 @@ func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	metricLag.Set(float64(fence - f.pos))
+	pos := f.lease.Pos
+	metricLag.Set(float64(fence - pos))
 	// A window of Batch ids holds at most Batch events (one id each) and is
 	// a narrow range of the id index however far behind the feed is. Ids
 	// in it without an event (rolled back) are passed over for good: at or
 	// below the fence they never commit.
-	upto := min(fence, f.pos+int64(f.cfg.Batch))
-	if upto <= f.pos {
+	upto := min(fence, pos+int64(f.cfg.Batch))
+	if upto <= pos {
 		return false, nil
 	}
-	events, err := f.cfg.DB.AllEvents(ctx, f.pos, upto, f.cfg.Batch)
+	events, err := f.cfg.DB.AllEvents(ctx, pos, upto, f.cfg.Batch)
 	if err != nil {
 		return false, err
 	}
@@ -190,36 +151,18 @@ func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 			return false, err
 		}
 		if e[0].ID == f.cfg.crashAfterPublish {
+			f.lease.Drop() // a crash releases nothing
 			return false, errCrash
 		}
 	}
-	ok, err = f.cfg.DB.SaveFeedPosition(ctx, f.cfg.Name, f.cfg.Owner, upto, f.cfg.Clock.Now(), f.cfg.Lease)
-	if err != nil || !ok {
-		f.until = time.Time{} // lost the lease: claim again, from the saved position
-		return false, err
+	if ok, err = f.lease.Save(ctx, upto, f.cfg.Clock.Now()); err != nil || !ok {
+		return false, err // lost the lease: the next pass claims again, from the saved position
 	}
-	f.pos, f.until = upto, f.cfg.Clock.Now().Add(f.cfg.Lease)
 	if len(events) > 0 {
 		metricLastID.Set(float64(events[len(events)-1][0].ID))
 	}
 	metricLag.Set(float64(fence - upto))
 	return upto < fence, nil
-}
-
-// claim takes or renews the lease when it is not held or half run out,
-// reading the position the lease comes with.
-func (f *Feed) claim(ctx context.Context) (bool, error) {
-	now := f.cfg.Clock.Now()
-	if now.Before(f.until.Add(-f.cfg.Lease / 2)) {
-		return true, nil
-	}
-	pos, ok, err := f.cfg.DB.ClaimFeed(ctx, f.cfg.Name, f.cfg.Owner, now, f.cfg.Lease)
-	if err != nil || !ok {
-		f.until = time.Time{}
-		return false, err
-	}
-	f.pos, f.until = pos, now.Add(f.cfg.Lease)
-	return true, nil
 }
 
 // publishTimeout bounds the wait for the broker's acknowledgement.
@@ -269,13 +212,11 @@ func (f *Feed) connect(ctx context.Context) error {
 }
 
 func (f *Feed) close() {
-	if !f.until.IsZero() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := f.cfg.DB.ReleaseFeed(ctx, f.cfg.Name, f.cfg.Owner); err != nil {
-			f.cfg.Log.Warn("events feed: releasing the lease", "feed", f.cfg.Name, "err", err)
-		}
-		cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if err := f.lease.Release(ctx); err != nil {
+		f.cfg.Log.Warn("events feed: releasing the lease", "feed", f.cfg.Name, "err", err)
 	}
+	cancel()
 	f.disconnect()
 }
 
@@ -284,15 +225,6 @@ func (f *Feed) disconnect() {
 		f.nc.Close()
 	}
 	f.nc, f.js = nil, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // Version is the version of the message body: a change that could break

@@ -287,7 +287,7 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 }
 
 // expireEvents, once a business day, deletes the events past their
-// retention (store.EventRetention).
+// retention (store.EventRetention), and their webhook deliveries.
 func (s *Scheduler) expireEvents(ctx context.Context, now time.Time) error {
 	period := ledger.BusinessDay(now, s.Location)
 	claim, err := s.DB.ClaimJobRun(ctx, jobEvents, period, s.owner(), now, lease)
@@ -296,6 +296,11 @@ func (s *Scheduler) expireEvents(ctx context.Context, now time.Time) error {
 	}
 	start := time.Now()
 	n, err := s.DB.ExpireEvents(ctx, now)
+	if err == nil { // and the webhook deliveries of the events gone
+		var d int64
+		d, err = s.DB.ExpireWebhookDeliveries(ctx, now)
+		n += d
+	}
 	if err == nil {
 		err = s.DB.FinishJobRun(ctx, jobEvents, period, now)
 	}

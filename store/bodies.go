@@ -134,12 +134,13 @@ type eventBody struct {
 	Reason      string    `json:"reason,omitempty"`
 	SessionID   string    `json:"session_id,omitempty"`
 	UserAgent   string    `json:"user_agent,omitempty"`
+	Endpoint    int64     `json:"webhook_endpoint_id,omitempty"`
 }
 
 func encodeEvent(d EventData) (string, error) {
 	b, err := json.Marshal(eventBody{Version: eventVersion, Amount: d.Amount, Status: d.Status, DisplayName: d.DisplayName,
 		Memo: d.Memo, ToAccount: d.ToAccount, ExpiresAt: d.ExpiresAt.UTC(), ShareID: d.ShareID, Mode: d.Mode,
-		Product: d.Product, Day: d.Day, Reason: d.Reason, SessionID: d.SessionID, UserAgent: d.UserAgent})
+		Product: d.Product, Day: d.Day, Reason: d.Reason, SessionID: d.SessionID, UserAgent: d.UserAgent, Endpoint: d.Endpoint})
 	return string(b), err
 }
 
@@ -153,5 +154,5 @@ func decodeEvent(s string) (EventData, error) {
 	}
 	return EventData{Amount: b.Amount, Status: b.Status, DisplayName: b.DisplayName, Memo: b.Memo, ToAccount: b.ToAccount,
 		ExpiresAt: b.ExpiresAt, ShareID: b.ShareID, Mode: b.Mode, Product: b.Product, Day: b.Day, Reason: b.Reason,
-		SessionID: b.SessionID, UserAgent: b.UserAgent}, nil
+		SessionID: b.SessionID, UserAgent: b.UserAgent, Endpoint: b.Endpoint}, nil
 }

@@ -48,6 +48,8 @@ const (
 	// report no transaction (the audit counts only those that do).
 	EventSessionCreated  = "session.created"
 	EventPasswordChanged = "password.changed"
+	// A webhook endpoint of the user stopped: its deliveries kept failing.
+	EventWebhookEndpointDisabled = "webhook_endpoint.disabled"
 	// A resolved pending transfer's event is "transfer." and its new
 	// status: transfer.accepted, .rejected, .cancelled or .expired.
 	eventTransferPrefix = "transfer."
@@ -60,7 +62,7 @@ var EventTypes = []string{EventChargeSucceeded, EventTransferCompleted, EventTra
 	EventSettlementRequested, EventSharePaid, EventShareDeclined, EventSettlementCompleted,
 	EventSavingsOpened, EventSavingsDeposit, EventSavingsWithdrawal, EventSavingsInterestPaid,
 	EventSavingsInstallment, EventSavingsInstallmentMiss, EventSavingsClosed,
-	EventSessionCreated, EventPasswordChanged}
+	EventSessionCreated, EventPasswordChanged, EventWebhookEndpointDisabled}
 
 // EventRetention is how long events are kept.
 const EventRetention = 30 * 24 * time.Hour
@@ -91,9 +93,10 @@ type EventData struct {
 	Mode        string    // a settlement's split mode
 	Product     string    // a savings product
 	Day         string    // an installment's business day
-	Reason      string    // why an installment was missed
+	Reason      string    // why an installment was missed, an endpoint disabled
 	SessionID   string    // the session a security event is about
 	UserAgent   string    // that session's User-Agent, as it recorded it
+	Endpoint    int64     // a webhook endpoint
 }
 
 // NewEvent is an event to record: its type, references, and for each user
@@ -239,10 +242,16 @@ func (db *DB) ExpireEvents(ctx context.Context, now time.Time) (int64, error) {
 	if _, err := db.writes.ExecContext(ctx, `UPDATE event_coverage SET since_at = $1 WHERE since_at < $1`, cutoff); err != nil {
 		return 0, err
 	}
+	return db.deleteChunks(ctx, `DELETE FROM events WHERE (user_id, id) IN
+		(SELECT user_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff)
+}
+
+// deleteChunks runs del, a DELETE of at most $2 rows older than $1, until
+// it deletes fewer, and returns how many rows it deleted in all.
+func (db *DB) deleteChunks(ctx context.Context, del string, cutoff int64) (int64, error) {
 	var total int64
 	for {
-		res, err := db.writes.ExecContext(ctx, `DELETE FROM events WHERE (user_id, id) IN
-			(SELECT user_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff, expireChunk)
+		res, err := db.writes.ExecContext(ctx, del, cutoff, expireChunk)
 		if err != nil {
 			return total, err
 		}

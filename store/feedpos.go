@@ -89,3 +89,57 @@ func (db *DB) ReleaseFeed(ctx context.Context, name, owner string) error {
 	_, err := db.writes.ExecContext(ctx, `UPDATE feed_positions SET lease_until = 0 WHERE name = $1 AND owner = $2`, name, owner)
 	return err
 }
+
+// FeedLease is one process's hold on a feed's position row (ClaimFeed):
+// taken or renewed only once half of it has run out, so a feed that reads
+// often claims seldom.
+type FeedLease struct {
+	DB          *DB
+	Name, Owner string
+	Lease       time.Duration
+	// Pos is the position as last claimed or saved.
+	Pos int64
+	// until is when the lease runs out (zero: not held).
+	until time.Time
+}
+
+// Hold takes or renews the lease when it is not held or half run out,
+// reading the position it comes with; false while another owner holds it.
+func (l *FeedLease) Hold(ctx context.Context, now time.Time) (bool, error) {
+	if now.Before(l.until.Add(-l.Lease / 2)) {
+		return true, nil
+	}
+	pos, ok, err := l.DB.ClaimFeed(ctx, l.Name, l.Owner, now, l.Lease)
+	if err != nil || !ok {
+		l.until = time.Time{}
+		return false, err
+	}
+	l.Pos, l.until = pos, now.Add(l.Lease)
+	return true, nil
+}
+
+// Save moves the position to id and renews the lease. False if the lease
+// was lost (another process took the feed over): Hold again, from the
+// saved position.
+func (l *FeedLease) Save(ctx context.Context, id int64, now time.Time) (bool, error) {
+	ok, err := l.DB.SaveFeedPosition(ctx, l.Name, l.Owner, id, now, l.Lease)
+	if err != nil || !ok {
+		l.until = time.Time{}
+		return false, err
+	}
+	l.Pos, l.until = id, now.Add(l.Lease)
+	return true, nil
+}
+
+// Release ends the lease, if held, so another process may take the feed
+// over at once.
+func (l *FeedLease) Release(ctx context.Context) error {
+	if l.until.IsZero() {
+		return nil
+	}
+	l.until = time.Time{}
+	return l.DB.ReleaseFeed(ctx, l.Name, l.Owner)
+}
+
+// Drop forgets the lease without releasing it, as a crash would (tests).
+func (l *FeedLease) Drop() { l.until = time.Time{} }

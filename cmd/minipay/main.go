@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"minipay/feed"
 	"minipay/store"
 	"minipay/tools/bench"
+	"minipay/webhooks"
 )
 
 const usage = `minipay — a small payment service
@@ -193,6 +195,7 @@ func serve(ctx context.Context, args []string) error {
 	timeouts := timeoutFlags(fs)
 	feedCfg := feedFlags(fs)
 	stream := streamFlags(fs)
+	hooks, hooksPerUser := webhookFlags(fs)
 	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
 	parseFlags(fs, args)
 
@@ -224,7 +227,8 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("test clock enabled: time moves only through POST /v1/test-clock/advance")
 	}
 	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
-		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout, Stream: *stream}
+		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout, Stream: *stream,
+		Webhooks: *hooks, WebhookEndpointsPerUser: *hooksPerUser}
 	if err := logins.config(&cfg, *dbURL, log); err != nil {
 		return err
 	}
@@ -233,17 +237,16 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		srv.Scheduler.Run(jobsCtx, *jobInterval)
-	}()
+	// The jobs and the webhook deliveries; both stop with jobsCtx.
+	var background sync.WaitGroup
+	background.Go(func() { srv.Scheduler.Run(jobsCtx, *jobInterval) })
+	background.Go(func() { srv.Webhooks.Run(jobsCtx) })
 	feedDone := runFeed(jobsCtx, *feedCfg, db, clk, log)
 
 	ln, err := app.Listen(*addr, *edge)
 	if err != nil {
 		stopJobs()
-		<-jobsDone
+		background.Wait()
 		<-feedDone
 		srv.Close()
 		return err
@@ -262,7 +265,7 @@ func serve(ctx context.Context, args []string) error {
 		cancel()
 	}
 	stopJobs()
-	<-jobsDone
+	background.Wait()
 	<-feedDone
 	srv.Close()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -280,6 +283,16 @@ func streamFlags(fs *flag.FlagSet) *api.StreamConfig {
 	fs.IntVar(&c.MaxPerUser, "streams-per-user", c.MaxPerUser, "event streams one user may have open on a server")
 	fs.IntVar(&c.MaxTotal, "streams-max", c.MaxTotal, "event streams open on a server at once")
 	return &c
+}
+
+// webhookFlags tune webhook deliveries and endpoints.
+func webhookFlags(fs *flag.FlagSet) (*webhooks.Config, *int) {
+	c := &webhooks.Config{}
+	fs.BoolVar(&c.Egress.AllowPrivate, "webhooks-allow-private", false,
+		"let webhook endpoints be on private, loopback and link-local addresses (tests, a closed network); refused by default")
+	fs.DurationVar(&c.Poll, "webhooks-poll", webhooks.DefaultPoll, "how often the webhook worker looks for new events and due deliveries when idle")
+	perUser := fs.Int("webhook-endpoints-per-user", api.DefaultMaxWebhookEndpoints, "webhook endpoints one user may have")
+	return c, perUser
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -59,3 +59,14 @@ func (e *Env) Balance(t testing.TB, u store.User, id int64) int64 {
 	}
 	return a.Balance
 }
+
+// Must(call())(t) is call's value; the test fails on its error.
+func Must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
