@@ -46,3 +46,7 @@ func BatchForTest(w *Writer, user int64, cmds ...ledger.Command) []error {
 	}
 	return out
 }
+
+// LateMonthsForTest is how many times w's batches found no partition for
+// their month (and created it on their path).
+func LateMonthsForTest(w *Writer) int64 { return w.lateMonths.Load() }
