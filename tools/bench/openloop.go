@@ -86,20 +86,24 @@ func fire(rate int, d time.Duration, maxWorkers int, send func(rng *rand.Rand) e
 }
 
 // highestHeld finds the highest rate that holds: from start it doubles
-// the rate until one fails (or max holds), then bisects between the
-// highest held and the lowest failed down to resolution. It returns 0
-// if start already fails.
+// the rate until one fails (or max holds), or halves it until one holds
+// (down to resolution), then bisects between the highest held and the
+// lowest failed down to resolution. It returns 0 if no rate holds.
 func highestHeld(start, resolution, max int, holds func(rate int) bool) int {
 	held, failed := 0, 0
-	for r := start; ; r *= 2 {
-		r = min(r, max)
-		if !holds(r) {
-			failed = r
-			break
+	if r := min(start, max); holds(r) {
+		for held = r; held < max; held = r {
+			if r = min(2*held, max); !holds(r) {
+				failed = r
+				break
+			}
 		}
-		held = r
-		if r == max {
-			return held
+	} else {
+		for failed = r; failed > resolution; failed = r {
+			if r = failed / 2; holds(r) {
+				held = r
+				break
+			}
 		}
 	}
 	for failed-held > resolution && held > 0 {

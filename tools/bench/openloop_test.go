@@ -13,8 +13,10 @@ func TestHighestHeld(t *testing.T) {
 	for _, c := range []struct{ start, resolution, max, limit, want int }{
 		{1000, 250, 40_000, 5_600, 5_500},
 		{1000, 250, 40_000, 5_500, 5_500},
-		{1000, 250, 40_000, 999, 0},     // even the start fails
-		{1000, 250, 40_000, 1000, 1000}, // only the start holds
+		{1000, 250, 40_000, 999, 750},     // the start fails: halve
+		{1000, 250, 40_000, 200, 0},       // no rate down to the resolution holds
+		{4000, 100, 40_000, 1_234, 1_200}, // halve twice, then bisect
+		{1000, 250, 40_000, 1000, 1000},   // only the start holds
 		{1000, 250, 40_000, 100_000, 40_000},
 		{1000, 250, 5_000, 4_900, 4_750}, // max is not a power of two of start
 		{100, 10, 1_000, 333, 330},
