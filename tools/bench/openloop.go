@@ -74,7 +74,8 @@ func fire(rate int, d time.Duration, maxWorkers int, send func(rng *rand.Rand) e
 				continue
 			}
 			workers++
-			wg.Go(func() { worker(uint64(workers), at) })
+			seed := uint64(workers)
+			wg.Go(func() { worker(seed, at) })
 		}
 	}
 	close(due)
