@@ -352,6 +352,9 @@ func runBench(ctx context.Context, args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	parseFlags(fs, args)
 	cfg.DatabaseURL = *dbURL
+	if cfg.Accounts < 2 || cfg.Concurrency < 1 {
+		return fmt.Errorf("bench: --accounts must be at least 2 (a sender and a receiver), --concurrency at least 1")
+	}
 	stop, err := startCPUProfile(*cpuprofile)
 	if err != nil {
 		return err
