@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"minipay/errs"
 )
@@ -45,7 +46,7 @@ func decode(r *http.Request, v any) error {
 	case err != nil:
 		return errs.E(errs.Invalid, "malformed JSON body: %v", err)
 	}
-	if err := checkKeys(body, fieldNames(v)); err != nil {
+	if err := checkKeys(body, knownKeys(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -78,12 +79,10 @@ type keyScan struct {
 }
 
 // checkKeys scans body for repeated and case-variant keys, at every
-// level. Syntax errors are left for the decoder to report.
-func checkKeys(body []byte, fields []string) error {
-	s := keyScan{dec: json.NewDecoder(bytes.NewReader(body)), known: map[string]string{}}
-	for _, f := range fields {
-		s.known[fold(f)] = f
-	}
+// level, known mapping folded field names to field names. Syntax errors
+// are left for the decoder to report.
+func checkKeys(body []byte, known map[string]string) error {
+	s := keyScan{dec: json.NewDecoder(bytes.NewReader(body)), known: known}
 	tok, err := s.dec.Token()
 	if err == nil {
 		err = s.value(tok)
@@ -152,6 +151,25 @@ func (s *keyScan) object() error {
 // fold fill the same field.
 func fold(key string) string {
 	return strings.ToUpper(strings.ToLower(key))
+}
+
+// knownByType holds knownKeys' answers: a request type's fields are the
+// same for every request, so they are reflected on once, not per request.
+var knownByType sync.Map // reflect.Type -> map[string]string
+
+// knownKeys maps the folded JSON keys of the struct v points to to the
+// keys themselves. The map is shared: never modify it.
+func knownKeys(v any) map[string]string {
+	t := reflect.TypeOf(v)
+	if known, ok := knownByType.Load(t); ok {
+		return known.(map[string]string)
+	}
+	known := map[string]string{}
+	for _, f := range fieldNames(v) {
+		known[fold(f)] = f
+	}
+	knownByType.Store(t, known)
+	return known
 }
 
 // fieldNames are the JSON keys of the struct v points to.

@@ -58,7 +58,12 @@ type Server struct {
 	streams *streams
 	// webhooks bounds the webhook endpoints users register.
 	webhooks WebhookConfig
+	// mainAccounts maps usernames to their main accounts (toAccount).
+	mainAccounts *bounded[string, int64]
 }
+
+// maxMainAccounts bounds Server.mainAccounts (about 100 bytes an entry).
+const maxMainAccounts = 100_000
 
 // DefaultRequestTimeout is a request's deadline unless Config says
 // otherwise: far above a healthy request, well below a client's patience.
@@ -147,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
 		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream),
-		webhooks: cfg.Webhooks}, nil
+		webhooks: cfg.Webhooks, mainAccounts: newBounded[string, int64](maxMainAccounts)}, nil
 }
 
 // route is one entry of the route table; the OpenAPI test walks the same

@@ -108,7 +108,21 @@ type keyring struct {
 	signer SigningKey
 	byID   map[string][]byte
 	parser *jwt.Parser
+	// checked are tokens verified before, until their expiry: a token in
+	// use costs a map read, not a signature and JSON decoding, per
+	// request. The keys never change while the server runs, so a token
+	// once verified stays so until it expires.
+	checked *bounded[string, checkedToken]
+	now     func() time.Time
 }
+
+type checkedToken struct {
+	p       principal
+	expires time.Time
+}
+
+// maxCheckedTokens bounds keyring.checked (about 400 bytes an entry).
+const maxCheckedTokens = 50_000
 
 // newKeyring checks tokens against now. It does not refuse an iat in the
 // future: a server whose clock runs a little behind the issuer's would
@@ -119,7 +133,8 @@ func newKeyring(keys []SigningKey, now func() time.Time) (*keyring, error) {
 	}
 	k := &keyring{signer: keys[0], byID: make(map[string][]byte, len(keys)),
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithExpirationRequired(), jwt.WithIssuer(tokenIssuer), jwt.WithTimeFunc(now))}
+			jwt.WithExpirationRequired(), jwt.WithIssuer(tokenIssuer), jwt.WithTimeFunc(now)),
+		checked: newBounded[string, checkedToken](maxCheckedTokens), now: now}
 	for _, key := range keys {
 		if _, dup := k.byID[key.ID]; dup {
 			return nil, fmt.Errorf("two token signing keys have the id %q", key.ID)
@@ -145,6 +160,9 @@ func (k *keyring) issue(p principal, now, expires time.Time) (string, error) {
 // check verifies token's signature (HS256 only, by a listed kid), issuer
 // and expiry, and returns whom it names. It does not look at the session.
 func (k *keyring) check(token string) (principal, error) {
+	if e, ok := k.checked.get(token); ok && k.now().Before(e.expires) {
+		return e.p, nil
+	}
 	var c claims
 	_, err := k.parser.ParseWithClaims(token, &c, k.key)
 	if errors.Is(err, jwt.ErrTokenExpired) {
@@ -158,7 +176,9 @@ func (k *keyring) check(token string) (principal, error) {
 	if err != nil || user <= 0 || c.Main <= 0 || c.Session == "" {
 		return principal{}, bad
 	}
-	return principal{user: user, main: c.Main, session: c.Session}, nil
+	p := principal{user: user, main: c.Main, session: c.Session}
+	k.checked.put(token, checkedToken{p: p, expires: c.ExpiresAt.Time})
+	return p, nil
 }
 
 // key is the jwt.Keyfunc: the secret of the token's kid.

@@ -56,13 +56,23 @@ func (q *transferRequest) recipient() (username string, account int64, err error
 	return "", account, nil
 }
 
-// toAccount is the main account the transfer goes to.
+// toAccount is the main account the transfer goes to. A username's main
+// account never changes (neither is ever renamed or reassigned), so it
+// is read once and kept (mainAccounts); an unknown username is not kept,
+// as it may sign up later.
 func (s *Server) toAccount(r *http.Request, q *transferRequest) (int64, error) {
 	username, account, err := q.recipient()
 	if err != nil || username == "" {
 		return account, err
 	}
-	return s.db.MainAccountOf(r.Context(), username)
+	if id, ok := s.mainAccounts.get(username); ok {
+		return id, nil
+	}
+	id, err := s.db.MainAccountOf(r.Context(), username)
+	if err == nil {
+		s.mainAccounts.put(username, id)
+	}
+	return id, err
 }
 
 func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p principal) {

@@ -808,3 +808,26 @@ func TestFinishedTransfersRetainedOverHTTP(t *testing.T) {
 		dbtest.Audit(t, db)
 	})
 }
+
+// A transfer to a username that does not exist yet is not_found, and once
+// that username signs up it is paid: usernames' main accounts are cached
+// (they never change), unknown usernames are not.
+func TestTransferToUsernameSignedUpAfterAMiss(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		alice := e.signUp(t, "alice")
+		e.charge(t, alice, 10_000)
+		e.rejects(t, req{method: "POST", path: "/v1/transfers", token: alice.Token, body: map[string]any{"to": "late", "amount": 1_000}},
+			http.StatusNotFound, "not_found", alice)
+		late := e.signUp(t, "late")
+		for range 2 { // the second from the cache
+			if got := e.transfer(t, alice, "", map[string]any{"to": "late", "amount": 1_000}); got.Amount != 1_000 {
+				t.Fatalf("transfer answered %+v", got)
+			}
+		}
+		if got := e.accounts(t, late)[0]; got.Kind != "main" || got.Balance != 2_000 {
+			t.Fatalf("late's main account %+v, want 2,000 received", got)
+		}
+	})
+}

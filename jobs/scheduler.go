@@ -41,10 +41,6 @@ const (
 	jobEvents    = "events"
 )
 
-// partitionsAhead is how many months of history partitions exist ahead of
-// the current one, so a month's first write never waits for DDL.
-const partitionsAhead = 2
-
 // Scheduler runs the jobs.
 type Scheduler struct {
 	DB       *store.DB
@@ -267,7 +263,7 @@ func (s *Scheduler) maintainHistory(ctx context.Context, now time.Time) error {
 	}
 	start := time.Now()
 	var months []string
-	err = s.DB.EnsurePartitions(ctx, now, now.AddDate(0, partitionsAhead, 0), s.Location)
+	err = s.DB.EnsurePartitions(ctx, now, now.AddDate(0, store.PartitionsAhead, 0), s.Location)
 	if err == nil {
 		months, err = s.DB.ExpireHistory(ctx, now, s.Location)
 	}

@@ -65,10 +65,10 @@ type dialect interface {
 	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
 
 	// History is kept by month (retention.go). createPartitions prepares
-	// the month starting at m for writes, dropPartitions removes a folded
+	// the months starting at months for writes, dropPartitions removes a folded
 	// month's rows in the fold's transaction, and deleteFolded removes
 	// the rows of folded months that dropPartitions could not.
-	createPartitions(ctx context.Context, db *sql.DB, m time.Time) error
+	createPartitions(ctx context.Context, db *sql.DB, months []time.Time) error
 	dropPartitions(ctx context.Context, tx *sql.Tx, m time.Time) error
 	deleteFolded(ctx context.Context, db *sql.DB) error
 	// missingPartition reports whether err is a write into a month that

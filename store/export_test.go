@@ -70,3 +70,7 @@ func OpenEventTxForTest(db *DB, user int64, now time.Time) (id int64, commit fun
 	err = tx.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&id)
 	return id, tx.Commit, err
 }
+
+// LateMonthsForTest is how many times w's batches found no partition for
+// their month (and created it on their path).
+func LateMonthsForTest(w *Writer) int64 { return w.lateMonths.Load() }

@@ -161,20 +161,38 @@ func (d postgres) execWrites(ctx context.Context, tx *sql.Tx, writes []write) er
 	return nil
 }
 
-// createPartitions creates the month's partitions of the history tables.
-// Safe to run concurrently and repeatedly.
-func (postgres) createPartitions(ctx context.Context, db *sql.DB, m time.Time) error {
-	for _, table := range partitionedTables {
-		_, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s_p%s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
-			table, m.Format("200601"), table, micros(m), micros(m.AddDate(0, 1, 0))))
-		var pe *pgconn.PgError
-		// Two servers creating one partition at once: the loser sees a
-		// duplicate; the partition exists either way.
-		if err != nil && !(errors.As(err, &pe) && (pe.Code == "42P07" || pe.Code == "23505")) {
-			return fmt.Errorf("create partition %s_p%s: %w", table, m.Format("200601"), err)
+// createPartitions creates the months' partitions of the history tables
+// that do not exist yet, in one transaction under an advisory lock of the
+// schema: servers starting at once on a fresh database queue behind the
+// first instead of racing it (the loser of a race fails on the catalog's
+// unique index, an error in the server log). Once the partitions exist
+// it runs no DDL at all.
+func (postgres) createPartitions(ctx context.Context, db *sql.DB, months []time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.history_partitions'))`); err != nil {
+		return fmt.Errorf("lock history partitions: %w", err)
+	}
+	for _, m := range months {
+		for _, table := range partitionedTables {
+			name := table + "_p" + m.Format("200601")
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)`,
+				name, table, micros(m), micros(m.AddDate(0, 1, 0)))); err != nil {
+				return fmt.Errorf("create partition %s: %w", name, err)
+			}
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // dropPartitions drops a folded month whole: cheaper than deleting rows.

@@ -20,17 +20,22 @@ func monthStart(t time.Time, loc *time.Location) time.Time {
 // partitionedTables are the PostgreSQL tables partitioned by month.
 var partitionedTables = []string{"transactions", "entries"}
 
+// PartitionsAhead is how many months of history partitions are prepared
+// ahead of the current one (by the writer as it starts and by the monthly
+// history job), so a month's first write never waits for DDL.
+const PartitionsAhead = 2
+
 // EnsurePartitions creates the monthly partitions of the history tables
-// for every month from the month of from through the month of to
-// (PostgreSQL; SQLite has no partitions). Safe to run concurrently and
-// repeatedly.
+// that do not exist yet, for every month from the month of from through
+// the month of to (PostgreSQL; SQLite has no partitions). Concurrent
+// callers queue behind one another instead of racing, so any number of
+// servers may start at once on a fresh database.
 func (db *DB) EnsurePartitions(ctx context.Context, from, to time.Time, loc *time.Location) error {
+	var months []time.Time
 	for m := monthStart(from, loc); !m.After(to); m = m.AddDate(0, 1, 0) {
-		if err := db.dialect.createPartitions(ctx, db.writes, m); err != nil {
-			return err
-		}
+		months = append(months, m)
 	}
-	return nil
+	return db.dialect.createPartitions(ctx, db.writes, months)
 }
 
 // retentionBoundary is the end of the last folded month: entries before it

@@ -144,9 +144,9 @@ func (d sqlite) execWrites(ctx context.Context, tx *sql.Tx, writes []write) erro
 
 // SQLite has no partitions: history tables are plain tables, and folded
 // months are deleted row by row after the fold (deleteFolded).
-func (sqlite) createPartitions(context.Context, *sql.DB, time.Time) error { return nil }
-func (sqlite) dropPartitions(context.Context, *sql.Tx, time.Time) error   { return nil }
-func (sqlite) missingPartition(error) bool                                { return false }
+func (sqlite) createPartitions(context.Context, *sql.DB, []time.Time) error { return nil }
+func (sqlite) dropPartitions(context.Context, *sql.Tx, time.Time) error     { return nil }
+func (sqlite) missingPartition(error) bool                                  { return false }
 
 // deleteFolded deletes the rows of folded months, a bounded batch per
 // transaction, so the single writer is never held for long.

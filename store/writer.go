@@ -37,6 +37,9 @@ type Writer struct {
 	inflight      sync.Map
 	outage        atomic.Int64
 	lastOutageLog atomic.Int64
+	// lateMonths counts the months a batch found without partitions: none
+	// when the writer's start and the history job prepared them.
+	lateMonths atomic.Int64
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -123,11 +126,25 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 	}
 	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, timeout: cfg.BatchTimeout, log: cfg.Logger,
 		queue: make(chan *op, 4*cfg.MaxBatch)}
+	w.preparePartitions()
 	for range cfg.Workers {
 		w.done.Add(1)
 		go w.loop()
 	}
 	return w
+}
+
+// preparePartitions creates this and the next PartitionsAhead months'
+// history partitions before the first batch, so batches do not create
+// them on their path: servers starting at once on a fresh database queue
+// in EnsurePartitions, not race. Failing, it leaves it to the batches.
+func (w *Writer) preparePartitions() {
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	now := w.clock.Now()
+	if err := w.db.EnsurePartitions(ctx, now, now.AddDate(0, PartitionsAhead, 0), w.loc); err != nil {
+		w.log.Error("preparing history partitions failed; the first batch of a month will create them", "err", err)
+	}
 }
 
 // ErrClosed is returned for commands submitted after Close.
@@ -306,8 +323,11 @@ func (w *Writer) applyWithRetry(ctx context.Context, ops []*op) ([]outcome, erro
 			return outs, err
 		}
 		if w.db.dialect.missingPartition(err) {
-			// The first write of a month no maintenance run prepared:
+			// The first write of a month neither the writer's start
+			// nor the history job prepared (a clock moved past them):
 			// create the month's partitions and try again.
+			w.lateMonths.Add(1)
+			w.log.Warn("a batch found no history partition for its month and creates it")
 			now := w.clock.Now()
 			if perr := w.db.EnsurePartitions(ctx, now, now, w.loc); perr != nil {
 				return nil, errors.Join(err, perr)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +33,7 @@ usage:
   minipay backup   [flags]   copy a live SQLite database to a new file
   minipay version            the build: module version, VCS revision and time
   minipay bench    [flags]   measure transfers/s: engine vs naive, spread vs hot
+  minipay bench-http [flags] POST /v1/transfers: highest open-loop rate with p99 under a target, closed-loop clients; medians
   minipay bench-history [flags] history reads at 10M entries: naive vs tuned; DROP vs DELETE (PostgreSQL)
   minipay drill    [flags]   kill -9 the server under load, restart, prove exactly-once
   minipay loadtest [flags]   scenario load test of a running server: report, HTML charts, audit
@@ -62,6 +62,8 @@ func main() {
 		printVersion(os.Stdout)
 	case "bench":
 		err = runBench(ctx, args)
+	case "bench-http":
+		err = runBenchHTTP(ctx, args)
 	case "bench-history":
 		err = runBenchHistory(ctx, args)
 	case "drill":
@@ -363,17 +365,14 @@ func runBench(ctx context.Context, args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	parseFlags(fs, args)
 	cfg.DatabaseURL = *dbURL
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	if cfg.Accounts < 2 || cfg.Concurrency < 1 {
+		return fmt.Errorf("bench: --accounts must be at least 2 (a sender and a receiver), --concurrency at least 1")
 	}
+	stop, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 
 	results, report, err := bench.Run(ctx, cfg)
 	if err != nil {

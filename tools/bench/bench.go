@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,6 +203,37 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 // viaHTTP serves the API on a loopback port and measures POST
 // /v1/transfers with bearer tokens, spread-out and hot.
 func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users, senders []store.User, hot store.User) ([]Result, error) {
+	a, err := startAPI(db, w, clk, loc, users, len(senders), s.cfg.Concurrency*2)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	spread := func(rng *rand.Rand, _ int) error {
+		i := 1 + rng.IntN(len(a.tokens)-1) // a.logins[0] is the hot receiver
+		to := users[rng.IntN(len(users))]
+		if to.ID == a.logins[i].ID {
+			to = users[0]
+		}
+		return a.transfer(a.tokens[i], accountJSON(to), 1+rng.Int64N(100))
+	}
+	hotFn := func(rng *rand.Rand, g int) error {
+		return a.transfer(a.tokens[1+g%len(senders)], accountJSON(hot), 1+rng.Int64N(100))
+	}
+	return []Result{s.run("U spread", "http", spread), s.run("H hot 1 receiver", "http", hotFn)}, nil
+}
+
+// liveAPI is the API served on a loopback port, with logged-in users.
+type liveAPI struct {
+	client *http.Client
+	base   string
+	logins []store.User // logins[0] is users[0], the hot receiver
+	tokens []string     // tokens[i] is logins[i]'s
+	close  func()
+}
+
+// startAPI serves the API over db and w on a loopback port and logs in
+// httpLogins(users, senders); the client keeps up to conns connections.
+func startAPI(db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users []store.User, senders, conns int) (*liveAPI, error) {
 	// No access log (a line per request would measure the log), and no
 	// request deadline, as for the writer.
 	srv, err := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc,
@@ -215,31 +247,44 @@ func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk 
 	}
 	hs := &http.Server{Handler: srv.Handler()}
 	go hs.Serve(ln)
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: s.cfg.Concurrency * 2}}
-
-	logins := httpLogins(users, len(senders))
-	tokens, err := logIn(client, base, logins)
-	if err != nil {
+	a := &liveAPI{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}},
+		base: "http://" + ln.Addr().String(), logins: httpLogins(users, senders), close: func() { hs.Close() }}
+	if a.tokens, err = logIn(a.client, a.base, a.logins); err != nil {
+		hs.Close()
 		return nil, err
 	}
-	transfer := func(token string, to, amount int64) error {
-		return post(client, base+"/v1/transfers", token, map[string]int64{"to": to, "amount": amount}, nil)
-	}
-	spread := func(rng *rand.Rand, _ int) error {
-		i := 1 + rng.IntN(len(tokens)-1) // logins[0] is the hot receiver
-		to := users[rng.IntN(len(users))]
-		if to.ID == logins[i].ID {
-			to = users[0]
-		}
-		return transfer(tokens[i], to.MainAccount, 1+rng.Int64N(100))
-	}
-	hotFn := func(rng *rand.Rand, g int) error {
-		return transfer(tokens[1+g%len(senders)], hot.MainAccount, 1+rng.Int64N(100))
-	}
-	return []Result{s.run("U spread", "http", spread), s.run("H hot 1 receiver", "http", hotFn)}, nil
+	return a, nil
 }
+
+// transfer posts a transfer of amount to to (JSON: a username string or
+// an account number) with token. The body is built by hand: the load
+// generator shares the machine with the server, so its own cost counts.
+func (a *liveAPI) transfer(token string, to []byte, amount int64) error {
+	b := make([]byte, 0, 64)
+	b = append(append(append(b, `{"to":`...), to...), `,"amount":`...)
+	b = append(strconv.AppendInt(b, amount, 10), '}')
+	req, err := http.NewRequest("POST", a.base+"/v1/transfers", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		data, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("POST /v1/transfers: %d %s", resp.StatusCode, data)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// accountJSON and usernameJSON are the two ways to name a recipient.
+func accountJSON(u store.User) []byte  { return strconv.AppendInt(nil, u.MainAccount, 10) }
+func usernameJSON(u store.User) []byte { return strconv.AppendQuote(nil, u.Username) }
 
 // httpLogins is who the HTTP scenarios log in: the hot receiver
 // (users[0]), every hot sender (users[1:senders+1], one per goroutine)

@@ -1,0 +1,199 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"minipay/clock"
+	"minipay/store"
+)
+
+// LoadConfig says what RunLoad measures: POST /v1/transfers through HTTP,
+// open-loop (the highest rate held) and closed-loop (Clients at once).
+type LoadConfig struct {
+	// DatabaseURL is where each run gets a fresh database: beside the
+	// file of sqlite:PATH, or a new schema (dropped after the run) in the
+	// database of a postgres:// URL.
+	DatabaseURL string
+	Runs        int
+	Accounts    int // users seeded per run
+	Workers     int // writer batches in flight
+	// An open-loop rate holds when every request succeeds with the 99th
+	// percentile within Target. Rates start at StartRate, double until one
+	// fails (or MaxRate holds), then are bisected down to Resolution; each
+	// is held for Step. MaxWorkers bounds requests in flight.
+	Target                         time.Duration
+	StartRate, Resolution, MaxRate int
+	Step                           time.Duration
+	MaxWorkers                     int
+	// Clients are the closed-loop client counts, each run for
+	// ClientDuration.
+	Clients        []int
+	ClientDuration time.Duration
+	Out            io.Writer // progress lines
+}
+
+// Line is one number of the report: a rate and its latency.
+type Line struct {
+	Name      string
+	PerSecond float64
+	P99       time.Duration
+}
+
+// RunLoad measures cfg.Runs fresh databases and returns each run's lines,
+// in the same order every run.
+func RunLoad(ctx context.Context, cfg LoadConfig) ([][]Line, error) {
+	var runs [][]Line
+	for run := range cfg.Runs {
+		dbURL, drop, err := freshDatabase(ctx, cfg.DatabaseURL, run)
+		if err != nil {
+			return runs, err
+		}
+		fmt.Fprintf(cfg.Out, "run %d of %d\n", run+1, cfg.Runs)
+		lines, err := loadRun(ctx, cfg, dbURL)
+		drop()
+		if err != nil {
+			return runs, err
+		}
+		runs = append(runs, lines)
+	}
+	return runs, nil
+}
+
+// loadRun seeds a fresh database, serves the API on it and measures.
+func loadRun(ctx context.Context, cfg LoadConfig, dbURL string) ([]Line, error) {
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	clk, loc := clock.System{}, clock.Seoul
+	w := store.NewWriter(db, clk, loc, store.WriterConfig{Workers: cfg.Workers, BatchTimeout: time.Hour})
+	defer w.Close()
+	fmt.Fprintf(cfg.Out, "  seeding %d users on %s…\n", cfg.Accounts, db.Dialect())
+	users, err := seed(ctx, db, w, cfg.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	a, err := startAPI(db, w, clk, loc, users, min(len(users)-1, slices.Max(append(cfg.Clients, 1))), cfg.MaxWorkers)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	// Recipients are named by username, as people pay each other.
+	names := make([][]byte, len(users))
+	for i, u := range users {
+		names[i] = usernameJSON(u)
+	}
+	sender := func(rng *rand.Rand) int { return 1 + rng.IntN(len(a.tokens)-1) } // a.tokens[0] is the hot receiver's
+	spread := func(rng *rand.Rand) error {
+		i, j := sender(rng), rng.IntN(len(users))
+		if users[j].ID == a.logins[i].ID {
+			j = 0
+		}
+		return a.transfer(a.tokens[i], names[j], 1+rng.Int64N(100))
+	}
+	hot := func(rng *rand.Rand) error { return a.transfer(a.tokens[sender(rng)], names[0], 1+rng.Int64N(100)) }
+
+	lines := []Line{cfg.highest("open-loop spread", spread), cfg.highest("open-loop hot", hot)}
+	for _, c := range cfg.Clients {
+		s := runner{cfg: Config{Concurrency: c, Duration: cfg.ClientDuration, Out: cfg.Out}}
+		r := s.run("U spread", fmt.Sprintf("http×%d", c), func(rng *rand.Rand, _ int) error { return spread(rng) })
+		if r.Errors > 0 {
+			return nil, fmt.Errorf("%d clients: %d transfers failed", c, r.Errors)
+		}
+		lines = append(lines, Line{Name: fmt.Sprintf("closed-loop %d clients, spread", c), PerSecond: r.PerSecond(), P99: r.P99})
+	}
+	report, err := db.Audit(ctx)
+	if err == nil && len(report.Problems) > 0 {
+		err = fmt.Errorf("audit after the run failed: %v", report.Problems)
+	}
+	return lines, err
+}
+
+// highest searches the highest rate of send that holds and returns it
+// with its p99 (zero if even StartRate fails).
+func (cfg LoadConfig) highest(name string, send func(rng *rand.Rand) error) Line {
+	best := Line{Name: name + fmt.Sprintf(", highest rate with p99 ≤ %v", cfg.Target)}
+	highestHeld(cfg.StartRate, cfg.Resolution, cfg.MaxRate, func(rate int) bool {
+		st := fire(rate, cfg.Step, cfg.MaxWorkers, send)
+		ok := st.Holds(cfg.Target)
+		fmt.Fprintf(cfg.Out, "  %-17s %6d/s: answered %7.0f/s  p50 %-9v p99 %-9v errors %d  held: %v\n", name, rate, st.Achieved,
+			st.P50.Round(10*time.Microsecond), st.P99.Round(10*time.Microsecond), st.Errors, ok)
+		if ok {
+			best.PerSecond, best.P99 = float64(rate), st.P99
+		}
+		return ok
+	})
+	return best
+}
+
+// Medians is, line by line, the median rate and the median p99 over runs.
+func Medians(runs [][]Line) []Line {
+	if len(runs) == 0 {
+		return nil
+	}
+	out := slices.Clone(runs[0])
+	for i := range out {
+		var rates []float64
+		var p99s []time.Duration
+		for _, r := range runs {
+			rates, p99s = append(rates, r[i].PerSecond), append(p99s, r[i].P99)
+		}
+		out[i].PerSecond, out[i].P99 = median(rates), median(p99s)
+	}
+	return out
+}
+
+// median is the middle value (of an even count, the mean of the two).
+func median[T float64 | time.Duration](xs []T) T {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// freshDatabase makes an empty database for one run from base: a new
+// directory beside a SQLite file, a new schema in a PostgreSQL database.
+// drop removes it.
+func freshDatabase(ctx context.Context, base string, run int) (dbURL string, drop func(), err error) {
+	if path, ok := strings.CutPrefix(base, "sqlite:"); ok {
+		path, _, _ = strings.Cut(path, "?")
+		dir, err := os.MkdirTemp(filepath.Dir(path), "bench-load-")
+		if err != nil {
+			return "", nil, err
+		}
+		return "sqlite:" + filepath.Join(dir, "minipay.db"), func() { os.RemoveAll(dir) }, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := fmt.Sprintf("bench_load_%d_%d", time.Now().Unix(), run)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	}, nil
+}
