@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,10 +40,7 @@ const (
 )
 
 func TestWalletInBrowser(t *testing.T) {
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
-	}
+	chrome := chromium(t)
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
 		b := newBrowser(t, chrome, hs.URL)
@@ -159,7 +158,7 @@ func (b *browser) tab(t *testing.T) *tab {
 			if err != nil {
 				return
 			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
+			if (m.Type == chromedp.ConsoleError || m.IsException()) && !refusedForm(b.base, m) {
 				b.mu.Lock()
 				b.logs = append(b.logs, m.String())
 				b.mu.Unlock()
@@ -168,6 +167,17 @@ func (b *browser) tab(t *testing.T) *tab {
 	}()
 	return &tab{ctx: ctx, base: b.base}
 }
+
+// refusedForm reports whether m is the browser noting that a page came
+// with a form's refusal status (401, 409, 422, 429: the form shown again
+// with its error as a sentence), which is how the wallet answers a
+// mistake, not an error of the page. Any other status, and any of a
+// static file, still counts.
+func refusedForm(base string, m chromedp.ConsoleMessage) bool {
+	return m.Source == "network" && !strings.HasPrefix(m.URL, base+"/static/") && formStatus.MatchString(m.Text)
+}
+
+var formStatus = regexp.MustCompile(`status of (401|409|422|429) `)
 
 func (b *browser) noConsoleErrors(t *testing.T) {
 	b.mu.Lock()
@@ -328,4 +338,68 @@ func revokeAll(t *testing.T, db *store.DB, username string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// chromium is the browser's path; without one the test fails.
+func chromium(t *testing.T) string {
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
+	}
+	return chrome
+}
+
+// open goes to path and waits for it to load.
+func (tb *tab) open(t *testing.T, path string) {
+	t.Helper()
+	tb.do(t, chromedp.Navigate(tb.base+path))
+}
+
+// fill sets the inputs of ids to values (id, value, id, value ...).
+func (tb *tab) fill(t *testing.T, idValues ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(idValues); i += 2 {
+		tb.do(t, chromedp.SetValue(chromedp.ID(idValues[i]), idValues[i+1]))
+	}
+}
+
+// press clicks the first element sel matches (a form's button, a link)
+// and waits until the page it leads to has loaded: the old page is
+// marked, so a page still showing counts as not yet loaded.
+func (tb *tab) press(t *testing.T, sel string) {
+	t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.leaving = true`)); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(t, chromedp.Click(chromedp.CSS(sel)))
+	for {
+		loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!window.leaving && document.readyState === "complete"`))
+		if err == nil && loaded {
+			return
+		}
+		if tb.ctx.Err() != nil {
+			t.Fatalf("pressing %s: no new page (%v)", sel, tb.ctx.Err())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// count is how many elements sel matches.
+func (tb *tab) count(t *testing.T, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// textOf is the text of the first element sel matches ("" if none).
+func (tb *tab) textOf(t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
