@@ -11,7 +11,9 @@ import (
 // notifications, settings, password and sessions, each with the checks
 // of its JSON route.
 
-func (c Caller) principal() principal { return principal{user: c.User, main: c.Main, session: c.Session} }
+func (c Caller) principal() principal {
+	return principal{user: c.User, main: c.Main, session: c.Session}
+}
 
 // AddFriend adds username to c's friends (POST /v1/friends); added is
 // false for one added before.

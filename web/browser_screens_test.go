@@ -1,18 +1,13 @@
 package web_test
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
-	"minipay/api"
-	"minipay/app"
-	"minipay/app/apptest"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -24,11 +19,8 @@ import (
 // password change and a revoked session logging another device out).
 // One browser and one server per database.
 func TestWalletScreensInBrowser(t *testing.T) {
-	chrome := chromium(t)
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
-		b := newBrowser(t, chrome, hs.URL)
-		shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
+		b, shots := serveToBrowser(t, db)
 		shot := func(tb *tab, name string) {
 			if shots {
 				tb.screenshot(t, name)
@@ -38,8 +30,7 @@ func TestWalletScreensInBrowser(t *testing.T) {
 		alice.signUp(t, "alice", "김민수")
 		bob.signUp(t, "bob", "이영희")
 
-		friends(t, alice)
-		shot(alice, "wallet-friends.png")
+		friends(t, alice, shot)
 
 		pendingAcceptRejectCancel(t, alice, bob, shot)
 		history(t, alice)
@@ -70,7 +61,7 @@ func TestWalletScreensInBrowser(t *testing.T) {
 
 // friends: a mistake explained, bob added, removed, added again, and
 // "send to" opening the send form prefilled, bob offered first.
-func friends(t *testing.T, alice *tab) {
+func friends(t *testing.T, alice *tab, shot func(*tab, string)) {
 	alice.open(t, "/friends")
 	alice.checkPage(t)
 	alice.fill(t, "friend", "nobody")
@@ -88,6 +79,7 @@ func friends(t *testing.T, alice *tab) {
 	alice.fill(t, "friend", "bob")
 	alice.press(t, "#add-friend button")
 	alice.checkPage(t)
+	shot(alice, "wallet-friends.png")
 	alice.press(t, "#send-to-bob")
 	alice.expectPath(t, "/send?to=bob", "/send?to=bob")
 	if v, err := chromedp.Run(alice.ctx, chromedp.Value(chromedp.ID("to"))); err != nil || v != "bob" {
@@ -96,6 +88,7 @@ func friends(t *testing.T, alice *tab) {
 	if got := alice.textOf(t, "#contacts-list"); got != "bob 이*희" {
 		t.Fatalf("contacts offered: %q", got)
 	}
+	alice.checkPage(t)
 }
 
 // send sends amount to bob through the form and its confirmation, ticking

@@ -40,18 +40,15 @@ const (
 )
 
 func TestWalletInBrowser(t *testing.T) {
-	chrome := chromium(t)
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
-		b := newBrowser(t, chrome, hs.URL)
-		shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
+		b, shots := serveToBrowser(t, db)
 
 		alice, bob := b.tab(t), b.tab(t)
 		alice.signUp(t, "alice", "김민수")
 		alice.expectText(t, "main-balance", "0원")
 
 		// Charge, with today's whole limit shown first.
-		alice.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		alice.do(t, chromedp.Navigate(b.base+"/charge"))
 		alice.expectText(t, "charge-left", "오늘 남은 충전 한도: 3,000,000원")
 		alice.checkPage(t)
 		alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "10,000"), chromedp.Click(chromedp.CSS("main form button")),
@@ -62,7 +59,7 @@ func TestWalletInBrowser(t *testing.T) {
 		bob.signUp(t, "bob", "이영희")
 
 		// Send more than the balance: the confirmation states the top-up.
-		alice.do(t, chromedp.Navigate(hs.URL+"/send"))
+		alice.do(t, chromedp.Navigate(b.base+"/send"))
 		alice.checkPage(t)
 		alice.do(t, chromedp.SetValue(chromedp.ID("to"), "bob"), chromedp.SetValue(chromedp.ID("amount"), "25000"),
 			chromedp.SetValue(chromedp.ID("memo"), "점심값"), chromedp.Click(chromedp.CSS("main form button")),
@@ -90,13 +87,13 @@ func TestWalletInBrowser(t *testing.T) {
 			t.Fatalf("bob received %d transfers, want 1", n)
 		}
 
-		bob.do(t, chromedp.Navigate(hs.URL+"/"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.do(t, chromedp.Navigate(b.base+"/"), chromedp.WaitVisible(chromedp.ID("main-balance")))
 		bob.expectText(t, "main-balance", "25,000원")
 		bob.expectText(t, "unread", "1건")
 
 		// English on request, remembered.
-		bob.do(t, chromedp.Navigate(hs.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
-		bob.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		bob.do(t, chromedp.Navigate(b.base+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.do(t, chromedp.Navigate(b.base+"/charge"))
 		bob.expectText(t, "charge-left", "Charge limit left today: 3,000,000원")
 
 		// Logging out ends the session: home then asks for a login.
@@ -235,6 +232,8 @@ func (tb *tab) checkPage(t *testing.T) {
 			p.push("wider than the screen: " + document.documentElement.scrollWidth + "px");
 		for (const i of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
 			if (!i.labels || i.labels.length === 0) p.push("input without a label: " + i.name);
+		const unfilled = document.body.innerText.match(/%[!a-z]|%\[\d\]/);
+		if (unfilled) p.push("a message with an unfilled argument: " + unfilled[0]);
 		for (const b of document.querySelectorAll("button, a"))
 			if (!(b.getAttribute("aria-label") || b.textContent.trim())) p.push("control without a name: " + b.outerHTML);
 		return p;
@@ -340,13 +339,16 @@ func revokeAll(t *testing.T, db *store.DB, username string) {
 	}
 }
 
-// chromium is the browser's path; without one the test fails.
-func chromium(t *testing.T) string {
+// serveToBrowser serves a whole server on db to a new browser (without
+// chromium the test fails); shots says whether this run writes the
+// screenshots.
+func serveToBrowser(t *testing.T, db *store.DB) (b *browser, shots bool) {
 	chrome, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
 	}
-	return chrome
+	_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
+	return newBrowser(t, chrome, hs.URL), os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
 }
 
 // open goes to path and waits for it to load.

@@ -27,6 +27,17 @@ type friendsData struct {
 	Username         string // the add form's field, kept after an error
 }
 
+func (w *Wallet) friendsScreen() screen {
+	return screen{name: "friends", words: friendWords, data: func(r *http.Request, c api.Caller, _ *page) (any, error) {
+		d := friendsData{Username: strings.TrimSpace(r.PostFormValue("username"))}
+		var err error
+		if d.Friends, err = w.cfg.DB.Friends(r.Context(), c.User, store.FriendCursor{}, friendsListed); err == nil {
+			d.AddedMe, err = w.cfg.DB.AddedMe(r.Context(), c.User, store.FriendCursor{}, friendsListed)
+		}
+		return d, err
+	}}
+}
+
 // friendWords explains the refusals of adding and removing a friend.
 var friendWords = map[errs.Code]string{
 	errs.NotFound: "friends.unknown",
@@ -35,52 +46,17 @@ var friendWords = map[errs.Code]string{
 }
 
 func (w *Wallet) friends(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	w.showFriends(rw, r, c, http.StatusOK, friendsData{}, "")
-}
-
-func (w *Wallet) showFriends(rw http.ResponseWriter, r *http.Request, c api.Caller, status int, d friendsData, errKey string) {
-	p, err := w.userPage(r, c, "friends.title")
-	if err == nil {
-		d.Friends, err = w.cfg.DB.Friends(r.Context(), c.User, store.FriendCursor{}, friendsListed)
-	}
-	if err == nil {
-		d.AddedMe, err = w.cfg.DB.AddedMe(r.Context(), c.User, store.FriendCursor{}, friendsListed)
-	}
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
-	if errKey != "" {
-		p.Error = p.T(errKey)
-	}
-	p.Notice, p.Data = takeFlash(rw, r, p), d
-	w.render(rw, r, status, "friends", p)
+	w.show(rw, r, c, w.friendsScreen(), http.StatusOK, "")
 }
 
 func (w *Wallet) addFriend(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	username := strings.TrimSpace(r.PostFormValue("username"))
-	_, _, err := w.cfg.API.AddFriend(r.Context(), c, username)
-	w.friendDone(rw, r, c, friendsData{Username: username}, "friendAdded", err)
+	_, _, err := w.cfg.API.AddFriend(r.Context(), c, strings.TrimSpace(r.PostFormValue("username")))
+	w.done(rw, r, c, w.friendsScreen(), err, "friendAdded", 0)
 }
 
 func (w *Wallet) removeFriend(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	err := w.cfg.API.RemoveFriend(r.Context(), c, r.PathValue("username"))
-	w.friendDone(rw, r, c, friendsData{}, "friendRemoved", err)
-}
-
-// friendDone answers a change to the friends list: back to the list,
-// saying what was done or why not.
-func (w *Wallet) friendDone(rw http.ResponseWriter, r *http.Request, c api.Caller, d friendsData, what string, err error) {
-	if err == nil {
-		doneAt(rw, r, "/friends", what, 0)
-		return
-	}
-	key, status, ok := screenRefusal(err, friendWords)
-	if !ok {
-		w.fail(rw, r, err)
-		return
-	}
-	w.showFriends(rw, r, c, status, d, key)
+	w.done(rw, r, c, w.friendsScreen(), err, "friendRemoved", 0)
 }
 
 // contacts are whom the send form offers: friends first, then recent

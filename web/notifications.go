@@ -32,22 +32,18 @@ var noticeWords = map[errs.Code]string{
 	errs.Forbidden: "notifications.gone",
 }
 
-func (w *Wallet) notifications(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	w.showNotifications(rw, r, c, http.StatusOK, "")
+func (w *Wallet) notificationsScreen() screen {
+	return screen{name: "notifications", words: noticeWords, data: w.notificationsPage}
 }
 
-func (w *Wallet) showNotifications(rw http.ResponseWriter, r *http.Request, c api.Caller, status int, errKey string) {
-	p, err := w.userPage(r, c, "notifications.title")
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
+func (w *Wallet) notifications(rw http.ResponseWriter, r *http.Request, c api.Caller) {
+	w.show(rw, r, c, w.notificationsScreen(), http.StatusOK, "")
+}
+
+// notificationsPage reads the page from ?before= (a notification id).
+func (w *Wallet) notificationsPage(r *http.Request, c api.Caller, p *page) (any, error) {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	ns, err := w.cfg.DB.Notifications(r.Context(), c.User, false, before, notificationsPage+1)
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
 	var d notificationsData
 	if len(ns) > notificationsPage {
 		ns = ns[:notificationsPage]
@@ -56,11 +52,7 @@ func (w *Wallet) showNotifications(rw http.ResponseWriter, r *http.Request, c ap
 	for _, n := range ns {
 		d.Rows = append(d.Rows, noticeRow{Notification: n, Text: noticeText(p, n)})
 	}
-	if errKey != "" {
-		p.Error = p.T(errKey)
-	}
-	p.Notice, p.Data = takeFlash(rw, r, p), d
-	w.render(rw, r, status, "notifications", p)
+	return d, err
 }
 
 // noticeText is n as a sentence. Every notice message takes the same
@@ -90,14 +82,5 @@ func (w *Wallet) readNotification(rw http.ResponseWriter, r *http.Request, c api
 	} else {
 		err = errs.E(errs.NotFound, "no notification %q", r.PathValue("id"))
 	}
-	if err != nil {
-		key, status, ok := screenRefusal(err, noticeWords)
-		if !ok {
-			w.fail(rw, r, err)
-			return
-		}
-		w.showNotifications(rw, r, c, status, key)
-		return
-	}
-	doneAt(rw, r, "/notifications", "read", 0)
+	w.done(rw, r, c, w.notificationsScreen(), err, "read", 0)
 }

@@ -38,29 +38,19 @@ var pendingWords = map[errs.Code]string{
 	errs.Expired:  "pending.expired",
 }
 
-func (w *Wallet) pending(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	w.showPending(rw, r, c, http.StatusOK, "")
+func (w *Wallet) pendingScreen() screen {
+	return screen{name: "pending", words: pendingWords, data: func(r *http.Request, c api.Caller, p *page) (any, error) {
+		var d pendingData
+		var err error
+		if d.In, err = w.pendingRows(r, c, p, "in"); err == nil {
+			d.Out, err = w.pendingRows(r, c, p, "out")
+		}
+		return d, err
+	}}
 }
 
-func (w *Wallet) showPending(rw http.ResponseWriter, r *http.Request, c api.Caller, status int, errKey string) {
-	p, err := w.userPage(r, c, "pending.title")
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
-	var d pendingData
-	if d.In, err = w.pendingRows(r, c, p, "in"); err == nil {
-		d.Out, err = w.pendingRows(r, c, p, "out")
-	}
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
-	if errKey != "" {
-		p.Error = p.T(errKey)
-	}
-	p.Notice, p.Data = takeFlash(rw, r, p), d
-	w.render(rw, r, status, "pending", p)
+func (w *Wallet) pending(rw http.ResponseWriter, r *http.Request, c api.Caller) {
+	w.show(rw, r, c, w.pendingScreen(), http.StatusOK, "")
 }
 
 func (w *Wallet) pendingRows(r *http.Request, c api.Caller, p *page, dir string) ([]pendingRow, error) {
@@ -92,7 +82,7 @@ func timeLeft(p *page, d time.Duration) string {
 func (w *Wallet) resolve(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		w.showPending(rw, r, c, http.StatusNotFound, "pending.gone")
+		w.show(rw, r, c, w.pendingScreen(), http.StatusNotFound, "pending.gone")
 		return
 	}
 	var cmd ledger.Command
@@ -112,14 +102,5 @@ func (w *Wallet) resolve(rw http.ResponseWriter, r *http.Request, c api.Caller) 
 	if err == nil {
 		res, err = w.cfg.API.Move(r.Context(), c, idem, cmd)
 	}
-	if err != nil {
-		key, status, ok := screenRefusal(err, pendingWords)
-		if !ok {
-			w.fail(rw, r, err)
-			return
-		}
-		w.showPending(rw, r, c, status, key)
-		return
-	}
-	doneAt(rw, r, "/pending", r.PathValue("action"), res.Receipt.Amount)
+	w.done(rw, r, c, w.pendingScreen(), err, r.PathValue("action"), res.Receipt.Amount)
 }

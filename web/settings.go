@@ -19,35 +19,26 @@ type settingsData struct {
 	Current    string // the session of this browser
 }
 
-var passwordWords = map[errs.Code]string{
+// settingsWords explains the refusals of the password form (a wrong
+// current password, a new one too short or long) and of revoking a
+// session.
+var settingsWords = map[errs.Code]string{
 	errs.Unauthorized: "settings.wrongPassword",
 	errs.Invalid:      "error.password",
+	errs.NotFound:     "settings.sessionGone",
 }
 
-var sessionWords = map[errs.Code]string{
-	errs.NotFound: "settings.sessionGone",
+func (w *Wallet) settingsScreen() screen {
+	return screen{name: "settings", words: settingsWords, data: func(r *http.Request, c api.Caller, p *page) (any, error) {
+		d := settingsData{Acceptance: p.User.TransfersRequireAcceptance, Current: c.Session}
+		var err error
+		d.Sessions, err = w.cfg.DB.Sessions(r.Context(), c.User, w.now())
+		return d, err
+	}}
 }
 
 func (w *Wallet) settings(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	w.showSettings(rw, r, c, http.StatusOK, "")
-}
-
-func (w *Wallet) showSettings(rw http.ResponseWriter, r *http.Request, c api.Caller, status int, errKey string) {
-	p, err := w.userPage(r, c, "settings.title")
-	if err != nil {
-		w.fail(rw, r, err)
-		return
-	}
-	d := settingsData{Acceptance: p.User.TransfersRequireAcceptance, Current: c.Session}
-	if d.Sessions, err = w.cfg.DB.Sessions(r.Context(), c.User, w.now()); err != nil {
-		w.fail(rw, r, err)
-		return
-	}
-	if errKey != "" {
-		p.Error = p.T(errKey)
-	}
-	p.Notice, p.Data = takeFlash(rw, r, p), d
-	w.render(rw, r, status, "settings", p)
+	w.show(rw, r, c, w.settingsScreen(), http.StatusOK, "")
 }
 
 // saveAcceptance sets the setting: the form posts a hidden 0 and, when
@@ -55,17 +46,17 @@ func (w *Wallet) showSettings(rw http.ResponseWriter, r *http.Request, c api.Cal
 func (w *Wallet) saveAcceptance(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	r.ParseForm()
 	on := slices.Contains(r.PostForm["acceptance"], "1")
-	w.settingDone(rw, r, c, "settings", w.cfg.API.SetTransfersRequireAcceptance(r.Context(), c, on), nil)
+	w.done(rw, r, c, w.settingsScreen(), w.cfg.API.SetTransfersRequireAcceptance(r.Context(), c, on), "settings", 0)
 }
 
 func (w *Wallet) changePassword(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	next := r.PostFormValue("new")
 	if next != r.PostFormValue("repeat") {
-		w.showSettings(rw, r, c, http.StatusUnprocessableEntity, "settings.repeatDiffers")
+		w.show(rw, r, c, w.settingsScreen(), http.StatusUnprocessableEntity, "settings.repeatDiffers")
 		return
 	}
 	err := w.cfg.API.ChangePassword(r, c, r.PostFormValue("current"), next)
-	w.settingDone(rw, r, c, "password", err, passwordWords)
+	w.done(rw, r, c, w.settingsScreen(), err, "password", 0)
 }
 
 // revokeSession ends one session; ending this browser's own logs it out.
@@ -77,20 +68,5 @@ func (w *Wallet) revokeSession(rw http.ResponseWriter, r *http.Request, c api.Ca
 		http.Redirect(rw, r, "/login", http.StatusSeeOther)
 		return
 	}
-	w.settingDone(rw, r, c, "revoked", err, sessionWords)
-}
-
-// settingDone answers a settings form: back to the page saying what was
-// done, or why not.
-func (w *Wallet) settingDone(rw http.ResponseWriter, r *http.Request, c api.Caller, what string, err error, own map[errs.Code]string) {
-	if err == nil {
-		doneAt(rw, r, "/settings", what, 0)
-		return
-	}
-	key, status, ok := screenRefusal(err, own)
-	if !ok {
-		w.fail(rw, r, err)
-		return
-	}
-	w.showSettings(rw, r, c, status, key)
+	w.done(rw, r, c, w.settingsScreen(), err, "revoked", 0)
 }
