@@ -44,7 +44,7 @@ func (w *Wallet) settings(rw http.ResponseWriter, r *http.Request, c api.Caller)
 // saveAcceptance sets the setting: the form posts a hidden 0 and, when
 // the box is ticked, a 1.
 func (w *Wallet) saveAcceptance(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	r.ParseForm()
+	_ = r.ParseForm() // a body that does not parse saves "off"
 	on := slices.Contains(r.PostForm["acceptance"], "1")
 	w.done(rw, r, c, w.settingsScreen(), w.cfg.API.SetTransfersRequireAcceptance(r.Context(), c, on), "settings", 0)
 }
