@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"minipay/store"
 	"minipay/store/dbtest"
@@ -76,8 +77,9 @@ func friends(t *testing.T, alice *tab, shot func(*tab, string)) {
 	alice.press(t, "#remove-bob")
 	alice.expectText(t, "notice", "친구를 삭제했습니다.")
 	alice.expectText(t, "friends-none", "아직 친구가 없습니다. 아이디로 추가해 보세요.")
-	alice.fill(t, "friend", "bob")
-	alice.press(t, "#add-friend button")
+	// By keyboard: the username typed, then Enter.
+	alice.leave(t, chromedp.SendKeys(chromedp.ID("friend"), "bob"+kb.Enter))
+	alice.expectText(t, "notice", "친구를 추가했습니다.")
 	alice.checkPage(t)
 	shot(alice, "wallet-friends.png")
 	alice.press(t, "#send-to-bob")
@@ -117,7 +119,8 @@ func pendingAcceptRejectCancel(t *testing.T, alice, bob *tab, shot func(*tab, st
 	if left := bob.textOf(t, "#pending-in-list .left"); left != "2일 23시간 남음" && left != "3일 0시간 남음" {
 		t.Fatalf("time left shown as %q", left)
 	}
-	bob.press(t, "#pending-in-list form button") // accept
+	// Accepted by keyboard: the button focused, then Enter.
+	bob.leave(t, chromedp.Steps(chromedp.Focus(chromedp.CSS("#pending-in-list form button")), chromedp.KeyEvent(kb.Enter)))
 	bob.expectText(t, "notice", "10,000원을 받았습니다.")
 	bob.expectText(t, "pending-in-none", "수락을 기다리는 송금이 없습니다.")
 	bob.open(t, "/")

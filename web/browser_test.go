@@ -366,21 +366,28 @@ func (tb *tab) fill(t *testing.T, idValues ...string) {
 }
 
 // press clicks the first element sel matches (a form's button, a link)
-// and waits until the page it leads to has loaded: the old page is
-// marked, so a page still showing counts as not yet loaded.
+// and waits until the page it leads to has loaded.
 func (tb *tab) press(t *testing.T, sel string) {
+	t.Helper()
+	tb.leave(t, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// leave does what leaves the page and waits until the next one has
+// loaded: the old page is marked, so a page still showing counts as not
+// yet loaded.
+func (tb *tab) leave(t *testing.T, what chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.leaving = true`)); err != nil {
 		t.Fatal(err)
 	}
-	tb.do(t, chromedp.Click(chromedp.CSS(sel)))
+	tb.do(t, what)
 	for {
 		loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!window.leaving && document.readyState === "complete"`))
 		if err == nil && loaded {
 			return
 		}
 		if tb.ctx.Err() != nil {
-			t.Fatalf("pressing %s: no new page (%v)", sel, tb.ctx.Err())
+			t.Fatalf("no new page (%v)", tb.ctx.Err())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
