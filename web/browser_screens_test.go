@@ -55,6 +55,14 @@ func TestWalletScreensInBrowser(t *testing.T) {
 			t.Fatalf("badge after reading one of %d: %q", n, got)
 		}
 
+		// Bob sees that alice added him, and adds her back.
+		bob.open(t, "/friends")
+		bob.press(t, "#add-back-alice")
+		bob.expectText(t, "notice", "친구를 추가했습니다.")
+		if got, n := bob.textOf(t, "#friends-list .row-main"), bob.count(t, "#add-back-alice"); got != "alice (김*수)" || n != 0 {
+			t.Fatalf("bob's friends: %q, still offered to add back: %d", got, n)
+		}
+
 		settings(t, b, alice, bob, shot)
 		b.noConsoleErrors(t)
 	})
