@@ -16,9 +16,14 @@ const flashCookie = "flash"
 // doneTo redirects to home, which then says what was done (a message of
 // home.* taking the amount).
 func doneTo(rw http.ResponseWriter, r *http.Request, what string, amount int64) {
+	doneAt(rw, r, "/", what, amount)
+}
+
+// doneAt redirects to path, a page that shows the flash.
+func doneAt(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
 	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Value: what + "." + strconv.FormatInt(amount, 10), Path: "/",
 		MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
-	http.Redirect(rw, r, "/", http.StatusSeeOther)
+	http.Redirect(rw, r, path, http.StatusSeeOther)
 }
 
 // takeFlash reads and clears the flash: the notice for p, or "".
@@ -36,6 +41,10 @@ func takeFlash(rw http.ResponseWriter, r *http.Request, p *page) string {
 		return ""
 	case what == "charged", what == "sent", what == "sentPending":
 		return p.T("home."+what, p.Won(amount))
+	case what == "accept", what == "reject", what == "cancel":
+		return p.T("done."+what, p.Won(amount))
+	case what == "friendAdded", what == "friendRemoved", what == "read", what == "settings", what == "password", what == "revoked":
+		return p.T("done." + what)
 	}
 	return ""
 }

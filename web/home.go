@@ -67,9 +67,14 @@ func (w *Wallet) homeData(r *http.Request, c api.Caller) (homeData, error) {
 	if d.PendingOut, err = pending("out"); err != nil {
 		return d, err
 	}
-	unread, err := db.Notifications(ctx, c.User, true, 0, maxCounted+1)
-	d.Unread = count(len(unread))
+	d.Unread, err = w.unread(r, c)
 	return d, err
+}
+
+// unread counts c's unread notifications, up to "99+".
+func (w *Wallet) unread(r *http.Request, c api.Caller) (string, error) {
+	ns, err := w.cfg.DB.Notifications(r.Context(), c.User, true, 0, maxCounted+1)
+	return count(len(ns)), err
 }
 
 func count(n int) string {
@@ -79,7 +84,8 @@ func count(n int) string {
 	return strconv.Itoa(n)
 }
 
-// userPage is a page for c's user, who the header names.
+// userPage is a page for c's user, who the header names, with the
+// count of unread notifications the navigation shows.
 func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, error) {
 	u, err := w.cfg.DB.User(r.Context(), c.User)
 	if err != nil {
@@ -87,5 +93,6 @@ func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, e
 	}
 	p := w.newPage(r, title)
 	p.User = &u
-	return p, nil
+	p.Unread, err = w.unread(r, c)
+	return p, err
 }
