@@ -35,10 +35,11 @@ type Timing struct {
 }
 
 // DrillTiming is the drill's: a dead primary is replaced in about ten
-// seconds.
+// seconds, while a node on a machine loaded to a load average of 25 still
+// answers its health checks in time.
 var DrillTiming = Timing{
-	HealthCheckPeriod: time.Second, HealthCheckTimeout: time.Second,
-	UnhealthyTimeout: 2 * time.Second, DemoteTimeout: 5 * time.Second,
+	HealthCheckPeriod: time.Second, HealthCheckTimeout: 2 * time.Second,
+	UnhealthyTimeout: 3 * time.Second, DemoteTimeout: 5 * time.Second,
 	NetworkPartitionTimeout: 3 * time.Second,
 }
 
@@ -85,6 +86,7 @@ func Start(ctx context.Context, parent string, basePort int, t Timing, out io.Wr
 	}
 	defer func() {
 		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, s.tails())
 			s.Close()
 		}
 	}()
@@ -260,6 +262,7 @@ func (s *Stack) startMonitor(ctx context.Context, t Timing) error {
 	if err != nil {
 		return err
 	}
+	db.SetMaxOpenConns(1)
 	s.monitor = db
 	return waitFor(ctx, time.Minute, func() error { return db.PingContext(ctx) })
 }
@@ -280,10 +283,17 @@ func (s *Stack) startNode(ctx context.Context, name string, t Timing) error {
 		return err
 	}
 	monitor := fmt.Sprintf("postgres://autoctl_node@127.0.0.1:%d/pg_auto_failover?sslmode=disable", s.Ports[0])
-	if err := s.keep(name, "create", "postgres", "--pgctl", filepath.Join(s.bin, "pg_ctl"), "--pgdata", pgdata,
+	if err := s.run(ctx, "pg_autoctl", "create", "postgres", "--pgctl", filepath.Join(s.bin, "pg_ctl"), "--pgdata", pgdata,
 		"--pgport", strconv.Itoa(s.port(name)), "--pghost", "127.0.0.1", "--listen", "127.0.0.1", "--hostname", "127.0.0.1",
 		"--name", name, "--dbname", "minipay", "--username", s.DBUser, "--monitor", monitor,
-		"--auth", "trust", "--no-ssl", "--run"); err != nil {
+		"--auth", "trust", "--no-ssl"); err != nil {
+		return err
+	}
+	secs := strconv.Itoa(int(t.NetworkPartitionTimeout.Seconds()))
+	if err := s.run(ctx, "pg_autoctl", "config", "set", "--pgdata", pgdata, "timeout.network_partition_timeout", secs); err != nil {
+		return err
+	}
+	if err := s.keep(name, "run", "--pgdata", pgdata); err != nil {
 		return err
 	}
 	want := map[string]string{name: "single"}
@@ -293,8 +303,13 @@ func (s *Stack) startNode(ctx context.Context, name string, t Timing) error {
 	if err := s.waitStates(ctx, 3*time.Minute, want); err != nil {
 		return err
 	}
-	secs := strconv.Itoa(int(t.NetworkPartitionTimeout.Seconds()))
-	return s.run(ctx, "pg_autoctl", "config", "set", "--pgdata", pgdata, "timeout.network_partition_timeout", secs)
+	// create reported the state and stopped PostgreSQL; run starts it again.
+	db, err := sql.Open("pgx", s.URL(s.port(name), "minipay"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return waitFor(ctx, time.Minute, func() error { return db.PingContext(ctx) })
 }
 
 // checkpoint makes the primary write its dirty pages now: the base
@@ -483,4 +498,18 @@ func waitFor(ctx context.Context, limit time.Duration, try func() error) error {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// tails are the last lines of the stack's logs, for a setup that failed.
+func (s *Stack) tails() string {
+	var b strings.Builder
+	for _, name := range append([]string{"stack", "monitor"}, nodes...) {
+		data, err := os.ReadFile(filepath.Join(s.Dir, name+".log"))
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		fmt.Fprintf(&b, "--- %s.log (last lines)\n%s\n", name, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+	}
+	return b.String()
 }
