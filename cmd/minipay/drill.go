@@ -48,6 +48,9 @@ func drillReport(res drill.Result) error {
 	for _, f := range res.Faults {
 		fmt.Printf("%s: first successful write %v after it began\n", f.Name, f.Recovery.Round(time.Millisecond))
 	}
+	if len(res.Faults) > 0 {
+		fmt.Printf("scheduled jobs ran again after the last fault: %v\n", res.JobsResumed)
+	}
 	fmt.Printf("audit: %d transactions, %d entries, %d events reporting them, %d won in user accounts\n",
 		res.Audit.Transactions, res.Audit.Entries, res.Audit.Events, res.Audit.UserMoney)
 	for _, m := range res.Mismatches {

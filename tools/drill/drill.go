@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,8 +65,11 @@ type Result struct {
 	Unavailable, ServerErrors int64
 	Kills                     int
 	Faults                    []FaultResult
-	Mismatches                []string
-	Audit                     store.AuditReport
+	// JobsResumed: after the last fault the server's scheduled jobs ran
+	// again (their claims live in the database that failed).
+	JobsResumed bool
+	Mismatches  []string
+	Audit       store.AuditReport
 }
 
 // FaultResult is one fault as the clients saw it.
@@ -259,10 +264,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	wg.Wait()
-	srv.stop()
 	if len(res.Faults) > 0 {
 		res.Faults[len(res.Faults)-1].Recovery = rec.took()
+		res.JobsResumed = jobsRanSince(ctx, client, base, rec.since, 2*time.Minute)
 	}
+	srv.stop()
 
 	// Verify from the database.
 	db, err := store.Open(ctx, cfg.DatabaseURL)
@@ -285,6 +291,29 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.Audit, err = db.Audit(ctx)
 	return res, err
+}
+
+// jobsRanSince waits up to limit for the server's expiry sweep, which runs
+// on every pass of the scheduler, to succeed after t, as its metric
+// minipay_job_last_success_timestamp_seconds tells.
+func jobsRanSince(ctx context.Context, client *http.Client, base string, t time.Time, limit time.Duration) bool {
+	const metric = `minipay_job_last_success_timestamp_seconds{job="expiry"} `
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(time.Second) {
+		resp, err := client.Get(base + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, metric); ok {
+				if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs > float64(t.UnixNano())/1e9 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // setUp signs up and logs in n users.

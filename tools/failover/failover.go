@@ -44,7 +44,7 @@ type Result struct {
 
 // Problems are what makes the drill fail: a request that did not take
 // effect exactly once, an outage answered with anything but 503, no write
-// after the kill, or replication that was not synchronous.
+// or job run after the kill, or replication that was not synchronous.
 func (r Result) Problems() []string {
 	var p []string
 	if !r.Drill.OK() {
@@ -57,6 +57,9 @@ func (r Result) Problems() []string {
 	}
 	if r.Drill.ServerErrors > 0 {
 		p = append(p, fmt.Sprintf("%d answers were 5xx other than 503 with Retry-After", r.Drill.ServerErrors))
+	}
+	if !r.Drill.JobsResumed {
+		p = append(p, "the scheduled jobs did not run again after the failover")
 	}
 	if r.Recovery == 0 {
 		p = append(p, "no write succeeded after the kill")
