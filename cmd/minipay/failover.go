@@ -22,6 +22,7 @@ func runFailoverDrill(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
 	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", time.Minute, "how long the clients send; the primary is killed halfway")
+	fs.BoolVar(&cfg.KillStandby, "kill-standby", false, "kill the synchronous standby instead of the primary: see how long commits stall before the primary goes on alone")
 	fs.BoolVar(&cfg.Keep, "keep", false, "leave the stack's directory (logs, data) behind; its servers are stopped either way")
 	parseFlags(fs, args)
 	res, err := failover.Run(ctx, cfg)
@@ -31,9 +32,9 @@ func runFailoverDrill(ctx context.Context, args []string) error {
 	if err := drillReport(res.Drill); err != nil {
 		return err
 	}
-	fmt.Printf("failover: %s killed, %s promoted by the monitor after %v; first successful write %v after the kill\n",
-		res.Killed, res.Promoted, res.Promotion.Round(time.Millisecond), res.Recovery.Round(time.Millisecond))
-	fmt.Printf("minipay audit on the new primary: %s", res.Audit)
+	fmt.Printf("%s killed; %s took writes after %v (the monitor's view); first successful write %v after the kill\n",
+		res.Killed, res.Writer, res.Settled.Round(time.Millisecond), res.Recovery.Round(time.Millisecond))
+	fmt.Printf("minipay audit on %s: %s", res.Writer, res.Audit)
 	if p := res.Problems(); len(p) > 0 {
 		return errors.New("failover drill failed: " + strings.Join(p, "; "))
 	}

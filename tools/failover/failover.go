@@ -27,7 +27,10 @@ type Config struct {
 	Workers  int
 	Duration time.Duration // how long the clients send; the primary dies in the middle
 	Keep     bool          // leave the stack's directory behind
-	Out      io.Writer
+	// KillStandby kills the standby instead of the primary: the primary
+	// stalls its commits until the monitor lets it go on alone.
+	KillStandby bool
+	Out         io.Writer
 }
 
 // Result is what the drill saw.
@@ -36,10 +39,12 @@ type Result struct {
 	// Sync is the first primary's synchronous_commit and
 	// synchronous_standby_names while its standby streamed.
 	SyncCommit, SyncStandbys string
-	Killed, Promoted         string        // the nodes
-	Promotion                time.Duration // from the kill to the monitor's new primary
-	Recovery                 time.Duration // from the kill to the first successful write
-	Audit                    string        // `minipay audit` on the new primary
+	Killed, Writer           string // the node killed, the one taking writes after
+	// Settled is the time from the kill to the monitor's new state: the
+	// standby promoted, or the primary alone in wait_primary.
+	Settled  time.Duration
+	Recovery time.Duration // from the kill to the first successful write
+	Audit    string        // `minipay audit` on the new primary
 }
 
 // Problems are what makes the drill fail: a request that did not take
@@ -85,20 +90,33 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	fmt.Fprintf(cfg.Out, "node1 primary, node2 synchronous standby (synchronous_commit=%s, synchronous_standby_names=%s)\n", res.SyncCommit, res.SyncStandbys)
 	fmt.Fprintf(cfg.Out, "minipay on %s\n", stack.DatabaseURL())
 
-	kill := drill.Fault{Name: "SIGKILL the primary", Do: func(ctx context.Context) error {
-		var err error
-		if res.Killed, err = stack.Primary(ctx); err != nil {
+	name, settled := "SIGKILL the primary", "the promoted standby"
+	if cfg.KillStandby {
+		name, settled = "SIGKILL the standby", "the primary, alone in wait_primary"
+	}
+	kill := drill.Fault{Name: name, Do: func(ctx context.Context) error {
+		primary, err := stack.Primary(ctx)
+		if err != nil {
 			return err
+		}
+		res.Killed, res.Writer = primary, ""
+		if cfg.KillStandby {
+			res.Killed, res.Writer = other(primary), primary
 		}
 		start := time.Now()
 		if err := stack.Kill(res.Killed); err != nil {
 			return err
 		}
-		if res.Promoted, err = stack.WaitPromoted(ctx, res.Killed, 2*time.Minute); err != nil {
-			return fmt.Errorf("no standby was promoted: %w", err)
+		if cfg.KillStandby {
+			err = stack.waitStates(ctx, 2*time.Minute, map[string]string{primary: "wait_primary"})
+		} else {
+			res.Writer, err = stack.WaitPromoted(ctx, res.Killed, 2*time.Minute)
 		}
-		res.Promotion = time.Since(start)
-		fmt.Fprintf(cfg.Out, "killed %s; the monitor promoted %s after %v\n", res.Killed, res.Promoted, res.Promotion.Round(time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("the monitor did not settle: %w", err)
+		}
+		res.Settled = time.Since(start)
+		fmt.Fprintf(cfg.Out, "killed %s; %s takes writes as %s after %v\n", res.Killed, res.Writer, settled, res.Settled.Round(time.Millisecond))
 		return nil
 	}}
 	res.Drill, err = drill.Run(ctx, drill.Config{

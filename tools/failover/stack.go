@@ -325,6 +325,14 @@ func (s *Stack) checkpoint(ctx context.Context) error {
 	return err
 }
 
+// other is the data node that is not name.
+func other(name string) string {
+	if name == nodes[0] {
+		return nodes[1]
+	}
+	return nodes[0]
+}
+
 // port is a data node's port.
 func (s *Stack) port(name string) int {
 	if name == nodes[1] {
