@@ -14,12 +14,9 @@ import (
 
 func runDrill(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("drill", flag.ExitOnError)
-	self, _ := os.Executable()
 	cfg := drill.Config{Out: os.Stdout}
-	fs.StringVar(&cfg.Binary, "binary", self, "the minipay binary to run as the server")
+	loadFlags(fs, &cfg.Binary, &cfg.Users, &cfg.Workers)
 	fs.StringVar(&cfg.DatabaseURL, "database", "sqlite:drill.db", "the server's database")
-	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
-	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the clients send")
 	fs.IntVar(&cfg.Kills, "kills", 2, "how many times to SIGKILL and restart the server during the run")
 	restartPG := fs.String("restart-postgres", "", `command that restarts PostgreSQL once mid-run, e.g. "pg_ctlcluster 15 main restart"`)
@@ -37,6 +34,15 @@ func runDrill(ctx context.Context, args []string) error {
 		return err
 	}
 	return drillReport(res)
+}
+
+// loadFlags are the flags both drills share: the server they run and the
+// clients that load it.
+func loadFlags(fs *flag.FlagSet, binary *string, users, workers *int) {
+	self, _ := os.Executable()
+	fs.StringVar(binary, "binary", self, "the minipay binary to run as the server (and, failing over, the audit)")
+	fs.IntVar(users, "users", 20, "users moving money")
+	fs.IntVar(workers, "workers", 32, "concurrent clients")
 }
 
 // drillReport prints what a drill saw and fails it if any request did not

@@ -14,13 +14,10 @@ import (
 
 func runFailoverDrill(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("drill-failover", flag.ExitOnError)
-	self, _ := os.Executable()
 	cfg := failover.Config{Out: os.Stdout}
-	fs.StringVar(&cfg.Binary, "binary", self, "the minipay binary to run as the server and the audit")
+	loadFlags(fs, &cfg.Binary, &cfg.Users, &cfg.Workers)
 	fs.StringVar(&cfg.Parent, "dir", "", "where the stack's temporary directory goes (default: the system's)")
 	fs.IntVar(&cfg.BasePort, "base-port", 6000, "loopback port of the pg_auto_failover monitor; the primary and the standby take the next two")
-	fs.IntVar(&cfg.Users, "users", 20, "users moving money")
-	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", time.Minute, "how long the clients send; the primary is killed halfway")
 	fs.BoolVar(&cfg.KillStandby, "kill-standby", false, "kill the synchronous standby instead of the primary: see how long commits stall before the primary goes on alone")
 	fs.BoolVar(&cfg.Keep, "keep", false, "leave the stack's directory (logs, data) behind; its servers are stopped either way")

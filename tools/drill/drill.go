@@ -2,8 +2,8 @@
 // process with money-moving requests, kills it with SIGKILL in the middle
 // (and, optionally, breaks its database under it: a PostgreSQL restart, a
 // failover), restarts it, lets every client retry with its Idempotency-Key
-// until it gets an answer, and then
-// proves from the database that each request took effect exactly once:
+// until it gets an answer, and then proves from the database that each
+// request took effect exactly once:
 // every user's balance equals what the answers they got say it should be,
 // and the audit passes — including its outbox checks: every committed
 // movement has exactly one event and every event a committed movement.
