@@ -15,20 +15,23 @@ import (
 )
 
 // Unavailable reports whether err means the database did not answer in
-// time — down, restarting, refusing or dropping connections, out of
-// connections, or stalled behind a lock — rather than a fault of the
-// statement: the same work may succeed later, so it is answered 503 and
-// never retried command by command.
+// time — down, restarting, failing over, refusing or dropping
+// connections, out of connections, or stalled behind a lock — rather than
+// a fault of the statement: the same work may succeed later, so it is
+// answered 503 and never retried command by command. A connection that
+// ends mid-answer (EOF: its server process was killed, or exited when its
+// postmaster died, without a word) is one.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	// A pooled connection the server (or the network) closed: pgx reports
-	// the first use as closed, or as cut short while reading the answer.
-	if errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// its first use as closed.
+	if errors.Is(err, pgconn.ErrConnClosed) {
 		return true
 	}
 	var ne net.Error

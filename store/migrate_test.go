@@ -85,6 +85,9 @@ func TestRedact(t *testing.T) {
 		"postgres://u@h/db?password=secret&x=1":         "postgres://u@h/db?password=***&x=1",
 		"postgresql://u:p%40ss@h/db":                    "postgresql://u:***@h/db",
 		"sqlite:minipay.db":                             "sqlite:minipay.db",
+		// A multi-host URL, as a failover pair takes.
+		"postgres://u:secret@a:6001,b:6002/db?target_session_attrs=read-write": "postgres://u:***@a:6001,b:6002/db?target_session_attrs=read-write",
+		"postgres://u@a:6001,b:6002/db?password=secret":                        "postgres://u@a:6001,b:6002/db?password=***",
 	} {
 		if got := store.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)

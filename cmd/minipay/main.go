@@ -36,6 +36,7 @@ usage:
   minipay bench-http [flags] POST /v1/transfers: highest open-loop rate with p99 under a target, closed-loop clients; medians
   minipay bench-history [flags] history reads at 10M entries: naive vs tuned; DROP vs DELETE (PostgreSQL)
   minipay drill    [flags]   kill -9 the server under load, restart, prove exactly-once
+  minipay drill-failover [flags] kill -9 the PostgreSQL primary under load (pg_auto_failover), prove exactly-once
   minipay loadtest [flags]   scenario load test of a running server: report, HTML charts, audit
 
 Run "minipay COMMAND -h" for the flags of a command.
@@ -68,6 +69,8 @@ func main() {
 		err = runBenchHistory(ctx, args)
 	case "drill":
 		err = runDrill(ctx, args)
+	case "drill-failover":
+		err = runFailoverDrill(ctx, args)
 	case "loadtest":
 		err = runLoadtest(ctx, args)
 	case "-h", "-help", "--help", "help":

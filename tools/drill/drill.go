@@ -1,8 +1,9 @@
 // Package drill is the failure drill: it drives a real minipay server
 // process with money-moving requests, kills it with SIGKILL in the middle
-// (and, optionally, restarts PostgreSQL under it), restarts it, lets every
-// client retry with its Idempotency-Key until it gets an answer, and then
-// proves from the database that each request took effect exactly once:
+// (and, optionally, breaks its database under it: a PostgreSQL restart, a
+// failover), restarts it, lets every client retry with its Idempotency-Key
+// until it gets an answer, and then proves from the database that each
+// request took effect exactly once:
 // every user's balance equals what the answers they got say it should be,
 // and the audit passes — including its outbox checks: every committed
 // movement has exactly one event and every event that reports a movement
@@ -22,6 +23,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,19 +41,46 @@ type Config struct {
 	Workers     int           // concurrent clients
 	Duration    time.Duration // how long the clients send
 	Kills       int           // SIGKILL the server this many times, evenly spaced
-	// RestartPostgres, if set, is run (e.g. "pg_ctlcluster 15 main
-	// restart") once in the middle while the server keeps running.
-	RestartPostgres []string
-	Out             io.Writer
+	// Faults break the database once each while the server keeps running,
+	// spaced evenly with the kills (kills first).
+	Faults []Fault
+	Out    io.Writer
+}
+
+// Fault is a failure of the database under the running server: restarting
+// PostgreSQL, killing its primary. Do returns once the failure is done
+// (and, if it waits for it, repaired); the clients keep sending throughout.
+type Fault struct {
+	Name string
+	Do   func(ctx context.Context) error
 }
 
 // Result is what the drill saw.
 type Result struct {
 	Requests, Applied, Retried, Rejected int64
-	Kills                                int
-	PostgresRestarted                    bool
-	Mismatches                           []string
-	Audit                                store.AuditReport
+	// AutoCharged counts applied transfers that charged the sender first:
+	// each is two transactions, the charge and the transfer.
+	AutoCharged int64
+	// Unavailable counts 503 answers with a Retry-After: what a client is
+	// promised while the database is away. ServerErrors counts every other
+	// 5xx: an outage that leaked out as an internal error.
+	Unavailable, ServerErrors int64
+	Kills                     int
+	Faults                    []FaultResult
+	// JobsResumed: after the last fault the server's scheduled jobs ran
+	// again (their claims live in the database that failed).
+	JobsResumed bool
+	Mismatches  []string
+	Audit       store.AuditReport
+}
+
+// FaultResult is one fault as the clients saw it.
+type FaultResult struct {
+	Name string
+	// Recovery is the time from the fault's start to the first 201 answer
+	// to a request sent after it: the first successful write. Zero if no
+	// write succeeded after it.
+	Recovery time.Duration
 }
 
 // OK reports whether the books balance and every request had one effect.
@@ -119,6 +149,8 @@ func (u *user) add(n int64) {
 // Run performs the drill.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	var res Result
+	ctx, cancel := context.WithCancel(ctx) // a failed step stops the clients
+	defer cancel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return res, err
@@ -147,6 +179,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	// Clients send until the duration is over, each request retried with
 	// its key until it gets an answer that is not a transport error or 5xx.
 	stop := time.Now().Add(cfg.Duration)
+	var rec recovery
+	observe := func(sent time.Time, resp *http.Response) {
+		switch {
+		case resp.StatusCode == http.StatusCreated:
+			rec.written(sent)
+		case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+			atomic.AddInt64(&res.Unavailable, 1)
+		case resp.StatusCode >= 500:
+			atomic.AddInt64(&res.ServerErrors, 1)
+		}
+	}
 	var wg sync.WaitGroup
 	for w := range cfg.Workers {
 		wg.Go(func() {
@@ -159,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				var code int
 				if rng.IntN(4) == 0 {
 					amount := int64(1 + rng.IntN(1000))
-					code, out, retried = send(ctx, client, base+"/v1/charges", from.token, key, map[string]any{"amount": amount})
+					code, out, retried = send(ctx, client, base+"/v1/charges", from.token, key, map[string]any{"amount": amount}, observe)
 					if code == http.StatusCreated {
 						from.add(amount)
 					}
@@ -169,11 +212,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 						continue
 					}
 					amount := int64(1 + rng.IntN(5000))
-					code, out, retried = send(ctx, client, base+"/v1/transfers", from.token, key, map[string]any{"to": to.main, "amount": amount})
+					code, out, retried = send(ctx, client, base+"/v1/transfers", from.token, key, map[string]any{"to": to.main, "amount": amount}, observe)
 					if code == http.StatusCreated {
 						charged, _ := out["charged"].(float64)
 						from.add(int64(charged) - amount)
 						to.add(amount)
+						if charged > 0 {
+							atomic.AddInt64(&res.AutoCharged, 1)
+						}
 					}
 				}
 				atomic.AddInt64(&res.Requests, 1)
@@ -190,11 +236,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		})
 	}
 
-	// The failures, spread over the run.
-	steps := cfg.Kills
-	if len(cfg.RestartPostgres) > 0 {
-		steps++
-	}
+	// The failures, spread over the run: the kills, then the faults, each
+	// fault's recovery read when the next failure starts or the run ends.
+	steps := cfg.Kills + len(cfg.Faults)
 	for i := range steps {
 		time.Sleep(cfg.Duration / time.Duration(steps+1))
 		if i < cfg.Kills {
@@ -207,13 +251,25 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			fmt.Fprintln(cfg.Out, "server restarted")
 			continue
 		}
-		fmt.Fprintf(cfg.Out, "restarting PostgreSQL under load: %v\n", cfg.RestartPostgres)
-		if out, err := exec.Command(cfg.RestartPostgres[0], cfg.RestartPostgres[1:]...).CombinedOutput(); err != nil {
-			return res, fmt.Errorf("restart postgres: %v: %s", err, out)
+		f := cfg.Faults[i-cfg.Kills]
+		if i > cfg.Kills {
+			res.Faults[len(res.Faults)-1].Recovery = rec.took()
 		}
-		res.PostgresRestarted = true
+		fmt.Fprintf(cfg.Out, "%s under load (%d requests so far)\n", f.Name, atomic.LoadInt64(&res.Requests))
+		res.Faults = append(res.Faults, FaultResult{Name: f.Name})
+		rec.begin(time.Now())
+		if err := f.Do(ctx); err != nil {
+			cancel()
+			wg.Wait()
+			srv.stop()
+			return res, fmt.Errorf("%s: %w", f.Name, err)
+		}
 	}
 	wg.Wait()
+	if len(res.Faults) > 0 {
+		res.Faults[len(res.Faults)-1].Recovery = rec.took()
+		res.JobsResumed = jobsRanSince(ctx, client, base, rec.since, 2*time.Minute)
+	}
 	srv.stop()
 
 	// Verify from the database.
@@ -239,6 +295,29 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return res, err
 }
 
+// jobsRanSince waits up to limit for the server's expiry sweep, which runs
+// on every pass of the scheduler, to succeed after t, as its metric
+// minipay_job_last_success_timestamp_seconds tells.
+func jobsRanSince(ctx context.Context, client *http.Client, base string, t time.Time, limit time.Duration) bool {
+	const metric = `minipay_job_last_success_timestamp_seconds{job="expiry"} `
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(time.Second) {
+		resp, err := client.Get(base + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, metric); ok {
+				if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs > float64(t.UnixNano())/1e9 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // setUp signs up and logs in n users.
 func setUp(ctx context.Context, client *http.Client, base string, n int) ([]*user, error) {
 	prefix := fmt.Sprintf("d%d", time.Now().UnixNano()%1e9)
@@ -262,7 +341,7 @@ func setUp(ctx context.Context, client *http.Client, base string, n int) ([]*use
 }
 
 func call(ctx context.Context, client *http.Client, url, token string, body, out any) error {
-	code, m, _ := send(ctx, client, url, token, "", body)
+	code, m, _ := send(ctx, client, url, token, "", body, nil)
 	if code != http.StatusCreated {
 		return fmt.Errorf("POST %s: %d %v", url, code, m)
 	}
@@ -271,11 +350,13 @@ func call(ctx context.Context, client *http.Client, url, token string, body, out
 }
 
 // send POSTs body until it gets an answer that is not a transport error
-// or a 5xx, reusing key on every retry. It returns the status, the body
-// and whether it had to retry.
-func send(ctx context.Context, client *http.Client, url, token, key string, body any) (int, map[string]any, bool) {
+// or a 5xx, reusing key on every retry; observe, if set, sees every answer
+// and when its attempt was sent. It returns the status, the body and
+// whether it had to retry.
+func send(ctx context.Context, client *http.Client, url, token, key string, body any, observe func(time.Time, *http.Response)) (int, map[string]any, bool) {
 	b, _ := json.Marshal(body)
 	for attempt := 0; ; attempt++ {
+		sent := time.Now()
 		req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
@@ -285,6 +366,9 @@ func send(ctx context.Context, client *http.Client, url, token, key string, body
 			req.Header.Set("Idempotency-Key", key)
 		}
 		resp, err := client.Do(req)
+		if err == nil && observe != nil {
+			observe(sent, resp)
+		}
 		if err == nil {
 			var out map[string]any
 			json.NewDecoder(resp.Body).Decode(&out)
@@ -298,4 +382,36 @@ func send(ctx context.Context, client *http.Client, url, token, key string, body
 		}
 		time.Sleep(time.Duration(min(attempt+1, 20)) * 50 * time.Millisecond)
 	}
+}
+
+// recovery times a fault: from its start to the first request sent after
+// it that was answered 201, the first write the database took again.
+type recovery struct {
+	mu           sync.Mutex
+	since, first time.Time
+}
+
+func (r *recovery) begin(t time.Time) {
+	r.mu.Lock()
+	r.since, r.first = t, time.Time{}
+	r.mu.Unlock()
+}
+
+// written notes a 201 to a request sent at sent.
+func (r *recovery) written(sent time.Time) {
+	r.mu.Lock()
+	if !r.since.IsZero() && r.first.IsZero() && sent.After(r.since) {
+		r.first = time.Now()
+	}
+	r.mu.Unlock()
+}
+
+// took is the recovery time, zero if no write succeeded since begin.
+func (r *recovery) took() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first.IsZero() {
+		return 0
+	}
+	return r.first.Sub(r.since)
 }
