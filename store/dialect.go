@@ -53,13 +53,18 @@ type dialect interface {
 	nextTxnID() string
 	// maxWriters caps the writer's concurrent batches (0: no cap).
 	maxWriters() int
-	// allocIDs reserves nTxns transaction ids, nTransfers transfer ids and
-	// nEvents event ids in one round trip, in the writer's transaction.
-	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error)
+	// idSteps reserve nTxns transaction ids, nTransfers transfer ids and
+	// nEvents event ids into ids, in a writer batch's transaction or
+	// another (InsertEvents).
+	idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step
 	// eventFence is DB.EventFence, read on db.
 	eventFence(ctx context.Context, db *sql.DB) (fence int64, ok bool, err error)
-	// execWrites runs the writes that have rows (see sqlwrite.go).
-	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
+	// writeSteps are the statements of the writes that have rows (see
+	// sqlwrite.go).
+	writeSteps(writes []write) []step
+	// session runs fn in one transaction of db for a writer batch
+	// (session.go), rolled back unless fn commits it.
+	session(ctx context.Context, db *sql.DB, fn func(session) error) error
 
 	// History is kept by month (retention.go). createPartitions prepares
 	// the month starting at m for writes, dropPartitions removes a folded

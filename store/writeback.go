@@ -9,8 +9,9 @@ import (
 // writeBack records what the batch's commands did — transactions,
 // entries, new transfers, notifications, events, changed balances and
 // statuses, idempotency records — with one set-based statement per table,
-// whatever the batch size (one round trip in all on PostgreSQL). On the way
-// it gives each result the ids of what it recorded.
+// whatever the batch size, and commits: one exchange (one round trip on
+// PostgreSQL, where the statements are one), after the one that takes
+// the ids. On the way it gives each result the ids of what it recorded.
 func (b *batch) writeBack(ctx context.Context) error {
 	ids, err := b.allocIDs(ctx)
 	if err != nil {
@@ -28,7 +29,13 @@ func (b *batch) writeBack(ctx context.Context) error {
 	if err := b.recordKeys(r); err != nil {
 		return err
 	}
-	return b.dialect.execWrites(ctx, b.tx, r.writes())
+	var steps []step
+	if len(b.expired) > 0 {
+		set, arg := b.dialect.list(1, "text", b.expired)
+		steps = append(steps, step{what: "forget expired idempotency keys",
+			sql: `DELETE FROM idempotency_keys WHERE key IN ` + set + ` AND created_at < $2`, args: []any{arg, idempotencyCutoff(b.now)}})
+	}
+	return b.s.exchange(ctx, append(steps, b.dialect.writeSteps(r.writes())...), true)
 }
 
 // rowSet is the rows a batch writes, by table, all created at at.
@@ -61,8 +68,9 @@ func (n *newIDs) event() int64 {
 }
 
 // allocIDs reserves an id for every transaction, new transfer and event of
-// the batch, in one query. Event ids are taken in the commands' order, so a
-// user's events are in the order of their changes.
+// the batch, in one exchange: the batch knows how many only now. Event ids
+// are taken in the commands' order, so a user's events are in the order of
+// their changes.
 func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 	var nTxns, nTransfers, nEvents int
 	for _, a := range b.applied {
@@ -78,9 +86,7 @@ func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 	if nEvents == 0 { // every transaction has its event
 		return ids, nil
 	}
-	var err error
-	ids.txns, ids.transfers, ids.events, err = b.dialect.allocIDs(ctx, b.tx, nTxns, nTransfers, nEvents)
-	return ids, err
+	return ids, b.s.exchange(ctx, b.dialect.idSteps(nTxns, nTransfers, nEvents, ids), false)
 }
 
 // recordApplied adds the rows of one command's transactions and events and
