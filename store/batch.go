@@ -25,8 +25,10 @@ type batch struct {
 	book    *ledger.Book
 	records map[string]*idemRecord
 	// expired are the batch's keys found stored but past the window, to
-	// delete before the batch stores them anew.
+	// delete before the batch stores them anew. ids are the ids it holds
+	// for what it records (writeback.go).
 	expired []string
+	ids     *newIDs
 	// tallies are the shares of the settlements the batch acts on.
 	tallies map[int64]tally
 	// applied are the commands the ledger accepted; outs every op's
@@ -54,7 +56,7 @@ type applied struct {
 
 // apply runs one batch in one transaction and returns each op's outcome.
 func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
-	b := &batch{ops: ops, dialect: w.db.dialect, now: w.clock.Now(), outs: make([]outcome, len(ops))}
+	b := &batch{ops: ops, dialect: w.db.dialect, now: w.clock.Now(), outs: make([]outcome, len(ops)), ids: &newIDs{}}
 	err := w.db.dialect.session(ctx, w.db.writes, func(s session) error {
 		b.s = s
 		if err := b.lock(ctx, w.loc); err != nil {

@@ -55,8 +55,13 @@ type dialect interface {
 	maxWriters() int
 	// idSteps reserve nTxns transaction ids, nTransfers transfer ids and
 	// nEvents event ids into ids, in a writer batch's transaction or
-	// another (InsertEvents).
+	// another (InsertEvents), after those ids already holds.
 	idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step
+	// idsAhead is how many transaction and event ids a writer batch of n
+	// commands reserves in its lock-and-load exchange, with a transfer id
+	// for each command that may create one, before it knows how many it
+	// needs (0: none; it takes them once it knows, in one more exchange).
+	idsAhead(n int) int
 	// eventFence is DB.EventFence, read on db.
 	eventFence(ctx context.Context, db *sql.DB) (fence int64, ok bool, err error)
 	// writeSteps are the statements of the writes that have rows (see

@@ -15,7 +15,8 @@ import (
 // concurrent batches and servers cannot deadlock. One statement per kind,
 // whatever the batch size, in one exchange — two when the batch acts on
 // transfers or shares, whose rows name more accounts to lock. The
-// accounts' exchange also loads the idempotency records.
+// accounts' exchange also loads the idempotency records and reserves ids
+// (writeback.go).
 func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	settlementIDs, shareIDs, transferIDs, accountIDs, keys := b.refs()
 	var first []step
@@ -36,12 +37,28 @@ func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	var load []step
 	accounts := lockRows(&load, b, accountRows, accountIDs)
 	b.records = b.loadIdempotency(&load, keys)
+	if n := b.dialect.idsAhead(len(b.ops)); n > 0 {
+		load = append(load, b.dialect.idSteps(n, b.newTransfers(), n, b.ids)...)
+	}
 	if err := b.s.exchange(ctx, load, false); err != nil {
 		return err
 	}
 	b.book = ledger.NewBook(accounts, b.now, loc)
 	b.book.Transfers, b.book.Shares = transfers, shares
 	return nil
+}
+
+// newTransfers is how many transfers the batch's commands would create
+// if the ledger accepted them all.
+func (b *batch) newTransfers() int {
+	n := 0
+	for _, o := range b.ops {
+		switch o.cmd.(type) {
+		case ledger.Transfer, ledger.PayShare:
+			n++
+		}
+	}
+	return n
 }
 
 // refs lists what the batch's commands name: settlements and their

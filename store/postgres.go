@@ -109,6 +109,16 @@ func (postgres) idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step {
 		}}}
 }
 
+// idsAhead is one transaction id and one event id per command and an
+// eighth more (most commands record one transaction and one event; a
+// batch that needs more takes them in one more round trip), and a
+// transfer id for each command that may create a transfer. Ids a batch
+// leaves unused are gaps, as a rolled-back batch leaves: event ids must
+// be taken in the transaction that uses them (EventFence), and a
+// transaction's or a transfer's id handed to a later batch would break
+// the order of a user's ids.
+func (postgres) idsAhead(n int) int { return n + n/8 + 1 }
+
 // eventFence reads the last event id handed out, then which transactions
 // of this database have a transaction id, and waits until those have
 // ended (see DB.EventFence). Transactions of other databases on the

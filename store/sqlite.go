@@ -98,7 +98,8 @@ func (sqlite) idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step {
 		row: func(s scanner) error {
 			var maxTxn, maxTransfer int64
 			err := s.Scan(&maxTxn, &maxTransfer)
-			ids.txns, ids.transfers = idRun(maxTxn+1, nTxns), idRun(maxTransfer+1, nTransfers)
+			ids.txns = append(ids.txns, idRun(maxTxn+1, nTxns)...)
+			ids.transfers = append(ids.transfers, idRun(maxTransfer+1, nTransfers)...)
 			return err
 		}}}
 	if nEvents > 0 {
@@ -106,12 +107,16 @@ func (sqlite) idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step {
 			row: func(s scanner) error {
 				var last int64
 				err := s.Scan(&last)
-				ids.events = idRun(last-int64(nEvents)+1, nEvents)
+				ids.events = append(ids.events, idRun(last-int64(nEvents)+1, nEvents)...)
 				return err
 			}})
 	}
 	return steps
 }
+
+// idsAhead is 0: MAX+1 ids are right only for a batch that takes them
+// all at once, and asking costs no round trip.
+func (sqlite) idsAhead(int) int { return 0 }
 
 // idRun is n ids from first on.
 func idRun(first int64, n int) []int64 {

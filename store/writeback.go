@@ -10,16 +10,15 @@ import (
 // entries, new transfers, notifications, events, changed balances and
 // statuses, idempotency records — with one set-based statement per table,
 // whatever the batch size, and commits: one exchange (one round trip on
-// PostgreSQL, where the statements are one), after the one that takes
-// the ids. On the way it gives each result the ids of what it recorded.
+// PostgreSQL, where the statements are one). On the way it gives each
+// result the ids of what it recorded.
 func (b *batch) writeBack(ctx context.Context) error {
-	ids, err := b.allocIDs(ctx)
-	if err != nil {
+	if err := b.takeIDs(ctx); err != nil {
 		return err
 	}
 	r := &rowSet{at: micros(b.now)}
 	for _, a := range b.applied {
-		if err := b.recordApplied(r, a, ids); err != nil {
+		if err := b.recordApplied(r, a, b.ids); err != nil {
 			return err
 		}
 	}
@@ -67,11 +66,11 @@ func (n *newIDs) event() int64 {
 	return id
 }
 
-// allocIDs reserves an id for every transaction, new transfer and event of
-// the batch, in one exchange: the batch knows how many only now. Event ids
-// are taken in the commands' order, so a user's events are in the order of
-// their changes.
-func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
+// takeIDs makes sure the batch has an id for every transaction, new
+// transfer and event it records, taking in one exchange what the ids
+// reserved ahead (lock.go) do not cover. Event ids are handed out in the
+// commands' order, so a user's events are in the order of their changes.
+func (b *batch) takeIDs(ctx context.Context) error {
 	var nTxns, nTransfers, nEvents int
 	for _, a := range b.applied {
 		nTxns += len(a.txns)
@@ -82,11 +81,13 @@ func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 			}
 		}
 	}
-	ids := &newIDs{}
-	if nEvents == 0 { // every transaction has its event
-		return ids, nil
+	nTxns = max(0, nTxns-len(b.ids.txns))
+	nTransfers = max(0, nTransfers-len(b.ids.transfers))
+	nEvents = max(0, nEvents-len(b.ids.events))
+	if nTxns+nTransfers+nEvents == 0 {
+		return nil
 	}
-	return ids, b.s.exchange(ctx, b.dialect.idSteps(nTxns, nTransfers, nEvents, ids), false)
+	return b.s.exchange(ctx, b.dialect.idSteps(nTxns, nTransfers, nEvents, b.ids), false)
 }
 
 // recordApplied adds the rows of one command's transactions and events and
