@@ -17,8 +17,10 @@ import (
 // goroutines, spread over 1,000 accounts and to one hot account, and
 // reports transfers/s and, on PostgreSQL, the WAL written per transfer
 // (pg_current_wal_insert_lsn before and after: the whole server's WAL, so
-// other work on it counts too — run it on a quiet server and read the
-// smallest of a few runs). PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
+// other work on it counts too). It logs the WAL range of each run, so on a
+// shared server the database's own share can be read with pg_waldump
+// (records naming relations 1663/<the database's oid>/…).
+// PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
 //
 //	go test ./store -run '^$' -bench WriterWAL -benchtime 20000x
 func BenchmarkWriterWAL(b *testing.B) {
@@ -62,10 +64,12 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
+			end := walLSN(b, db)
 			var wal int64
-			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint`, start).Scan(&wal); err != nil {
+			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
 				b.Fatal(err)
 			}
+			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
 			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
 			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
 		})
