@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"minipay/errs"
@@ -11,18 +10,25 @@ import (
 
 // batch is one database transaction of the writer. Its steps, in order:
 // lock what its commands act on (lock.go), apply them through the ledger
-// in arrival order (apply, below), write back what they did
-// (writeback.go), commit. Rejections are outcomes, not errors; an error
-// means nothing was written.
+// in arrival order (apply, below), write back what they did and commit
+// (writeback.go). It talks to the database in exchanges (session.go): on
+// PostgreSQL a round trip to lock and load, one to write and commit.
+// Rejections are outcomes, not errors; an error means nothing was
+// written.
 type batch struct {
 	ops     []*op
-	tx      *sql.Tx
+	s       session
 	dialect dialect
 	now     time.Time
 	// book holds the locked accounts, transfers and shares the ledger
 	// works on; records the batch's idempotency keys, stored or new.
 	book    *ledger.Book
 	records map[string]*idemRecord
+	// expired are the batch's keys found stored but past the window, to
+	// delete before the batch stores them anew. ids are the ids it holds
+	// for what it records (writeback.go).
+	expired []string
+	ids     *newIDs
 	// tallies are the shares of the settlements the batch acts on.
 	tallies map[int64]tally
 	// applied are the commands the ledger accepted; outs every op's
@@ -50,22 +56,18 @@ type applied struct {
 
 // apply runs one batch in one transaction and returns each op's outcome.
 func (w *Writer) apply(ctx context.Context, ops []*op) ([]outcome, error) {
-	tx, err := w.db.writes.BeginTx(ctx, nil)
+	b := &batch{ops: ops, dialect: w.db.dialect, now: w.clock.Now(), outs: make([]outcome, len(ops)), ids: &newIDs{}}
+	err := w.db.dialect.session(ctx, w.db.writes, func(s session) error {
+		b.s = s
+		if err := b.lock(ctx, w.loc); err != nil {
+			return err
+		}
+		for i := range ops {
+			b.apply(i)
+		}
+		return b.writeBack(ctx)
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	b := &batch{ops: ops, tx: tx, dialect: w.db.dialect, now: w.clock.Now(), outs: make([]outcome, len(ops))}
-	if err := b.lock(ctx, w.loc); err != nil {
-		return nil, err
-	}
-	for i := range ops {
-		b.apply(i)
-	}
-	if err := b.writeBack(ctx); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	committed := time.Now()

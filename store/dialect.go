@@ -53,16 +53,26 @@ type dialect interface {
 	nextTxnID() string
 	// maxWriters caps the writer's concurrent batches (0: no cap).
 	maxWriters() int
-	// allocIDs reserves nTxns transaction ids, nTransfers transfer ids and
-	// nEvents event ids in one round trip, in the writer's transaction.
-	allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error)
+	// idSteps reserve nTxns transaction ids, nTransfers transfer ids and
+	// nEvents event ids into ids, in a writer batch's transaction or
+	// another (InsertEvents), after those ids already holds.
+	idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step
+	// idsAhead is how many transaction and event ids a writer batch of n
+	// commands reserves in its lock-and-load exchange, with a transfer id
+	// for each command that may create one, before it knows how many it
+	// needs (0: none; it takes them once it knows, in one more exchange).
+	idsAhead(n int) int
 	// lastEventID is the last event id handed out (0 for none), read on db.
 	lastEventID(ctx context.Context, db *sql.DB) (int64, error)
 	// eventIDHolders are the open transactions that took event ids (see
 	// FenceSnapshot), read on db.
 	eventIDHolders(ctx context.Context, db *sql.DB) ([]string, error)
-	// execWrites runs the writes that have rows (see sqlwrite.go).
-	execWrites(ctx context.Context, tx *sql.Tx, writes []write) error
+	// writeSteps are the statements of the writes that have rows (see
+	// sqlwrite.go).
+	writeSteps(writes []write) []step
+	// session runs fn in one transaction of db for a writer batch
+	// (session.go), rolled back unless fn commits it.
+	session(ctx context.Context, db *sql.DB, fn func(session) error) error
 
 	// History is kept by month (retention.go). createPartitions prepares
 	// the months starting at months for writes, dropPartitions removes a folded

@@ -130,13 +130,14 @@ func (db *DB) InsertEvents(ctx context.Context, tx *sql.Tx, at time.Time, events
 	if len(events) == 0 {
 		return nil
 	}
-	_, _, ids, err := db.dialect.allocIDs(ctx, tx, 0, 0, len(events))
-	if err != nil {
+	ids := &newIDs{}
+	if err := runSteps(ctx, tx, db.dialect.idSteps(0, 0, len(events), ids)); err != nil {
 		return err
 	}
 	var rows [][]any
-	for i, e := range events {
-		if rows, err = appendEventRows(rows, ids[i], micros(at), e); err != nil {
+	var err error
+	for _, e := range events {
+		if rows, err = appendEventRows(rows, ids.event(), micros(at), e); err != nil {
 			return err
 		}
 	}

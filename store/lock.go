@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -13,37 +12,53 @@ import (
 // lock loads and locks what the batch's commands act on and builds the
 // ledger book over it. Every batch locks settlements first, then
 // settlement shares, then transfers, then accounts, each in id order, so
-// concurrent batches and servers cannot deadlock. One query per kind,
-// whatever the batch size.
+// concurrent batches and servers cannot deadlock. One statement per kind,
+// whatever the batch size, in one exchange — two when the batch acts on
+// transfers or shares, whose rows name more accounts to lock. The
+// accounts' exchange also loads the idempotency records and reserves ids
+// (writeback.go).
 func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	settlementIDs, shareIDs, transferIDs, accountIDs, keys := b.refs()
-	if err := b.lockSettlements(ctx, settlementIDs); err != nil {
-		return err
-	}
-	shares, err := lockRows(ctx, b, shareRows, shareIDs)
-	if err != nil {
-		return err
+	var first []step
+	b.lockSettlements(&first, settlementIDs)
+	shares := lockRows(&first, b, shareRows, shareIDs)
+	transfers := lockRows(&first, b, pendingRows, transferIDs)
+	if len(first) > 0 {
+		if err := b.s.exchange(ctx, first, false); err != nil {
+			return err
+		}
 	}
 	for _, sh := range shares {
 		accountIDs = append(accountIDs, sh.RequesterAccount)
 	}
-	transfers, err := lockRows(ctx, b, pendingRows, transferIDs)
-	if err != nil {
-		return err
-	}
 	for _, t := range transfers {
 		accountIDs = append(accountIDs, t.FromAccount, t.ToAccount)
 	}
-	accounts, err := lockRows(ctx, b, accountRows, accountIDs)
-	if err != nil {
-		return err
+	var load []step
+	accounts := lockRows(&load, b, accountRows, accountIDs)
+	b.records = b.loadIdempotency(&load, keys)
+	if n := b.dialect.idsAhead(len(b.ops)); n > 0 {
+		load = append(load, b.dialect.idSteps(n, b.newTransfers(), n, b.ids)...)
 	}
-	if b.records, err = b.loadIdempotency(ctx, keys); err != nil {
+	if err := b.s.exchange(ctx, load, false); err != nil {
 		return err
 	}
 	b.book = ledger.NewBook(accounts, b.now, loc)
 	b.book.Transfers, b.book.Shares = transfers, shares
 	return nil
+}
+
+// newTransfers is how many transfers the batch's commands would create
+// if the ledger accepted them all.
+func (b *batch) newTransfers() int {
+	n := 0
+	for _, o := range b.ops {
+		switch o.cmd.(type) {
+		case ledger.Transfer, ledger.PayShare:
+			n++
+		}
+	}
+	return n
 }
 
 // refs lists what the batch's commands name: settlements and their
@@ -74,31 +89,23 @@ func (b *batch) refs() (settlementIDs, shareIDs, transferIDs, accountIDs []int64
 // then tallies their shares, so the batch that resolves a settlement's
 // last open share knows it and reports the settlement done (outbox.go):
 // with the settlement locked, no other batch changes its shares meanwhile.
-func (b *batch) lockSettlements(ctx context.Context, ids []int64) error {
+func (b *batch) lockSettlements(steps *[]step, ids []int64) {
 	b.tallies = map[int64]tally{}
 	if len(ids) == 0 {
-		return nil
+		return
 	}
-	if _, err := lockRows(ctx, b, settlementRows, ids); err != nil {
-		return err
-	}
+	lockRows(steps, b, settlementRows, ids)
 	set, arg := b.dialect.list(1, "bigint", ids)
-	rows, err := b.tx.QueryContext(ctx, `SELECT settlement_id, SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
+	*steps = append(*steps, step{what: "tally settlement shares", sql: `SELECT settlement_id, SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN status = 'declined' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'paid' THEN amount ELSE 0 END)
-		FROM settlement_shares WHERE settlement_id IN `+set+` GROUP BY settlement_id`, arg)
-	if err != nil {
-		return fmt.Errorf("tally settlement shares: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var t tally
-		if err := rows.Scan(&id, &t.open, &t.declined, &t.paid); err != nil {
+		FROM settlement_shares WHERE settlement_id IN ` + set + ` GROUP BY settlement_id`, args: []any{arg},
+		row: func(s scanner) error {
+			var id int64
+			var t tally
+			err := s.Scan(&id, &t.open, &t.declined, &t.paid)
+			b.tallies[id] = t
 			return err
-		}
-		b.tallies[id] = t
-	}
-	return rows.Err()
+		}})
 }
 
 // lockable says how to read one kind of row the writer locks.
@@ -122,32 +129,28 @@ func scanID(s scanner) (int64, error) {
 	return id, err
 }
 
-// lockRows loads the rows of kind with the given ids (in any order, with
-// repeats), locking them in id order, and returns them by id.
-func lockRows[T any](ctx context.Context, b *batch, kind lockable[T], ids []int64) (map[int64]T, error) {
+// lockRows adds to steps the statement that loads the rows of kind with
+// the given ids (in any order, with repeats), locking them in id order,
+// and returns the map it fills with them by id once the step has run.
+func lockRows[T any](steps *[]step, b *batch, kind lockable[T], ids []int64) map[int64]T {
 	out := make(map[int64]T, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return out
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	set, arg := b.dialect.list(1, "bigint", ids)
-	rows, err := b.tx.QueryContext(ctx, `SELECT `+kind.columns+` FROM `+kind.table+` WHERE id IN `+set+` ORDER BY id`+b.dialect.forUpdate(), arg)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", kind.table, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		v, err := kind.scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[kind.id(v)] = v
-	}
-	return out, rows.Err()
+	*steps = append(*steps, step{what: "lock " + kind.table,
+		sql:  `SELECT ` + kind.columns + ` FROM ` + kind.table + ` WHERE id IN ` + set + ` ORDER BY id` + b.dialect.forUpdate(),
+		args: []any{arg},
+		row: func(s scanner) error {
+			v, err := kind.scan(s)
+			if err == nil {
+				out[kind.id(v)] = v
+			}
+			return err
+		}})
+	return out
 }
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(...any) error }
 
 // pendingColumns and scanPending read a transfer as pending-transfer
 // commands see it, with the display name its receiver is shown.
@@ -181,45 +184,36 @@ func scanShare(s scanner) (*ledger.Share, error) {
 	return &sh, nil
 }
 
-// loadIdempotency reads the stored records of the batch's keys. They need
-// no lock: a key stored concurrently makes this batch's insert of it fail,
-// and the retry replays it. A key older than IdempotencyWindow at the
-// batch's time is forgotten even if retention has not deleted it yet: it
-// is deleted here, in the batch's transaction, so the key can be stored
-// anew (one more statement, only for a batch that reuses expired keys).
-func (b *batch) loadIdempotency(ctx context.Context, keys []string) (map[string]*idemRecord, error) {
+// loadIdempotency adds to steps the statement that reads the stored
+// records of the batch's keys into the map it returns. They need no lock:
+// a key stored concurrently makes this batch's insert of it fail, and the
+// retry replays it. A key older than IdempotencyWindow at the batch's
+// time is forgotten even if retention has not deleted it yet: writeBack
+// deletes it in the batch's transaction, so the key can be stored anew.
+func (b *batch) loadIdempotency(steps *[]step, keys []string) map[string]*idemRecord {
 	records := map[string]*idemRecord{}
 	if len(keys) == 0 {
-		return records, nil
+		return records
 	}
 	set, arg := b.dialect.list(1, "text", keys)
-	rows, err := b.tx.QueryContext(ctx, `SELECT key, request_hash, receipt, created_at FROM idempotency_keys WHERE key IN `+set, arg)
-	if err != nil {
-		return nil, fmt.Errorf("load idempotency keys: %w", err)
-	}
-	defer rows.Close()
-	cutoff, expired := idempotencyCutoff(b.now), false
-	for rows.Next() {
-		var key, body string
-		var created int64
-		rec := &idemRecord{}
-		if err := rows.Scan(&key, &rec.hash, &body, &created); err != nil {
-			return nil, err
-		}
-		if created < cutoff {
-			expired = true
-			continue
-		}
-		if rec.result, err = decodeResult(body); err != nil {
-			return nil, err
-		}
-		records[key] = rec
-	}
-	if err := rows.Err(); err != nil || !expired {
-		return records, err
-	}
-	if _, err := b.tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key IN `+set+` AND created_at < $2`, arg, cutoff); err != nil {
-		return nil, fmt.Errorf("forget expired idempotency keys: %w", err)
-	}
-	return records, nil
+	cutoff := idempotencyCutoff(b.now)
+	*steps = append(*steps, step{what: "load idempotency keys", sql: `SELECT key, request_hash, receipt, created_at FROM idempotency_keys WHERE key IN ` + set,
+		args: []any{arg},
+		row: func(s scanner) error {
+			var key, body string
+			var created int64
+			rec := &idemRecord{}
+			if err := s.Scan(&key, &rec.hash, &body, &created); err != nil {
+				return err
+			}
+			if created < cutoff {
+				b.expired = append(b.expired, key)
+				return nil
+			}
+			var err error
+			rec.result, err = decodeResult(body)
+			records[key] = rec
+			return err
+		}})
+	return records
 }

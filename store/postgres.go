@@ -84,33 +84,39 @@ func (postgres) unique(err error) bool {
 // row lock, disjoint ones overlap their round trips.
 func (postgres) maxWriters() int { return 0 }
 
-// allocIDs takes the ids from the sequences. Taking an event id locks
+// idSteps take the ids from the sequences. Taking an event id locks
 // events_id_seq until the transaction ends, which EventFence relies on.
-func (postgres) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT 0, nextval('transactions_id_seq') FROM generate_series(1, $1)
+func (postgres) idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step {
+	return []step{{what: "allocate ids", sql: `SELECT 0, nextval('transactions_id_seq') FROM generate_series(1, $1)
 		UNION ALL SELECT 1, nextval('transfers_id_seq') FROM generate_series(1, $2)
-		UNION ALL SELECT 2, nextval('events_id_seq') FROM generate_series(1, $3)`, nTxns, nTransfers, nEvents)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind int
-		var id int64
-		if err := rows.Scan(&kind, &id); err != nil {
-			return nil, nil, nil, err
-		}
-		switch kind {
-		case 0:
-			txnIDs = append(txnIDs, id)
-		case 1:
-			transferIDs = append(transferIDs, id)
-		default:
-			eventIDs = append(eventIDs, id)
-		}
-	}
-	return txnIDs, transferIDs, eventIDs, rows.Err()
+		UNION ALL SELECT 2, nextval('events_id_seq') FROM generate_series(1, $3)`,
+		args: []any{nTxns, nTransfers, nEvents}, row: func(s scanner) error {
+			var kind int
+			var id int64
+			if err := s.Scan(&kind, &id); err != nil {
+				return err
+			}
+			switch kind {
+			case 0:
+				ids.txns = append(ids.txns, id)
+			case 1:
+				ids.transfers = append(ids.transfers, id)
+			default:
+				ids.events = append(ids.events, id)
+			}
+			return nil
+		}}}
 }
+
+// idsAhead is one transaction id and one event id per command and an
+// eighth more (most commands record one transaction and one event; a
+// batch that needs more takes them in one more round trip), and a
+// transfer id for each command that may create a transfer. Ids a batch
+// leaves unused are gaps, as a rolled-back batch leaves: event ids must
+// be taken in the transaction that uses them (EventFence), and a
+// transaction's or a transfer's id handed to a later batch would break
+// the order of a user's ids.
+func (postgres) idsAhead(n int) int { return n + n/8 + 1 }
 
 func (postgres) lastEventID(ctx context.Context, db *sql.DB) (int64, error) {
 	var last int64
@@ -137,11 +143,11 @@ func (postgres) eventIDHolders(ctx context.Context, db *sql.DB) ([]string, error
 	return strings.Split(vxids.String, ","), nil
 }
 
-// execWrites sends the writes as one statement of data-modifying CTEs:
-// one round trip while the batch holds its row locks, whatever the number
-// of tables. So no write may depend on another's effect except through
+// writeSteps are one statement of data-modifying CTEs: the server runs
+// it whole while the batch holds its row locks, whatever the number of
+// tables. So no write may depend on another's effect except through
 // foreign keys, which are checked at the end of the statement.
-func (d postgres) execWrites(ctx context.Context, tx *sql.Tx, writes []write) error {
+func (d postgres) writeSteps(writes []write) []step {
 	var parts []string
 	var args []any
 	for _, wr := range writes {
@@ -155,10 +161,12 @@ func (d postgres) execWrites(ctx context.Context, tx *sql.Tx, writes []write) er
 	if len(parts) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `WITH `+strings.Join(parts, ",\n")+` SELECT 1`, args...); err != nil {
-		return fmt.Errorf("write batch: %w", err)
-	}
-	return nil
+	return []step{{what: "write batch", sql: `WITH ` + strings.Join(parts, ",\n") + ` SELECT 1`, args: args}}
+}
+
+// session is a pgx session (pgsession.go): one round trip per exchange.
+func (postgres) session(ctx context.Context, db *sql.DB, fn func(session) error) error {
+	return pgSessionOn(ctx, db, fn)
 }
 
 // createPartitions creates the months' partitions of the history tables

@@ -90,22 +90,33 @@ func (sqlite) unique(err error) bool {
 // holds it throughout.
 func (sqlite) maxWriters() int { return 1 }
 
-// allocIDs takes MAX+1 onwards for transactions and transfers: the
+// idSteps take MAX+1 onwards for transactions and transfers: the
 // writer's transaction is exclusive, so those ids are its alone. Event ids
 // come from their counter, which retention never sets back.
-func (sqlite) allocIDs(ctx context.Context, tx *sql.Tx, nTxns, nTransfers, nEvents int) (txnIDs, transferIDs, eventIDs []int64, err error) {
-	var maxTxn, maxTransfer, lastEvent int64
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`).
-		Scan(&maxTxn, &maxTransfer); err != nil {
-		return nil, nil, nil, err
-	}
+func (sqlite) idSteps(nTxns, nTransfers, nEvents int, ids *newIDs) []step {
+	steps := []step{{what: "allocate ids", sql: `SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions), (SELECT COALESCE(MAX(id), 0) FROM transfers)`,
+		row: func(s scanner) error {
+			var maxTxn, maxTransfer int64
+			err := s.Scan(&maxTxn, &maxTransfer)
+			ids.txns = append(ids.txns, idRun(maxTxn+1, nTxns)...)
+			ids.transfers = append(ids.transfers, idRun(maxTransfer+1, nTransfers)...)
+			return err
+		}}}
 	if nEvents > 0 {
-		if err := tx.QueryRowContext(ctx, `UPDATE event_ids SET last = last + $1 RETURNING last`, nEvents).Scan(&lastEvent); err != nil {
-			return nil, nil, nil, err
-		}
+		steps = append(steps, step{what: "allocate event ids", sql: `UPDATE event_ids SET last = last + $1 RETURNING last`, args: []any{nEvents},
+			row: func(s scanner) error {
+				var last int64
+				err := s.Scan(&last)
+				ids.events = append(ids.events, idRun(last-int64(nEvents)+1, nEvents)...)
+				return err
+			}})
 	}
-	return idRun(maxTxn+1, nTxns), idRun(maxTransfer+1, nTransfers), idRun(lastEvent-int64(nEvents)+1, nEvents), nil
+	return steps
 }
+
+// idsAhead is 0: MAX+1 ids are right only for a batch that takes them
+// all at once, and asking costs no round trip.
+func (sqlite) idsAhead(int) int { return 0 }
 
 // idRun is n ids from first on.
 func idRun(first int64, n int) []int64 {
@@ -127,19 +138,23 @@ func (sqlite) lastEventID(ctx context.Context, db *sql.DB) (int64, error) {
 // took an id is open while db answers.
 func (sqlite) eventIDHolders(context.Context, *sql.DB) ([]string, error) { return nil, nil }
 
-// execWrites runs the writes one by one: SQLite is in process, so extra
-// statements cost no round trips.
-func (d sqlite) execWrites(ctx context.Context, tx *sql.Tx, writes []write) error {
+// writeSteps are one statement per write: SQLite is in process, so
+// extra statements cost no round trips.
+func (d sqlite) writeSteps(writes []write) []step {
+	var steps []step
 	for _, wr := range writes {
 		if len(wr.rows) == 0 {
 			continue
 		}
 		q, a := wr.sql(d, 1)
-		if _, err := tx.ExecContext(ctx, q, a...); err != nil {
-			return fmt.Errorf("write %s: %w", wr.table, err)
-		}
+		steps = append(steps, step{what: "write " + wr.table, sql: q, args: a})
 	}
-	return nil
+	return steps
+}
+
+// session runs on the one write connection through database/sql.
+func (sqlite) session(ctx context.Context, db *sql.DB, fn func(session) error) error {
+	return txSessionOn(ctx, db, fn)
 }
 
 // SQLite has no partitions: history tables are plain tables, and folded

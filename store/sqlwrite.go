@@ -10,7 +10,7 @@ import (
 // statements whose text does not depend on the number of rows: the rows
 // travel as parameters (arrays on PostgreSQL, one JSON document on
 // SQLite; see the dialect's table), so each statement has one prepared
-// plan. The dialect's execWrites decides how the statements are sent.
+// plan. The dialect's writeSteps decides how many statements carry them.
 
 // write is one set-based statement over rows given as a derived table:
 // an INSERT … SELECT, or an UPDATE … FROM by id (the first column). Its
@@ -42,5 +42,5 @@ func (wr write) sql(d dialect, n int) (string, []any) {
 
 // insertRows inserts rows into table with one statement.
 func insertRows(ctx context.Context, tx *sql.Tx, d dialect, table string, cols []column, rows [][]any) error {
-	return d.execWrites(ctx, tx, []write{{table: table, cols: cols, rows: rows}})
+	return runSteps(ctx, tx, d.writeSteps([]write{{table: table, cols: cols, rows: rows}}))
 }

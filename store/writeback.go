@@ -9,16 +9,16 @@ import (
 // writeBack records what the batch's commands did — transactions,
 // entries, new transfers, notifications, events, changed balances and
 // statuses, idempotency records — with one set-based statement per table,
-// whatever the batch size (one round trip in all on PostgreSQL). On the way
-// it gives each result the ids of what it recorded.
+// whatever the batch size, and commits: one exchange (one round trip on
+// PostgreSQL, where the statements are one). On the way it gives each
+// result the ids of what it recorded.
 func (b *batch) writeBack(ctx context.Context) error {
-	ids, err := b.allocIDs(ctx)
-	if err != nil {
+	if err := b.takeIDs(ctx); err != nil {
 		return err
 	}
 	r := &rowSet{at: micros(b.now)}
 	for _, a := range b.applied {
-		if err := b.recordApplied(r, a, ids); err != nil {
+		if err := b.recordApplied(r, a, b.ids); err != nil {
 			return err
 		}
 	}
@@ -28,7 +28,13 @@ func (b *batch) writeBack(ctx context.Context) error {
 	if err := b.recordKeys(r); err != nil {
 		return err
 	}
-	return b.dialect.execWrites(ctx, b.tx, r.writes())
+	var steps []step
+	if len(b.expired) > 0 {
+		set, arg := b.dialect.list(1, "text", b.expired)
+		steps = append(steps, step{what: "forget expired idempotency keys",
+			sql: `DELETE FROM idempotency_keys WHERE key IN ` + set + ` AND created_at < $2`, args: []any{arg, idempotencyCutoff(b.now)}})
+	}
+	return b.s.exchange(ctx, append(steps, b.dialect.writeSteps(r.writes())...), true)
 }
 
 // rowSet is the rows a batch writes, by table, all created at at.
@@ -60,10 +66,11 @@ func (n *newIDs) event() int64 {
 	return id
 }
 
-// allocIDs reserves an id for every transaction, new transfer and event of
-// the batch, in one query. Event ids are taken in the commands' order, so a
-// user's events are in the order of their changes.
-func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
+// takeIDs makes sure the batch has an id for every transaction, new
+// transfer and event it records, taking in one exchange what the ids
+// reserved ahead (lock.go) do not cover. Event ids are handed out in the
+// commands' order, so a user's events are in the order of their changes.
+func (b *batch) takeIDs(ctx context.Context) error {
 	var nTxns, nTransfers, nEvents int
 	for _, a := range b.applied {
 		nTxns += len(a.txns)
@@ -74,13 +81,13 @@ func (b *batch) allocIDs(ctx context.Context) (*newIDs, error) {
 			}
 		}
 	}
-	ids := &newIDs{}
-	if nEvents == 0 { // every transaction has its event
-		return ids, nil
+	nTxns = max(0, nTxns-len(b.ids.txns))
+	nTransfers = max(0, nTransfers-len(b.ids.transfers))
+	nEvents = max(0, nEvents-len(b.ids.events))
+	if nTxns+nTransfers+nEvents == 0 {
+		return nil
 	}
-	var err error
-	ids.txns, ids.transfers, ids.events, err = b.dialect.allocIDs(ctx, b.tx, nTxns, nTransfers, nEvents)
-	return ids, err
+	return b.s.exchange(ctx, b.dialect.idSteps(nTxns, nTransfers, nEvents, b.ids), false)
 }
 
 // recordApplied adds the rows of one command's transactions and events and

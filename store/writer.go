@@ -23,7 +23,9 @@ import (
 // not one per transfer.
 //
 // Read on in order: this file (queue, batching, retries), batch.go (one
-// batch's steps), lock.go, writeback.go, sqlwrite.go.
+// batch's steps), lock.go, writeback.go, sqlwrite.go, session.go (how a
+// batch talks to the database: pipelined exchanges over pgx on PostgreSQL,
+// pgsession.go).
 type Writer struct {
 	db       *DB
 	clock    clock.Clock

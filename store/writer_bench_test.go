@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"minipay/ledger"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// BenchmarkWriterWAL sends transfers through the writer from 100
+// goroutines, spread over 1,000 accounts and to one hot account, and
+// reports transfers/s and, on PostgreSQL, the WAL written per transfer
+// (pg_current_wal_insert_lsn before and after: the whole server's WAL, so
+// other work on it counts too). It logs the WAL range of each run, so on a
+// shared server the database's own share can be read with pg_waldump
+// (records naming relations 1663/<the database's oid>/…).
+// PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
+//
+//	go test ./store -run '^$' -bench WriterWAL -benchtime 20000x
+func BenchmarkWriterWAL(b *testing.B) {
+	if os.Getenv(dbtest.EnvPostgres) == "" {
+		b.Skip("PostgreSQL only: set " + dbtest.EnvPostgres)
+	}
+	db := dbtest.Open(b, "postgres")
+	e := dbtest.NewEnv(b, db)
+	ctx := context.Background()
+	users := make([]store.User, 1000)
+	for i := range users {
+		users[i] = e.User(b, fmt.Sprintf("u%d", i))
+		if _, err := e.W.Do(ctx, users[i].ID, store.Idempotency{}, ledger.Charge{User: users[i].ID, Account: users[i].MainAccount, Amount: 1_000_000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, sc := range []struct {
+		name string
+		to   func(i int) store.User
+	}{
+		{"spread", func(i int) store.User { return users[(i*7919+1)%len(users)] }},
+		{"hot", func(int) store.User { return users[0] }},
+	} {
+		b.Run(sc.name, func(b *testing.B) {
+			start := walLSN(b, db)
+			t0 := time.Now()
+			var wg sync.WaitGroup
+			for g := range 100 {
+				wg.Go(func() {
+					for i := g; i < b.N; i += 100 {
+						from, to := users[1+i%(len(users)-1)], sc.to(i)
+						if from.ID == to.ID {
+							to = users[(i+2)%len(users)]
+						}
+						if _, err := e.W.Do(ctx, from.ID, store.Idempotency{}, ledger.Transfer{User: from.ID, From: from.MainAccount, To: to.MainAccount, Amount: 1}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			took := time.Since(t0)
+			end := walLSN(b, db)
+			var wal int64
+			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
+			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
+			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
+		})
+	}
+	dbtest.Audit(b, db)
+}
+
+// walLSN is the server's current WAL insert position.
+func walLSN(b *testing.B, db *store.DB) string {
+	var lsn string
+	if err := db.SQL().QueryRowContext(context.Background(), `SELECT pg_current_wal_insert_lsn()::text`).Scan(&lsn); err != nil {
+		b.Fatal(err)
+	}
+	return lsn
+}
