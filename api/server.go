@@ -212,6 +212,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/webhook-endpoints/{id}", s.authed(s.getWebhookEndpoint)},
 		{"DELETE", "/v1/webhook-endpoints/{id}", s.authed(s.deleteWebhookEndpoint)},
 		{"POST", "/v1/webhook-endpoints/{id}/rotate-secret", s.authed(s.rotateWebhookSecret)},
+		{"POST", "/v1/webhook-endpoints/{id}/enable", s.authed(s.enableWebhookEndpoint)},
 		{"GET", "/v1/webhook-endpoints/{id}/deliveries", s.authed(s.listWebhookAttempts)},
 		{"POST", "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", s.authed(s.resendWebhookDelivery)},
 		{"POST", "/v1/friends", s.authed(s.addFriend)},

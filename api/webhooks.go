@@ -147,6 +147,21 @@ func (s *Server) deleteWebhookEndpoint(w http.ResponseWriter, r *http.Request, p
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// enableWebhookEndpoint enables a disabled endpoint again.
+func (s *Server) enableWebhookEndpoint(w http.ResponseWriter, r *http.Request, p principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	e, err := s.db.EnableWebhookEndpoint(r.Context(), p.user, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWebhookEndpointJSON(e))
+}
+
 // rotateWebhookSecret answers the endpoint with its new secret; the old
 // one signs beside it for secretOverlap.
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p principal) {

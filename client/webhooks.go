@@ -64,6 +64,13 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (WebhookEndp
 	return e, err
 }
 
+// EnableWebhookEndpoint enables a disabled endpoint again.
+func (c *Client) EnableWebhookEndpoint(ctx context.Context, id int64) (WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/enable", retry: true, out: &e})
+	return e, err
+}
+
 // WebhookAttempt is one attempt at delivering an event to an endpoint.
 type WebhookAttempt struct {
 	ID             int64     `json:"id"`

@@ -122,22 +122,12 @@ func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 	if err := f.connect(ctx); err != nil {
 		return false, err
 	}
-	if held, err := f.lease.Hold(ctx, f.cfg.Clock.Now()); err != nil || !held {
-		return false, err
-	}
-	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	fence, ok, err := f.cfg.DB.EventFence(fctx)
-	cancel()
-	if err != nil || !ok {
+	upto, fence, err := f.lease.Window(ctx, f.cfg.Clock.Now(), f.cfg.Batch)
+	if err != nil || fence == 0 {
 		return false, err
 	}
 	pos := f.lease.Pos
 	metricLag.Set(float64(fence - pos))
-	// A window of Batch ids holds at most Batch events (one id each) and is
-	// a narrow range of the id index however far behind the feed is. Ids
-	// in it without an event (rolled back) are passed over for good: at or
-	// below the fence they never commit.
-	upto := min(fence, pos+int64(f.cfg.Batch))
 	if upto <= pos {
 		return false, nil
 	}
@@ -155,7 +145,7 @@ func (f *Feed) pass(ctx context.Context) (more bool, err error) {
 			return false, errCrash
 		}
 	}
-	if ok, err = f.lease.Save(ctx, upto, f.cfg.Clock.Now()); err != nil || !ok {
+	if ok, err := f.lease.Save(ctx, upto, f.cfg.Clock.Now()); err != nil || !ok {
 		return false, err // lost the lease: the next pass claims again, from the saved position
 	}
 	if len(events) > 0 {

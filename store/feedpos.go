@@ -131,6 +131,27 @@ func (l *FeedLease) Save(ctx context.Context, id int64, now time.Time) (bool, er
 	return true, nil
 }
 
+// Window holds the lease and returns the next window of event ids to
+// read, (Pos, upto]: at most batch ids, so at most batch events and a
+// narrow range of the id index however far behind the feed is, and at
+// most the read fence (EventFence, waited for up to 2 s). Ids in it
+// without an event (rolled back) are passed over for good: at or below
+// the fence they never commit. The window is empty (upto == Pos) when the
+// lease is another's or nothing new is safe to read; fence is 0 when it
+// was not read (or no event exists yet).
+func (l *FeedLease) Window(ctx context.Context, now time.Time, batch int) (upto, fence int64, err error) {
+	if held, err := l.Hold(ctx, now); err != nil || !held {
+		return l.Pos, 0, err
+	}
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	fence, ok, err := l.DB.EventFence(fctx)
+	cancel()
+	if err != nil || !ok {
+		return l.Pos, 0, err
+	}
+	return max(l.Pos, min(fence, l.Pos+int64(batch))), fence, nil
+}
+
 // Release ends the lease, if held, so another process may take the feed
 // over at once.
 func (l *FeedLease) Release(ctx context.Context) error {

@@ -148,7 +148,34 @@ func (db *DB) endpointTypes(ctx context.Context, id int64) ([]string, error) {
 // DeleteWebhookEndpoint deletes one of user's endpoints with its
 // deliveries and their attempts.
 func (db *DB) DeleteWebhookEndpoint(ctx context.Context, user, id int64) error {
-	res, err := db.writes.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND user_id = $2`, id, user)
+	return db.changeEndpoint(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND user_id = $2`, id, user)
+}
+
+// EnableWebhookEndpoint enables one of user's endpoints again, its
+// failure streak forgotten. Events that happened while it was disabled
+// are not delivered to it.
+func (db *DB) EnableWebhookEndpoint(ctx context.Context, user, id int64) (WebhookEndpoint, error) {
+	if err := db.changeEndpoint(ctx, `UPDATE webhook_endpoints SET disabled_at = NULL, failing_since = NULL
+		WHERE id = $1 AND user_id = $2`, id, user); err != nil {
+		return WebhookEndpoint{}, err
+	}
+	return db.WebhookEndpoint(ctx, user, id)
+}
+
+// RotateWebhookSecret gives one of user's endpoints a new secret; the old
+// one keeps signing beside it for overlap.
+func (db *DB) RotateWebhookSecret(ctx context.Context, user, id int64, secret string, now time.Time, overlap time.Duration) (WebhookEndpoint, error) {
+	if err := db.changeEndpoint(ctx, `UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $3, secret = $4
+		WHERE id = $1 AND user_id = $2`, id, user, micros(now.Add(overlap)), secret); err != nil {
+		return WebhookEndpoint{}, err
+	}
+	return db.WebhookEndpoint(ctx, user, id)
+}
+
+// changeEndpoint runs q, which changes the endpoint id of user ($1, $2);
+// not found if it changed no row.
+func (db *DB) changeEndpoint(ctx context.Context, q string, id, user int64, args ...any) error {
+	res, err := db.writes.ExecContext(ctx, q, append([]any{id, user}, args...)...)
 	if err != nil {
 		return err
 	}
@@ -158,20 +185,4 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, user, id int64) error {
 		return errs.E(errs.NotFound, "webhook endpoint %d not found", id)
 	}
 	return nil
-}
-
-// RotateWebhookSecret gives one of user's endpoints a new secret; the old
-// one keeps signing beside it for overlap.
-func (db *DB) RotateWebhookSecret(ctx context.Context, user, id int64, secret string, now time.Time, overlap time.Duration) (WebhookEndpoint, error) {
-	res, err := db.writes.ExecContext(ctx, `UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $3, secret = $4
-		WHERE id = $1 AND user_id = $2`, id, user, micros(now.Add(overlap)), secret)
-	if err != nil {
-		return WebhookEndpoint{}, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return WebhookEndpoint{}, err
-	} else if n == 0 {
-		return WebhookEndpoint{}, errs.E(errs.NotFound, "webhook endpoint %d not found", id)
-	}
-	return db.WebhookEndpoint(ctx, user, id)
 }

@@ -144,18 +144,11 @@ func (w *Worker) pass(ctx context.Context) (more bool, err error) {
 // worker holds the fan-out's lease; more says events past the window wait.
 func (w *Worker) fanOutNext(ctx context.Context) (more bool, err error) {
 	now := w.cfg.Clock.Now()
-	if held, err := w.fanOut.Hold(ctx, now); err != nil || !held {
+	upto, fence, err := w.fanOut.Window(ctx, now, w.cfg.Batch)
+	if err != nil || fence == 0 {
 		return false, err
 	}
-	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	fence, ok, err := w.cfg.DB.EventFence(fctx)
-	cancel()
-	if err != nil || !ok {
-		return false, err
-	}
-	// As the NATS feed does: a window of Batch ids, at most the fence.
 	pos := w.fanOut.Pos
-	upto := min(fence, pos+int64(w.cfg.Batch))
 	metricFanOutLag.Set(float64(fence - pos))
 	if upto <= pos {
 		return false, nil

@@ -195,7 +195,7 @@ func waitAttempts(t *testing.T, c *client.Client, endpoint int64, n int) []clien
 // delivery is given up, the endpoint disabled, and its owner told by a
 // webhook_endpoint.disabled event, which their other endpoint (taking
 // only that type) receives. A disabled endpoint's delivery cannot be
-// resent.
+// resent until the endpoint is enabled again.
 func TestDisabledAfterDaysOfFailures(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -242,5 +242,10 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		if _, err := alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID); problem(err) != "conflict" {
 			t.Fatalf("a resend to a disabled endpoint: %v, want conflict", err)
 		}
+		if e := dbtest.Must(alice.EnableWebhookEndpoint(ctx, ep.ID))(t); e.Status != "enabled" || e.FailingSince != nil {
+			t.Fatalf("enabled again: %+v", e)
+		}
+		dbtest.Must(alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID))(t)
+		failing.waitFor(t, tries+1)
 	})
 }
