@@ -78,6 +78,8 @@ func TestUnavailableWhenTheServerVanishes(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, `SELECT 1`); err != nil {
 		t.Fatal(err)
 	}
+	// A statement new to the connection, with an argument, as the writer's
+	// are: pgx sends it and then reads the end of the connection.
 	close(vanish)
 	var n int
 	err = tx.QueryRowContext(ctx, `SELECT $1::int`, 2).Scan(&n)

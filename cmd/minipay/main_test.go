@@ -91,9 +91,10 @@ func TestServeWithoutMigrateRefusesAnOldSchema(t *testing.T) {
 // shown with its password masked.
 func TestHelpShowsEnvAndNoSecret(t *testing.T) {
 	t.Parallel()
-	env := []string{"MINIPAY_DATABASE_URL=postgres://app:s3cr3t@db.example:5432/pay?password=s3cr3t"}
+	// A failover pair's multi-host URL, with the password both ways.
+	env := []string{"MINIPAY_DATABASE_URL=postgres://app:s3cr3t@db1.example:5432,db2.example:5432/pay?password=s3cr3t&target_session_attrs=read-write"}
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, cmd := range []string{"serve", "migrate", "audit", "backup", "bench", "bench-history", "drill", "loadtest"} {
+	for _, cmd := range []string{"serve", "migrate", "audit", "backup", "bench", "bench-history", "drill", "drill-failover", "loadtest"} {
 		out, _ := run(t, env, cmd, "-h")
 		if strings.Contains(out, "s3cr3t") {
 			t.Errorf("%s -h prints the password:\n%s", cmd, out)
@@ -105,7 +106,8 @@ func TestHelpShowsEnvAndNoSecret(t *testing.T) {
 		if got := strings.Count(out, "(env MINIPAY_"); got != len(flags) {
 			t.Errorf("%s -h: %d flags, %d environment variables:\n%s", cmd, len(flags), got, out)
 		}
-		if cmd != "bench-history" && !strings.Contains(out, "postgres://app:***@db.example:5432/pay?password=***") {
+		masked := "postgres://app:***@db1.example:5432,db2.example:5432/pay?password=***&target_session_attrs=read-write"
+		if cmd != "bench-history" && cmd != "drill-failover" && !strings.Contains(out, masked) {
 			t.Errorf("%s -h does not show the masked URL from the environment:\n%s", cmd, out)
 		}
 	}

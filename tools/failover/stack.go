@@ -22,7 +22,7 @@ import (
 // Package is the Debian package of pg_auto_failover for PostgreSQL 15.
 const Package = "postgresql-15-auto-failover"
 
-// Timing is how fast the monitor fails over. PostgreSQL's defaults (20 s
+// Timing is how fast the monitor fails over. pg_auto_failover's defaults (20 s
 // before a silent node is unhealthy, 30 s for a primary to drain) are for
 // networks where a pause is not a death; on one machine, and in a drill
 // that kills the primary for certain, seconds will do. The keepers'
@@ -47,15 +47,15 @@ var DrillTiming = Timing{
 // two data nodes, node1 the first primary, node2 its synchronous standby,
 // each run by its own `pg_autoctl run` in a directory of its own.
 type Stack struct {
-	Dir      string
-	Ports    [3]int // monitor, node1, node2
-	DBUser   string // the superuser, trusted from loopback
-	Keep     bool   // Close leaves the directory, logs and data, behind
-	bin      string // PostgreSQL's binaries
-	owner    *user.User
-	keepers  map[string]*exec.Cmd // by node: pg_autoctl run
-	monitor  *sql.DB
-	out, log io.Writer
+	Dir     string
+	Ports   [3]int // monitor, node1, node2
+	DBUser  string // the superuser, trusted from loopback
+	Keep    bool   // Close leaves the directory, logs and data, behind
+	bin     string // PostgreSQL's binaries
+	owner   *user.User
+	keepers map[string]*exec.Cmd // by node: pg_autoctl run
+	monitor *sql.DB
+	log     io.Writer // stack.log: the commands' output
 }
 
 // node names, in order of their ports after the monitor's.
@@ -70,7 +70,7 @@ func Start(ctx context.Context, parent string, basePort int, t Timing, out io.Wr
 	if err := ensurePackage(ctx, out); err != nil {
 		return nil, err
 	}
-	s := &Stack{Ports: [3]int{basePort, basePort + 1, basePort + 2}, keepers: map[string]*exec.Cmd{}, out: out}
+	s := &Stack{Ports: [3]int{basePort, basePort + 1, basePort + 2}, keepers: map[string]*exec.Cmd{}}
 	for _, p := range s.Ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
