@@ -33,6 +33,7 @@ func TestEveryEventDelivered(t *testing.T) {
 		s := serve(t, db, clk, loopback)
 		s.run(t)
 		alice, bob := s.user(t, "alice"), s.user(t, "bob")
+		clk.Advance(time.Second) // the logins' session.created came before the endpoint: not for it
 		rcv := newReceiver(t, http.StatusOK)
 		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL+"/hooks", nil))(t)
 		if ep.Secret == "" || ep.Status != "enabled" || len(ep.EventTypes) != 0 {
@@ -50,7 +51,7 @@ func TestEveryEventDelivered(t *testing.T) {
 		savings := dbtest.Must(alice.OpenSavings(ctx, "free", 0))(t)
 		dbtest.Must(alice.Deposit(ctx, savings.ID, 20_000, "d1"))(t)
 
-		want := events(t, alice)
+		want := events(t, alice)[1:] // after alice's login
 		if types := typesOf(want); !slices.Equal(types, []string{"charge.succeeded", "transfer.completed", "transfer.pending",
 			"transfer.accepted", "savings.opened", "savings.deposit"}) {
 			t.Fatalf("scenario events %v", types)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"minipay/client"
 	"minipay/clock"
@@ -31,6 +32,9 @@ func TestTwoServersDoNotDoubleSend(t *testing.T) {
 		clients := make([]*client.Client, users)
 		for u := range users {
 			clients[u] = one.user(t, fmt.Sprintf("user%d", u))
+		}
+		clk.Advance(time.Second) // the logins' session.created came before the endpoints: not for them
+		for u := range users {
 			for e := range 2 {
 				dbtest.Must(clients[u].CreateWebhookEndpoint(ctx, fmt.Sprintf("%s/u%d/e%d", rcv.URL, u, e), nil))(t)
 			}
@@ -60,7 +64,7 @@ func TestTwoServersDoNotDoubleSend(t *testing.T) {
 		}
 		for u, c := range clients {
 			var want []int64
-			for _, e := range events(t, c) {
+			for _, e := range events(t, c)[1:] { // after the login
 				want = append(want, e.ID)
 			}
 			for e := range 2 {
