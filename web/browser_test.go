@@ -98,7 +98,7 @@ func TestWalletInBrowser(t *testing.T) {
 		// English on request, remembered.
 		bob.do(t, chromedp.Navigate(hs.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
 		bob.do(t, chromedp.Navigate(hs.URL+"/charge"))
-		bob.expectText(t, "charge-left", "Charge limit left today: 3,000,000원")
+		bob.expectText(t, "charge-left", "Charge limit left today: ₩3,000,000")
 
 		// Logging out ends the session: home then asks for a login.
 		alice.do(t, chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.ID("password")))

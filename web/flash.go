@@ -16,9 +16,15 @@ const flashCookie = "flash"
 // doneTo redirects to home, which then says what was done (a message of
 // home.* taking the amount).
 func doneTo(rw http.ResponseWriter, r *http.Request, what string, amount int64) {
+	flashTo(rw, r, "/", what, amount)
+}
+
+// flashTo redirects to path, whose page then says what was done: a
+// message of home.* or done.* taking the amount.
+func flashTo(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
 	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Value: what + "." + strconv.FormatInt(amount, 10), Path: "/",
 		MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
-	http.Redirect(rw, r, "/", http.StatusSeeOther)
+	http.Redirect(rw, r, path, http.StatusSeeOther)
 }
 
 // takeFlash reads and clears the flash: the notice for p, or "".
@@ -36,6 +42,8 @@ func takeFlash(rw http.ResponseWriter, r *http.Request, p *page) string {
 		return ""
 	case what == "charged", what == "sent", what == "sentPending":
 		return p.T("home."+what, p.Won(amount))
+	case messages["done."+what].ko != "":
+		return p.T("done."+what, p.Won(amount))
 	}
 	return ""
 }

@@ -6,7 +6,8 @@
 //
 // Read in order: web.go (routes, headers, rendering), session.go (the
 // cookie), lang.go (messages, amounts, times), then one file per screen:
-// account.go (sign up, log in, log out), home.go, money.go (charge, send).
+// account.go (sign up, log in, log out), home.go, money.go (charge, send),
+// settlements.go, savings.go, events.go (live updates).
 package web
 
 import (
@@ -79,6 +80,19 @@ func (w *Wallet) Handler() http.Handler {
 	mux.HandleFunc("GET /send", w.authed(w.sendForm))
 	mux.HandleFunc("POST /send", w.authed(w.sendPreview))
 	mux.HandleFunc("POST /send/confirm", w.authed(w.send))
+	mux.HandleFunc("GET /settlements", w.authed(w.settlements))
+	mux.HandleFunc("GET /settlements/new", w.authed(w.settlementNew))
+	mux.HandleFunc("POST /settlements/new", w.authed(w.settlementPreview))
+	mux.HandleFunc("POST /settlements", w.authed(w.requestSettlement))
+	mux.HandleFunc("GET /settlements/{id}", w.authed(w.settlement))
+	mux.HandleFunc("POST /settlements/{id}/shares/{share}/pay", w.authed(w.actOnShare(true)))
+	mux.HandleFunc("POST /settlements/{id}/shares/{share}/decline", w.authed(w.actOnShare(false)))
+	mux.HandleFunc("GET /savings", w.authed(w.savings))
+	mux.HandleFunc("POST /savings", w.authed(w.openSavings))
+	mux.HandleFunc("POST /savings/{id}/deposit", w.authed(w.savingsMove("deposit")))
+	mux.HandleFunc("POST /savings/{id}/withdraw", w.authed(w.savingsMove("withdraw")))
+	mux.HandleFunc("POST /savings/{id}/close", w.authed(w.savingsMove("close")))
+	mux.HandleFunc("GET "+EventsPath, w.events)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.render(rw, r, http.StatusNotFound, "error", w.newPage(r, "error.notFound"))
 	})
@@ -90,7 +104,7 @@ func (w *Wallet) Handler() http.Handler {
 
 // csp allows only the wallet's own files: no inline script or style, no
 // other origin, no framing.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
