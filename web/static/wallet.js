@@ -50,5 +50,8 @@ window.addEventListener("pageshow", function (e) {
   }
   var stream = new EventSource("/events");
   types.forEach(function (t) { stream.addEventListener(t, refresh); });
+  // The body says whether the page is live (for a style, and for tests).
+  stream.onopen = function () { document.body.dataset.stream = "open"; };
+  stream.onerror = function () { document.body.dataset.stream = "down"; };
   window.addEventListener("pagehide", function () { stream.close(); });
 })();

@@ -1,0 +1,146 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"minipay/api"
+	"minipay/app"
+	"minipay/app/apptest"
+	"minipay/store"
+	"minipay/store/dbtest"
+)
+
+// Settlements, savings and live updates in a real browser, at a phone's
+// size and a laptop's, on each database: the receiver's open page shows
+// money arrive without a reload; a settlement requested from a friend,
+// previewed, paid by them while the requester watches it complete; a free
+// savings opened and deposited into; every page visited passes the
+// accessibility check and logs no error; the books balance at the end.
+// MINIPAY_SCREENSHOTS=1 also writes the phone-size screenshots of docs/
+// (from the SQLite run).
+
+const laptopWidth, laptopHeight = 1280, 800
+
+func TestMoneyScreensInBrowser(t *testing.T) {
+	chrome := chromium(t)
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, size := range [][2]int64{{phoneWidth, phoneHeight}, {laptopWidth, laptopHeight}} {
+			t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+				shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.Contains(t.Name(), "/sqlite/") && size[0] == phoneWidth
+				moneyScreens(t, chrome, db, size[0], size[1], shots)
+			})
+		}
+	})
+}
+
+func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64, shots bool) {
+	_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
+	b := newBrowser(t, chrome, hs.URL)
+	b.width, b.height = width, height
+	alice, bob := b.tab(t), b.tab(t)
+	// Each size runs on the same database: its own two people.
+	an, bn := fmt.Sprintf("alice%d", width), fmt.Sprintf("bob%d", width)
+	alice.signUp(t, an, "김민수")
+	bob.signUp(t, bn, "이영희")
+	alice.visit(t, "/charge")
+	alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "50,000"), chromedp.Click(chromedp.CSS("main form button")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+
+	// Bob's home stays open; alice's transfer shows on it without a reload.
+	bob.visit(t, "/")
+	// A mark in the DOM (which every script world shares) that a reload
+	// would lose.
+	bob.do(t, chromedp.Evaluate[chromedp.Void](`document.body.dataset.notReloaded = "yes"`))
+	bob.waitStream(t)
+	alice.visit(t, "/send")
+	alice.do(t, chromedp.SetValue(chromedp.ID("to"), bn), chromedp.SetValue(chromedp.ID("amount"), "10000"),
+		chromedp.Click(chromedp.CSS("main form button")), chromedp.WaitVisible(chromedp.ID("confirm")))
+	alice.checkPage(t)
+	alice.do(t, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("notice")))
+	bob.waitFor(t, `document.getElementById("main-balance").textContent.trim() === "10,000원" && document.body.dataset.notReloaded === "yes"`)
+	bob.expectText(t, "unread", "1건")
+
+	// Alice asks bob, a friend, to split 30,000 with her: the friend is
+	// offered as a checkbox, the preview shows the shares.
+	u, _, err := db.UserByUsername(context.Background(), an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.AddFriend(context.Background(), u.ID, bn, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	alice.visit(t, "/settlements/new")
+	alice.do(t, chromedp.SetValue(chromedp.ID("total"), "30,000"), chromedp.Click(chromedp.ID("friend-"+bn)),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("request")))
+	alice.expectText(t, "plan-h", "총 30,000원, 똑같이 나누기")
+	alice.checkPage(t)
+	if shots {
+		alice.screenshot(t, "wallet-settlement-preview.png")
+	}
+	alice.do(t, chromedp.Click(chromedp.ID("request")), chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.expectText(t, "notice", "총 30,000원의 정산을 요청했습니다.")
+	alice.expectText(t, "settlement-paid", "2명 중 1명 완료")
+	alice.checkPage(t)
+	alice.waitStream(t)
+
+	// Bob opens it from his list and pays; alice's open page completes.
+	bob.visit(t, "/settlements")
+	bob.do(t, chromedp.Click(chromedp.CSS("#settlements-asked a")), chromedp.WaitVisible(chromedp.ID("pay")))
+	bob.checkPage(t)
+	bob.do(t, chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.ID("notice")))
+	bob.expectText(t, "notice", "15,000원을 냈습니다.")
+	bob.checkPage(t)
+	alice.waitFor(t, `document.getElementById("settlement-paid").textContent.trim() === "2명 중 2명 완료"`)
+	alice.expectText(t, "settlement-status", "완료")
+
+	// A free savings account, opened and deposited into.
+	alice.visit(t, "/savings")
+	alice.do(t, chromedp.Click(chromedp.ID("open-go")), chromedp.WaitVisible(chromedp.CSS("[id^=deposit-][id$=-go]")))
+	alice.checkPage(t)
+	alice.do(t, chromedp.SetValue(chromedp.CSS("input[id^=deposit-]"), "20,000"), chromedp.Click(chromedp.CSS("[id^=deposit-][id$=-go]")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.expectText(t, "notice", "20,000원을 입금했습니다.")
+	alice.expectText(t, "savings-main", "35,000원") // 50,000 - 10,000 sent + 15,000 paid back - 20,000 deposited
+	alice.checkPage(t)
+	if shots {
+		alice.screenshot(t, "wallet-savings.png")
+	}
+
+	// The same screen in English, amounts as ₩.
+	alice.visit(t, "/savings?lang=en")
+	alice.expectText(t, "savings-main", "₩35,000")
+
+	b.noConsoleErrors(t)
+	dbtest.Audit(t, db)
+}
+
+// visit opens path and checks the page.
+func (tb *tab) visit(t *testing.T, path string) {
+	t.Helper()
+	tb.do(t, chromedp.Navigate(tb.base+path), chromedp.WaitReady(chromedp.CSS("main")))
+	tb.checkPage(t)
+}
+
+// waitFor waits until the page's expression is true, bounded by the
+// browser's deadline.
+func (tb *tab) waitFor(t *testing.T, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(0))); err != nil {
+		t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+// waitStream waits until the page's event stream is open, so that what
+// happens next reaches it.
+func (tb *tab) waitStream(t *testing.T) {
+	t.Helper()
+	tb.waitFor(t, `document.body.dataset.stream === "open"`)
+}
