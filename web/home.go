@@ -79,7 +79,8 @@ func count(n int) string {
 	return strconv.Itoa(n)
 }
 
-// userPage is a page for c's user, who the header names.
+// userPage is a page for c's user, who the header names, with the id of
+// the user's newest event for its live parts (events.go).
 func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, error) {
 	u, err := w.cfg.DB.User(r.Context(), c.User)
 	if err != nil {
@@ -87,5 +88,6 @@ func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, e
 	}
 	p := w.newPage(r, title)
 	p.User = &u
-	return p, nil
+	p.After, err = w.newestEvent(r, c)
+	return p, err
 }

@@ -76,6 +76,7 @@ type page struct {
 	Error  string
 	Notice string
 	Data   any
+	After  int64 // the user's newest event when the page was read (events.go)
 	zone   *time.Location
 }
 

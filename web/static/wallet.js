@@ -22,8 +22,8 @@ window.addEventListener("pageshow", function (e) {
   });
 });
 // Live updates: a page whose changing parts are marked data-live listens
-// to the user's event stream (/events; the types it names are in the
-// body's data-events). After an event it fetches the page again and swaps
+// to the user's event stream (/events, after the newest event the page
+// was read with, data-after; the types it names are in data-events). After an event it fetches the page again and swaps
 // in each data-live part by id, so balances, pending transfers and
 // notifications change without a reload and no form being typed into is
 // touched. Without the stream the page stays as loaded.
@@ -48,7 +48,7 @@ window.addEventListener("pageshow", function (e) {
       if (again) { again = false; refresh(); }
     });
   }
-  var stream = new EventSource("/events");
+  var stream = new EventSource("/events?after=" + encodeURIComponent(document.body.dataset.after || "0"));
   types.forEach(function (t) { stream.addEventListener(t, refresh); });
   // The body says whether the page is live (for a style, and for tests).
   stream.onopen = function () { document.body.dataset.stream = "open"; };
