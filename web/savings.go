@@ -22,12 +22,14 @@ import (
 // with a fresh key for each of its forms.
 type savingsAccount struct {
 	*ledger.Account
-	Rate                                 string // "연 3.00%" / "3.00% a year"
-	Next                                 time.Time
-	ManualDeposits, Withdrawals          bool
-	DepositKey, WithdrawKey, CloseKey    string
-	DepositAmount, WithdrawAmount, Error string
+	Rate            string // "연 3.00%" / "3.00% a year"
+	Next            time.Time
+	Moves           []amountForm // deposit and withdraw, as the product allows
+	CloseKey, Error string
 }
+
+// amountForm is a form moving an amount: its action, key and amount.
+type amountForm struct{ Action, Key, Amount string }
 
 type savingsData struct {
 	Main     int64
@@ -70,17 +72,23 @@ func (w *Wallet) showSavings(rw http.ResponseWriter, r *http.Request, c api.Call
 		}
 		prod := ledger.Products[a.Product]
 		s := savingsAccount{Account: a, Rate: p.T("savings.rate", fmt.Sprintf("%d.%02d", prod.AnnualRateBP/100, prod.AnnualRateBP%100)),
-			ManualDeposits: prod.ManualDeposits, Withdrawals: prod.Withdrawals, DepositKey: newKey(), WithdrawKey: newKey(), CloseKey: newKey()}
+			CloseKey: newKey()}
 		s.Next, _ = w.cfg.API.NextInstallment(a)
+		if prod.ManualDeposits {
+			s.Moves = append(s.Moves, amountForm{Action: "deposit", Key: newKey()})
+		}
+		if prod.Withdrawals {
+			s.Moves = append(s.Moves, amountForm{Action: "withdraw", Key: newKey()})
+		}
 		if failed != nil && failed.account == a.ID {
 			s.Error = p.T(failed.errKey)
-			switch failed.action {
-			case "deposit":
-				s.DepositKey, s.DepositAmount = failed.key, failed.amount
-			case "withdraw":
-				s.WithdrawKey, s.WithdrawAmount = failed.key, failed.amount
-			case "close":
+			if failed.action == "close" {
 				s.CloseKey = failed.key
+			}
+			for i := range s.Moves {
+				if s.Moves[i].Action == failed.action {
+					s.Moves[i].Key, s.Moves[i].Amount = failed.key, failed.amount
+				}
 			}
 		}
 		d.Accounts = append(d.Accounts, s)
