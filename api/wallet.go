@@ -116,16 +116,22 @@ type PlannedShare struct {
 // PlanSettlement checks a settlement as POST /v1/settlements does and
 // splits total among participants: the shares to preview. In random mode
 // each plan is a new draw; RequestSettlement requests the one previewed.
+// A plan shows who the usernames are (masked), so it counts against c's
+// limit on look-ups, as GET /v1/recipients/{username} does.
 func (s *Server) PlanSettlement(ctx context.Context, c Caller, total int64, mode string, participants []string) ([]PlannedShare, error) {
 	req := settlementRequest{Total: &total, Mode: &mode, Participants: participants}
 	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	p := principal{user: c.User, main: c.Main, session: c.Session}
+	if err := takeForUser(s.limits.lookups, p, s.clock.Now(), "recipient look-ups"); err != nil {
 		return nil, err
 	}
 	amounts, err := req.amounts()
 	if err != nil {
 		return nil, err
 	}
-	users, err := s.participants(ctx, principal{user: c.User}, participants)
+	users, err := s.participants(ctx, p, participants)
 	if err != nil {
 		return nil, err
 	}
