@@ -151,7 +151,7 @@ func TestChargeFormOnce(t *testing.T) {
 			t.Fatalf("same key, other amount: %s\n%s", resp.Status, body)
 		}
 		_, home := get(t, c, base+"/")
-		if !strings.Contains(home, `id="main-balance">10,000원<`) {
+		if !strings.Contains(home, `id="main-balance" data-live>10,000원<`) {
 			t.Fatalf("home after three posts of one charge form:\n%s", home)
 		}
 	})
