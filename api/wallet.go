@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"minipay/errs"
-
 	"minipay/ledger"
 	"minipay/names"
 	"minipay/store"
@@ -123,7 +122,7 @@ func (s *Server) PlanSettlement(ctx context.Context, c Caller, total int64, mode
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	p := principal{user: c.User, main: c.Main, session: c.Session}
+	p := c.principal()
 	if err := takeForUser(s.limits.lookups, p, s.clock.Now(), "recipient look-ups"); err != nil {
 		return nil, err
 	}
@@ -147,7 +146,7 @@ func (s *Server) PlanSettlement(ctx context.Context, c Caller, total int64, mode
 // strangers, once per idem key. The amounts must be a split mode could
 // make: exactly split.Equal's in equal mode, any of at least 1 won each
 // in random mode (each of which split.Random can draw).
-func (s *Server) RequestSettlement(r *http.Request, c Caller, idem store.Idempotency, total int64, mode string, plan []PlannedShare) (int64, error) {
+func (s *Server) RequestSettlement(ctx context.Context, c Caller, idem store.Idempotency, total int64, mode string, plan []PlannedShare) (int64, error) {
 	req := settlementRequest{Total: &total, Mode: &mode}
 	amounts := make([]int64, len(plan))
 	for i, sh := range plan {
@@ -159,11 +158,11 @@ func (s *Server) RequestSettlement(r *http.Request, c Caller, idem store.Idempot
 	if err := checkSplit(&req, amounts); err != nil {
 		return 0, err
 	}
-	p := principal{user: c.User, main: c.Main, session: c.Session}
+	p := c.principal()
 	if err := takeForUser(s.limits.settlements, p, s.clock.Now(), "settlements"); err != nil {
 		return 0, err
 	}
-	return s.storeSettlement(r.Context(), p, &req, amounts, idem)
+	return s.storeSettlement(ctx, p, &req, amounts, idem)
 }
 
 // checkSplit refuses amounts that req's mode could not have made.
@@ -209,4 +208,9 @@ func (s *Server) EventStream(w http.ResponseWriter, r *http.Request, token strin
 			h(w, r, p)
 		}
 	})
+}
+
+// principal is c as the API's handlers take a caller.
+func (c Caller) principal() principal {
+	return principal{user: c.User, main: c.Main, session: c.Session}
 }

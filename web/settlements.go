@@ -162,7 +162,7 @@ func (w *Wallet) requestSettlement(rw http.ResponseWriter, r *http.Request, c ap
 	idem, err := formIdempotency(r, url.Values{"total": {strconv.FormatInt(total, 10)}, "mode": {f.Mode}, "user": users, "amount": amounts})
 	var id int64
 	if err == nil {
-		id, err = w.cfg.API.RequestSettlement(r, c, idem, total, f.Mode, f.Shares)
+		id, err = w.cfg.API.RequestSettlement(r.Context(), c, idem, total, f.Mode, f.Shares)
 	}
 	if err != nil {
 		w.settlementError(rw, r, c, f, err)
