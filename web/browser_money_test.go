@@ -66,7 +66,7 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	alice.checkPage(t)
 	alice.do(t, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("notice")))
 	bob.waitFor(t, `document.getElementById("main-balance").textContent.trim() === "10,000원" && document.body.dataset.notReloaded === "yes"`)
-	bob.expectText(t, "unread", "1건")
+	bob.see(t, "unread", "1건")
 
 	// Alice asks bob, a friend, to split 30,000 with her: the friend is
 	// offered as a checkbox, the preview shows the shares.
@@ -80,14 +80,14 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	alice.visit(t, "/settlements/new")
 	alice.do(t, chromedp.SetValue(chromedp.ID("total"), "30,000"), chromedp.Click(chromedp.ID("friend-"+bn)),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("request")))
-	alice.expectText(t, "plan-h", "총 30,000원, 똑같이 나누기")
+	alice.see(t, "plan-h", "총 30,000원, 똑같이 나누기")
 	alice.checkPage(t)
 	if shots {
 		alice.screenshot(t, "wallet-settlement-preview.png")
 	}
 	alice.do(t, chromedp.Click(chromedp.ID("request")), chromedp.WaitVisible(chromedp.ID("notice")))
-	alice.expectText(t, "notice", "총 30,000원의 정산을 요청했습니다.")
-	alice.expectText(t, "settlement-paid", "2명 중 1명 완료")
+	alice.see(t, "notice", "총 30,000원의 정산을 요청했습니다.")
+	alice.see(t, "settlement-paid", "2명 중 1명 완료")
 	alice.checkPage(t)
 	alice.waitStream(t)
 
@@ -96,10 +96,10 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	bob.do(t, chromedp.Click(chromedp.CSS("#settlements-asked a")), chromedp.WaitVisible(chromedp.ID("pay")))
 	bob.checkPage(t)
 	bob.do(t, chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.ID("notice")))
-	bob.expectText(t, "notice", "15,000원을 냈습니다.")
+	bob.see(t, "notice", "15,000원을 냈습니다.")
 	bob.checkPage(t)
 	alice.waitFor(t, `document.getElementById("settlement-paid").textContent.trim() === "2명 중 2명 완료"`)
-	alice.expectText(t, "settlement-status", "완료")
+	alice.see(t, "settlement-status", "완료")
 
 	// A free savings account, opened and deposited into.
 	alice.visit(t, "/savings")
@@ -107,8 +107,8 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	alice.checkPage(t)
 	alice.do(t, chromedp.SetValue(chromedp.CSS("input[id^=deposit-]"), "20,000"), chromedp.Click(chromedp.CSS("[id^=deposit-][id$=-go]")),
 		chromedp.WaitVisible(chromedp.ID("notice")))
-	alice.expectText(t, "notice", "20,000원을 입금했습니다.")
-	alice.expectText(t, "savings-main", "35,000원") // 50,000 - 10,000 sent + 15,000 paid back - 20,000 deposited
+	alice.see(t, "notice", "20,000원을 입금했습니다.")
+	alice.see(t, "savings-main", "35,000원") // 50,000 - 10,000 sent + 15,000 paid back - 20,000 deposited
 	alice.checkPage(t)
 	if shots {
 		alice.screenshot(t, "wallet-savings.png")
@@ -116,7 +116,7 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 
 	// The same screen in English, amounts as ₩.
 	alice.visit(t, "/savings?lang=en")
-	alice.expectText(t, "savings-main", "₩35,000")
+	alice.see(t, "savings-main", "₩35,000")
 
 	b.noConsoleErrors(t)
 	dbtest.Audit(t, db)
@@ -135,6 +135,18 @@ func (tb *tab) waitFor(t *testing.T, expr string) {
 	t.Helper()
 	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(0))); err != nil {
 		t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+// see waits until the element with id reads want. It reads the page by
+// script, not by DevTools node ids, which a document still loading after a
+// form's navigation can invalidate under a query.
+func (tb *tab) see(t *testing.T, id, want string) {
+	t.Helper()
+	expr := fmt.Sprintf(`(document.getElementById(%q) || {textContent: ""}).textContent.trim() === %q`, id, want)
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		got, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.getElementById(%q) || {textContent: "(none)"}).textContent.trim()`, id)))
+		t.Fatalf("#%s = %q, want %q (%v)", id, got, want, err)
 	}
 }
 
