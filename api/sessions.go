@@ -192,42 +192,46 @@ func (q *passwordRequest) Validate() error {
 
 // changePassword sets a new password given the current one, and revokes
 // every other session of the user: whoever else held a token (or the old
-// password) is out. A wrong current password counts as a failed login
-// for the user's name and the client's address.
+// password) is out.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p principal) {
 	var req passwordRequest
 	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	u, hash, err := s.db.UserWithPassword(r.Context(), p.user)
-	if err != nil {
+	if err := s.setPassword(r, p, *req.CurrentPassword, *req.NewPassword); err != nil {
 		writeError(w, r, err)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// setPassword is a password change of the API and the web wallet alike. A
+// wrong current password counts as a failed login for the user's name
+// and the client's address.
+func (s *Server) setPassword(r *http.Request, p principal, current, next string) error {
+	u, hash, err := s.db.UserWithPassword(r.Context(), p.user)
+	if err != nil {
+		return err
 	}
 	now := s.clock.Now()
 	if err := s.loginThrottled(r, u.Username, now); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	if !s.passwordMatches(true, hash, *req.CurrentPassword) {
+	if !s.passwordMatches(true, hash, current) {
 		s.loginFailed(r, now)
-		writeError(w, r, errWrongPassword())
-		return
+		return errWrongPassword()
 	}
 	if err := s.loginSucceeded(r, u.Username); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	newHash, err := bcrypt.GenerateFromPassword([]byte(*req.NewPassword), s.passwordCost)
+	newHash, err := bcrypt.GenerateFromPassword([]byte(next), s.passwordCost)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.db.ChangePassword(r.Context(), p.user, string(newHash), p.session, now); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	s.sessions.forgetOthers(p.user, p.session)
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

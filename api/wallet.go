@@ -55,7 +55,7 @@ func (s *Server) LogOut(ctx context.Context, c Caller) error {
 
 // Move submits cmd for c under c's limit on money-moving requests.
 func (s *Server) Move(ctx context.Context, c Caller, idem store.Idempotency, cmd ledger.Command) (store.Result, error) {
-	return s.submit(ctx, principal{user: c.User, main: c.Main, session: c.Session}, idem, cmd)
+	return s.submit(ctx, c.principal(), idem, cmd)
 }
 
 // Payee is whom a username belongs to, as a sender may see it before
@@ -68,7 +68,7 @@ type Payee struct {
 // Payee looks username up for c within c's limit on look-ups, as GET
 // /v1/recipients/{username} does.
 func (s *Server) Payee(ctx context.Context, c Caller, username string) (Payee, error) {
-	u, err := s.payee(ctx, principal{user: c.User, main: c.Main, session: c.Session}, username)
+	u, err := s.payee(ctx, c.principal(), username)
 	return Payee{Username: u.Username, MaskedName: names.Mask(u.Name), MainAccount: u.MainAccount}, err
 }
 

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
-	"minipay/api"
-	"minipay/app"
-	"minipay/app/apptest"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -22,7 +19,9 @@ import (
 // size and a laptop's, on each database: the receiver's open page shows
 // money arrive without a reload; a settlement requested from a friend,
 // previewed, paid by them while the requester watches it complete; a free
-// savings opened and deposited into; every page visited passes the
+// savings opened and deposited into; a transfer needing acceptance
+// appearing on the receiver's open page and accepted; a send with a
+// top-up posted twice moving money once; the history of each; every page visited passes the
 // accessibility check and logs no error; the books balance at the end.
 // MINIPAY_SCREENSHOTS=1 also writes the phone-size screenshots of docs/
 // (from the SQLite run).
@@ -30,20 +29,19 @@ import (
 const laptopWidth, laptopHeight = 1280, 800
 
 func TestMoneyScreensInBrowser(t *testing.T) {
-	chrome := chromium(t)
+	chromium(t) // skips before the databases are set up
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		for _, size := range [][2]int64{{phoneWidth, phoneHeight}, {laptopWidth, laptopHeight}} {
 			t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 				shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.Contains(t.Name(), "/sqlite/") && size[0] == phoneWidth
-				moneyScreens(t, chrome, db, size[0], size[1], shots)
+				moneyScreens(t, db, size[0], size[1], shots)
 			})
 		}
 	})
 }
 
-func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64, shots bool) {
-	_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
-	b := newBrowser(t, chrome, hs.URL)
+func moneyScreens(t *testing.T, db *store.DB, width, height int64, shots bool) {
+	b, _ := serveToBrowser(t, db)
 	b.width, b.height = width, height
 	alice, bob := b.tab(t), b.tab(t)
 	// Each size runs on the same database: its own two people.
@@ -51,8 +49,8 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	alice.signUp(t, an, "김민수")
 	bob.signUp(t, bn, "이영희")
 	alice.visit(t, "/charge")
-	alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "50,000"), chromedp.Click(chromedp.CSS("main form button")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "50,000"))
+	alice.press(t, "main form button")
 
 	// Bob's home stays open; alice's transfer shows on it without a reload.
 	bob.visit(t, "/")
@@ -61,10 +59,10 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 	bob.do(t, chromedp.Evaluate[chromedp.Void](`document.body.dataset.notReloaded = "yes"`))
 	bob.waitStream(t)
 	alice.visit(t, "/send")
-	alice.do(t, chromedp.SetValue(chromedp.ID("to"), bn), chromedp.SetValue(chromedp.ID("amount"), "10000"),
-		chromedp.Click(chromedp.CSS("main form button")), chromedp.WaitVisible(chromedp.ID("confirm")))
+	alice.do(t, chromedp.SetValue(chromedp.ID("to"), bn), chromedp.SetValue(chromedp.ID("amount"), "10000"))
+	alice.press(t, "main form button")
 	alice.checkPage(t)
-	alice.do(t, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.leave(t, chromedp.Click(chromedp.ID("confirm")))
 	bob.waitFor(t, `document.getElementById("main-balance").textContent.trim() === "10,000원" && document.body.dataset.notReloaded === "yes"`)
 	bob.see(t, "unread", "1건")
 
@@ -78,14 +76,14 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 		t.Fatal(err)
 	}
 	alice.visit(t, "/settlements/new")
-	alice.do(t, chromedp.SetValue(chromedp.ID("total"), "30,000"), chromedp.Click(chromedp.ID("friend-"+bn)),
-		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("request")))
+	alice.do(t, chromedp.SetValue(chromedp.ID("total"), "30,000"), chromedp.Click(chromedp.ID("friend-"+bn)))
+	alice.leave(t, chromedp.Click(chromedp.ID("preview")))
 	alice.see(t, "plan-h", "총 30,000원, 똑같이 나누기")
 	alice.checkPage(t)
 	if shots {
 		alice.screenshot(t, "wallet-settlement-preview.png")
 	}
-	alice.do(t, chromedp.Click(chromedp.ID("request")), chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.leave(t, chromedp.Click(chromedp.ID("request")))
 	alice.see(t, "notice", "총 30,000원의 정산을 요청했습니다.")
 	alice.see(t, "settlement-paid", "2명 중 1명 완료")
 	alice.checkPage(t)
@@ -93,9 +91,9 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 
 	// Bob opens it from his list and pays; alice's open page completes.
 	bob.visit(t, "/settlements")
-	bob.do(t, chromedp.Click(chromedp.CSS("#settlements-asked a")), chromedp.WaitVisible(chromedp.ID("pay")))
+	bob.press(t, "#settlements-asked a")
 	bob.checkPage(t)
-	bob.do(t, chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.ID("notice")))
+	bob.leave(t, chromedp.Click(chromedp.ID("pay")))
 	bob.see(t, "notice", "15,000원을 냈습니다.")
 	bob.checkPage(t)
 	alice.waitFor(t, `document.getElementById("settlement-paid").textContent.trim() === "2명 중 2명 완료"`)
@@ -103,10 +101,10 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 
 	// A free savings account, opened and deposited into.
 	alice.visit(t, "/savings")
-	alice.do(t, chromedp.Click(chromedp.ID("open-go")), chromedp.WaitVisible(chromedp.CSS("[id^=deposit-][id$=-go]")))
+	alice.leave(t, chromedp.Click(chromedp.ID("open-go")))
 	alice.checkPage(t)
-	alice.do(t, chromedp.SetValue(chromedp.CSS("input[id^=deposit-]"), "20,000"), chromedp.Click(chromedp.CSS("[id^=deposit-][id$=-go]")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+	alice.do(t, chromedp.SetValue(chromedp.CSS("input[id^=deposit-]"), "20,000"))
+	alice.press(t, "[id^=deposit-][id$=-go]")
 	alice.see(t, "notice", "20,000원을 입금했습니다.")
 	alice.see(t, "savings-main", "35,000원") // 50,000 - 10,000 sent + 15,000 paid back - 20,000 deposited
 	alice.checkPage(t)
@@ -114,12 +112,59 @@ func moneyScreens(t *testing.T, chrome string, db *store.DB, width, height int64
 		alice.screenshot(t, "wallet-savings.png")
 	}
 
+	pendingAndTopUp(t, db, alice, bob, bn)
+
 	// The same screen in English, amounts as ₩.
 	alice.visit(t, "/savings?lang=en")
-	alice.see(t, "savings-main", "₩35,000")
+	alice.see(t, "savings-main", "₩0")
 
 	b.noConsoleErrors(t)
 	dbtest.Audit(t, db)
+}
+
+// pendingAndTopUp: a transfer needing acceptance shows on bob's open
+// pending page (list and unread badge) without a reload, and he accepts
+// it; then a send with a top-up, its confirmation posted twice at once
+// and by its button, moves money once; alice's history lists each kind.
+func pendingAndTopUp(t *testing.T, db *store.DB, alice, bob *tab, bn string) {
+	bob.visit(t, "/pending")
+	bob.do(t, chromedp.Evaluate[chromedp.Void](`document.body.dataset.notReloaded = "yes"`))
+	badge := bob.textOf(t, "#nav-unread")
+	bob.waitStream(t)
+	alice.visit(t, "/send?to="+bn)
+	alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "5,000"), chromedp.Click(chromedp.ID("acceptance")))
+	alice.press(t, "main form button")
+	alice.leave(t, chromedp.Click(chromedp.ID("confirm")))
+	bob.waitFor(t, `!!document.querySelector("#pending-in-list button") && document.body.dataset.notReloaded === "yes" &&
+		(document.getElementById("nav-unread") || {textContent: ""}).textContent.trim() !== `+strconv.Quote(badge))
+	bob.checkPage(t)
+	bob.press(t, "#pending-in-list form button")
+	bob.see(t, "notice", "5,000원을 받았습니다.")
+
+	// 30,000 left, 40,000 sent: 10,000 charged first.
+	alice.visit(t, "/send?to="+bn)
+	alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "40,000"))
+	alice.press(t, "main form button")
+	alice.see(t, "topup", "10,000원이 은행에서 먼저 충전됩니다.")
+	before := len(transfersIn(t, db, bn))
+	alice.postTwice(t, "confirm-form", "/send/confirm")
+	alice.leave(t, chromedp.Click(chromedp.ID("confirm")))
+	alice.see(t, "main-balance", "0원")
+	if n := len(transfersIn(t, db, bn)); n != before+1 {
+		t.Fatalf("%s received %d transfers more, want 1", bn, n-before)
+	}
+
+	alice.visit(t, "/history")
+	got := alice.textOf(t, "#history-list")
+	for _, kind := range []string{"충전", "송금", "정산 납부", "적금 입금", "수락 대기 송금"} {
+		if !strings.Contains(got, kind) {
+			t.Errorf("alice's history has no %s: %s", kind, got)
+		}
+	}
+	bob.visit(t, "/history")
+	if got := bob.textOf(t, "#history-list"); !strings.Contains(got, "수락된 송금") || !strings.Contains(got, "정산 납부") {
+		t.Errorf("bob's history: %s", got)
+	}
 }
 
 // visit opens path and checks the page.

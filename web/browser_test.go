@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,18 +41,16 @@ const (
 )
 
 func TestWalletInBrowser(t *testing.T) {
-	chrome := chromium(t)
+	chromium(t) // skips before the databases are set up
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
-		_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
-		b := newBrowser(t, chrome, hs.URL)
-		shots := os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
+		b, shots := serveToBrowser(t, db)
 
 		alice, bob := b.tab(t), b.tab(t)
 		alice.signUp(t, "alice", "김민수")
 		alice.expectText(t, "main-balance", "0원")
 
 		// Charge, with today's whole limit shown first.
-		alice.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		alice.do(t, chromedp.Navigate(b.base+"/charge"))
 		alice.expectText(t, "charge-left", "오늘 남은 충전 한도: 3,000,000원")
 		alice.checkPage(t)
 		alice.do(t, chromedp.SetValue(chromedp.ID("amount"), "10,000"), chromedp.Click(chromedp.CSS("main form button")),
@@ -61,7 +61,7 @@ func TestWalletInBrowser(t *testing.T) {
 		bob.signUp(t, "bob", "이영희")
 
 		// Send more than the balance: the confirmation states the top-up.
-		alice.do(t, chromedp.Navigate(hs.URL+"/send"))
+		alice.do(t, chromedp.Navigate(b.base+"/send"))
 		alice.checkPage(t)
 		alice.do(t, chromedp.SetValue(chromedp.ID("to"), "bob"), chromedp.SetValue(chromedp.ID("amount"), "25000"),
 			chromedp.SetValue(chromedp.ID("memo"), "점심값"), chromedp.Click(chromedp.CSS("main form button")),
@@ -89,13 +89,13 @@ func TestWalletInBrowser(t *testing.T) {
 			t.Fatalf("bob received %d transfers, want 1", n)
 		}
 
-		bob.do(t, chromedp.Navigate(hs.URL+"/"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.do(t, chromedp.Navigate(b.base+"/"), chromedp.WaitVisible(chromedp.ID("main-balance")))
 		bob.expectText(t, "main-balance", "25,000원")
 		bob.expectText(t, "unread", "1건")
 
 		// English on request, remembered.
-		bob.do(t, chromedp.Navigate(hs.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
-		bob.do(t, chromedp.Navigate(hs.URL+"/charge"))
+		bob.do(t, chromedp.Navigate(b.base+"/?lang=en"), chromedp.WaitVisible(chromedp.ID("main-balance")))
+		bob.do(t, chromedp.Navigate(b.base+"/charge"))
 		bob.expectText(t, "charge-left", "Charge limit left today: ₩3,000,000")
 
 		// Logging out ends the session: home then asks for a login.
@@ -176,7 +176,7 @@ func (b *browser) tab(t *testing.T) *tab {
 			if err != nil {
 				return
 			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
+			if (m.Type == chromedp.ConsoleError || m.IsException()) && !refusedForm(b.base, m) {
 				b.mu.Lock()
 				b.logs = append(b.logs, m.String())
 				b.mu.Unlock()
@@ -185,6 +185,17 @@ func (b *browser) tab(t *testing.T) *tab {
 	}()
 	return &tab{ctx: ctx, base: b.base}
 }
+
+// refusedForm reports whether m is the browser noting that a page came
+// with a form's refusal status (401, 409, 422, 429: the form shown again
+// with its error as a sentence), which is how the wallet answers a
+// mistake, not an error of the page. Any other status, and any of a
+// static file, still counts.
+func refusedForm(base string, m chromedp.ConsoleMessage) bool {
+	return m.Source == "network" && !strings.HasPrefix(m.URL, base+"/static/") && formStatus.MatchString(m.Text)
+}
+
+var formStatus = regexp.MustCompile(`status of (401|409|422|429) `)
 
 func (b *browser) noConsoleErrors(t *testing.T) {
 	b.mu.Lock()
@@ -236,7 +247,7 @@ func (tb *tab) expectPath(t *testing.T, path, want string) {
 // accessibility check: nothing wider than the screen, every visible input
 // labelled (a <label>, aria-label or aria-labelledby naming text), every
 // button, link, image and meter with an accessible name, every table
-// header scoped.
+// header scoped, and no message showing an unfilled argument (%s).
 func (tb *tab) checkPage(t *testing.T) {
 	t.Helper()
 	problems, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`(() => {
@@ -258,6 +269,8 @@ func (tb *tab) checkPage(t *testing.T) {
 			if (!named(m) && !(m.labels && m.labels.length)) p.push("meter without a name");
 		for (const th of document.querySelectorAll("thead th"))
 			if (!th.getAttribute("scope")) p.push("table header without a scope: " + th.textContent);
+		const unfilled = document.body.innerText.match(/%[!a-z]|%\[\d\]/);
+		if (unfilled) p.push("a message with an unfilled argument: " + unfilled[0]);
 		return p;
 	})()`))
 	if err != nil {
@@ -325,7 +338,21 @@ func (tb *tab) screenshot(t *testing.T, name string) {
 	}
 }
 
+// transfersOf is how many transfers username has received (of the last
+// ten), failing for any not completed.
 func transfersOf(t *testing.T, db *store.DB, username string) int {
+	t.Helper()
+	ts := transfersIn(t, db, username)
+	for _, tr := range ts {
+		if tr.Status != ledger.TransferCompleted {
+			t.Errorf("transfer %d is %s", tr.ID, tr.Status)
+		}
+	}
+	return len(ts)
+}
+
+// transfersIn is the last ten transfers username received, in any state.
+func transfersIn(t *testing.T, db *store.DB, username string) []store.Transfer {
 	t.Helper()
 	u, _, err := db.UserByUsername(context.Background(), username)
 	if err != nil {
@@ -335,12 +362,7 @@ func transfersOf(t *testing.T, db *store.DB, username string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range ts {
-		if tr.Status != ledger.TransferCompleted {
-			t.Errorf("transfer %d is %s", tr.ID, tr.Status)
-		}
-	}
-	return len(ts)
+	return ts
 }
 
 func revokeAll(t *testing.T, db *store.DB, username string) {
@@ -359,4 +381,75 @@ func revokeAll(t *testing.T, db *store.DB, username string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// serveToBrowser serves a whole server on db to a new browser (without
+// chromium: as chromium says); shots says whether this run writes the
+// screenshots.
+func serveToBrowser(t *testing.T, db *store.DB) (b *browser, shots bool) {
+	chrome := chromium(t)
+	_, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost, SessionCacheTTL: api.NoSessionCache})
+	return newBrowser(t, chrome, hs.URL), os.Getenv("MINIPAY_SCREENSHOTS") != "" && strings.HasSuffix(t.Name(), "/sqlite")
+}
+
+// open goes to path and waits for it to load.
+func (tb *tab) open(t *testing.T, path string) {
+	t.Helper()
+	tb.do(t, chromedp.Navigate(tb.base+path))
+}
+
+// fill sets the inputs of ids to values (id, value, id, value ...).
+func (tb *tab) fill(t *testing.T, idValues ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(idValues); i += 2 {
+		tb.do(t, chromedp.SetValue(chromedp.ID(idValues[i]), idValues[i+1]))
+	}
+}
+
+// press clicks the first element sel matches (a form's button, a link)
+// and waits until the page it leads to has loaded.
+func (tb *tab) press(t *testing.T, sel string) {
+	t.Helper()
+	tb.leave(t, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// leave does what leaves the page and waits until the next one has
+// loaded: the old page is marked, so a page still showing counts as not
+// yet loaded.
+func (tb *tab) leave(t *testing.T, what chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.leaving = true`)); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(t, what)
+	for {
+		loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!window.leaving && document.readyState === "complete"`))
+		if err == nil && loaded {
+			return
+		}
+		if tb.ctx.Err() != nil {
+			t.Fatalf("no new page (%v)", tb.ctx.Err())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// count is how many elements sel matches.
+func (tb *tab) count(t *testing.T, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// textOf is the text of the first element sel matches ("" if none).
+func (tb *tab) textOf(t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -67,9 +67,14 @@ func (w *Wallet) homeData(r *http.Request, c api.Caller) (homeData, error) {
 	if d.PendingOut, err = pending("out"); err != nil {
 		return d, err
 	}
-	unread, err := db.Notifications(ctx, c.User, true, 0, maxCounted+1)
-	d.Unread = count(len(unread))
+	d.Unread, err = w.unread(r, c)
 	return d, err
+}
+
+// unread counts c's unread notifications, up to "99+".
+func (w *Wallet) unread(r *http.Request, c api.Caller) (string, error) {
+	ns, err := w.cfg.DB.Notifications(r.Context(), c.User, true, 0, maxCounted+1)
+	return count(len(ns)), err
 }
 
 func count(n int) string {
@@ -79,8 +84,9 @@ func count(n int) string {
 	return strconv.Itoa(n)
 }
 
-// userPage is a page for c's user, who the header names, with the id of
-// the user's newest event for its live parts (events.go).
+// userPage is a page for c's user, who the header names, with the
+// count of unread notifications the navigation shows and the id of the
+// user's newest event for its live parts (events.go).
 func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, error) {
 	u, err := w.cfg.DB.User(r.Context(), c.User)
 	if err != nil {
@@ -88,6 +94,9 @@ func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, e
 	}
 	p := w.newPage(r, title)
 	p.User = &u
+	if p.Unread, err = w.unread(r, c); err != nil {
+		return nil, err
+	}
 	p.After, err = w.newestEvent(r, c)
 	return p, err
 }

@@ -73,6 +73,7 @@ type page struct {
 	Path   string // the current path, for the language switch
 	Title  string
 	User   *store.User
+	Unread string // the user's unread notifications, for the navigation
 	Error  string
 	Notice string
 	Data   any
@@ -170,4 +171,14 @@ var errorKeys = map[errs.Code]string{
 	errs.IdempotencyMismatch: "error.mismatch",
 	errs.RateLimited:         "error.rateLimited",
 	errs.Unavailable:         "error.unavailable",
+}
+
+// screenRefusal is refusal with some codes in a screen's own words (a
+// conflict on the pending screen is not a username taken).
+func screenRefusal(err error, own map[errs.Code]string) (key string, status int, ok bool) {
+	key, status, ok = refusal(err)
+	if k, found := own[errs.CodeOf(err)]; found {
+		key, ok = k, true
+	}
+	return key, status, ok
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"minipay/api"
 	"minipay/errs"
@@ -110,10 +112,17 @@ type sendData struct {
 	Key, To, Amount, Display, Memo string
 	AmountWon, Balance, TopUp      int64
 	MaskedName                     string // the receiver's real name, masked (김*수)
+	// Acceptance makes the transfer pending until the receiver accepts
+	// it; the form always says, so the user's setting is only its default.
+	Acceptance bool
+	Contacts   []store.Contact // friends first, then recent recipients
+	fresh      bool            // a new form: Acceptance from the setting
 }
 
+// sendForm is a new form, to ?to= if given (the friends page's "send to").
 func (w *Wallet) sendForm(rw http.ResponseWriter, r *http.Request, c api.Caller) {
-	w.showSend(rw, r, c, http.StatusOK, "send", sendData{Key: newKey()}, "")
+	d := sendData{Key: newKey(), To: strings.TrimSpace(r.URL.Query().Get("to")), fresh: true}
+	w.showSend(rw, r, c, http.StatusOK, "send", d, "")
 }
 
 // sendPreview checks the form and shows what sending will do, including
@@ -147,11 +156,11 @@ func (w *Wallet) send(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		return
 	}
 	idem, err := formIdempotency(r, url.Values{"to": {strconv.FormatInt(to, 10)}, "amount": {strconv.FormatInt(d.AmountWon, 10)},
-		"display": {d.Display}, "memo": {d.Memo}})
+		"display": {d.Display}, "memo": {d.Memo}, "acceptance": {strconv.FormatBool(d.Acceptance)}})
 	var res store.Result
 	if err == nil {
 		res, err = w.cfg.API.Move(r.Context(), c, idem, ledger.Transfer{User: c.User, From: c.Main, To: to, Amount: d.AmountWon,
-			DisplayName: d.Display, Memo: d.Memo})
+			DisplayName: d.Display, Memo: d.Memo, RequireAcceptance: &d.Acceptance})
 	}
 	if err != nil {
 		w.sendError(rw, r, c, d, "", err)
@@ -164,9 +173,13 @@ func (w *Wallet) send(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	doneTo(rw, r, done, res.Receipt.Amount)
 }
 
+// sendForm reads a posted send form. "acceptance" comes as a hidden 0
+// and, when the box is ticked, a 1.
 func sendForm(r *http.Request) sendData {
+	_ = r.ParseForm() // a body that does not parse leaves the fields empty, which checkSend refuses
 	return sendData{Key: r.PostFormValue("key"), To: strings.TrimSpace(r.PostFormValue("to")), Amount: r.PostFormValue("amount"),
-		Display: strings.TrimSpace(r.PostFormValue("display")), Memo: r.PostFormValue("memo")}
+		Display: strings.TrimSpace(r.PostFormValue("display")), Memo: r.PostFormValue("memo"),
+		Acceptance: slices.Contains(r.PostForm["acceptance"], "1")}
 }
 
 // checkSend validates the form into d.AmountWon and finds the receiver's
@@ -219,9 +232,21 @@ func (w *Wallet) showSend(rw http.ResponseWriter, r *http.Request, c api.Caller,
 		w.fail(rw, r, err)
 		return
 	}
+	if d.fresh {
+		d.Acceptance = p.User.TransfersRequireAcceptance
+	}
+	if name == "send" {
+		if d.Contacts, err = w.contacts(r, c); err != nil {
+			w.fail(rw, r, err)
+			return
+		}
+	}
 	if errKey != "" {
 		p.Error = p.T(errKey)
 	}
 	p.Data = d
 	w.render(rw, r, status, name, p)
 }
+
+// PendingHours is how long a transfer needing acceptance waits for it.
+func (sendData) PendingHours() int { return int(ledger.PendingLifetime / time.Hour) }

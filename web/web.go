@@ -7,6 +7,7 @@
 // Read in order: web.go (routes, headers, rendering), session.go (the
 // cookie), lang.go (messages, amounts, times), then one file per screen:
 // account.go (sign up, log in, log out), home.go, money.go (charge, send),
+// pending.go, history.go, friends.go, notifications.go, settings.go,
 // settlements.go, savings.go, events.go (live updates).
 package web
 
@@ -80,6 +81,20 @@ func (w *Wallet) Handler() http.Handler {
 	mux.HandleFunc("GET /send", w.authed(w.sendForm))
 	mux.HandleFunc("POST /send", w.authed(w.sendPreview))
 	mux.HandleFunc("POST /send/confirm", w.authed(w.send))
+	// Pending transfers, history, friends, notifications, settings.
+	mux.HandleFunc("GET /pending", w.authed(w.pending))
+	mux.HandleFunc("POST /pending/{id}/{action}", w.authed(w.resolve))
+	mux.HandleFunc("GET /history", w.authed(w.history))
+	mux.HandleFunc("GET /friends", w.authed(w.friends))
+	mux.HandleFunc("POST /friends", w.authed(w.addFriend))
+	mux.HandleFunc("POST /friends/{username}/remove", w.authed(w.removeFriend))
+	mux.HandleFunc("GET /notifications", w.authed(w.notifications))
+	mux.HandleFunc("POST /notifications/{id}/read", w.authed(w.readNotification))
+	mux.HandleFunc("GET /settings", w.authed(w.settings))
+	mux.HandleFunc("POST /settings/acceptance", w.authed(w.saveAcceptance))
+	mux.HandleFunc("POST /settings/password", w.authed(w.changePassword))
+	mux.HandleFunc("POST /settings/sessions/{id}/revoke", w.authed(w.revokeSession))
+	// Settlements, savings, live updates.
 	mux.HandleFunc("GET /settlements", w.authed(w.settlements))
 	mux.HandleFunc("GET /settlements/new", w.authed(w.settlementNew))
 	mux.HandleFunc("POST /settlements/new", w.authed(w.settlementPreview))

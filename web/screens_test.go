@@ -1,0 +1,69 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"minipay/ledger"
+	"minipay/store"
+)
+
+// Every notice kind the engine and the store write reads as a sentence in
+// both languages, with its arguments filled.
+func TestNoticeSentences(t *testing.T) {
+	kinds := []string{ledger.NoticeTransferReceived, ledger.NoticePendingReceived, ledger.NoticePendingReminder,
+		ledger.NoticePendingAccepted, ledger.NoticePendingCancelled, ledger.NoticeInstallmentMissed, store.NoticeFriendAdded,
+		ledger.NoticeSettlementRequested, ledger.NoticeSharePaid, ledger.NoticeShareDeclined}
+	returned := []string{ledger.TransferRejected, ledger.TransferExpired}
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	for _, lang := range []string{"ko", "en"} {
+		p := &page{Lang: lang, zone: seoul}
+		n := store.Notification{Counterparty: "bob", Amount: 25000, ExpiresAt: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
+			Account: 7, Day: "2026-01-02"}
+		check := func(n store.Notification) {
+			s := noticeText(p, n)
+			if s == p.T("notice.other") || strings.Contains(s, "%!") || !strings.Contains(s, p.Won(25000)) {
+				t.Errorf("%s %s (%s): %q", lang, n.Kind, n.Reason, s)
+			}
+		}
+		for _, k := range kinds {
+			n.Kind = k
+			if k == store.NoticeFriendAdded {
+				if s := noticeText(p, n); !strings.Contains(s, "bob") || strings.Contains(s, "%!") {
+					t.Errorf("%s %s: %q", lang, k, s)
+				}
+				continue
+			}
+			check(n)
+		}
+		n.Kind = ledger.NoticePendingReturned
+		for _, r := range returned {
+			n.Reason = r
+			check(n)
+		}
+	}
+}
+
+// Every history kind has a name for the filter and the list.
+func TestHistoryKindsNamed(t *testing.T) {
+	for _, k := range store.HistoryKinds {
+		if _, ok := messages["kind."+k]; !ok {
+			t.Errorf("no message kind.%s", k)
+		}
+	}
+}
+
+func TestTimeLeft(t *testing.T) {
+	p := &page{Lang: "ko"}
+	for d, want := range map[time.Duration]string{
+		30 * time.Second:              "곧 만료",
+		59 * time.Minute:              "59분 남음",
+		25*time.Hour + time.Minute:    "25시간 1분 남음",
+		71*time.Hour + 59*time.Minute: "2일 23시간 남음",
+	} {
+		if got := timeLeft(p, d); got != want {
+			t.Errorf("timeLeft(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
