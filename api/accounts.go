@@ -42,14 +42,20 @@ func (s *Server) toAccountJSON(a *ledger.Account) accountJSON {
 	p := ledger.Products[a.Product]
 	j.Savings = &savingsJSON{AnnualRateBP: p.AnnualRateBP, Principal: a.Principal, InterestPaid: a.InterestPaid,
 		InterestThrough: a.InterestDay, MissedInstallments: a.MissedInstallments}
-	if p.DailyInstallment && a.Status == ledger.Open {
-		next, err := time.ParseInLocation(time.DateOnly, ledger.AddDays(a.InstallmentDay, 1), s.loc)
-		if err == nil {
-			next = next.Add(ledger.InstallmentHour * time.Hour)
-			j.Savings.NextInstallmentAt = &next
-		}
+	if next, ok := s.NextInstallment(a); ok {
+		j.Savings.NextInstallmentAt = &next
 	}
 	return j
+}
+
+// NextInstallment is when an open fixed savings account next takes its
+// daily amount from main; ok is false for an account that takes none.
+func (s *Server) NextInstallment(a *ledger.Account) (next time.Time, ok bool) {
+	if !ledger.Products[a.Product].DailyInstallment || a.Status != ledger.Open {
+		return time.Time{}, false
+	}
+	next, err := time.ParseInLocation(time.DateOnly, ledger.AddDays(a.InstallmentDay, 1), s.loc)
+	return next.Add(ledger.InstallmentHour * time.Hour), err == nil
 }
 
 // listAccounts answers GET /v1/accounts: every open account and the

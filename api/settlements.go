@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -125,16 +126,18 @@ func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequ
 	if err != nil {
 		return 0, err
 	}
-	users, err := s.db.UsersByUsername(r.Context(), req.Participants)
+	return s.storeSettlement(r.Context(), p, req, amounts, store.Idempotency{})
+}
+
+// storeSettlement stores req split into amounts, under idem.
+func (s *Server) storeSettlement(ctx context.Context, p principal, req *settlementRequest, amounts []int64, idem store.Idempotency) (int64, error) {
+	users, err := s.participants(ctx, p, req.Participants)
 	if err != nil {
 		return 0, err
 	}
-	requester, err := s.db.User(r.Context(), p.user)
+	requester, err := s.db.User(ctx, p.user)
 	if err != nil {
 		return 0, err
-	}
-	if len(users) == 1 && users[0].ID == p.user {
-		return 0, errs.E(errs.Invalid, "a settlement needs someone other than you")
 	}
 	shares := make([]store.NewShare, len(users))
 	for i, u := range users {
@@ -143,7 +146,17 @@ func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequ
 	now := s.clock.Now()
 	lim := s.limits.strangers
 	lim.Since = dayStart(now, s.loc)
-	return s.db.CreateSettlement(r.Context(), requester, *req.Total, *req.Mode, shares, lim, now)
+	return s.db.CreateSettlementOnce(ctx, idem, requester, *req.Total, *req.Mode, shares, lim, now)
+}
+
+// participants are the users of usernames, which must name someone other
+// than the caller.
+func (s *Server) participants(ctx context.Context, p principal, usernames []string) ([]store.User, error) {
+	users, err := s.db.UsersByUsername(ctx, usernames)
+	if err == nil && len(users) == 1 && users[0].ID == p.user {
+		err = errs.E(errs.Invalid, "a settlement needs someone other than you")
+	}
+	return users, err
 }
 
 func (s *Server) listSettlements(w http.ResponseWriter, r *http.Request, p principal) {

@@ -114,11 +114,15 @@ func (s *Server) EndStreams() { s.streams.once.Do(func() { close(s.streams.end) 
 
 // eventStream authenticates under the request timeout, then streams under
 // the stream's own deadlines (the route is ownDeadline).
-func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
+func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) { s.authedStream(w, r, s.authed) }
+
+// authedStream authenticates r with auth under the request timeout, then
+// streams under the stream's own deadlines.
+func (s *Server) authedStream(w http.ResponseWriter, r *http.Request, auth func(func(http.ResponseWriter, *http.Request, principal)) http.HandlerFunc) {
 	long := r.Context()
 	ctx, cancel := context.WithTimeout(long, s.requestTimeout)
 	defer cancel()
-	s.authed(func(w http.ResponseWriter, r *http.Request, p principal) {
+	auth(func(w http.ResponseWriter, r *http.Request, p principal) {
 		cancel()
 		s.stream(w, r.WithContext(long), p)
 	})(w, r.WithContext(ctx))

@@ -11,10 +11,6 @@ import (
 // notifications, settings, password and sessions, each with the checks
 // of its JSON route.
 
-func (c Caller) principal() principal {
-	return principal{user: c.User, main: c.Main, session: c.Session}
-}
-
 // AddFriend adds username to c's friends (POST /v1/friends); added is
 // false for one added before.
 func (s *Server) AddFriend(ctx context.Context, c Caller, username string) (f store.Friend, added bool, err error) {

@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // a mux, so the request reaches each with no route pattern set (the
 // API's metrics and access log label unknown paths by their own).
 func (a *App) Handler() http.Handler {
-	api, wallet := a.API.Handler(), a.API.Wrap(a.Wallet.Handler())
+	api, wallet := a.API.Handler(), a.API.Wrap(a.Wallet.Handler(), web.EventsPath)
 	apiPaths := map[string]bool{} // the API's routes outside /v1/ have no wildcards
 	for _, p := range a.API.Paths() {
 		apiPaths[p] = true

@@ -216,6 +216,14 @@ func nullID(id int64) any {
 	return id
 }
 
+// nullText stores "" as NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // inTx runs fn in a write transaction and commits it, waking the readers
 // of the outbox if fn recorded events.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"minipay/errs"
@@ -63,14 +64,39 @@ type NewShare struct {
 // nothing). Shares asked of strangers count against lim; over it, nothing
 // is written and the error is rate_limited.
 func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
+	return db.CreateSettlementOnce(ctx, Idempotency{}, requester, total, mode, shares, lim, now)
+}
+
+// CreateSettlementOnce is CreateSettlement under the requester's
+// idempotency key idem (none if idem.Key is ""): a second request with
+// the key creates nothing and answers the first's id; with another
+// fingerprint it is refused (idempotency_mismatch). Keys of settlements
+// are kept as long as the settlement.
+func (db *DB) CreateSettlementOnce(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
+	id, err := db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
+	if err != nil && idem.Key != "" && db.dialect.unique(err) {
+		// The same key committed meanwhile: this attempt now finds it.
+		id, err = db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
+	}
+	return id, err
+}
+
+func (db *DB) createSettlement(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
 	var id int64
 	err := db.retry(ctx, func(tx *sql.Tx) error {
+		if idem.Key != "" {
+			done, err := settlementKeyed(ctx, tx, requester.ID, idem, &id)
+			if done || err != nil {
+				return err
+			}
+		}
 		strange, err := db.strangeShares(ctx, tx, requester, shares, lim)
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO settlements (requester_id, total, mode, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			requester.ID, total, mode, micros(now)).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO settlements (requester_id, total, mode, created_at, request_key, request_hash)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			requester.ID, total, mode, micros(now), nullText(idem.Key), nullText(idem.Fingerprint)).Scan(&id); err != nil {
 			return err
 		}
 		var rows, notices [][]any
@@ -106,6 +132,23 @@ func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64,
 		return db.InsertEvents(ctx, tx, now, []NewEvent{requested})
 	})
 	return id, err
+}
+
+// settlementKeyed finds the settlement requester made under idem's key:
+// done with its id, or an error if the key asked for something else.
+func settlementKeyed(ctx context.Context, tx *sql.Tx, requester int64, idem Idempotency, id *int64) (done bool, err error) {
+	var hash string
+	err = tx.QueryRowContext(ctx, `SELECT id, request_hash FROM settlements WHERE requester_id = $1 AND request_key = $2`,
+		requester, idem.Key).Scan(id, &hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	case hash != idem.Fingerprint:
+		return false, errs.E(errs.IdempotencyMismatch, "this idempotency key was used for a different settlement")
+	}
+	return true, nil
 }
 
 // strangeShares returns which participants of shares are strangers to

@@ -20,6 +20,7 @@ import (
 // password change and a revoked session logging another device out).
 // One browser and one server per database.
 func TestWalletScreensInBrowser(t *testing.T) {
+	chromium(t) // skips before the databases are set up
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
 		b, shots := serveToBrowser(t, db)
 		shot := func(tb *tab, name string) {

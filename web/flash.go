@@ -16,11 +16,13 @@ const flashCookie = "flash"
 // doneTo redirects to home, which then says what was done (a message of
 // home.* taking the amount).
 func doneTo(rw http.ResponseWriter, r *http.Request, what string, amount int64) {
-	doneAt(rw, r, "/", what, amount)
+	flashTo(rw, r, "/", what, amount)
 }
 
-// doneAt redirects to path, a page that shows the flash.
-func doneAt(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
+// flashTo redirects to path, whose page then says what was done: a
+// message of home.* or done.*, given the amount if the message has a
+// place for it.
+func flashTo(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
 	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Value: what + "." + strconv.FormatInt(amount, 10), Path: "/",
 		MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(rw, r, path, http.StatusSeeOther)
@@ -41,10 +43,11 @@ func takeFlash(rw http.ResponseWriter, r *http.Request, p *page) string {
 		return ""
 	case what == "charged", what == "sent", what == "sentPending":
 		return p.T("home."+what, p.Won(amount))
-	case what == "accept", what == "reject", what == "cancel":
+	case messages["done."+what].ko == "":
+		return ""
+	case strings.Contains(messages["done."+what].ko, "%"): // a message taking the amount
 		return p.T("done."+what, p.Won(amount))
-	case what == "friendAdded", what == "friendRemoved", what == "read", what == "settings", what == "password", what == "revoked":
+	default:
 		return p.T("done." + what)
 	}
-	return ""
 }

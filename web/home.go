@@ -85,7 +85,8 @@ func count(n int) string {
 }
 
 // userPage is a page for c's user, who the header names, with the
-// count of unread notifications the navigation shows.
+// count of unread notifications the navigation shows and the id of the
+// user's newest event for its live parts (events.go).
 func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, error) {
 	u, err := w.cfg.DB.User(r.Context(), c.User)
 	if err != nil {
@@ -93,6 +94,9 @@ func (w *Wallet) userPage(r *http.Request, c api.Caller, title string) (*page, e
 	}
 	p := w.newPage(r, title)
 	p.User = &u
-	p.Unread, err = w.unread(r, c)
+	if p.Unread, err = w.unread(r, c); err != nil {
+		return nil, err
+	}
+	p.After, err = w.newestEvent(r, c)
 	return p, err
 }

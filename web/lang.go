@@ -4,27 +4,54 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"minipay/errs"
 	"minipay/store"
 )
 
-// Korean is the default; English is chosen by ?lang=en (or ?lang=ko back),
-// which a cookie then remembers for a year.
+// Korean is the default; a browser that prefers English
+// (Accept-Language) gets English, and the switch in the header (?lang=en,
+// or ?lang=ko back) chooses either, which a cookie then remembers for a
+// year.
 
 const langCookie = "lang"
 
 // language is the request's: ?lang= if given, else the remembered one,
-// else Korean.
+// else the browser's preference, else Korean.
 func language(r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q == "ko" || q == "en" {
 		return q
 	}
-	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
-		return "en"
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "ko" || c.Value == "en") {
+		return c.Value
 	}
-	return "ko"
+	return preferred(r.Header.Get("Accept-Language"))
+}
+
+// preferred is the language of ours an Accept-Language header ranks
+// highest (RFC 9110 §12.5.4: by q, then in order), Korean if it names
+// neither.
+func preferred(header string) string {
+	best, bestQ := "ko", 0.0
+	for _, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if base != "ko" && base != "en" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > bestQ {
+			best, bestQ = base, q
+		}
+	}
+	return best
 }
 
 // rememberLanguage keeps a ?lang= choice in a cookie, whatever page it was
@@ -50,6 +77,7 @@ type page struct {
 	Error  string
 	Notice string
 	Data   any
+	After  int64 // the user's newest event when the page was read (events.go)
 	zone   *time.Location
 }
 
@@ -76,8 +104,17 @@ func (p *page) T(key string, args ...any) string {
 	return s
 }
 
-// Won formats an amount as 12,345원 in both languages.
-func (p *page) Won(n int64) string { return won(n) + "원" }
+// Won formats an amount as people read it: 12,345원 in Korean, ₩12,345
+// in English.
+func (p *page) Won(n int64) string {
+	if p.Lang == "en" {
+		if n < 0 {
+			return "-₩" + won(-n)
+		}
+		return "₩" + won(n)
+	}
+	return won(n) + "원"
+}
 
 // When formats a time in the business zone (Asia/Seoul).
 func (p *page) When(t time.Time) string { return t.In(p.zone).Format("2006-01-02 15:04") }
@@ -114,6 +151,8 @@ func refusal(err error) (key string, status int, ok bool) {
 		status = http.StatusTooManyRequests
 	case errs.Conflict, errs.Expired:
 		status = http.StatusConflict
+	case errs.Unavailable:
+		status = http.StatusServiceUnavailable
 	default:
 		status = http.StatusUnprocessableEntity
 	}
@@ -131,6 +170,7 @@ var errorKeys = map[errs.Code]string{
 	errs.Expired:             "error.expired",
 	errs.IdempotencyMismatch: "error.mismatch",
 	errs.RateLimited:         "error.rateLimited",
+	errs.Unavailable:         "error.unavailable",
 }
 
 // screenRefusal is refusal with some codes in a screen's own words (a

@@ -38,7 +38,7 @@ func TestAcceptFormOnce(t *testing.T) {
 				t.Fatalf("accept: %s\n%s", resp.Status, body)
 			}
 		}
-		if _, home := get(t, bob, base+"/"); !strings.Contains(home, `id="main-balance">7,000원<`) {
+		if _, home := get(t, bob, base+"/"); !strings.Contains(home, `id="main-balance" data-live>7,000원<`) {
 			t.Fatalf("bob's home after three posts of one accept form:\n%s", home)
 		}
 		_, page = get(t, alice, base+"/pending")

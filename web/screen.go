@@ -40,7 +40,7 @@ func (w *Wallet) show(rw http.ResponseWriter, r *http.Request, c api.Caller, s s
 // of ours.
 func (w *Wallet) done(rw http.ResponseWriter, r *http.Request, c api.Caller, s screen, err error, what string, amount int64) {
 	if err == nil {
-		doneAt(rw, r, "/"+s.name, what, amount)
+		flashTo(rw, r, "/"+s.name, what, amount)
 		return
 	}
 	key, status, ok := screenRefusal(err, s.words)

@@ -23,7 +23,7 @@ func TestNoticeSentences(t *testing.T) {
 			Account: 7, Day: "2026-01-02"}
 		check := func(n store.Notification) {
 			s := noticeText(p, n)
-			if s == p.T("notice.other") || strings.Contains(s, "%!") || !strings.Contains(s, "25,000원") {
+			if s == p.T("notice.other") || strings.Contains(s, "%!") || !strings.Contains(s, p.Won(25000)) {
 				t.Errorf("%s %s (%s): %q", lang, n.Kind, n.Reason, s)
 			}
 		}

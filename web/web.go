@@ -7,7 +7,8 @@
 // Read in order: web.go (routes, headers, rendering), session.go (the
 // cookie), lang.go (messages, amounts, times), then one file per screen:
 // account.go (sign up, log in, log out), home.go, money.go (charge, send),
-// pending.go, history.go, friends.go, notifications.go, settings.go.
+// pending.go, history.go, friends.go, notifications.go, settings.go,
+// settlements.go, savings.go, events.go (live updates).
 package web
 
 import (
@@ -93,6 +94,20 @@ func (w *Wallet) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/acceptance", w.authed(w.saveAcceptance))
 	mux.HandleFunc("POST /settings/password", w.authed(w.changePassword))
 	mux.HandleFunc("POST /settings/sessions/{id}/revoke", w.authed(w.revokeSession))
+	// Settlements, savings, live updates.
+	mux.HandleFunc("GET /settlements", w.authed(w.settlements))
+	mux.HandleFunc("GET /settlements/new", w.authed(w.settlementNew))
+	mux.HandleFunc("POST /settlements/new", w.authed(w.settlementPreview))
+	mux.HandleFunc("POST /settlements", w.authed(w.requestSettlement))
+	mux.HandleFunc("GET /settlements/{id}", w.authed(w.settlement))
+	mux.HandleFunc("POST /settlements/{id}/shares/{share}/pay", w.authed(w.actOnShare(true)))
+	mux.HandleFunc("POST /settlements/{id}/shares/{share}/decline", w.authed(w.actOnShare(false)))
+	mux.HandleFunc("GET /savings", w.authed(w.savings))
+	mux.HandleFunc("POST /savings", w.authed(w.openSavings))
+	mux.HandleFunc("POST /savings/{id}/deposit", w.authed(w.savingsMove("deposit")))
+	mux.HandleFunc("POST /savings/{id}/withdraw", w.authed(w.savingsMove("withdraw")))
+	mux.HandleFunc("POST /savings/{id}/close", w.authed(w.savingsMove("close")))
+	mux.HandleFunc("GET "+EventsPath, w.events)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		w.render(rw, r, http.StatusNotFound, "error", w.newPage(r, "error.notFound"))
 	})
@@ -104,7 +119,7 @@ func (w *Wallet) Handler() http.Handler {
 
 // csp allows only the wallet's own files: no inline script or style, no
 // other origin, no framing.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

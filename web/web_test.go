@@ -21,7 +21,7 @@ import (
 
 // HTTP-level tests of the wallet, without a browser.
 
-const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func serve(t *testing.T, db *store.DB) (*app.App, string) {
 	a, hs := apptest.Serve(t, app.Config{DB: db, PasswordCost: bcrypt.MinCost})
@@ -151,7 +151,7 @@ func TestChargeFormOnce(t *testing.T) {
 			t.Fatalf("same key, other amount: %s\n%s", resp.Status, body)
 		}
 		_, home := get(t, c, base+"/")
-		if !strings.Contains(home, `id="main-balance">10,000원<`) {
+		if !strings.Contains(home, `id="main-balance" data-live>10,000원<`) {
 			t.Fatalf("home after three posts of one charge form:\n%s", home)
 		}
 	})

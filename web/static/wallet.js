@@ -21,3 +21,37 @@ window.addEventListener("pageshow", function (e) {
     f.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
   });
 });
+// Live updates: a page whose changing parts are marked data-live listens
+// to the user's event stream (/events, after the newest event the page
+// was read with, data-after; the types it names are in data-events). After an event it fetches the page again and swaps
+// in each data-live part by id, so balances, pending transfers and
+// notifications change without a reload and no form being typed into is
+// touched. Without the stream the page stays as loaded.
+(function () {
+  var types = (document.body.dataset.events || "").split(" ");
+  if (!window.EventSource || !types[0] || !document.querySelector("[data-live][id]")) return;
+  var busy = false, again = false;
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(location.href, { credentials: "same-origin" }).then(function (r) {
+      return r.ok && !r.redirected ? r.text() : "";
+    }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      document.querySelectorAll("[data-live][id]").forEach(function (el) {
+        var next = fresh.getElementById(el.id);
+        if (next && next.outerHTML !== el.outerHTML) el.replaceWith(document.importNode(next, true));
+      });
+    }).catch(function () { /* the next event tries again */ }).then(function () {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    });
+  }
+  var stream = new EventSource("/events?after=" + encodeURIComponent(document.body.dataset.after || "0"));
+  types.forEach(function (t) { stream.addEventListener(t, refresh); });
+  // The body says whether the page is live (for a style, and for tests).
+  stream.onopen = function () { document.body.dataset.stream = "open"; };
+  stream.onerror = function () { document.body.dataset.stream = "down"; };
+  window.addEventListener("pagehide", function () { stream.close(); });
+})();
