@@ -78,11 +78,15 @@ type page struct {
 	Notice string
 	Data   any
 	After  int64 // the user's newest event when the page was read (events.go)
-	zone   *time.Location
+	// Live: the page may refresh its live parts by reading its own URL
+	// again, which only a GET page can (a form's answer is at its POST
+	// URL, which GET does not serve).
+	Live bool
+	zone *time.Location
 }
 
 func (w *Wallet) newPage(r *http.Request, title string) *page {
-	p := &page{Lang: language(r), Path: r.URL.Path, zone: w.cfg.Location}
+	p := &page{Lang: language(r), Path: r.URL.Path, Live: r.Method == http.MethodGet, zone: w.cfg.Location}
 	p.Title = p.T(title)
 	return p
 }

@@ -76,6 +76,9 @@ func TestSettlementScreensOnce(t *testing.T) {
 		bad := url.Values{"key": form["key"], "total": form["total"], "mode": form["mode"], "share_user": form["share_user"], "share_amount": {"20001", "10000"}}
 		if resp, body := post(t, alice, base+"/settlements", bad); resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("unequal shares in equal mode: %s\n%s", resp.Status, body)
+		} else if strings.Contains(body, "data-events") {
+			// Its URL answers only POST: read again for a live update it would be a 404.
+			t.Fatalf("a form's answer is live:\n%s", body)
 		}
 		u, _, _ := db.UserByUsername(context.Background(), "alice")
 		if list, err := db.Settlements(context.Background(), u.ID, "requester", 0, 10); err != nil || len(list) != 1 {
