@@ -205,6 +205,7 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		s := serve(t, db, clk, loopback)
 		s.run(t)
 		alice := s.user(t, "alice")
+		clk.Advance(time.Second) // the login's session.created came before the endpoints: not for them
 		failing, watching := newReceiver(t, http.StatusServiceUnavailable), newReceiver(t, http.StatusOK)
 		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil))(t)
 		watcher := dbtest.Must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}))(t)
