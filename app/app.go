@@ -63,6 +63,10 @@ type Config struct {
 	// WebhookEndpointsPerUser caps each user's webhook endpoints (0:
 	// api.DefaultMaxWebhookEndpoints).
 	WebhookEndpointsPerUser int
+	// SecureCookies makes the wallet's cookies Secure (and the session's
+	// __Host-) on every request: for servers behind a proxy that
+	// terminates TLS, where no request here carries TLS itself.
+	SecureCookies bool
 }
 
 // App is one assembled server. Run its jobs with Scheduler.Run and its
@@ -106,7 +110,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		w.Close()
 		return nil, err
 	}
-	wallet, err := web.New(web.Config{API: srv, DB: cfg.DB, Clock: cfg.Clock, Location: cfg.Location, Logger: cfg.Logger})
+	wallet, err := web.New(web.Config{API: srv, DB: cfg.DB, Clock: cfg.Clock, Location: cfg.Location, Logger: cfg.Logger,
+		SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		w.Close()
 		return nil, err

@@ -66,7 +66,7 @@ func (w *Wallet) startSession(rw http.ResponseWriter, r *http.Request, username,
 	if err != nil {
 		return err
 	}
-	setSession(rw, r, l)
+	w.setSession(rw, r, l)
 	return nil
 }
 
@@ -75,7 +75,7 @@ func (w *Wallet) logOut(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		w.fail(rw, r, err)
 		return
 	}
-	clearSession(rw, r)
+	w.clearSession(rw, r)
 	http.Redirect(rw, r, "/login", http.StatusSeeOther)
 }
 

@@ -34,7 +34,7 @@ const EventsPath = "/events"
 // stops the browser's EventSource.
 func (w *Wallet) events(rw http.ResponseWriter, r *http.Request) {
 	var token string
-	if c, err := r.Cookie(sessionCookieName(r)); err == nil {
+	if c, err := r.Cookie(w.sessionCookieName(r)); err == nil {
 		token = c.Value
 	}
 	w.cfg.API.EventStream(rw, r, token)

@@ -15,26 +15,26 @@ const flashCookie = "flash"
 
 // doneTo redirects to home, which then says what was done (a message of
 // home.* taking the amount).
-func doneTo(rw http.ResponseWriter, r *http.Request, what string, amount int64) {
-	flashTo(rw, r, "/", what, amount)
+func (w *Wallet) doneTo(rw http.ResponseWriter, r *http.Request, what string, amount int64) {
+	w.flashTo(rw, r, "/", what, amount)
 }
 
 // flashTo redirects to path, whose page then says what was done: a
 // message of home.* or done.*, given the amount if the message has a
 // place for it.
-func flashTo(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
+func (w *Wallet) flashTo(rw http.ResponseWriter, r *http.Request, path, what string, amount int64) {
 	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Value: what + "." + strconv.FormatInt(amount, 10), Path: "/",
-		MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		MaxAge: 60, HttpOnly: true, Secure: w.secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(rw, r, path, http.StatusSeeOther)
 }
 
 // takeFlash reads and clears the flash: the notice for p, or "".
-func takeFlash(rw http.ResponseWriter, r *http.Request, p *page) string {
+func (w *Wallet) takeFlash(rw http.ResponseWriter, r *http.Request, p *page) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""
 	}
-	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(rw, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: w.secure(r),
 		SameSite: http.SameSiteStrictMode})
 	what, n, _ := strings.Cut(c.Value, ".")
 	amount, err := strconv.ParseInt(n, 10, 64)

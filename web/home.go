@@ -35,7 +35,7 @@ func (w *Wallet) home(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		return
 	}
 	p.Data = d
-	p.Notice = takeFlash(rw, r, p)
+	p.Notice = w.takeFlash(rw, r, p)
 	w.render(rw, r, http.StatusOK, "home", p)
 }
 

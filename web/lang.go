@@ -56,11 +56,11 @@ func preferred(header string) string {
 
 // rememberLanguage keeps a ?lang= choice in a cookie, whatever page it was
 // made on.
-func rememberLanguage(h http.Handler) http.Handler {
+func (w *Wallet) rememberLanguage(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if q := r.URL.Query().Get("lang"); q == "ko" || q == "en" {
 			http.SetCookie(rw, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+				HttpOnly: true, Secure: w.secure(r), SameSite: http.SameSiteLaxMode})
 		}
 		h.ServeHTTP(rw, r)
 	})

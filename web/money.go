@@ -83,7 +83,7 @@ func (w *Wallet) charge(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 		w.showCharge(rw, r, c, status, d, key)
 		return
 	}
-	doneTo(rw, r, "charged", res.Receipt.Amount)
+	w.doneTo(rw, r, "charged", res.Receipt.Amount)
 }
 
 // showCharge renders the charge form with today's remaining limit and
@@ -170,7 +170,7 @@ func (w *Wallet) send(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	if res.Receipt.Status == ledger.TransferPending {
 		done = "sentPending"
 	}
-	doneTo(rw, r, done, res.Receipt.Amount)
+	w.doneTo(rw, r, done, res.Receipt.Amount)
 }
 
 // sendForm reads a posted send form. "acceptance" comes as a hidden 0

@@ -97,7 +97,7 @@ func (w *Wallet) showSavings(rw http.ResponseWriter, r *http.Request, c api.Call
 		p.Error = p.T(failed.errKey)
 	}
 	p.Data = d
-	p.Notice = takeFlash(rw, r, p)
+	p.Notice = w.takeFlash(rw, r, p)
 	w.render(rw, r, status, "savings", p)
 }
 
@@ -152,7 +152,7 @@ func (w *Wallet) savingsMove(action string) func(http.ResponseWriter, *http.Requ
 			w.savingsError(rw, r, c, savingsData{Product: "free"}, f, err)
 			return
 		}
-		flashTo(rw, r, "/savings", action, res.Receipt.Amount)
+		w.flashTo(rw, r, "/savings", action, res.Receipt.Amount)
 	}
 }
 

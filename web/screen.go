@@ -31,7 +31,7 @@ func (w *Wallet) show(rw http.ResponseWriter, r *http.Request, c api.Caller, s s
 	if errKey != "" {
 		p.Error = p.T(errKey)
 	}
-	p.Notice, p.Data = takeFlash(rw, r, p), d
+	p.Notice, p.Data = w.takeFlash(rw, r, p), d
 	w.render(rw, r, status, s.name, p)
 }
 
@@ -40,7 +40,7 @@ func (w *Wallet) show(rw http.ResponseWriter, r *http.Request, c api.Caller, s s
 // of ours.
 func (w *Wallet) done(rw http.ResponseWriter, r *http.Request, c api.Caller, s screen, err error, what string, amount int64) {
 	if err == nil {
-		flashTo(rw, r, "/"+s.name, what, amount)
+		w.flashTo(rw, r, "/"+s.name, what, amount)
 		return
 	}
 	key, status, ok := screenRefusal(err, s.words)

@@ -64,7 +64,7 @@ func (w *Wallet) revokeSession(rw http.ResponseWriter, r *http.Request, c api.Ca
 	id := r.PathValue("id")
 	err := w.cfg.API.RevokeSession(r.Context(), c, id)
 	if err == nil && id == c.Session {
-		clearSession(rw, r)
+		w.clearSession(rw, r)
 		http.Redirect(rw, r, "/login", http.StatusSeeOther)
 		return
 	}

@@ -168,7 +168,7 @@ func (w *Wallet) requestSettlement(rw http.ResponseWriter, r *http.Request, c ap
 		w.settlementError(rw, r, c, f, err)
 		return
 	}
-	flashTo(rw, r, "/settlements/"+strconv.FormatInt(id, 10), "requested", total)
+	w.flashTo(rw, r, "/settlements/"+strconv.FormatInt(id, 10), "requested", total)
 }
 
 // settlementError shows the request form again with err as a sentence:
@@ -281,7 +281,7 @@ func (w *Wallet) showSettlement(rw http.ResponseWriter, r *http.Request, c api.C
 		p.Error = p.T(errKey)
 	}
 	p.Data = d
-	p.Notice = takeFlash(rw, r, p)
+	p.Notice = w.takeFlash(rw, r, p)
 	w.render(rw, r, status, "settlement", p)
 }
 
@@ -316,6 +316,6 @@ func (w *Wallet) actOnShare(paid bool) func(http.ResponseWriter, *http.Request, 
 			w.showSettlement(rw, r, c, status, key)
 			return
 		}
-		flashTo(rw, r, "/settlements/"+strconv.FormatInt(id, 10), what, res.Receipt.Amount)
+		w.flashTo(rw, r, "/settlements/"+strconv.FormatInt(id, 10), what, res.Receipt.Amount)
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	Clock    clock.Clock
 	Location *time.Location
 	Logger   *slog.Logger
+	// SecureCookies makes every cookie Secure, the session's named
+	// __Host-, even on a request that came without TLS: for a server
+	// behind a proxy that terminates TLS (see secure).
+	SecureCookies bool
 }
 
 // Wallet serves the pages.
@@ -114,7 +118,7 @@ func (w *Wallet) Handler() http.Handler {
 	// Browsers mark cross-site requests (Sec-Fetch-Site, Origin); this
 	// refuses unsafe ones, so no form needs a token of its own.
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(rememberLanguage(mux)))
+	return securityHeaders(cop.Handler(w.rememberLanguage(mux)))
 }
 
 // csp allows only the wallet's own files: no inline script or style, no

@@ -201,6 +201,7 @@ func serve(ctx context.Context, args []string) error {
 	feedCfg := feedFlags(fs)
 	stream := streamFlags(fs)
 	hooks, hooksPerUser := webhookFlags(fs)
+	secureCookies := fs.Bool("secure-cookies", false, "mark every wallet cookie Secure (the session's named __Host-) though requests arrive over plain HTTP: set it behind a proxy that terminates TLS")
 	maxSavings := fs.Int("max-savings-accounts", store.DefaultMaxSavings, "savings accounts one user may have open at once")
 	parseFlags(fs, args)
 
@@ -233,7 +234,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cfg := app.Config{DB: db, Clock: clk, TestClock: *testClock, Location: loc, WriterWorkers: *workers, Logger: log, Limits: *limits,
 		MaxSavingsAccounts: *maxSavings, RequestTimeout: timeouts.request, BatchTimeout: timeouts.db.LockTimeout, Stream: *stream,
-		Webhooks: *hooks, WebhookEndpointsPerUser: *hooksPerUser}
+		Webhooks: *hooks, WebhookEndpointsPerUser: *hooksPerUser, SecureCookies: *secureCookies}
 	if err := logins.config(&cfg, *dbURL, log); err != nil {
 		return err
 	}
