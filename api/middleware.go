@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -61,9 +62,17 @@ type reqInfo struct {
 	user    int64
 	failure error
 	log     *slog.Logger
+	route   string // a wrapped handler's own route (NameRoute)
 }
 
 type infoKey struct{}
+
+// NameRoute tells the middleware of Wrap the route pattern that a wrapped
+// handler's own mux matched for r (the wallet's "GET /send"), for the
+// access log and the latency metric, which otherwise see no pattern.
+func NameRoute(r *http.Request, pattern string) {
+	infoOf(r.Context()).route = pattern
+}
 
 // infoOf returns the request's info; outside the middleware (a handler
 // called directly by a test) a blank one that goes nowhere.
@@ -121,7 +130,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			if r.Pattern == "" {
-				r.Pattern = unmatched // one label for every unknown path
+				r.Pattern = cmp.Or(info.route, unmatched) // one label for every unknown path
 			}
 			httpSeconds.WithLabelValues(r.Pattern, strconv.Itoa(status)).Observe(d.Seconds())
 			s.accessLog(r, info, status, rec.bytes, d)

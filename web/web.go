@@ -118,7 +118,19 @@ func (w *Wallet) Handler() http.Handler {
 	// Browsers mark cross-site requests (Sec-Fetch-Site, Origin); this
 	// refuses unsafe ones, so no form needs a token of its own.
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(w.rememberLanguage(mux)))
+	return securityHeaders(cop.Handler(w.rememberLanguage(routed(mux))))
+}
+
+// routed names each request's route for the access log and the metrics
+// (api.NameRoute); the catch-all "/" is left unnamed, so unknown paths
+// share the API's "unmatched".
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "/" {
+			api.NameRoute(r, pattern)
+		}
+		mux.ServeHTTP(rw, r)
+	})
 }
 
 // csp allows only the wallet's own files: no inline script or style, no
