@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"minipay/app"
 	"minipay/app/apptest"
@@ -31,10 +32,14 @@ func TestWalletRoutesLogged(t *testing.T) {
 		}
 		want := map[string]string{"/login": "GET /login", "/static/wallet.css": "GET /static/", "/nowhere": "unmatched"}
 		got := map[string]string{}
-		for _, line := range strings.Split(logs.String(), "\n") {
-			var l struct{ Msg, Path, Route string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" {
-				got[l.Path] = l.Route
+		// A line is written once its handler returns, which may be after
+		// the client has read the answer.
+		for deadline := time.Now().Add(10 * time.Second); len(got) < len(want) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				var l struct{ Msg, Path, Route string }
+				if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" {
+					got[l.Path] = l.Route
+				}
 			}
 		}
 		for path, route := range want {
