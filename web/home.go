@@ -19,7 +19,6 @@ type homeData struct {
 	Savings               []*ledger.Account
 	Limit                 store.ChargeLimit
 	PendingIn, PendingOut string
-	Unread                string
 	Now                   time.Time
 }
 
@@ -64,10 +63,7 @@ func (w *Wallet) homeData(r *http.Request, c api.Caller) (homeData, error) {
 	if d.PendingIn, err = pending("in"); err != nil {
 		return d, err
 	}
-	if d.PendingOut, err = pending("out"); err != nil {
-		return d, err
-	}
-	d.Unread, err = w.unread(r, c)
+	d.PendingOut, err = pending("out")
 	return d, err
 }
 
