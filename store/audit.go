@@ -24,9 +24,10 @@ type AuditReport struct {
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
 // open pending transfers; every transaction of a transfer names a stored
-// one; and every transaction has exactly one event reporting it, every
-// such event a committed transaction. History removed by retention is
-// accounted for by the per-account sums folded before it went.
+// one, and every transfer, entry and notification names stored users and
+// accounts; and every transaction has exactly one event reporting it,
+// every such event a committed transaction. History removed by retention
+// is accounted for by the per-account sums folded before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -37,12 +38,7 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	// Entries before the retention boundary are gone (or going): their
 	// sums live on in retained_balances.
 	since := ` AND created_at >= ` + retentionBoundary
-	// Each check selects rows of three numbers; its format names those it
-	// shows by index.
-	checks := []struct {
-		query  string
-		format string
-	}{
+	checks := []auditCheck{
 		{`SELECT transaction_id, SUM(amount), COUNT(*) FROM entries WHERE TRUE` + since + ` GROUP BY transaction_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2`,
 			"transaction %d: entries sum to %d over %d entries (want 0 over at least 2)"},
 		{`SELECT t.id, 0, 0 FROM transactions t WHERE t.created_at >= ` + retentionBoundary + `
@@ -84,6 +80,7 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 				WHERE held <> open`, ledger.PendingHold),
 			"pending hold (account %d) holds %d but open pending transfers sum to %d"},
 	}
+	checks = append(checks, referenceChecks()...)
 	for _, c := range checks {
 		rows, err := db.reads.QueryContext(ctx, c.query+` LIMIT 100`)
 		if err != nil {
@@ -103,4 +100,41 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		}
 	}
 	return r, nil
+}
+
+// auditCheck selects rows of three numbers that show a problem; format
+// names those it shows by index.
+type auditCheck struct {
+	query  string
+	format string
+}
+
+// references are what the foreign keys dropped by migration 00019
+// checked on every inserted row: an SPI query and a key-share row lock
+// each, about a fifth of the PostgreSQL time of a transfer's write
+// (README, Writing less per transfer). The writer inserts these rows
+// naming accounts it holds locked and their owners, and users and
+// accounts are never deleted, so the audit checks after the fact.
+var references = []struct{ table, column, parent string }{
+	{"transfers", "from_user", "users"},
+	{"transfers", "to_user", "users"},
+	{"transfers", "from_account", "accounts"},
+	{"transfers", "to_account", "accounts"},
+	{"entries", "account_id", "accounts"},
+	{"notifications", "user_id", "users"},
+}
+
+// referenceChecks find the rows that name a missing user or account. Each
+// is one anti-join: a hash of the parent's ids probed by one pass over
+// the table (the audit scans entries whole anyway), no per-row lookups.
+func referenceChecks() []auditCheck {
+	checks := make([]auditCheck, len(references))
+	for i, r := range references {
+		checks[i] = auditCheck{
+			query: fmt.Sprintf(`SELECT c.id, c.%[2]s, 0 FROM %[1]s c WHERE NOT EXISTS (SELECT 1 FROM %[3]s p WHERE p.id = c.%[2]s)`,
+				r.table, r.column, r.parent),
+			format: fmt.Sprintf("%s %%[1]d: %s %%[2]d names no row of %s", r.table, r.column, r.parent),
+		}
+	}
+	return checks
 }

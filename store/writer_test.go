@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -271,6 +272,54 @@ func TestAuditFindsTampering(t *testing.T) {
 		r, err := db.Audit(context.Background())
 		if err != nil || len(r.Problems) != 1 {
 			t.Fatalf("tampered books: %v %v", r.Problems, err)
+		}
+	})
+}
+
+// The references no foreign key checks on PostgreSQL since migration
+// 00019 are the audit's: a row naming a missing user or account is
+// reported, one reference at a time. SQLite kept those foreign keys, so
+// there the tampering turns them off for its one statement.
+func TestAuditFindsMissingReferences(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		a, b := e.User(t, "ivy"), e.User(t, "jon")
+		e.fund(t, a, 10_000)
+		e.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1_000})
+		tamper := func(query string) {
+			t.Helper()
+			if db.Dialect() == "sqlite" {
+				query = `PRAGMA foreign_keys = OFF; ` + query + `; PRAGMA foreign_keys = ON`
+			}
+			if err := store.TamperForTest(db, query); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const missing = 999_999_999
+		for _, c := range []struct{ table, column, parent string }{
+			{"transfers", "from_user", "users"},
+			{"transfers", "to_user", "users"},
+			{"transfers", "from_account", "accounts"},
+			{"transfers", "to_account", "accounts"},
+			{"entries", "account_id", "accounts"},
+			{"notifications", "user_id", "users"},
+		} {
+			ids, err := store.ColumnForTest(db, fmt.Sprintf(`SELECT id || ' ' || %s FROM %s ORDER BY id DESC LIMIT 1`, c.column, c.table))
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("%s: %v %v", c.table, ids, err)
+			}
+			var id, was int64
+			if _, err := fmt.Sscan(ids[0], &id, &was); err != nil {
+				t.Fatal(err)
+			}
+			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE id = %d`, c.table, c.column, missing, id))
+			want := fmt.Sprintf("%s %d: %s %d names no row of %s", c.table, id, c.column, missing, c.parent)
+			if r, err := db.Audit(context.Background()); err != nil || !slices.Contains(r.Problems, want) {
+				t.Fatalf("audit after pointing %s.%s at nothing: %q %v, want %q", c.table, c.column, r.Problems, err, want)
+			}
+			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE id = %d`, c.table, c.column, was, id))
+			dbtest.Audit(t, db)
 		}
 	})
 }
