@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +22,10 @@ import (
 // (pg_current_wal_insert_lsn before and after: the whole server's WAL, so
 // other work on it counts too). It logs the WAL range of each run, so on a
 // shared server the database's own share can be read with pg_waldump
-// (records naming relations 1663/<the database's oid>/…).
+// (records naming relations 1663/<the database's oid>/…). With the server
+// on this machine it also reports the CPU time its client backends
+// connected to the benchmark's database spent per transfer (pgCPU), so
+// give the benchmark a database of its own.
 // PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
 //
 //	go test ./store -run '^$' -bench WriterWAL -benchtime 20000x
@@ -45,7 +51,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 		{"hot", func(int) store.User { return users[0] }},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			start := walLSN(b, db)
+			start, cpu0 := walLSN(b, db), pgCPU(b, db)
 			t0 := time.Now()
 			var wg sync.WaitGroup
 			for g := range 100 {
@@ -64,7 +70,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
-			end := walLSN(b, db)
+			end, cpu1 := walLSN(b, db), pgCPU(b, db)
 			var wal int64
 			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
 				b.Fatal(err)
@@ -72,6 +78,13 @@ func BenchmarkWriterWAL(b *testing.B) {
 			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
 			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
 			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
+			if cpu0 != nil && cpu1 != nil {
+				var spent time.Duration
+				for pid, t := range cpu1 {
+					spent += t - cpu0[pid] // a backend started since counts from zero
+				}
+				b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "PG-CPU-µs/transfer")
+			}
 		})
 	}
 	dbtest.Audit(b, db)
@@ -84,4 +97,41 @@ func walLSN(b *testing.B, db *store.DB) string {
 		b.Fatal(err)
 	}
 	return lsn
+}
+
+// pgCPU is the CPU time (user and system) each client backend connected to
+// db's database has used so far, by process id, read from /proc: nil
+// unless the server runs on this machine and its processes are readable.
+// The times are in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+func pgCPU(b *testing.B, db *store.DB) map[int]time.Duration {
+	rows, err := db.SQL().QueryContext(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	cpu := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		// The fields after the command's closing parenthesis, from the
+		// third on: utime and stime are the 14th and 15th.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		cpu[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return cpu
 }
