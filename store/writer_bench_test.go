@@ -25,7 +25,8 @@ import (
 // (records naming relations 1663/<the database's oid>/…). With the server
 // on this machine it also reports the CPU time its client backends
 // connected to the benchmark's database spent per transfer (pgCPU), so
-// give the benchmark a database of its own.
+// give the benchmark a database of its own; with pg_stat_statements
+// installed there it also reports that database's own WAL (ownWAL).
 // PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
 //
 //	go test ./store -run '^$' -bench WriterWAL -benchtime 20000x
@@ -51,7 +52,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 		{"hot", func(int) store.User { return users[0] }},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			start, cpu0 := walLSN(b, db), pgCPU(b, db)
+			start, cpu0, own0 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
 			t0 := time.Now()
 			var wg sync.WaitGroup
 			for g := range 100 {
@@ -70,7 +71,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
-			end, cpu1 := walLSN(b, db), pgCPU(b, db)
+			end, cpu1, own1 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
 			var wal int64
 			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
 				b.Fatal(err)
@@ -78,6 +79,9 @@ func BenchmarkWriterWAL(b *testing.B) {
 			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
 			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
 			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
+			if own0 >= 0 && own1 >= 0 {
+				b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
+			}
 			if cpu0 != nil && cpu1 != nil {
 				var spent time.Duration
 				for pid, t := range cpu1 {
@@ -97,6 +101,27 @@ func walLSN(b *testing.B, db *store.DB) string {
 		b.Fatal(err)
 	}
 	return lsn
+}
+
+// ownWAL is the WAL the statements run in db's database have written so
+// far, as pg_stat_statements counts it (commit records are not counted):
+// on a shared server, this database's part of the WAL. -1 unless the
+// extension is installed in the database's public schema.
+func ownWAL(b *testing.B, db *store.DB) int64 {
+	ctx := context.Background()
+	var installed bool
+	if err := db.SQL().QueryRowContext(ctx, `SELECT to_regclass('public.pg_stat_statements') IS NOT NULL`).Scan(&installed); err != nil {
+		b.Fatal(err)
+	}
+	if !installed {
+		return -1
+	}
+	var wal int64
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COALESCE(SUM(wal_bytes), 0)::bigint FROM public.pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&wal); err != nil {
+		b.Fatal(err)
+	}
+	return wal
 }
 
 // pgCPU is the CPU time (user and system) each client backend connected to
