@@ -1,0 +1,7 @@
+-- +goose Up
+-- The SQLite twin of migrations/postgres/00020_entries_key.sql changes
+-- nothing: here an entry's primary key is its rowid, the table's own
+-- B-tree rather than an index, so an entry already costs two index
+-- entries (entries_transaction and entries_account_page), as on
+-- PostgreSQL from now on.
+SELECT 1;
