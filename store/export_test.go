@@ -74,3 +74,21 @@ func OpenEventTxForTest(db *DB, user int64, now time.Time) (id int64, commit fun
 // LateMonthsForTest is how many times w's batches found no partition for
 // their month (and created it on their path).
 func LateMonthsForTest(w *Writer) int64 { return w.lateMonths.Load() }
+
+// EnqueueForTest queues cmds on w, each on behalf of the user at the same
+// index, in this order — as callers would one after another without
+// waiting for each other — and returns a wait for each one's error.
+func EnqueueForTest(w *Writer, users []int64, cmds []ledger.Command) (wait func() []error) {
+	ops := make([]*op, len(cmds))
+	for i, c := range cmds {
+		ops[i] = &op{ctx: context.Background(), cmd: c, claim: claimOf(c), user: users[i], out: make(chan outcome, 1)}
+		w.queue <- ops[i]
+	}
+	return func() []error {
+		out := make([]error, len(ops))
+		for i, o := range ops {
+			out[i] = (<-o.out).err
+		}
+		return out
+	}
+}

@@ -46,16 +46,19 @@ type Writer struct {
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
 	queue  chan *op
-	done   sync.WaitGroup
+	// batches go from the dispatcher to the workers, and come back on
+	// finished once applied (dispatch).
+	batches, finished chan []*op
+	done              sync.WaitGroup
 }
 
 // WriterConfig tunes a Writer. Zero values take defaults.
 type WriterConfig struct {
 	// MaxBatch caps the commands in one database transaction.
 	MaxBatch int
-	// Workers is how many batches may be in flight at once. Batches that
-	// touch the same account serialise on its row lock; disjoint ones
-	// overlap their round trips. SQLite always uses one.
+	// Workers is how many batches may be in flight at once, overlapping
+	// their round trips; the batches in flight touch disjoint accounts
+	// (dispatch.go). SQLite always uses one.
 	Workers int
 	// BatchTimeout bounds one batch, retries included: a database that
 	// stalls fails the batch's commands as unavailable instead of holding
@@ -96,12 +99,13 @@ type Result struct {
 // op is one submitted command waiting for its outcome; ctx is its
 // caller's, which may give up before the op is applied.
 type op struct {
-	ctx  context.Context
-	cmd  ledger.Command
-	user int64
-	key  string // scoped idempotency key, "" if none
-	hash string // request fingerprint compared on replay
-	out  chan outcome
+	ctx   context.Context
+	cmd   ledger.Command
+	claim claim // the accounts it holds in flight (dispatch.go)
+	user  int64
+	key   string // scoped idempotency key, "" if none
+	hash  string // request fingerprint compared on replay
+	out   chan outcome
 }
 
 type outcome struct {
@@ -127,11 +131,15 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 		cfg.BatchTimeout = DefaultBatchTimeout
 	}
 	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, timeout: cfg.BatchTimeout, log: cfg.Logger,
-		queue: make(chan *op, 4*cfg.MaxBatch)}
+		queue: make(chan *op, 4*cfg.MaxBatch), batches: make(chan []*op, cfg.Workers), finished: make(chan []*op, cfg.Workers)}
 	w.preparePartitions()
+	w.done.Add(1 + cfg.Workers)
+	go func() {
+		defer w.done.Done()
+		w.dispatch(cfg.Workers)
+	}()
 	for range cfg.Workers {
-		w.done.Add(1)
-		go w.loop()
+		go w.work()
 	}
 	return w
 }
@@ -160,7 +168,7 @@ var ErrClosed = errors.New("writer is closed")
 // ends; the command is then applied or not, and a retry with the same key
 // tells which.
 func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledger.Command) (Result, error) {
-	o := &op{ctx: ctx, cmd: cmd, user: user, out: make(chan outcome, 1)}
+	o := &op{ctx: ctx, cmd: cmd, claim: claimOf(cmd), user: user, out: make(chan outcome, 1)}
 	if idem.Key != "" {
 		o.key = fmt.Sprintf("%d:%s", user, idem.Key)
 		o.hash = idem.Fingerprint
@@ -196,43 +204,72 @@ func (w *Writer) Close() {
 	w.done.Wait()
 }
 
-// loop takes whatever is queued, up to maxBatch commands, as one batch.
-func (w *Writer) loop() {
-	defer w.done.Done()
-	for first := range w.queue {
-		ops := []*op{first}
-	gather:
-		for len(ops) < w.maxBatch {
-			select {
-			case o, ok := <-w.queue:
-				if !ok {
-					break gather
-				}
-				ops = append(ops, o)
-			default:
-				break gather
+// dispatch forms batches from the queue (dispatch.go) and hands each to
+// an idle worker, as soon as one is idle: a batch holds whatever was
+// queued while the workers were busy, so batches grow with the load. It
+// stops reading the queue while maxPending ops wait for their accounts,
+// so callers feel the backlog. Once the queue is closed and every op is
+// applied, it stops the workers.
+func (w *Writer) dispatch(workers int) {
+	defer close(w.batches)
+	d := newDispatcher()
+	queue, idle := w.queue, workers
+	for queue != nil || len(d.pending) > 0 || idle < workers {
+		for idle > 0 {
+			ops := d.next(w.maxBatch)
+			if ops == nil {
+				break
 			}
+			idle--
+			w.batches <- ops // buffered for every worker: never blocks
 		}
-		if ops = w.live(ops); len(ops) > 0 {
-			w.run(ops)
+		in := queue
+		if len(d.pending) >= w.maxPending() {
+			in = nil
+		}
+		select {
+		case o, ok := <-in:
+			if !ok {
+				queue = nil
+				continue
+			}
+			d.pending = append(d.pending, o)
+			queue = w.gather(d, queue)
+		case ops := <-w.finished:
+			d.done(ops)
+			idle++
 		}
 	}
 }
 
-// live drops the ops whose caller gave up while they were queued: nothing
-// waits for their outcome, and a database that stalled does not then
-// replay a backlog nobody wants.
-func (w *Writer) live(ops []*op) []*op {
-	kept := ops[:0]
-	for _, o := range ops {
-		if err := o.ctx.Err(); err != nil {
-			metricCommands.WithLabelValues("abandoned").Inc()
-			o.out <- outcome{err: err}
-			continue
+// gather adds to d whatever else is queued, without waiting, and returns
+// queue, or nil once it is closed.
+func (w *Writer) gather(d *dispatcher, queue chan *op) chan *op {
+	for len(d.pending) < w.maxPending() {
+		select {
+		case o, ok := <-queue:
+			if !ok {
+				return nil
+			}
+			d.pending = append(d.pending, o)
+		default:
+			return queue
 		}
-		kept = append(kept, o)
 	}
-	return kept
+	return queue
+}
+
+// maxPending is how many ops the dispatcher holds before it stops
+// reading the queue: as many as the queue itself.
+func (w *Writer) maxPending() int { return cap(w.queue) }
+
+// work applies the batches the dispatcher hands it, one at a time.
+func (w *Writer) work() {
+	defer w.done.Done()
+	for ops := range w.batches {
+		w.run(ops)
+		w.finished <- ops
+	}
 }
 
 // Ready reports an error if the writer takes no commands: closed, or a
