@@ -222,22 +222,22 @@ func (s *Scheduler) runDaily(ctx context.Context, now time.Time) error {
 		start := time.Now()
 		var n int
 		if o.job == jobInterest {
-			n, err = s.drain(ctx, func() ([]ledger.Command, error) {
-				ids, err := s.DB.DueInterest(ctx, o.period, s.chunk())
+			n, err = s.drain(ctx, true, func(after store.Cursor) ([]ledger.Command, store.Cursor, error) {
+				ids, cur, err := s.DB.DueInterest(ctx, o.period, after, s.chunk())
 				cmds := make([]ledger.Command, len(ids))
 				for i, id := range ids {
 					cmds[i] = ledger.Accrue{Savings: id, Through: o.period}
 				}
-				return cmds, err
+				return cmds, cur, err
 			})
 		} else {
-			n, err = s.drain(ctx, func() ([]ledger.Command, error) {
-				due, err := s.DB.DueInstallments(ctx, o.period, ledger.InstallmentProducts(), s.chunk())
+			n, err = s.drain(ctx, true, func(after store.Cursor) ([]ledger.Command, store.Cursor, error) {
+				due, cur, err := s.DB.DueInstallments(ctx, o.period, ledger.InstallmentProducts(), after, s.chunk())
 				cmds := make([]ledger.Command, len(due))
 				for i, d := range due {
 					cmds[i] = ledger.Installment{Savings: d.Savings, Main: d.Main, Through: o.period}
 				}
-				return cmds, err
+				return cmds, cur, err
 			})
 		}
 		if err == nil {
@@ -326,13 +326,15 @@ func (s *Scheduler) remind(ctx context.Context, now time.Time) error {
 // expire returns the money of every pending transfer past its deadline.
 func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
 	start := time.Now()
-	n, err := s.drain(ctx, func() ([]ledger.Command, error) {
-		ids, err := s.DB.DuePending(ctx, now, s.chunk())
+	// An expired transfer is never due again, and transfers created
+	// meanwhile are due days later: one walk finds all.
+	n, err := s.drain(ctx, false, func(after store.Cursor) ([]ledger.Command, store.Cursor, error) {
+		ids, cur, err := s.DB.DuePending(ctx, now, after, s.chunk())
 		cmds := make([]ledger.Command, len(ids))
 		for i, id := range ids {
 			cmds[i] = ledger.Expire{Transfer: id}
 		}
-		return cmds, err
+		return cmds, cur, err
 	})
 	record(jobExpiry, start, n, err)
 	if n > 0 {
@@ -341,38 +343,100 @@ func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
 	return err
 }
 
+// page is a job's next chunk of commands for the due items after a
+// cursor, and the cursor after them.
+type page func(after store.Cursor) ([]ledger.Command, store.Cursor, error)
+
+// inFlight is how many chunks drain keeps in the engine at once: while
+// one is applied, the next is read and queued, so the writer's workers
+// do not wait between chunks. A job's chunks touch disjoint items, and
+// where they share an account the engine's row lock orders them.
+const inFlight = 2
+
 // drain submits the commands next returns, a bounded chunk at a time
 // through the engine (which batches each chunk into a few database
-// transactions), until next has nothing left. A conflict means another
-// server or a racing user request got there first (exactly one wins); a
-// chunk of nothing but conflicts means another server is draining the
-// same work, so this one stops. It returns how many commands it applied.
-func (s *Scheduler) drain(ctx context.Context, next func() ([]ledger.Command, error)) (int, error) {
+// transactions), walking the due items by cursor until next has nothing
+// left. With repeat, an applied command may leave its item due again (a
+// catch-up accrues one day per command), so drain walks again from the
+// start until a walk finds nothing. A conflict means another server or a
+// racing user request got there first (exactly one wins); a chunk of
+// nothing but conflicts means another server is draining the same work,
+// so this one stops. It returns how many commands it applied.
+func (s *Scheduler) drain(ctx context.Context, repeat bool, next page) (int, error) {
 	total := 0
 	for {
-		cmds, err := next()
-		if err != nil || len(cmds) == 0 {
+		n, progressed, err := s.walk(ctx, next)
+		total += n
+		if err != nil || !progressed || !repeat {
 			return total, err
 		}
-		results := make([]error, len(cmds))
-		var wg sync.WaitGroup
-		for i, cmd := range cmds {
-			wg.Go(func() { _, results[i] = s.Writer.Do(ctx, 0, store.Idempotency{}, cmd) })
+	}
+}
+
+// chunkDone is one chunk's outcome: how many commands were applied, and
+// the first failure other than a conflict.
+type chunkDone struct {
+	applied int
+	err     error
+}
+
+// walk submits the chunks of one walk over the due items, inFlight at a
+// time. progressed reports that it found work and every chunk applied
+// some of it.
+func (s *Scheduler) walk(ctx context.Context, next page) (applied int, progressed bool, err error) {
+	done := make(chan chunkDone, inFlight)
+	running, progressed := 0, true
+	settle := func() {
+		d := <-done
+		running--
+		applied += d.applied
+		progressed = progressed && d.applied > 0
+		err = errors.Join(err, d.err)
+	}
+	var after store.Cursor
+	found := false
+	for err == nil && progressed {
+		if running == inFlight {
+			settle()
+			continue
 		}
-		wg.Wait()
-		progressed := false
-		for _, err := range results {
-			switch errs.CodeOf(err) {
-			case "":
-				total++
-				progressed = true
-			case errs.Conflict:
-			default:
-				return total, errors.Join(errors.New("scheduled command failed"), err)
+		var cmds []ledger.Command
+		var ferr error
+		cmds, after, ferr = next(after)
+		if ferr != nil || len(cmds) == 0 {
+			err = ferr
+			break
+		}
+		found = true
+		running++
+		go func() { done <- s.submit(ctx, cmds) }()
+	}
+	for running > 0 {
+		settle()
+	}
+	return applied, found && progressed, err
+}
+
+// submit hands one chunk's commands to the engine at once, so the writer
+// batches them, and waits for all of them.
+func (s *Scheduler) submit(ctx context.Context, cmds []ledger.Command) chunkDone {
+	results := make([]error, len(cmds))
+	var wg sync.WaitGroup
+	for i, cmd := range cmds {
+		wg.Go(func() { _, results[i] = s.Writer.Do(ctx, 0, store.Idempotency{}, cmd) })
+	}
+	wg.Wait()
+	var d chunkDone
+	for _, err := range results {
+		switch errs.CodeOf(err) {
+		case "":
+			d.applied++
+		case errs.Conflict:
+		default:
+			if d.err == nil {
+				d.err = errors.Join(errors.New("scheduled command failed"), err)
 			}
 		}
-		if !progressed {
-			return total, nil
-		}
 	}
+	return d
 }

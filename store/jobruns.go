@@ -63,11 +63,36 @@ func (db *DB) LastFinishedPeriod(ctx context.Context, job string) (string, error
 	return p.String, err
 }
 
-// DueInterest lists up to limit open savings accounts whose interest has
-// not accrued through day.
-func (db *DB) DueInterest(ctx context.Context, through string, limit int) ([]int64, error) {
-	return db.ids(ctx, `SELECT id FROM accounts WHERE kind = 'savings' AND status = 'open' AND interest_day < $1
-		ORDER BY interest_day, id LIMIT $2`, through, limit)
+// Cursor is where a sweep over due items stands: the sort key and id of
+// the last item a page returned. The next page starts after it by index,
+// instead of walking again past the items the sweep already changed (they
+// leave dead index entries behind until a vacuum, so every page would
+// cost more than the one before). The zero Cursor starts at the
+// beginning.
+type Cursor struct {
+	day string // interest and installments: the account's day
+	at  int64  // pending transfers: the deadline, in microseconds
+	id  int64
+}
+
+// DueInterest lists up to limit open savings accounts after cursor whose
+// interest has not accrued through day, and the cursor after them.
+func (db *DB) DueInterest(ctx context.Context, through string, after Cursor, limit int) ([]int64, Cursor, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT interest_day, id FROM accounts
+		WHERE kind = 'savings' AND status = 'open' AND interest_day < $1 AND (interest_day, id) > ($2, $3)
+		ORDER BY interest_day, id LIMIT $4`, through, after.day, after.id, limit)
+	if err != nil {
+		return nil, after, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		if err := rows.Scan(&after.day, &after.id); err != nil {
+			return nil, after, err
+		}
+		ids = append(ids, after.id)
+	}
+	return ids, after, rows.Err()
 }
 
 // EarliestSavingsDays returns the earliest interest day of the open
@@ -82,46 +107,30 @@ func (db *DB) EarliestSavingsDays(ctx context.Context, products []string) (inter
 	return i.String, n.String, err
 }
 
-// ids runs a query that selects one id per row.
-func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := db.reads.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // DueInstallment is a fixed savings account with an installment due, and
 // its owner's main account.
 type DueInstallment struct{ Savings, Main int64 }
 
 // DueInstallments lists up to limit open savings accounts of the given
-// products whose installments have not been taken through day.
-func (db *DB) DueInstallments(ctx context.Context, through string, products []string, limit int) ([]DueInstallment, error) {
-	set, arg := db.dialect.list(3, "text", products)
-	rows, err := db.reads.QueryContext(ctx, `SELECT s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
-		WHERE s.kind = 'savings' AND s.status = 'open' AND s.installment_day < $1 AND s.product IN `+set+`
-		ORDER BY s.installment_day, s.id LIMIT $2`, through, limit, arg)
+// products after cursor whose installments have not been taken through
+// day, and the cursor after them.
+func (db *DB) DueInstallments(ctx context.Context, through string, products []string, after Cursor, limit int) ([]DueInstallment, Cursor, error) {
+	set, arg := db.dialect.list(5, "text", products)
+	rows, err := db.reads.QueryContext(ctx, `SELECT s.installment_day, s.id, m.id FROM accounts s JOIN accounts m ON m.user_id = s.user_id AND m.kind = 'main'
+		WHERE s.kind = 'savings' AND s.status = 'open' AND s.installment_day < $1 AND (s.installment_day, s.id) > ($2, $3) AND s.product IN `+set+`
+		ORDER BY s.installment_day, s.id LIMIT $4`, through, after.day, after.id, limit, arg)
 	if err != nil {
-		return nil, err
+		return nil, after, err
 	}
 	defer rows.Close()
 	var out []DueInstallment
 	for rows.Next() {
 		var d DueInstallment
-		if err := rows.Scan(&d.Savings, &d.Main); err != nil {
-			return nil, err
+		if err := rows.Scan(&after.day, &d.Savings, &d.Main); err != nil {
+			return nil, after, err
 		}
+		after.id = d.Savings
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, after, rows.Err()
 }

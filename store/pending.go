@@ -9,12 +9,27 @@ import (
 	"minipay/names"
 )
 
-// DuePending lists up to limit pending transfers whose deadline has passed
-// at now, oldest deadline first. The expiry sweep submits an Expire for
-// each; the engine's guard makes a second expiry of the same transfer (by
-// another server) a harmless conflict.
-func (db *DB) DuePending(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	return db.ids(ctx, `SELECT id FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micros(now), limit)
+// DuePending lists up to limit pending transfers after cursor whose
+// deadline has passed at now, oldest deadline first, and the cursor after
+// them. The expiry sweep submits an Expire for each; the engine's guard
+// makes a second expiry of the same transfer (by another server) a
+// harmless conflict.
+func (db *DB) DuePending(ctx context.Context, now time.Time, after Cursor, limit int) ([]int64, Cursor, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT expires_at, id FROM transfers
+		WHERE status = 'pending' AND expires_at <= $1 AND (expires_at, id) > ($2, $3)
+		ORDER BY expires_at, id LIMIT $4`, micros(now), after.at, after.id, limit)
+	if err != nil {
+		return nil, after, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		if err := rows.Scan(&after.at, &after.id); err != nil {
+			return nil, after, err
+		}
+		ids = append(ids, after.id)
+	}
+	return ids, after, rows.Err()
 }
 
 // RemindPending sends the 24-hours-left reminder for up to limit pending
