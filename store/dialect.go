@@ -73,6 +73,9 @@ type dialect interface {
 	// session runs fn in one transaction of db for a writer batch
 	// (session.go), rolled back unless fn commits it.
 	session(ctx context.Context, db *sql.DB, fn func(session) error) error
+	// queryPlannedOnce runs the read st on db with a plan each connection
+	// makes once and reuses whatever the arguments (History's page).
+	queryPlannedOnce(ctx context.Context, db *sql.DB, st step) error
 
 	// History is kept by month (retention.go). createPartitions prepares
 	// the months starting at months for writes, dropPartitions removes a folded

@@ -54,10 +54,29 @@ var HistoryKinds = []string{string(ledger.TxnCharge), string(ledger.TxnDeposit),
 // a backward range scan of the (account_id, id) index from the cursor down
 // (entries_account_page, which also carries every column a page reads):
 // its cost does not grow with how deep the page is, and entries inserted
-// meanwhile (higher ids) never shift later pages.
+// meanwhile (higher ids) never shift later pages. Without a kind filter
+// the statement is planned once per connection (queryPlannedOnce): its
+// page is cut by the index before any join, whatever the arguments, so
+// one plan serves every page. With one, it is planned for its arguments,
+// as the joins come first there.
 func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]HistoryEntry, error) {
 	q, args := HistorySQL(account, f)
-	return db.queryHistory(ctx, account, q, args)
+	var page []HistoryEntry
+	st := step{what: "history", sql: q, args: args, row: func(r scanner) error {
+		h, err := scanHistoryEntry(r, account)
+		page = append(page, h)
+		return err
+	}}
+	var err error
+	if f.Kind == "" {
+		err = db.dialect.queryPlannedOnce(ctx, db.reads, st)
+	} else {
+		err = queryStep(ctx, db.reads, st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // HistorySQL is the statement History runs, and its arguments. Without a
@@ -114,37 +133,27 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 		ORDER BY e.id DESC LIMIT $6`, []any{account, before, from, to, f.Kind, f.Limit}
 }
 
-// queryHistory runs a history statement (History's or the naive
-// baseline's: both select the same columns) and reads the page as
-// account's owner sees it.
-func (db *DB) queryHistory(ctx context.Context, account int64, q string, args []any) ([]HistoryEntry, error) {
-	rows, err := db.reads.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
+// scanHistoryEntry reads a row of History's statement as account's
+// owner sees it.
+func scanHistoryEntry(r scanner, account int64) (HistoryEntry, error) {
+	var h HistoryEntry
+	var at, other, transferTo int64
+	var otherKind, otherName, display, sender, toUsername, toName string
+	if err := r.Scan(&h.ID, &at, &h.Kind, &h.Amount, &h.BalanceAfter, &other, &otherKind, &otherName,
+		&h.TransferID, &transferTo, &display, &sender, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
+		return h, err
 	}
-	defer rows.Close()
-	var out []HistoryEntry
-	for rows.Next() {
-		var h HistoryEntry
-		var at, other, transferTo int64
-		var otherKind, otherName, display, sender, toUsername, toName string
-		if err := rows.Scan(&h.ID, &at, &h.Kind, &h.Amount, &h.BalanceAfter, &other, &otherKind, &otherName,
-			&h.TransferID, &transferTo, &display, &sender, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
-			return nil, err
-		}
-		h.At = fromMicros(at)
-		switch {
-		case h.TransferID != 0 && transferTo == account:
-			h.Counterparty = Counterparty{Name: receiverSees(display, sender), MaskedName: names.Mask(sender)}
-		case h.TransferID != 0:
-			masked := names.Mask(toName)
-			h.Counterparty = Counterparty{Name: masked, Username: toUsername, AccountID: transferTo, MaskedName: masked}
-		case ledger.IsSystem(other):
-			h.Counterparty = Counterparty{Name: otherName}
-		default: // the owner's own other account
-			h.Counterparty = Counterparty{Name: otherKind + " account", AccountID: other}
-		}
-		out = append(out, h)
+	h.At = fromMicros(at)
+	switch {
+	case h.TransferID != 0 && transferTo == account:
+		h.Counterparty = Counterparty{Name: receiverSees(display, sender), MaskedName: names.Mask(sender)}
+	case h.TransferID != 0:
+		masked := names.Mask(toName)
+		h.Counterparty = Counterparty{Name: masked, Username: toUsername, AccountID: transferTo, MaskedName: masked}
+	case ledger.IsSystem(other):
+		h.Counterparty = Counterparty{Name: otherName}
+	default: // the owner's own other account
+		h.Counterparty = Counterparty{Name: otherKind + " account", AccountID: other}
 	}
-	return out, rows.Err()
+	return h, nil
 }

@@ -48,7 +48,13 @@ func runStep(ctx context.Context, tx *sql.Tx, st step) error {
 		_, err := tx.ExecContext(ctx, st.sql, st.args...)
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, st.sql, st.args...)
+	return queryStep(ctx, tx, st)
+}
+
+// queryStep runs st's query on q (a pool or a transaction), calling
+// st.row with each row.
+func queryStep(ctx context.Context, q querier, st step) error {
+	rows, err := q.QueryContext(ctx, st.sql, st.args...)
 	if err != nil {
 		return err
 	}

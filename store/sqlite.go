@@ -157,6 +157,12 @@ func (sqlite) session(ctx context.Context, db *sql.DB, fn func(session) error) e
 	return txSessionOn(ctx, db, fn)
 }
 
+// queryPlannedOnce just queries: SQLite's plans are cheap to make and
+// have no partitions to prune.
+func (sqlite) queryPlannedOnce(ctx context.Context, db *sql.DB, st step) error {
+	return queryStep(ctx, db, st)
+}
+
 // SQLite has no partitions: history tables are plain tables, and folded
 // months are deleted row by row after the fold (deleteFolded).
 func (sqlite) createPartitions(context.Context, *sql.DB, []time.Time) error { return nil }
