@@ -111,8 +111,8 @@ type auditCheck struct {
 
 // references are what the foreign keys dropped by migration 00019
 // checked on every inserted row: an SPI query and a key-share row lock
-// each, about a fifth of the PostgreSQL time of a transfer's write
-// (README, Writing less per transfer). The writer inserts these rows
+// each, a third of PostgreSQL's CPU per transfer (README, Writing less
+// per transfer). The writer inserts these rows
 // naming accounts it holds locked and their owners, and users and
 // accounts are never deleted, so the audit checks after the fact.
 var references = []struct{ table, column, parent string }{

@@ -1,15 +1,15 @@
 -- +goose Up
 -- Each foreign key of a row the writer inserts costs, per row, a query
--- run inside the server (SPI) and a key-share lock on the referenced row,
--- which writes WAL and dirties the users' and accounts' pages: six such
--- checks per transfer, about a fifth of its write's server time (README,
--- Writing less per transfer). The writer names only accounts it holds
--- locked in the same transaction and their owners, and users and
--- accounts are never deleted, so these keys never caught anything; the
--- audit checks the same references after the fact (store/audit.go,
--- referenceChecks), as it does for migration 00016's. Foreign keys of
--- rows written outside the per-transfer path (installments, settlement
--- shares, transfers.share_id) stay.
+-- run inside the server (SPI) and a key-share lock on the referenced row
+-- (a WAL record for each users row the transaction had not locked yet):
+-- six checks per transfer, a third of PostgreSQL's CPU per transfer in
+-- store's BenchmarkWriterWAL (README, Writing less per transfer). The
+-- writer names only accounts it holds locked in the same transaction and
+-- their owners, and users and accounts are never deleted, so these keys
+-- never caught anything; the audit checks the same references after the
+-- fact (store/audit.go, referenceChecks), as it does migration 00016's.
+-- Foreign keys of rows written off the per-transfer path (installments,
+-- settlement shares, transfers.share_id) stay.
 ALTER TABLE transfers DROP CONSTRAINT transfers_from_user_fkey;
 ALTER TABLE transfers DROP CONSTRAINT transfers_to_user_fkey;
 ALTER TABLE transfers DROP CONSTRAINT transfers_from_account_fkey;
