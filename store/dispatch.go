@@ -44,10 +44,20 @@ type dispatcher struct {
 	held     map[int64]bool
 	heldAll  bool // a batch in flight claims every account
 	inFlight int
+	// checked ops at the head of pending were left waiting by the last
+	// next, on the accounts in waiting (every account if waitingAll).
+	// They stay waiting until a batch is done, so next checks only the
+	// ops that arrived since: under a hot account's load, the queue of
+	// waiting ops is not scanned again for every arrival.
+	checked    int
+	waiting    map[int64]bool
+	waitingAll bool
 }
 
 func newDispatcher() *dispatcher {
-	return &dispatcher{held: map[int64]bool{}}
+	d := &dispatcher{held: map[int64]bool{}}
+	d.recheck()
+	return d
 }
 
 // next takes from pending, in order, up to max ops that are free: none of
@@ -61,40 +71,49 @@ func (d *dispatcher) next(max int) []*op {
 		return nil
 	}
 	var batch []*op
-	waiting := map[int64]bool{} // accounts of earlier ops left waiting
-	waitingAll := false
-	rest := d.pending[:0]
-	for _, o := range d.pending {
+	rest := d.pending[:d.checked]
+	for _, o := range d.pending[d.checked:] {
 		if abandoned(o) {
 			continue
 		}
-		if len(batch) < max && !waitingAll && d.free(o, waiting) {
+		if len(batch) < max && d.free(o) {
 			batch = append(batch, o)
 			continue
 		}
 		rest = append(rest, o)
-		waitingAll = waitingAll || o.claim.all
+		d.waitingAll = d.waitingAll || o.claim.all
 		for _, id := range o.claim.accounts {
-			waiting[id] = true
+			d.waiting[id] = true
 		}
 	}
 	clear(d.pending[len(rest):]) // let the dispatched ops go
-	d.pending = rest
+	d.pending, d.checked = rest, len(rest)
+	if len(batch) == max {
+		d.recheck() // the ops after a full batch may be free for the next
+	}
 	if len(batch) > 0 {
 		d.hold(batch)
 	}
 	return batch
 }
 
+// recheck makes the next call of next check every pending op again.
+func (d *dispatcher) recheck() {
+	d.checked, d.waiting, d.waitingAll = 0, map[int64]bool{}, false
+}
+
 // free reports whether o may join the batch being formed. The batch's
 // own accounts are free to it (they are held once it is formed): its ops
 // apply in order within it.
-func (d *dispatcher) free(o *op, waiting map[int64]bool) bool {
+func (d *dispatcher) free(o *op) bool {
+	if d.waitingAll {
+		return false
+	}
 	if o.claim.all {
-		return d.inFlight == 0 && len(waiting) == 0
+		return d.inFlight == 0 && len(d.waiting) == 0
 	}
 	for _, id := range o.claim.accounts {
-		if d.held[id] || waiting[id] {
+		if d.held[id] || d.waiting[id] {
 			return false
 		}
 	}
@@ -113,8 +132,10 @@ func (d *dispatcher) hold(batch []*op) {
 	}
 }
 
-// done releases the claims of a batch that is no longer in flight.
+// done releases the claims of a batch that is no longer in flight: the
+// ops waiting may be free now.
 func (d *dispatcher) done(batch []*op) {
+	d.recheck()
 	d.inFlight--
 	for _, o := range batch {
 		for _, id := range o.claim.accounts {
