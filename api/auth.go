@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,16 +74,24 @@ const maxCachedSessions = 100_000
 
 // sessionCache is one server's view of session state: what it read of a
 // session is trusted for ttl, so a busy session costs a database read per
-// ttl, not per request. Revocations made through this server take effect
+// ttl, not per request. A session used in the last quarter of its ttl
+// is re-read in the background with others (refresh), so a busy
+// session's requests never wait for that read and many sessions cost one
+// query; a session idle longer is read by its next request. Revocations made through this server take effect
 // here at once (forget); made through another, within ttl.
 type sessionCache struct {
 	db  *store.DB
 	ttl time.Duration // <= 0: no caching
+	now func() time.Time
 	mu  sync.Mutex
 	m   map[string]cachedSession
 	// gen counts revocations seen here. A read of the database that
 	// started before one may be stale, so it is not cached.
 	gen uint64
+	// due are the sessions refresh is to re-read; refreshing, whether its
+	// goroutine runs.
+	due        []string
+	refreshing bool
 }
 
 type cachedSession struct {
@@ -91,10 +100,23 @@ type cachedSession struct {
 	expires  time.Time
 	read     time.Time // when it was read from the database
 	lastUsed time.Time // last_used_at as stored
+	// due: queued for a background re-read (at most once).
+	due bool
 }
 
-func newSessionCache(db *store.DB, ttl time.Duration) *sessionCache {
-	return &sessionCache{db: db, ttl: ttl, m: map[string]cachedSession{}}
+func cached(s store.Session, now time.Time) cachedSession {
+	return cachedSession{user: s.UserID, live: s.RevokedAt.IsZero(), expires: s.ExpiresAt, read: now, lastUsed: s.LastUsedAt}
+}
+
+// refreshTimeout bounds a background re-read, which no request waits
+// for; refreshBatch, the sessions one read covers.
+const (
+	refreshTimeout = 5 * time.Second
+	refreshBatch   = 500
+)
+
+func newSessionCache(db *store.DB, ttl time.Duration, now func() time.Time) *sessionCache {
+	return &sessionCache{db: db, ttl: ttl, now: now, m: map[string]cachedSession{}}
 }
 
 // check lets p in if its session is live at now, and records the use at
@@ -103,8 +125,17 @@ func (c *sessionCache) check(ctx context.Context, p principal, now time.Time) er
 	c.mu.Lock()
 	e, ok := c.m[p.session]
 	gen := c.gen
-	c.mu.Unlock()
 	changed := !ok || now.Sub(e.read) >= c.ttl
+	if !changed && !e.due && now.Sub(e.read) >= c.ttl*3/4 {
+		e.due = true
+		c.m[p.session] = e
+		c.due = append(c.due, p.session)
+		if !c.refreshing {
+			c.refreshing = true
+			go c.refresh()
+		}
+	}
+	c.mu.Unlock()
 	if changed {
 		var err error
 		if e, err = c.load(ctx, p.session, now); err != nil {
@@ -138,7 +169,49 @@ func (c *sessionCache) load(ctx context.Context, id string, now time.Time) (cach
 	if err != nil {
 		return cachedSession{}, err
 	}
-	return cachedSession{user: s.UserID, live: s.RevokedAt.IsZero(), expires: s.ExpiresAt, read: now, lastUsed: s.LastUsedAt}, nil
+	return cached(s, now), nil
+}
+
+// refresh re-reads the sessions due, after letting an eighth of ttl's
+// worth gather, until none are left; then its goroutine ends.
+func (c *sessionCache) refresh() {
+	for {
+		time.Sleep(c.ttl / 8)
+		c.mu.Lock()
+		ids, gen := c.due, c.gen
+		c.due = nil
+		c.refreshing = len(ids) > 0
+		c.mu.Unlock()
+		if len(ids) == 0 {
+			return
+		}
+		now := c.now()
+		for batch := range slices.Chunk(ids, refreshBatch) {
+			c.reread(batch, gen, now)
+		}
+	}
+}
+
+// reread reads ids in one query and caches what it read as check caches
+// its own reads: a session gone counts as revoked. On an error nothing is
+// cached; each session's next request after its ttl reads it.
+func (c *sessionCache) reread(ids []string, gen uint64, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	found, err := c.db.SessionsByID(ctx, ids)
+	if err != nil {
+		return
+	}
+	read := make(map[string]cachedSession, len(ids))
+	for _, id := range ids {
+		read[id] = cachedSession{read: now}
+	}
+	for _, s := range found {
+		read[s.ID] = cached(s, now)
+	}
+	for id, e := range read {
+		c.store(id, e, gen)
+	}
 }
 
 // store caches e unless caching is off or a revocation happened since gen
@@ -173,7 +246,7 @@ func (c *sessionCache) remember(s store.Session, now time.Time) {
 	c.mu.Lock()
 	gen := c.gen
 	c.mu.Unlock()
-	c.store(s.ID, cachedSession{user: s.UserID, live: true, expires: s.ExpiresAt, read: now, lastUsed: s.LastUsedAt}, gen)
+	c.store(s.ID, cached(s, now), gen)
 }
 
 // forget drops a session this server just revoked (after the database

@@ -43,7 +43,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		err = s.writer.Ready()
 	}
 	if err != nil {
-		infoOf(r.Context()).log.Warn("not ready", "err", err)
+		infoOf(r.Context()).logger().Warn("not ready", "err", err)
 		writeError(w, r, errs.E(errs.Unavailable, "not ready: %v", err))
 		return
 	}

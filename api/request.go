@@ -69,82 +69,134 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// keyScan walks a body's tokens before it is decoded, refusing what
+// keyScan walks a body's bytes before it is decoded, refusing what
 // encoding/json would let through: a repeated key (the last would win) and
 // a key that differs from another, or from a field, only in case (it would
-// fill that field).
+// fill that field). It reads bytes rather than json.Decoder tokens, which
+// cost allocations each and were most of a transfer's decoding, and takes
+// the body for JSON: checkKeys has json.Valid confirm it before refusing.
 type keyScan struct {
-	dec   *json.Decoder
-	known map[string]string // folded field name -> field name
+	b       []byte
+	i       int
+	known   map[string]string // folded field name -> field name
+	refused error             // the first key refused
 }
 
-// checkKeys scans body for repeated and case-variant keys, at every
-// level, known mapping folded field names to field names. Syntax errors
-// are left for the decoder to report.
+// maxDepth bounds nesting as encoding/json does, so a body of brackets
+// cannot recurse deep.
+const maxDepth = 10_000
+
+// checkKeys scans body's first value for repeated and case-variant keys,
+// at every level, known mapping folded field names to field names.
+// Syntax errors are left for the decoder to report: a refusal stands only
+// if the value scanned is valid JSON.
 func checkKeys(body []byte, known map[string]string) error {
-	s := keyScan{dec: json.NewDecoder(bytes.NewReader(body)), known: known}
-	tok, err := s.dec.Token()
-	if err == nil {
-		err = s.value(tok)
-	}
-	var refused *errs.Error
-	if errors.As(err, &refused) {
-		return refused
+	s := keyScan{b: body, known: known}
+	s.value(0)
+	if s.refused != nil && json.Valid(body[:min(s.i, len(body))]) {
+		return s.refused
 	}
 	return nil
 }
 
-// value reads the rest of the value that starts with tok.
-func (s *keyScan) value(tok json.Token) error {
-	switch tok {
-	case json.Delim('{'):
-		return s.object()
-	case json.Delim('['):
-		for s.dec.More() {
-			if err := s.next(); err != nil {
-				return err
-			}
-		}
-		_, err := s.dec.Token()
-		return err
+// value skips one value, scanning the objects in it. On what is not JSON
+// it may stop anywhere, but always moves on and never reads past the end.
+func (s *keyScan) value(depth int) {
+	s.space()
+	if s.i >= len(s.b) || depth > maxDepth {
+		s.i = len(s.b)
+		return
 	}
-	return nil
+	switch s.b[s.i] {
+	case '{':
+		s.i++
+		s.members(depth+1, '}')
+	case '[':
+		s.i++
+		s.members(depth+1, ']')
+	case '"':
+		s.str()
+	default: // a number or a literal runs to the next delimiter
+		for s.i < len(s.b) && !strings.ContainsRune(",:]} \t\r\n", rune(s.b[s.i])) {
+			s.i++
+		}
+	}
 }
 
-// next reads one whole value.
-func (s *keyScan) next() error {
-	tok, err := s.dec.Token()
-	if err != nil {
-		return err
+// members reads an object's members or an array's elements up to end.
+func (s *keyScan) members(depth int, end byte) {
+	var seen map[string]string // folded key -> key
+	if end == '}' {
+		seen = map[string]string{}
 	}
-	return s.value(tok)
+	for s.space(); s.i < len(s.b) && s.b[s.i] != end; s.space() {
+		if end == '}' {
+			s.member(seen)
+		}
+		s.value(depth)
+		switch s.space(); {
+		case s.i < len(s.b) && s.b[s.i] == ',':
+			s.i++
+		case s.i < len(s.b) && s.b[s.i] != end:
+			s.i = len(s.b) // not JSON: the decoder says why
+		}
+	}
+	s.i++
 }
 
-// object reads an object's members after its '{'.
-func (s *keyScan) object() error {
-	seen := map[string]string{} // folded key -> key
-	for s.dec.More() {
-		tok, err := s.dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string)
-		folded := fold(key)
-		if prev, dup := seen[folded]; dup && prev == key {
-			return errs.E(errs.Invalid, "key %q appears more than once", key)
-		} else if dup {
-			return errs.E(errs.Invalid, "keys %q and %q differ only in case", prev, key)
-		}
-		if field, ok := s.known[folded]; ok && field != key {
-			return errs.E(errs.Invalid, "key %q is not a field; did you mean %q? (keys are case-sensitive)", key, field)
-		}
-		seen[folded] = key
-		if err := s.next(); err != nil {
-			return err
+// member reads a key and its colon, checking the key against the
+// object's others (seen) and the fields.
+func (s *keyScan) member(seen map[string]string) {
+	key := s.key()
+	if s.space(); s.i < len(s.b) && s.b[s.i] == ':' {
+		s.i++
+	}
+	folded := fold(key)
+	prev, dup := seen[folded]
+	seen[folded] = key
+	field, isField := s.known[folded]
+	switch {
+	case s.refused != nil:
+	case dup && prev == key:
+		s.refused = errs.E(errs.Invalid, "key %q appears more than once", key)
+	case dup:
+		s.refused = errs.E(errs.Invalid, "keys %q and %q differ only in case", prev, key)
+	case isField && field != key:
+		s.refused = errs.E(errs.Invalid, "key %q is not a field; did you mean %q? (keys are case-sensitive)", key, field)
+	}
+}
+
+// key reads a string as a key; one with escapes is unquoted by
+// encoding/json, so that "\u0061mount" is the key amount, as for it.
+func (s *keyScan) key() string {
+	start := s.i
+	escaped := s.str()
+	raw := s.b[start:min(s.i, len(s.b))]
+	if !escaped {
+		return string(bytes.Trim(raw, `"`))
+	}
+	var key string
+	json.Unmarshal(raw, &key)
+	return key
+}
+
+// str skips a string from its opening quote past its closing one and
+// reports whether it holds escapes.
+func (s *keyScan) str() (escaped bool) {
+	for s.i++; s.i < len(s.b) && s.b[s.i] != '"'; s.i++ {
+		if s.b[s.i] == '\\' {
+			escaped = true
+			s.i++
 		}
 	}
-	_, err := s.dec.Token()
-	return err
+	s.i++
+	return escaped
+}
+
+func (s *keyScan) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\r' || s.b[s.i] == '\n') {
+		s.i++
+	}
 }
 
 // fold is how encoding/json matches keys to fields: two keys with the same

@@ -149,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		panic(err) // only an invalid cost fails, a programming error
 	}
 	return &Server{db: cfg.DB, writer: cfg.Writer, clock: cfg.Clock, loc: cfg.Location,
-		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
+		keys: keys, sessions: newSessionCache(cfg.DB, cfg.SessionCacheTTL, cfg.Clock.Now), tokenTTL: cfg.TokenTTL, testClock: cfg.TestClock, afterAdvance: cfg.AfterAdvance, log: cfg.Logger, metrics: reg,
 		passwordCost: cfg.PasswordCost, dummyHash: dummy, limits: newLimiters(cfg.Limits),
 		maxSavings: cfg.MaxSavingsAccounts, requestTimeout: cfg.RequestTimeout, streams: newStreams(cfg.DB, cfg.Stream),
 		webhooks: cfg.Webhooks, mainAccounts: newBounded[string, int64](maxMainAccounts)}, nil

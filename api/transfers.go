@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"minipay/errs"
 	"minipay/ledger"
@@ -42,15 +45,23 @@ func (q *transferRequest) Validate() error {
 
 // recipient reads "to": a JSON string is a username, a JSON number a main
 // account id. Keeping the two apart means a username made of digits is
-// never mistaken for an account id.
+// never mistaken for an account id. The decoder has checked "to" is JSON;
+// a plain string (no escapes, valid UTF-8) is taken as it is, sparing
+// every transfer a reflective decoding.
 func (q *transferRequest) recipient() (username string, account int64, err error) {
-	if len(q.To) == 0 || string(q.To) == "null" {
+	to := q.To
+	switch {
+	case len(to) == 0 || string(to) == "null":
 		return "", 0, errs.E(errs.Invalid, `field "to" is required: a username (string) or a main account id (number)`)
-	}
-	if json.Unmarshal(q.To, &username) == nil {
+	case to[0] == '"' && bytes.IndexByte(to, '\\') < 0 && utf8.Valid(to):
+		username = string(to[1 : len(to)-1])
+		return username, 0, readable("to", username)
+	case to[0] == '"':
+		json.Unmarshal(to, &username)
 		return username, 0, readable("to", username)
 	}
-	if err := json.Unmarshal(q.To, &account); err != nil || account <= 0 {
+	// As encoding/json reads an int64: the literal, base 10.
+	if account, err = strconv.ParseInt(string(to), 10, 64); err != nil || account <= 0 {
 		return "", 0, errs.E(errs.Invalid, `field "to" must be a username (string) or a main account id (positive integer)`)
 	}
 	return "", account, nil
@@ -75,6 +86,19 @@ func (s *Server) toAccount(r *http.Request, q *transferRequest) (int64, error) {
 	return id, err
 }
 
+// transferCreated answers POST /v1/transfers. A struct, not a map: it
+// encodes without sorting keys or boxing values; its fields are in the
+// map's order (alphabetical), so the bytes are the same.
+type transferCreated struct {
+	Amount        int64      `json:"amount"`
+	Charged       int64      `json:"charged"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	ID            int64      `json:"id"`
+	MainBalance   int64      `json:"main_balance"`
+	Status        string     `json:"status"`
+	TransactionID int64      `json:"transaction_id"`
+}
+
 func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p principal) {
 	var req transferRequest
 	if err := readRequest(r, &req); err != nil {
@@ -90,14 +114,8 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, p princi
 		DisplayName: strings.TrimSpace(req.DisplayName), Memo: req.Memo, RequireAcceptance: req.RequireAcceptance}
 	s.move(w, r, p, http.StatusCreated, cmd, func(res store.Result) (any, error) {
 		rc := res.Receipt
-		body := map[string]any{
-			"id": res.TransferID, "status": rc.Status, "amount": rc.Amount, "charged": rc.Charged,
-			"main_balance": rc.MainBalance, "transaction_id": res.TransactionID,
-		}
-		if !rc.ExpiresAt.IsZero() {
-			body["expires_at"] = rc.ExpiresAt.UTC()
-		}
-		return body, nil
+		return transferCreated{Amount: rc.Amount, Charged: rc.Charged, ExpiresAt: optionalTime(rc.ExpiresAt.UTC()), ID: res.TransferID,
+			MainBalance: rc.MainBalance, Status: rc.Status, TransactionID: res.TransactionID}, nil
 	})
 }
 

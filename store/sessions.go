@@ -96,9 +96,20 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 // Sessions returns user's live sessions at now, newest first (at most
 // MaxSessions).
 func (db *DB) Sessions(ctx context.Context, user int64, now time.Time) ([]Session, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return scanSessions(db.reads.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
-		user, micros(now), MaxSessions)
+		user, micros(now), MaxSessions))
+}
+
+// SessionsByID returns those of the sessions ids that exist, live or not,
+// in no order: one read for many, for a server re-reading the sessions
+// in use.
+func (db *DB) SessionsByID(ctx context.Context, ids []string) ([]Session, error) {
+	set, arg := db.dialect.list(1, "text", ids)
+	return scanSessions(db.reads.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id IN `+set, arg))
+}
+
+func scanSessions(rows *sql.Rows, err error) ([]Session, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,18 @@ func TestSessionStore(t *testing.T) {
 			t.Error("ben's session ended with ann's password change")
 		}
 
+		// Many sessions in one read: each as Session reads it, live or
+		// not; an unknown id is simply absent.
+		many, err := db.SessionsByID(ctx, []string{a1.ID, a2.ID, b1.ID, "AAAAAAAAAAAAAAAAAAAAAA"})
+		if err != nil || len(many) != 3 {
+			t.Fatalf("SessionsByID: %+v, %v", many, err)
+		}
+		for _, got := range many {
+			if want, _ := db.Session(ctx, got.ID); got != want {
+				t.Errorf("SessionsByID gave %+v, Session %+v", got, want)
+			}
+		}
+
 		// Ann's next login sweeps her ended sessions away.
 		open(a)
 		for _, id := range []string{a1.ID, a3.ID} {

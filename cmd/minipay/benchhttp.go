@@ -31,6 +31,7 @@ func runBenchHTTP(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.MaxWorkers, "max-in-flight", 5000, "open-loop requests in flight at most; one due beyond it counts as failed")
 	clients := fs.String("clients", "100,1000", "closed-loop client counts, comma-separated (empty: none)")
 	fs.DurationVar(&cfg.ClientDuration, "client-duration", 5*time.Second, "how long each closed-loop count runs")
+	fs.BoolVar(&cfg.Cold, "cold", false, "measure from empty server caches: no untimed pass paying every user first")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	parseFlags(fs, args)
 	cfg.DatabaseURL = *dbURL
