@@ -109,7 +109,7 @@ type auditCheck struct {
 	format string
 }
 
-// references are what the foreign keys dropped by migration 00019
+// references are what the foreign keys dropped by migration 00022
 // checked on every inserted row: an SPI query and a key-share row lock
 // each, a third of PostgreSQL's CPU per transfer (README, Writing less
 // per transfer). The writer inserts these rows

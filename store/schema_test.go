@@ -44,9 +44,9 @@ func TestSchemaParity(t *testing.T) {
 // their transaction by the writer's single statement instead. SQLite
 // counts event ids in a table; PostgreSQL has a sequence. SQLite keeps the
 // foreign keys of the writer's inserts that PostgreSQL dropped for their
-// cost (migration 00019): on SQLite they cost next to nothing. And an
+// cost (migration 00022): on SQLite they cost next to nothing. And an
 // SQLite entry's primary key is its rowid, no index, so it keeps
-// entries_transaction, which PostgreSQL's primary key replaced (00020).
+// entries_transaction, which PostgreSQL's primary key replaced (00023).
 var (
 	onlySQLite = []string{
 		"column event_ids.last int not-null=true",

@@ -277,7 +277,7 @@ func TestAuditFindsTampering(t *testing.T) {
 }
 
 // The references no foreign key checks on PostgreSQL since migration
-// 00019 are the audit's: a row naming a missing user or account is
+// 00022 are the audit's: a row naming a missing user or account is
 // reported, one reference at a time. SQLite kept those foreign keys, so
 // there the tampering turns them off for its one statement.
 func TestAuditFindsMissingReferences(t *testing.T) {

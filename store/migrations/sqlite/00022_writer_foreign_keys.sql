@@ -1,5 +1,5 @@
 -- +goose Up
--- The SQLite twin of migrations/postgres/00019_writer_foreign_keys.sql
+-- The SQLite twin of migrations/postgres/00022_writer_foreign_keys.sql
 -- changes nothing: SQLite checks a foreign key with one seek into the
 -- parent's rowid B-tree, run inside the inserting statement, with no lock
 -- and no log record. A CPU profile of `minipay bench` on SQLite put every
