@@ -24,6 +24,8 @@ func runBenchHistory(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.NaiveBudget, "naive-budget", 3*time.Minute,
 		"per case, stop the naive runs (after at least 5) once they have taken this long: each scans all entries")
 	fs.IntVar(&cfg.DropRuns, "drop-runs", 3, "runs of DELETE and of DROP for removing a month")
+	fs.BoolVar(&cfg.HistoryOnly, "history-only", false,
+		"time store.History alone (the page-first variant): no naive or joins-first runs beyond the first page check, no month removal")
 	fs.BoolVar(&cfg.Reuse, "reuse", false, "measure the history an earlier run generated instead of failing on it")
 	parseFlags(fs, args)
 	return histbench.Run(ctx, cfg)

@@ -220,7 +220,7 @@ func generate(ctx context.Context, db *store.DB, pool *sql.DB, cfg Config, loc *
 			[]any{accounts, transfers}},
 		// The generated history bypasses the engine and so has no events:
 		// the audit treats it like history from before the outbox.
-		{"event coverage", `UPDATE event_coverage SET after_transaction = $1 + $2`, []any{accounts, transfers}},
+		{"event coverage", `UPDATE event_coverage SET after_transaction = $1::bigint + $2::bigint`, []any{accounts, transfers}},
 	}
 	for _, s := range finish {
 		if err := exec(s.what, s.query, s.args...); err != nil {
