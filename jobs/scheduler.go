@@ -358,16 +358,18 @@ const inFlight = 2
 // transactions), walking the due items by cursor until next has nothing
 // left. With repeat, an applied command may leave its item due again (a
 // catch-up accrues one day per command), so drain walks again from the
-// start until a walk finds nothing. A conflict means another server or a
-// racing user request got there first (exactly one wins); a chunk of
-// nothing but conflicts means another server is draining the same work,
-// so this one stops. It returns how many commands it applied.
+// start until a walk applies nothing. A conflict means another server or
+// a racing user request got there first (exactly one wins); the walk goes
+// on past it, to the end of the due items: two servers walking at once
+// can each find a chunk the other just did, so stopping at a chunk of
+// conflicts could leave both stopped with work left. It returns how many
+// commands it applied.
 func (s *Scheduler) drain(ctx context.Context, repeat bool, next page) (int, error) {
 	total := 0
 	for {
-		n, progressed, err := s.walk(ctx, next)
+		n, err := s.walk(ctx, next)
 		total += n
-		if err != nil || !progressed || !repeat {
+		if err != nil || n == 0 || !repeat {
 			return total, err
 		}
 	}
@@ -381,21 +383,18 @@ type chunkDone struct {
 }
 
 // walk submits the chunks of one walk over the due items, inFlight at a
-// time. progressed reports that it found work and every chunk applied
-// some of it.
-func (s *Scheduler) walk(ctx context.Context, next page) (applied int, progressed bool, err error) {
+// time, and returns how many commands it applied.
+func (s *Scheduler) walk(ctx context.Context, next page) (applied int, err error) {
 	done := make(chan chunkDone, inFlight)
-	running, progressed := 0, true
+	running := 0
 	settle := func() {
 		d := <-done
 		running--
 		applied += d.applied
-		progressed = progressed && d.applied > 0
 		err = errors.Join(err, d.err)
 	}
 	var after store.Cursor
-	found := false
-	for err == nil && progressed {
+	for err == nil {
 		if running == inFlight {
 			settle()
 			continue
@@ -407,14 +406,13 @@ func (s *Scheduler) walk(ctx context.Context, next page) (applied int, progresse
 			err = ferr
 			break
 		}
-		found = true
 		running++
 		go func() { done <- s.submit(ctx, cmds) }()
 	}
 	for running > 0 {
 		settle()
 	}
-	return applied, found && progressed, err
+	return applied, err
 }
 
 // submit hands one chunk's commands to the engine at once, so the writer
