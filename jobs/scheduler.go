@@ -158,31 +158,40 @@ type occurrence struct {
 // installments of X at 08:00. After downtime the missed days come back in
 // that order, so each day's interest sees the installments before it.
 // Catch-up starts at the first day work could be due: the day after the
-// last finished run, or the day after the furthest-behind open savings
-// account's last interest or installment day, whichever is earlier — so a
-// server that never finished a run, landing before 04:00, still catches
-// up every day its savings accounts are owed.
+// last finished run, or, while a job has never finished a run, the day
+// after the furthest-behind open savings account's last interest or
+// installment day, whichever is earlier — so a server that never finished
+// a run, landing before 04:00, still catches up every day its savings
+// accounts are owed. Once both jobs have finished a run the accounts are
+// not asked: a finished run left no account behind its period, and the
+// days before it are not run again anyway (that question reads every
+// savings account, and this runs every second).
 func (s *Scheduler) dueDaily(ctx context.Context, now time.Time) ([]occurrence, error) {
 	loc := s.Location
 	today := ledger.BusinessDay(now, loc)
-	interestDay, installmentDay, err := s.DB.EarliestSavingsDays(ctx, ledger.InstallmentProducts())
-	if err != nil {
-		return nil, err
-	}
-	behind := map[string]string{jobInterest: interestDay, jobInstallments: installmentDay}
+	lags := map[string]int64{jobInterest: 2, jobInstallments: 1}
 	last := map[string]string{}
 	start := today
 	// A job's period p (interest through p, installments of p) is done on
 	// day p+lag; so is an account's day after the one it has reached.
-	for job, lag := range map[string]int64{jobInterest: 2, jobInstallments: 1} {
+	for job, lag := range lags {
 		p, err := s.DB.LastFinishedPeriod(ctx, job)
 		if err != nil {
 			return nil, err
 		}
 		last[job] = p
-		for _, d := range []string{p, behind[job]} {
+		if p != "" {
+			start = min(start, ledger.AddDays(p, lag))
+		}
+	}
+	if last[jobInterest] == "" || last[jobInstallments] == "" {
+		interestDay, installmentDay, err := s.DB.EarliestSavingsDays(ctx, ledger.InstallmentProducts())
+		if err != nil {
+			return nil, err
+		}
+		for job, d := range map[string]string{jobInterest: interestDay, jobInstallments: installmentDay} {
 			if d != "" {
-				start = min(start, ledger.AddDays(d, lag))
+				start = min(start, ledger.AddDays(d, lags[job]))
 			}
 		}
 	}
@@ -329,10 +338,10 @@ func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
 	// An expired transfer is never due again, and transfers created
 	// meanwhile are due days later: one walk finds all.
 	n, err := s.drain(ctx, false, func(after store.Cursor) ([]ledger.Command, store.Cursor, error) {
-		ids, cur, err := s.DB.DuePending(ctx, now, after, s.chunk())
-		cmds := make([]ledger.Command, len(ids))
-		for i, id := range ids {
-			cmds[i] = ledger.Expire{Transfer: id}
+		due, cur, err := s.DB.DuePending(ctx, now, after, s.chunk())
+		cmds := make([]ledger.Command, len(due))
+		for i, d := range due {
+			cmds[i] = ledger.Expire{Transfer: d.ID, From: d.From}
 		}
 		return cmds, cur, err
 	})

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"minipay/errs"
-	"minipay/names"
 )
 
 // Pending transfers live at most PendingLifetime; the receiver is reminded
@@ -16,7 +15,7 @@ const (
 
 // PendingTransfer is the state of an existing transfer that accept,
 // reject, cancel and expiry act on. The writer locks it before the
-// accounts it names.
+// account it credits (Credited).
 type PendingTransfer struct {
 	ID                    int64
 	FromUser, FromAccount int64
@@ -25,13 +24,26 @@ type PendingTransfer struct {
 	Status                string
 	DisplayName           string
 	ExpiresAt             time.Time
+	// FromMasked and ToMasked are the sender's and the receiver's masked
+	// real names, for the other party's notice.
+	FromMasked, ToMasked string
 }
 
 // TransferCommand is a command on an existing transfer: the writer locks
-// the transfer and both its accounts before Apply.
+// the transfer, then the one account the command credits, before Apply.
 type TransferCommand interface {
 	Command
 	TransferRef() int64
+}
+
+// Credited is the account a command on transfer t moves the held money
+// into — the receiver's on accept, the sender's otherwise — and the only
+// account whose row it changes: the other party is named on the transfer.
+func Credited(c TransferCommand, t *PendingTransfer) int64 {
+	if _, ok := c.(Accept); ok {
+		return t.ToAccount
+	}
+	return t.FromAccount
 }
 
 // outcome is what happens to a pending transfer's money, and who may make
@@ -55,13 +67,16 @@ type Reject struct{ User, Transfer int64 }
 type Cancel struct{ User, Transfer int64 }
 
 // Expire returns a pending transfer's money once its deadline has passed.
-// It is what the expiry sweep submits; it needs no user.
-type Expire struct{ Transfer int64 }
+// It is what the expiry sweep submits; it needs no user. From is the
+// transfer's sending account, read by the sweep with the transfer: the
+// only account an expiry changes, so the engine holds only that one for
+// it and overlaps the expiries of different senders.
+type Expire struct{ Transfer, From int64 }
 
 func (c Accept) Touches() []int64 { return nil }
 func (c Reject) Touches() []int64 { return nil }
 func (c Cancel) Touches() []int64 { return nil }
-func (c Expire) Touches() []int64 { return nil }
+func (c Expire) Touches() []int64 { return []int64{c.From} }
 
 func (c Accept) TransferRef() int64 { return c.Transfer }
 func (c Reject) TransferRef() int64 { return c.Transfer }
@@ -71,7 +86,12 @@ func (c Expire) TransferRef() int64 { return c.Transfer }
 func (c Accept) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, accept) }
 func (c Reject) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, reject) }
 func (c Cancel) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, c.User, cancel) }
-func (c Expire) apply(b *Book) (Receipt, []Txn, error) { return b.resolve(c.Transfer, 0, expire) }
+func (c Expire) apply(b *Book) (Receipt, []Txn, error) {
+	if t, ok := b.Transfers[c.Transfer]; ok && t.FromAccount != c.From {
+		return Receipt{}, nil, errs.E(errs.Invalid, "transfer %d was not sent from account %d", c.Transfer, c.From)
+	}
+	return b.resolve(c.Transfer, 0, expire)
+}
 
 // resolve applies one outcome to a pending transfer. Exactly one outcome
 // can win: each checks the transfer is still pending, and the deadline is
@@ -119,13 +139,13 @@ func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 	switch how {
 	case accept:
 		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingAccepted, TransferID: id, Amount: t.Amount,
-			CounterpartyMasked: b.maskedOwner(t.ToAccount)}}
+			CounterpartyMasked: t.ToMasked}}
 	case cancel:
 		txn.Notices = []Notice{{User: t.ToUser, Kind: NoticePendingCancelled, TransferID: id, Amount: t.Amount, Counterparty: t.DisplayName,
-			CounterpartyMasked: b.maskedOwner(t.FromAccount)}}
+			CounterpartyMasked: t.FromMasked}}
 	default:
 		txn.Notices = []Notice{{User: t.FromUser, Kind: NoticePendingReturned, TransferID: id, Amount: t.Amount, Reason: status,
-			CounterpartyMasked: b.maskedOwner(t.ToAccount)}}
+			CounterpartyMasked: t.ToMasked}}
 	}
 	t.Status = status
 	b.DirtyTransfers[id] = true
@@ -134,13 +154,4 @@ func (b *Book) resolve(id, user int64, how outcome) (Receipt, []Txn, error) {
 		r.MainBalance = a.Balance
 	}
 	return r, []Txn{txn}, nil
-}
-
-// maskedOwner is the masked real name of the owner of a locked account
-// ("" if the batch did not lock it).
-func (b *Book) maskedOwner(account int64) string {
-	if a, ok := b.Accounts[account]; ok {
-		return names.Mask(a.OwnerName)
-	}
-	return ""
 }

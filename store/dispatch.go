@@ -18,6 +18,11 @@ import "minipay/ledger"
 // accounts its command touches (system accounts are never locked), or
 // every account when its command names a transfer or settlement share,
 // whose row tells the batch which accounts to lock only once it is locked.
+// An expiry names the one account it changes, the sender's (the sweep
+// read it with the transfer), and holds only that: the transfer's row is
+// locked by no other command that can be in flight beside it (the others
+// on a transfer hold every account, and a second expiry of it the same
+// sender's), so expiries of different senders overlap.
 type claim struct {
 	accounts []int64
 	all      bool
@@ -25,6 +30,7 @@ type claim struct {
 
 func claimOf(cmd ledger.Command) claim {
 	switch cmd.(type) {
+	case ledger.Expire:
 	case ledger.TransferCommand, ledger.ShareCommand:
 		return claim{all: true}
 	}

@@ -154,7 +154,8 @@ func checkDispatched(t *testing.T, b []*op, inFlight [][]*op, last map[int64]int
 }
 
 // TestClaimOf: a command claims its user accounts, not system ones; one
-// that names a transfer or share claims every account.
+// that names a transfer or share claims every account, except an expiry,
+// which claims the sender's account it names.
 func TestClaimOf(t *testing.T) {
 	if c := claimOf(ledger.Transfer{From: 3, To: -1}); c.all || !slices.Equal(c.accounts, []int64{3}) {
 		t.Errorf("transfer to a system account claims %+v", c)
@@ -164,5 +165,8 @@ func TestClaimOf(t *testing.T) {
 	}
 	if c := claimOf(ledger.PayShare{Main: 4}); !c.all {
 		t.Errorf("paying a share claims %+v", c)
+	}
+	if c := claimOf(ledger.Expire{Transfer: 9, From: 5}); c.all || !slices.Equal(c.accounts, []int64{5}) {
+		t.Errorf("an expiry claims %+v", c)
 	}
 }

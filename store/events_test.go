@@ -13,6 +13,7 @@ import (
 
 	"minipay/errs"
 	"minipay/ledger"
+	"minipay/names"
 	"minipay/store"
 	"minipay/store/dbtest"
 )
@@ -112,9 +113,19 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 		p = pending(a, c)
 		e.must(t, c, ledger.Reject{User: c.ID, Transfer: p.TransferID})
 		resolved("transfer.rejected", p)
+		// The notices name the other party, masked, from the transfer's
+		// row: the batch locks only the account credited.
+		noticeNames := func(u, other store.User) {
+			t.Helper()
+			ns, err := db.Notifications(ctx, u.ID, false, 0, 1)
+			if err != nil || len(ns) != 1 || ns[0].CounterpartyMasked != names.Mask(other.Name) {
+				t.Fatalf("notice of %s: %+v %v, want %q named", u.Username, ns, err, names.Mask(other.Name))
+			}
+		}
 		p = pending(a, c)
 		e.must(t, a, ledger.Cancel{User: a.ID, Transfer: p.TransferID})
 		resolved("transfer.cancelled", p)
+		noticeNames(c, a)
 
 		p = pending(a, c)
 		e.Clock.Advance(49 * time.Hour)
@@ -126,10 +137,15 @@ func TestEventsOfMoneyAndTransfers(t *testing.T) {
 			t.Fatalf("reminder event %+v", ev)
 		}
 		e.Clock.Advance(24 * time.Hour)
-		if _, err := e.W.Do(ctx, 0, store.Idempotency{}, ledger.Expire{Transfer: p.TransferID}); err != nil {
+		// An expiry names the sender's account, the one it holds.
+		if _, err := e.W.Do(ctx, 0, store.Idempotency{}, ledger.Expire{Transfer: p.TransferID, From: c.MainAccount}); errs.CodeOf(err) != errs.Invalid {
+			t.Fatalf("an expiry naming the receiver's account: %v", err)
+		}
+		if _, err := e.W.Do(ctx, 0, store.Idempotency{}, ledger.Expire{Transfer: p.TransferID, From: a.MainAccount}); err != nil {
 			t.Fatal(err)
 		}
 		resolved("transfer.expired", p)
+		noticeNames(a, c)
 		dbtest.Audit(t, db)
 	})
 }

@@ -14,7 +14,10 @@ import (
 // settlement shares, then transfers, then accounts, each in id order, so
 // concurrent batches and servers cannot deadlock. One statement per kind,
 // whatever the batch size, in one exchange — two when the batch acts on
-// transfers or shares, whose rows name more accounts to lock. The
+// transfers or shares, whose rows name more accounts to lock (of a
+// transfer, only the account the command credits: the other party's row
+// does not change, so expiries of different senders to one receiver do
+// not wait for each other). The
 // accounts' exchange also loads the idempotency records and reserves ids
 // (writeback.go).
 func (b *batch) lock(ctx context.Context, loc *time.Location) error {
@@ -31,8 +34,10 @@ func (b *batch) lock(ctx context.Context, loc *time.Location) error {
 	for _, sh := range shares {
 		accountIDs = append(accountIDs, sh.RequesterAccount)
 	}
-	for _, t := range transfers {
-		accountIDs = append(accountIDs, t.FromAccount, t.ToAccount)
+	for _, o := range b.ops {
+		if tc, ok := o.cmd.(ledger.TransferCommand); ok && transfers[tc.TransferRef()] != nil {
+			accountIDs = append(accountIDs, ledger.Credited(tc, transfers[tc.TransferRef()]))
+		}
 	}
 	var load []step
 	accounts := lockRows(&load, b, accountRows, accountIDs)
@@ -153,17 +158,21 @@ func lockRows[T any](steps *[]step, b *batch, kind lockable[T], ids []int64) map
 }
 
 // pendingColumns and scanPending read a transfer as pending-transfer
-// commands see it, with the display name its receiver is shown.
-const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, sender_name, COALESCE(expires_at, 0)`
+// commands see it, with the display name its receiver is shown and both
+// parties' real names (masked for the notices).
+const pendingColumns = `id, from_user, from_account, to_user, to_account, amount, status, display_name, sender_name, COALESCE(expires_at, 0),
+	COALESCE((SELECT name FROM users WHERE users.id = transfers.from_user), ''),
+	COALESCE((SELECT name FROM users WHERE users.id = transfers.to_user), '')`
 
 func scanPending(s scanner) (*ledger.PendingTransfer, error) {
 	var t ledger.PendingTransfer
-	var sender string
+	var sender, from, to string
 	var expires int64
-	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &sender, &expires); err != nil {
+	if err := s.Scan(&t.ID, &t.FromUser, &t.FromAccount, &t.ToUser, &t.ToAccount, &t.Amount, &t.Status, &t.DisplayName, &sender, &expires, &from, &to); err != nil {
 		return nil, err
 	}
 	t.DisplayName = receiverSees(t.DisplayName, sender)
+	t.FromMasked, t.ToMasked = names.Mask(from), names.Mask(to)
 	t.ExpiresAt = fromMicros(expires)
 	return &t, nil
 }

@@ -9,27 +9,33 @@ import (
 	"minipay/names"
 )
 
+// DueTransfer is a pending transfer past its deadline, and the account
+// its money returns to.
+type DueTransfer struct{ ID, From int64 }
+
 // DuePending lists up to limit pending transfers after cursor whose
 // deadline has passed at now, oldest deadline first, and the cursor after
 // them. The expiry sweep submits an Expire for each; the engine's guard
 // makes a second expiry of the same transfer (by another server) a
 // harmless conflict.
-func (db *DB) DuePending(ctx context.Context, now time.Time, after Cursor, limit int) ([]int64, Cursor, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT expires_at, id FROM transfers
+func (db *DB) DuePending(ctx context.Context, now time.Time, after Cursor, limit int) ([]DueTransfer, Cursor, error) {
+	rows, err := db.reads.QueryContext(ctx, `SELECT expires_at, id, from_account FROM transfers
 		WHERE status = 'pending' AND expires_at <= $1 AND (expires_at, id) > ($2, $3)
 		ORDER BY expires_at, id LIMIT $4`, micros(now), after.at, after.id, limit)
 	if err != nil {
 		return nil, after, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var due []DueTransfer
 	for rows.Next() {
-		if err := rows.Scan(&after.at, &after.id); err != nil {
+		var d DueTransfer
+		if err := rows.Scan(&after.at, &d.ID, &d.From); err != nil {
 			return nil, after, err
 		}
-		ids = append(ids, after.id)
+		after.id = d.ID
+		due = append(due, d)
 	}
-	return ids, after, rows.Err()
+	return due, after, rows.Err()
 }
 
 // RemindPending sends the 24-hours-left reminder for up to limit pending
