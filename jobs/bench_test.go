@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,31 +72,6 @@ func seedSQL(b *testing.B, db *store.DB, count int, statements ...string) {
 	}
 }
 
-// backendCPU is the CPU time, in seconds, the PostgreSQL backends serving
-// the benchmark's database have used so far, read from /proc: the work a
-// job costs the database, which a shared machine's load changes less than
-// the wall time. 0 where PostgreSQL runs elsewhere.
-func backendCPU(db *store.DB) (seconds float64) {
-	rows, err := db.SQL().Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
-	if err != nil {
-		return 0
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid int
-		rows.Scan(&pid)
-		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		_, after, _ := strings.Cut(string(stat), ") ") // past the command's name
-		if f := strings.Fields(after); len(f) > 12 {
-			var user, system float64
-			fmt.Sscan(f[11], &user)
-			fmt.Sscan(f[12], &system)
-			seconds += (user + system) / 100 // clock ticks
-		}
-	}
-	return seconds
-}
-
 // hotUpdates logs how many of table's row updates were HOT (no new index
 // entries) on PostgreSQL.
 func hotUpdates(b *testing.B, db *store.DB, table string) {
@@ -114,8 +88,12 @@ func hotUpdates(b *testing.B, db *store.DB, table string) {
 // logs the database's CPU time for it.
 func timeRun(b *testing.B, s *server) time.Duration {
 	if s.db.Dialect() == "postgres" {
-		before := backendCPU(s.db)
-		defer func() { b.Logf("postgres backends' CPU %.1f s", backendCPU(s.db)-before) }()
+		before := dbtest.BackendCPU(b, s.db)
+		defer func() {
+			if spent, ok := dbtest.CPUSpent(before, dbtest.BackendCPU(b, s.db)); ok {
+				b.Logf("postgres backends' CPU %.1f s", spent.Seconds())
+			}
+		}()
 	}
 	b.StartTimer()
 	began := time.Now()

@@ -1,12 +1,9 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +21,7 @@ import (
 // shared server the database's own share can be read with pg_waldump
 // (records naming relations 1663/<the database's oid>/…). With the server
 // on this machine it also reports the CPU time its client backends
-// connected to the benchmark's database spent per transfer (pgCPU), so
+// connected to the benchmark's database spent per transfer (dbtest.BackendCPU), so
 // give the benchmark a database of its own; with pg_stat_statements
 // installed there it also reports that database's own WAL (ownWAL).
 // PostgreSQL only (set MINIPAY_TEST_POSTGRES_URL):
@@ -52,7 +49,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 		{"hot", func(int) store.User { return users[0] }},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			start, cpu0, own0 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
+			start, cpu0, own0 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
 			t0 := time.Now()
 			var wg sync.WaitGroup
 			for g := range 100 {
@@ -71,7 +68,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
-			end, cpu1, own1 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
+			end, cpu1, own1 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
 			var wal int64
 			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
 				b.Fatal(err)
@@ -82,11 +79,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 			if own0 >= 0 && own1 >= 0 {
 				b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
 			}
-			if cpu0 != nil && cpu1 != nil {
-				var spent time.Duration
-				for pid, t := range cpu1 {
-					spent += t - cpu0[pid] // a backend started since counts from zero
-				}
+			if spent, ok := dbtest.CPUSpent(cpu0, cpu1); ok {
 				b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "PG-CPU-µs/transfer")
 			}
 		})
@@ -122,41 +115,4 @@ func ownWAL(b *testing.B, db *store.DB) int64 {
 		b.Fatal(err)
 	}
 	return wal
-}
-
-// pgCPU is the CPU time (user and system) each client backend connected to
-// db's database has used so far, by process id, read from /proc: nil
-// unless the server runs on this machine and its processes are readable.
-// The times are in clock ticks of 10 ms (USER_HZ is 100 on Linux).
-func pgCPU(b *testing.B, db *store.DB) map[int]time.Duration {
-	rows, err := db.SQL().QueryContext(context.Background(),
-		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	cpu := map[int]time.Duration{}
-	for rows.Next() {
-		var pid int
-		if err := rows.Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return nil
-		}
-		// The fields after the command's closing parenthesis, from the
-		// third on: utime and stime are the 14th and 15th.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		utime, err1 := strconv.ParseInt(f[11], 10, 64)
-		stime, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil
-		}
-		cpu[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
-	return cpu
 }
