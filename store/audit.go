@@ -25,9 +25,11 @@ type AuditReport struct {
 // charge counter exceeds the limit, and the pending hold holds exactly the
 // open pending transfers; every transaction of a transfer names a stored
 // one, and every transfer, entry and notification names stored users and
-// accounts; and every transaction has exactly one event reporting it,
-// every such event a committed transaction. History removed by retention
-// is accounted for by the per-account sums folded before it went.
+// accounts; every entry carries its transaction's history kind, transfer
+// and other account; and every transaction has exactly one event
+// reporting it, every such event a committed transaction. History
+// removed by retention is accounted for by the per-account sums folded
+// before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -50,6 +52,16 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		{`SELECT t.id, t.transfer_id, 0 FROM transactions t WHERE t.transfer_id IS NOT NULL AND t.created_at >= ` + retentionBoundary + `
 			AND NOT EXISTS (SELECT 1 FROM transfers tr WHERE tr.id = t.transfer_id)`,
 			"transaction %d names transfer %d, which is not stored"},
+		// What an entry carries for its history page (migration 00025)
+		// is what its transaction and the transaction's other entry say.
+		{`SELECT e.id, e.transaction_id, 0 FROM entries e
+			JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
+			JOIN entries o ON o.transaction_id = e.transaction_id AND o.created_at = e.created_at AND o.id <> e.id
+			LEFT JOIN transfers tr ON tr.id = t.transfer_id
+			WHERE e.created_at >= ` + retentionBoundary + ` AND (o.account_id <> e.other_account OR e.other_account IS NULL
+				OR e.transfer_id IS DISTINCT FROM t.transfer_id
+				OR e.kind IS DISTINCT FROM CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END)`,
+			"entry %d: its history columns disagree with transaction %d"},
 		// The outbox: no movement without its event, no event without its
 		// movement (as far as events are kept, event_coverage). Set
 		// differences rather than joins: events have no index on

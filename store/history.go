@@ -52,46 +52,42 @@ var HistoryKinds = []string{string(ledger.TxnCharge), string(ledger.TxnDeposit),
 
 // History returns a page of account's entries, newest first. The page is
 // a backward range scan of the (account_id, id) index from the cursor down
-// (entries_account_page, which also carries every column a page reads):
-// its cost does not grow with how deep the page is, and entries inserted
-// meanwhile (higher ids) never shift later pages. Without a kind filter
-// the statement is planned once per connection (queryPlannedOnce): its
-// page is cut by the index before any join, whatever the arguments, so
-// one plan serves every page. With one, it is planned for its arguments,
-// as the joins come first there.
+// (entries_account_page, which also carries every entries column a page
+// reads, the kind filter's included): its cost does not grow with how
+// deep the page is, and entries inserted meanwhile (higher ids) never
+// shift later pages. The statement is planned once per connection
+// (queryPlannedOnce): its page is cut by the index before any join,
+// whatever the arguments, so one plan serves every page, filtered by kind
+// or not.
 func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]HistoryEntry, error) {
 	q, args := HistorySQL(account, f)
 	var page []HistoryEntry
-	st := step{what: "history", sql: q, args: args, row: func(r scanner) error {
+	err := db.dialect.queryPlannedOnce(ctx, db.reads, step{what: "history", sql: q, args: args, row: func(r scanner) error {
 		h, err := scanHistoryEntry(r, account)
 		page = append(page, h)
 		return err
-	}}
-	var err error
-	if f.Kind == "" {
-		err = db.dialect.queryPlannedOnce(ctx, db.reads, st)
-	} else {
-		err = queryStep(ctx, db.reads, st)
-	}
+	}})
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
 }
 
-// HistorySQL is the statement History runs, and its arguments. Without a
-// kind filter the page of entries is cut (keyset, ORDER BY id DESC LIMIT)
-// in a subquery before any join: PostgreSQL expects the partitioned joins
-// to return about one row and would otherwise join all of a busy account's
-// older entries and sort them — 824 ms instead of 0.7 ms p99 for a page
-// 1,000 deep in the 10-million-entry benchmark. With a kind filter the
-// joins must come first, since the kind is known only after them.
+// HistorySQL is the statement History runs, and its arguments. The page of
+// entries is cut (keyset, ORDER BY id DESC LIMIT) in a subquery before any
+// join: PostgreSQL expects the joins to return about one row and would
+// otherwise join all of a busy account's older entries and sort them —
+// 824 ms instead of 0.7 ms p99 for a page 1,000 deep in the
+// 10-million-entry benchmark. An entry carries its history kind, the other
+// side's account and its transfer (migration 00025, written by the
+// writer), so neither its transaction nor the other entry is joined, and
+// a kind filter is applied by the index scan too.
 func HistorySQL(account int64, f HistoryFilter) (string, []any) {
-	return historySQL(account, f, f.Kind == "")
+	return historySQL(account, f, true)
 }
 
-// HistorySQLJoinsFirst is the form History uses with a kind filter; the
-// benchmark also measures it without one, to show why pages are cut first.
+// HistorySQLJoinsFirst joins before cutting the page; the benchmark
+// measures it to show why pages are cut first.
 func HistorySQLJoinsFirst(account int64, f HistoryFilter) (string, []any) {
 	return historySQL(account, f, false)
 }
@@ -108,28 +104,29 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 	if !f.To.IsZero() {
 		to = micros(f.To)
 	}
-	page := `e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary
+	page := `e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary +
+		` AND ($5 = '' OR e.kind = $5)`
 	src := `entries e`
 	if pageFirst {
-		src = `(SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at FROM entries e
+		src = `(SELECT e.id, e.account_id, e.amount, e.balance_after, e.created_at, e.kind, e.other_account, e.transfer_id FROM entries e
 			WHERE ` + page + ` ORDER BY e.id DESC LIMIT $6) e`
 	}
 	// The receiver of a transfer sees the name the sender chose; the
 	// sender sees the receiver's username and account; each sees the
-	// other's masked real name.
-	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END`
-	return `SELECT e.id, e.created_at, ` + kind + `, e.amount, COALESCE(e.balance_after, 0),
-			o.account_id, oa.kind, oa.name,
+	// other's masked real name. The other account is shown only when
+	// there is no transfer, and the receiver only to the sender: a join
+	// not needed has a NULL key, which an index answers without reading
+	// a page.
+	return `SELECT e.id, e.created_at, e.kind, e.amount, COALESCE(e.balance_after, 0),
+			e.other_account, COALESCE(oa.kind, ''), COALESCE(oa.name, ''),
 			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tr.sender_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM ` + src + `
-		JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
-		JOIN entries o ON o.transaction_id = e.transaction_id AND o.created_at = e.created_at AND o.id <> e.id
-		JOIN accounts oa ON oa.id = o.account_id
-		LEFT JOIN transfers tr ON tr.id = t.transfer_id
-		LEFT JOIN users tu ON tu.id = tr.to_user
+		LEFT JOIN accounts oa ON oa.id = CASE WHEN e.transfer_id IS NULL THEN e.other_account END
+		LEFT JOIN transfers tr ON tr.id = e.transfer_id
+		LEFT JOIN users tu ON tu.id = CASE WHEN tr.to_account <> e.account_id THEN tr.to_user END
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
-		WHERE ` + page + ` AND ($5 = '' OR ` + kind + ` = $5)
+		WHERE ` + page + `
 		ORDER BY e.id DESC LIMIT $6`, []any{account, before, from, to, f.Kind, f.Limit}
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +148,85 @@ func TestHistoryShowsWhereMoneyCameFromAndWent(t *testing.T) {
 		if got, _ := db.History(ctx, a.MainAccount, store.HistoryFilter{From: e.Clock.Now().Add(-time.Minute), Limit: 10}); len(got) != 2 {
 			t.Errorf("within the last minute: %d entries", len(got))
 		}
+	})
+}
+
+// Migration 00025's backfill gives entries written before it the history
+// columns the writer now fills: every kind of entry reads back the same
+// once they are dropped and the migration applied again, and the audit
+// finds them consistent.
+func TestHistoryColumnsBackfilled(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		req, a, b := e.User(t, "req"), e.User(t, "ann"), e.User(t, "ben")
+		e.fund(t, a, 50_000)
+		sav, err := db.OpenSavings(ctx, a.ID, "free", 0, store.DefaultMaxSavings, e.Clock.Now(), seoul)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := true
+		cmds := []ledger.Command{
+			ledger.Deposit{User: a.ID, Main: a.MainAccount, Savings: sav.ID, Amount: 1_000},
+			ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 900, DisplayName: "Secret Santa", Memo: "gift"},
+			ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 800, RequireAcceptance: &pending},
+			ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 700, RequireAcceptance: &pending},
+		}
+		var transfers []int64
+		for _, c := range cmds {
+			r, _, err := e.do(t, a, "", c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			transfers = append(transfers, r.TransferID)
+		}
+		for _, c := range []ledger.Command{ledger.Accept{User: b.ID, Transfer: transfers[2]}, ledger.Reject{User: b.ID, Transfer: transfers[3]}} {
+			if _, _, err := e.do(t, b, "", c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id, err := db.CreateSettlement(ctx, req, 2_000, "equal", []store.NewShare{{User: a, Amount: 1_000}, {User: req, Amount: 1_000}}, roomy, e.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := db.Settlement(ctx, a.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.do(t, a, "", ledger.PayShare{User: a.ID, Main: a.MainAccount, Settlement: id, Share: st.Shares[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		pages := func() [][]store.HistoryEntry {
+			var out [][]store.HistoryEntry
+			for _, f := range []struct {
+				account int64
+				kind    string
+			}{{a.MainAccount, ""}, {b.MainAccount, ""}, {req.MainAccount, ""}, {sav.ID, ""}, {ledger.PendingHold, ""},
+				{a.MainAccount, store.KindSettlementPayment}, {b.MainAccount, string(ledger.TxnPendingRelease)}} {
+				page, err := db.History(ctx, f.account, store.HistoryFilter{Kind: f.kind, Limit: 50})
+				if err != nil || len(page) == 0 {
+					t.Fatalf("account %d, kind %q: %d entries, %v", f.account, f.kind, len(page), err)
+				}
+				out = append(out, page)
+			}
+			return out
+		}
+		written := pages()
+		dbtest.Audit(t, db)
+		for _, q := range []string{`DROP INDEX entries_account_page`, `ALTER TABLE entries DROP COLUMN kind`,
+			`ALTER TABLE entries DROP COLUMN other_account`, `ALTER TABLE entries DROP COLUMN transfer_id`,
+			`CREATE INDEX entries_account_page ON entries (account_id, id)`, `DELETE FROM goose_db_version WHERE version_id = 25`} {
+			if err := store.TamperForTest(db, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if backfilled := pages(); !reflect.DeepEqual(backfilled, written) {
+			t.Fatalf("after the backfill:\n%+v\nas written:\n%+v", backfilled, written)
+		}
+		dbtest.Audit(t, db)
 	})
 }

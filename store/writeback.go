@@ -105,7 +105,7 @@ func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
 			a.result.TransferID = transferID
 		}
 		r.txns = append(r.txns, []any{id, string(t.Kind), nullID(b.ops[a.op].user), nullID(transferID), r.at})
-		r.addEntries(id, t.Entries)
+		r.addEntries(id, t, transferID)
 		for _, n := range t.Notices {
 			if n.TransferID == 0 { // "this transfer", now that it has an id
 				n.TransferID = transferID
@@ -142,15 +142,23 @@ func (r *rowSet) addTransfer(id int64, t *ledger.TransferRecord) {
 		t.Status, t.SenderName, t.DisplayName, t.Memo, r.at, nullMicros(t.ExpiresAt), nullID(t.Share)})
 }
 
-// addEntries adds a transaction's entries. System accounts keep no
-// balance after (theirs are derived).
-func (r *rowSet) addEntries(txn int64, entries []ledger.Entry) {
-	for _, e := range entries {
+// addEntries adds transaction txn's entries. System accounts keep no
+// balance after (theirs are derived). Each entry also carries what its
+// history page shows of the transaction (History): the history kind, the
+// account on the other side (every transaction has two entries) and the
+// transfer, so a page joins neither the transaction nor the other entry.
+func (r *rowSet) addEntries(txn int64, t ledger.Txn, transferID int64) {
+	kind := string(t.Kind)
+	if t.Transfer != nil && t.Transfer.Share != 0 {
+		kind = KindSettlementPayment // a settlement payment is never pending, so only its own transaction names it
+	}
+	for i, e := range t.Entries {
 		var after any
 		if !ledger.IsSystem(e.Account) {
 			after = e.BalanceAfter
 		}
-		r.entries = append(r.entries, []any{txn, e.Account, e.Amount, after, r.at})
+		other := t.Entries[len(t.Entries)-1-i].Account
+		r.entries = append(r.entries, []any{txn, e.Account, e.Amount, after, r.at, kind, other, nullID(transferID)})
 	}
 }
 
@@ -229,7 +237,8 @@ var (
 		{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
 		{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}, {"share_id", "bigint"}}
 	txnColumns   = []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}
-	entryColumns = []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"}}
+	entryColumns = []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"},
+		{"kind", "text"}, {"other_account", "bigint"}, {"transfer_id", "bigint"}}
 	// accountStateColumns are what commands change; the rest of an
 	// account is fixed when it opens.
 	accountStateColumns = []column{{"id", "bigint"}, {"balance", "bigint"}, {"status", "text"}, {"charge_day", "text"}, {"charged", "bigint"},

@@ -9,8 +9,10 @@ import (
 )
 
 // Row is one row of a history statement: the columns store.HistorySQL
-// selects, which the naive statement selects too, before the store turns
-// them into a store.HistoryEntry.
+// selects, which the naive statement selects too (joining the other
+// account and the receiver only where store.History shows them, as
+// store.HistorySQL does), before the store turns them into a
+// store.HistoryEntry.
 type Row struct {
 	EntryID, At                         int64
 	Kind                                string
@@ -61,15 +63,15 @@ func HistorySQL(account int64, offset, limit int, from, to time.Time) (string, [
 	other := `CASE WHEN d.account_id = $1 THEN c.account_id ELSE d.account_id END`
 	kind := `CASE WHEN tr.share_id IS NOT NULL THEN '` + store.KindSettlementPayment + `' ELSE t.kind END`
 	return `SELECT ` + mine("id") + ` AS entry_id, t.created_at, ` + kind + `, ` + mine("amount") + `, COALESCE(` + mine("balance_after") + `, 0),
-			` + other + `, oa.kind, oa.name,
+			` + other + `, COALESCE(oa.kind, ''), COALESCE(oa.name, ''),
 			COALESCE(tr.id, 0), COALESCE(tr.to_account, 0), COALESCE(tr.display_name, ''), COALESCE(tr.sender_name, ''), COALESCE(tu.username, ''), COALESCE(tu.name, ''),
 			COALESCE(tr.memo, ''), COALESCE(sh.settlement_id, 0)
 		FROM transactions t
 		JOIN entries d ON d.transaction_id = t.id AND d.amount < 0
 		JOIN entries c ON c.transaction_id = t.id AND c.amount > 0
-		JOIN accounts oa ON oa.id = ` + other + `
+		LEFT JOIN accounts oa ON oa.id = CASE WHEN t.transfer_id IS NULL THEN ` + other + ` END
 		LEFT JOIN transfers tr ON tr.id = t.transfer_id
-		LEFT JOIN users tu ON tu.id = tr.to_user
+		LEFT JOIN users tu ON tu.id = CASE WHEN tr.to_account <> $1 THEN tr.to_user END
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
 		WHERE (d.account_id = $1 OR c.account_id = $1)
 			AND t.created_at >= $2 AND t.created_at < $3 AND t.created_at >= ` + store.RetentionBoundary + `

@@ -64,8 +64,9 @@ func transfer(ctx context.Context, tx *sql.Tx, txnID string, user, from, to, amo
 		user, at).Scan(&txn); err != nil {
 		return 0, 0, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at)
-		VALUES ($1, $2, $3, (SELECT balance FROM accounts WHERE id = $2), $5), ($1, $4, $6, (SELECT balance FROM accounts WHERE id = $4), $5)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at, kind, other_account)
+		VALUES ($1, $2, $3, (SELECT balance FROM accounts WHERE id = $2), $5, 'transfer', $4),
+			($1, $4, $6, (SELECT balance FROM accounts WHERE id = $4), $5, 'transfer', $2)`,
 		txn, from, -amount, to, at, amount)
 	return txn, receiver, err
 }

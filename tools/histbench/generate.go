@@ -137,9 +137,9 @@ func generate(ctx context.Context, db *store.DB, pool *sql.DB, cfg Config, loc *
 			SELECT g, 'hb' || g, 'Histbench User ' || g, 'x', $1 FROM generate_series(1, $2::bigint) g`},
 		{"accounts", `INSERT INTO accounts (id, user_id, kind, created_at) SELECT g, g, 'main', $1 FROM generate_series(1, $2::bigint) g`},
 		{"funding transactions", `INSERT INTO transactions (id, kind, user_id, created_at) SELECT g, 'charge', g, $1 FROM generate_series(1, $2::bigint) g`},
-		{"funding entries", `INSERT INTO entries (id, transaction_id, account_id, amount, balance_after, created_at)
+		{"funding entries", `INSERT INTO entries (id, transaction_id, account_id, amount, balance_after, created_at, kind, other_account)
 			SELECT 2*g - 1 + s, g, CASE WHEN s = 0 THEN -1 ELSE g END, CASE WHEN s = 0 THEN -$3::bigint ELSE $3::bigint END,
-				CASE WHEN s = 0 THEN NULL ELSE $3::bigint END, $1
+				CASE WHEN s = 0 THEN NULL ELSE $3::bigint END, $1, 'charge', CASE WHEN s = 0 THEN g ELSE -1 END
 			FROM generate_series(1, $2::bigint) g, (VALUES (0), (1)) AS side(s) ORDER BY 1`},
 	}
 	for _, s := range steps {
@@ -189,10 +189,10 @@ func generate(ctx context.Context, db *store.DB, pool *sql.DB, cfg Config, loc *
 				FROM hb_chunk ORDER BY k`, nil},
 			{"transactions", `INSERT INTO transactions (id, kind, user_id, transfer_id, created_at)
 				SELECT txn, 'transfer', from_acct, k, at FROM hb_chunk ORDER BY txn`, nil},
-			{"entries", `INSERT INTO entries (id, transaction_id, account_id, amount, balance_after, created_at)
-				SELECT x.id, x.txn, x.acct, x.amount, b.balance + SUM(x.amount) OVER (PARTITION BY x.acct ORDER BY x.id), x.at
-				FROM (SELECT 2 * txn - 1 AS id, txn, from_acct AS acct, -amount AS amount, at FROM hb_chunk
-					UNION ALL SELECT 2 * txn, txn, to_acct, amount, at FROM hb_chunk) x
+			{"entries", `INSERT INTO entries (id, transaction_id, account_id, amount, balance_after, created_at, kind, other_account, transfer_id)
+				SELECT x.id, x.txn, x.acct, x.amount, b.balance + SUM(x.amount) OVER (PARTITION BY x.acct ORDER BY x.id), x.at, 'transfer', x.other, x.k
+				FROM (SELECT 2 * txn - 1 AS id, txn, from_acct AS acct, -amount AS amount, at, to_acct AS other, k FROM hb_chunk
+					UNION ALL SELECT 2 * txn, txn, to_acct, amount, at, from_acct, k FROM hb_chunk) x
 				JOIN hb_balance b ON b.account_id = x.acct
 				ORDER BY x.id`, nil},
 			{"balances", `UPDATE hb_balance b SET balance = b.balance + s.total
