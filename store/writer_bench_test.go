@@ -18,7 +18,8 @@ import (
 
 // BenchmarkWriterWAL sends transfers through the writer from 100
 // goroutines, spread over 1,000 accounts and to one hot account, and
-// reports transfers/s and, on PostgreSQL, the WAL written per transfer
+// reports transfers/s, the CPU time of this process per transfer (goCPU)
+// and, on PostgreSQL, the WAL written per transfer
 // (pg_current_wal_insert_lsn before and after: the whole server's WAL, so
 // other work on it counts too). It logs the WAL range of each run, so on a
 // shared server the database's own share can be read with pg_waldump
@@ -54,6 +55,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			start, cpu0, own0 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
 			t0 := time.Now()
+			goCPU0, goOK := procCPU("self")
 			var wg sync.WaitGroup
 			for g := range 100 {
 				wg.Go(func() {
@@ -71,6 +73,8 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
+			// this process's CPU: the writer and the 100 callers, the Go side
+			goCPU1, goOK1 := procCPU("self")
 			end, cpu1, own1 := walLSN(b, db), pgCPU(b, db), ownWAL(b, db)
 			var wal int64
 			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
@@ -79,6 +83,9 @@ func BenchmarkWriterWAL(b *testing.B) {
 			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
 			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
 			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
+			if goOK && goOK1 {
+				b.ReportMetric(float64((goCPU1-goCPU0).Microseconds())/float64(b.N), "Go-CPU-µs/transfer")
+			}
 			if own0 >= 0 && own1 >= 0 {
 				b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
 			}
@@ -141,22 +148,34 @@ func pgCPU(b *testing.B, db *store.DB) map[int]time.Duration {
 		if err := rows.Scan(&pid); err != nil {
 			b.Fatal(err)
 		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		t, ok := procCPU(strconv.Itoa(pid))
+		if !ok {
 			return nil
 		}
-		// The fields after the command's closing parenthesis, from the
-		// third on: utime and stime are the 14th and 15th.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		utime, err1 := strconv.ParseInt(f[11], 10, 64)
-		stime, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil
-		}
-		cpu[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+		cpu[pid] = t
 	}
 	if err := rows.Err(); err != nil {
 		b.Fatal(err)
 	}
 	return cpu
+}
+
+// procCPU is the CPU time (user and system) process pid ("self" for this
+// one) has used so far, from /proc/<pid>/stat; false if it is not
+// readable. The times there are in clock ticks of 10 ms (USER_HZ is 100
+// on Linux).
+func procCPU(pid string) (time.Duration, bool) {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command's closing parenthesis, from the third
+	// on: utime and stime are the 14th and 15th.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
