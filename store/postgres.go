@@ -57,17 +57,19 @@ func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
 	for c, col := range cols {
 		params[c] = fmt.Sprintf("$%d::%s[]", n+c, col.pgType)
 		names[c] = col.name
-		args[c] = pgColumn(rows, c)
+		args[c] = pgColumn(rows, c, col.pgType)
 	}
 	return fmt.Sprintf("unnest(%s) AS v(%s)", strings.Join(params, ", "), strings.Join(names, ", ")), args
 }
 
-// pgColumn is column c of rows as one array parameter, typed when its
-// values are all int64 or all strings (NULLs aside): pgx encodes []int64,
-// []string and a FlatArray of nullable values without reflection, a []any
-// element by element through reflect, about a tenth of the writer's CPU in a profile
-// (BenchmarkWriterWAL -cpuprofile).
-func pgColumn(rows [][]any, c int) any {
+// pgColumn is column c of rows as one array parameter of type pgType,
+// typed when its values are all int64 (bigint) or all strings (text),
+// NULLs aside: pgx encodes []int64, []string and a FlatArray of nullable
+// values without reflection, a []any element by element through reflect,
+// about a tenth of the writer's CPU in a profile (BenchmarkWriterWAL
+// -cpuprofile). The type follows the column, not the values, so a column
+// of NULLs only still gets its own.
+func pgColumn(rows [][]any, c int, pgType string) any {
 	var ints, texts, nulls int
 	for _, row := range rows {
 		switch row[c].(type) {
@@ -80,13 +82,13 @@ func pgColumn(rows [][]any, c int) any {
 		}
 	}
 	switch {
-	case ints+nulls == len(rows) && nulls == 0:
+	case pgType == "bigint" && ints == len(rows):
 		return typedColumn(rows, c, func(v any) int64 { return v.(int64) })
-	case ints+nulls == len(rows):
+	case pgType == "bigint" && ints+nulls == len(rows):
 		return pgtype.FlatArray[pgtype.Int8](typedColumn(rows, c, func(v any) pgtype.Int8 { i, ok := v.(int64); return pgtype.Int8{Int64: i, Valid: ok} }))
-	case texts+nulls == len(rows) && nulls == 0:
+	case pgType == "text" && texts == len(rows):
 		return typedColumn(rows, c, func(v any) string { return v.(string) })
-	case texts+nulls == len(rows):
+	case pgType == "text" && texts+nulls == len(rows):
 		return pgtype.FlatArray[pgtype.Text](typedColumn(rows, c, func(v any) pgtype.Text { t, ok := v.(string); return pgtype.Text{String: t, Valid: ok} }))
 	}
 	return typedColumn(rows, c, func(v any) any { return v })
