@@ -152,12 +152,17 @@ func (db *DB) InsertEvents(ctx context.Context, tx *sql.Tx, at time.Time, events
 var eventColumns = []column{{"user_id", "bigint"}, {"id", "bigint"}, {"type", "text"}, {"occurred_at", "bigint"},
 	{"transaction_id", "bigint"}, {"transfer_id", "bigint"}, {"settlement_id", "bigint"}, {"account_id", "bigint"}, {"body", "text"}}
 
-// appendEventRows adds e's rows, one per user, with id at at.
+// appendEventRows adds e's rows, one per user, with id at at. Users who
+// read the same data as the one before (a transfer's sender and receiver)
+// share its body, encoded once.
 func appendEventRows(rows [][]any, id, at int64, e NewEvent) ([][]any, error) {
-	for _, u := range e.For {
-		body, err := encodeEvent(u.Data)
-		if err != nil {
-			return nil, err
+	var body string
+	for i, u := range e.For {
+		if i == 0 || u.Data != e.For[i-1].Data {
+			var err error
+			if body, err = encodeEvent(u.Data); err != nil {
+				return nil, err
+			}
 		}
 		rows = append(rows, []any{u.User, id, e.Type, at, nullID(e.TransactionID), nullID(e.TransferID),
 			nullID(e.SettlementID), nullID(e.AccountID), body})

@@ -15,7 +15,8 @@ import (
 
 // BenchmarkWriterWAL sends transfers through the writer from 100
 // goroutines, spread over 1,000 accounts and to one hot account, and
-// reports transfers/s and, on PostgreSQL, the WAL written per transfer
+// reports transfers/s, the CPU time of this process per transfer (goCPU)
+// and, on PostgreSQL, the WAL written per transfer
 // (pg_current_wal_insert_lsn before and after: the whole server's WAL, so
 // other work on it counts too). It logs the WAL range of each run, so on a
 // shared server the database's own share can be read with pg_waldump
@@ -51,6 +52,7 @@ func BenchmarkWriterWAL(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			start, cpu0, own0 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
 			t0 := time.Now()
+			goCPU0, goOK := dbtest.ProcCPU("self")
 			var wg sync.WaitGroup
 			for g := range 100 {
 				wg.Go(func() {
@@ -68,6 +70,8 @@ func BenchmarkWriterWAL(b *testing.B) {
 			}
 			wg.Wait()
 			took := time.Since(t0)
+			// this process's CPU: the writer and the 100 callers, the Go side
+			goCPU1, goOK1 := dbtest.ProcCPU("self")
 			end, cpu1, own1 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
 			var wal int64
 			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
@@ -76,6 +80,9 @@ func BenchmarkWriterWAL(b *testing.B) {
 			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
 			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
 			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
+			if goOK && goOK1 {
+				b.ReportMetric(float64((goCPU1-goCPU0).Microseconds())/float64(b.N), "Go-CPU-µs/transfer")
+			}
 			if own0 >= 0 && own1 >= 0 {
 				b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
 			}

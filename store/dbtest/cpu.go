@@ -3,7 +3,6 @@ package dbtest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -30,19 +29,11 @@ func BackendCPU(b testing.TB, db *store.DB) map[int]time.Duration {
 		if err := rows.Scan(&pid); err != nil {
 			b.Fatal(err)
 		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		t, ok := ProcCPU(strconv.Itoa(pid))
+		if !ok {
 			return nil
 		}
-		// The fields after the command's closing parenthesis, from the
-		// third on: utime and stime are the 14th and 15th.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		utime, err1 := strconv.ParseInt(f[11], 10, 64)
-		stime, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil
-		}
-		cpu[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+		cpu[pid] = t
 	}
 	if err := rows.Err(); err != nil {
 		b.Fatal(err)
@@ -62,4 +53,24 @@ func CPUSpent(before, after map[int]time.Duration) (time.Duration, bool) {
 		spent += t - before[pid]
 	}
 	return spent, true
+}
+
+// ProcCPU is the CPU time (user and system) process pid ("self" for this
+// one) has used so far, from /proc/<pid>/stat; false if it is not
+// readable. The times there are in clock ticks of 10 ms (USER_HZ is 100
+// on Linux).
+func ProcCPU(pid string) (time.Duration, bool) {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command's closing parenthesis, from the third
+	// on: utime and stime are the 14th and 15th.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
