@@ -183,8 +183,8 @@ func (cfg LoadConfig) highest(name string, send func(rng *rand.Rand) error, smp 
 		st := fire(rate, cfg.Step, cfg.MaxWorkers, smp != nil, send)
 		close(stop)
 		ok := st.Holds(cfg.Target)
-		fmt.Fprintf(cfg.Out, "  %-17s %6d/s: answered %7.0f/s  p50 %-9v p99 %-9v errors %d  held: %v\n", name, rate, st.Achieved,
-			round(st.P50), round(st.P99), st.Errors, ok)
+		fmt.Fprintf(cfg.Out, "  %-17s %6d/s: answered %7.0f/s  p50 %-9v p99 %-9v errors %d  CPU/req %v  held: %v\n", name, rate, st.Achieved,
+			round(st.P50), round(st.P99), st.Errors, st.CPU.Round(time.Microsecond), ok)
 		if smp != nil {
 			printTimeline(cfg.Out, st.Seconds, <-samples)
 		}

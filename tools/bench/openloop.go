@@ -24,6 +24,10 @@ type Step struct {
 	// send to the last answer (at least the step's duration).
 	Achieved float64
 	P50, P99 time.Duration
+	// CPU is the process's CPU time (server and load generator, user and
+	// system) per request answered: a cost the shared machine's noise
+	// moves less than the rate it holds.
+	CPU time.Duration
 	// Seconds are the latencies by the second they were scheduled in,
 	// when fire was asked to keep them (a timeline), else nil.
 	Seconds []latency.Histogram
@@ -50,7 +54,7 @@ func fire(rate int, d time.Duration, maxWorkers int, perSecond bool, send func(r
 	var mu sync.Mutex
 	var lat latency.Histogram
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	worker := func(seed uint64, first time.Time) {
 		rng := rand.New(rand.NewPCG(seed, uint64(first.UnixNano())))
 		var mine latency.Histogram
@@ -101,6 +105,9 @@ func fire(rate int, d time.Duration, maxWorkers int, perSecond bool, send func(r
 	st.Errors += dropped
 	st.Achieved = float64(lat.Count()) / max(time.Since(start), d).Seconds()
 	st.P50, st.P99 = lat.Quantile(.5), lat.Quantile(.99)
+	if answered := lat.Count(); answered > 0 {
+		st.CPU = (processCPU() - cpu) / time.Duration(answered)
+	}
 	return st
 }
 

@@ -46,6 +46,10 @@ func TestFire(t *testing.T) {
 	if st.Holds(0) {
 		t.Errorf("held a p99 of %v within 0", st.P99)
 	}
+	timed := fire(1000, 1500*time.Millisecond, 100, true, ok)
+	if len(timed.Seconds) != 2 || timed.Seconds[0].Count() != 1000 || timed.Seconds[1].Count() != 500 {
+		t.Errorf("a timeline of 1.5 s at 1000/s: %d seconds", len(timed.Seconds))
+	}
 	failing := fire(1000, 20*time.Millisecond, 100, false, func(*rand.Rand) error { return errors.New("no") })
 	if failing.Sent != 20 || failing.Errors != 20 || failing.Holds(time.Hour) {
 		t.Errorf("all fail: %+v", failing)
