@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"minipay/errs"
+	"minipay/store"
 )
 
 // Sessions: log in, list and revoke logins, log out, change the password.
@@ -132,7 +133,11 @@ type sessionJSON struct {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p principal) {
-	list, err := s.db.Sessions(r.Context(), p.user, s.clock.Now())
+	err := s.sessions.flush(r.Context())
+	var list []store.Session
+	if err == nil {
+		list, err = s.db.Sessions(r.Context(), p.user, s.clock.Now())
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -422,6 +423,35 @@ func TestRevocationAcrossServers(t *testing.T) {
 		}
 		if !a.works(t, u.Token) || !b.works(t, u.Token) {
 			t.Error("the session that changed the password was ended")
+		}
+	})
+}
+
+// A session's use is recorded (last_used_at) in the background, not in
+// the request that used it: the database has it shortly after, though
+// nobody lists the sessions.
+func TestSessionUseRecordedInBackground(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		alice := e.signUp(t, "alice")
+		token, id := e.loginAs(t, alice, "Phone/1.0")
+		e.clock.Advance(2 * time.Minute)
+		if !e.works(t, token) {
+			t.Fatal("a fresh token is refused")
+		}
+		want := start.Add(2 * time.Minute)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			s, err := db.Session(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.LastUsedAt.Equal(want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("last use %v 10 s after a use at %v", s.LastUsedAt, want)
+			}
 		}
 	})
 }

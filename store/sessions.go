@@ -125,10 +125,20 @@ func scanSessions(rows *sql.Rows, err error) ([]Session, error) {
 	return out, rows.Err()
 }
 
-// TouchSession records that the session was used at now (never moving
-// last_used_at back).
-func (db *DB) TouchSession(ctx context.Context, id string, now time.Time) error {
-	_, err := db.writes.ExecContext(ctx, `UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`, id, micros(now))
+// TouchSessions records uses of sessions, each at its time, never moving
+// last_used_at back, in one statement: a server records the uses it saw
+// in the background, many at once, instead of a write in a request.
+func (db *DB) TouchSessions(ctx context.Context, uses map[string]time.Time) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(uses))
+	for id, t := range uses {
+		rows = append(rows, []any{id, micros(t)})
+	}
+	src, args := db.dialect.table(1, []column{{"id", "text"}, {"last_used_at", "bigint"}}, rows)
+	_, err := db.writes.ExecContext(ctx, `UPDATE sessions SET last_used_at = v.last_used_at FROM `+src+
+		` WHERE sessions.id = v.id AND sessions.last_used_at < v.last_used_at`, args...)
 	return err
 }
 

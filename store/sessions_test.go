@@ -48,14 +48,20 @@ func TestSessionStore(t *testing.T) {
 		}
 
 		later := now.Add(2 * time.Minute)
-		if err := db.TouchSession(ctx, a2.ID, later); err != nil {
+		if err := db.TouchSessions(ctx, map[string]time.Time{a2.ID: later, a3.ID: now.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.TouchSession(ctx, a2.ID, now.Add(time.Minute)); err != nil {
+		if err := db.TouchSessions(ctx, map[string]time.Time{a2.ID: now.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		if s, _ := db.Session(ctx, a2.ID); !s.LastUsedAt.Equal(later) {
 			t.Errorf("last use %v, want %v", s.LastUsedAt, later)
+		}
+		if s, _ := db.Session(ctx, a3.ID); !s.LastUsedAt.Equal(now.Add(time.Minute)) {
+			t.Errorf("the other session's last use %v, want %v", s.LastUsedAt, now.Add(time.Minute))
+		}
+		if s, _ := db.Session(ctx, b1.ID); !s.LastUsedAt.Equal(now) {
+			t.Errorf("a session not touched: last use %v, want %v", s.LastUsedAt, now)
 		}
 
 		if err := db.ChangePassword(ctx, a.ID, "new hash", a2.ID, later); err != nil {

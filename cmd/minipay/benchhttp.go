@@ -32,6 +32,7 @@ func runBenchHTTP(ctx context.Context, args []string) error {
 	clients := fs.String("clients", "100,1000", "closed-loop client counts, comma-separated (empty: none)")
 	fs.DurationVar(&cfg.ClientDuration, "client-duration", 5*time.Second, "how long each closed-loop count runs")
 	fs.BoolVar(&cfg.Cold, "cold", false, "measure from empty server caches: no untimed pass paying every user first")
+	fs.BoolVar(&cfg.Timeline, "timeline", false, "print each open-loop step second by second: latency beside GC, writer batches and (PostgreSQL) checkpoints, WAL and session writes")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	parseFlags(fs, args)
 	cfg.DatabaseURL = *dbURL

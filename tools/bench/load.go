@@ -44,7 +44,9 @@ type LoadConfig struct {
 	// Cold skips warm: the server's caches start empty, as after a
 	// restart.
 	Cold bool
-	Out  io.Writer // progress lines
+	// Timeline prints every open-loop step second by second (timeline.go).
+	Timeline bool
+	Out      io.Writer // progress lines
 }
 
 // Line is one number of the report: a rate and its latency.
@@ -114,7 +116,15 @@ func loadRun(ctx context.Context, cfg LoadConfig, dbURL string) ([]Line, error) 
 		}
 	}
 
-	lines := []Line{cfg.highest("open-loop spread", spread), cfg.highest("open-loop hot", hot)}
+	var smp *sampler
+	if cfg.Timeline {
+		var closeSampler func()
+		if smp, closeSampler, err = openSampler(ctx, db, dbURL); err != nil {
+			return nil, err
+		}
+		defer closeSampler()
+	}
+	lines := []Line{cfg.highest("open-loop spread", spread, smp), cfg.highest("open-loop hot", hot, smp)}
 	for _, c := range cfg.Clients {
 		s := runner{cfg: Config{Concurrency: c, Duration: cfg.ClientDuration, Out: cfg.Out}}
 		r := s.run("U spread", fmt.Sprintf("http×%d", c), func(rng *rand.Rand, _ int) error { return spread(rng) })
@@ -160,14 +170,24 @@ func warm(a *liveAPI, names [][]byte) error {
 }
 
 // highest searches the highest rate of send that holds and returns it
-// with its p99 (zero if even StartRate fails).
-func (cfg LoadConfig) highest(name string, send func(rng *rand.Rand) error) Line {
+// with its p99 (zero if even StartRate fails). With smp, each step's
+// timeline follows its line.
+func (cfg LoadConfig) highest(name string, send func(rng *rand.Rand) error, smp *sampler) Line {
 	best := Line{Name: name + fmt.Sprintf(", highest rate with p99 ≤ %v", cfg.Target)}
 	highestHeld(cfg.StartRate, cfg.Resolution, cfg.MaxRate, func(rate int) bool {
-		st := fire(rate, cfg.Step, cfg.MaxWorkers, send)
+		var samples <-chan []sample
+		stop := make(chan struct{})
+		if smp != nil {
+			samples = smp.watch(stop)
+		}
+		st := fire(rate, cfg.Step, cfg.MaxWorkers, smp != nil, send)
+		close(stop)
 		ok := st.Holds(cfg.Target)
-		fmt.Fprintf(cfg.Out, "  %-17s %6d/s: answered %7.0f/s  p50 %-9v p99 %-9v errors %d  held: %v\n", name, rate, st.Achieved,
-			st.P50.Round(10*time.Microsecond), st.P99.Round(10*time.Microsecond), st.Errors, ok)
+		fmt.Fprintf(cfg.Out, "  %-17s %6d/s: answered %7.0f/s  p50 %-9v p99 %-9v errors %d  CPU/req %v  held: %v\n", name, rate, st.Achieved,
+			round(st.P50), round(st.P99), st.Errors, st.CPU.Round(time.Microsecond), ok)
+		if smp != nil {
+			printTimeline(cfg.Out, st.Seconds, <-samples)
+		}
 		if ok {
 			best.PerSecond, best.P99 = float64(rate), st.P99
 		}

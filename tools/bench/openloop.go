@@ -24,6 +24,13 @@ type Step struct {
 	// send to the last answer (at least the step's duration).
 	Achieved float64
 	P50, P99 time.Duration
+	// CPU is the process's CPU time (server and load generator, user and
+	// system) per request answered: a cost the shared machine's noise
+	// moves less than the rate it holds.
+	CPU time.Duration
+	// Seconds are the latencies by the second they were scheduled in,
+	// when fire was asked to keep them (a timeline), else nil.
+	Seconds []latency.Histogram
 }
 
 // Holds reports whether the step held its rate: every request answered
@@ -35,31 +42,46 @@ func (s Step) Holds(target time.Duration) bool {
 // fire schedules rate requests a second for d, the i-th at start + i/rate,
 // and sends each from a free worker, starting a new one when none is
 // free, up to maxWorkers; a request due when all maxWorkers are busy
-// counts as an error. Each worker calls send with its own rng.
-func fire(rate int, d time.Duration, maxWorkers int, send func(rng *rand.Rand) error) Step {
+// counts as an error. Each worker calls send with its own rng. With
+// perSecond, the step also keeps its latencies second by second.
+func fire(rate int, d time.Duration, maxWorkers int, perSecond bool, send func(rng *rand.Rand) error) Step {
 	n := int(int64(rate) * int64(d) / int64(time.Second))
 	st := Step{Rate: rate, Sent: n}
+	if perSecond {
+		st.Seconds = make([]latency.Histogram, (d+time.Second-1)/time.Second)
+	}
 	due := make(chan time.Time)
 	var mu sync.Mutex
 	var lat latency.Histogram
 	var wg sync.WaitGroup
+	start, cpu := time.Now(), processCPU()
 	worker := func(seed uint64, first time.Time) {
 		rng := rand.New(rand.NewPCG(seed, uint64(first.UnixNano())))
 		var mine latency.Histogram
+		var secs []latency.Histogram
+		if perSecond {
+			secs = make([]latency.Histogram, len(st.Seconds))
+		}
 		errors := 0
 		for at, ok := first, true; ok; at, ok = <-due {
 			if send(rng) != nil {
 				errors++
 				continue
 			}
-			mine.Record(time.Since(at))
+			took := time.Since(at)
+			mine.Record(took)
+			if secs != nil {
+				secs[min(int(at.Sub(start)/time.Second), len(secs)-1)].Record(took)
+			}
 		}
 		mu.Lock()
 		lat.Merge(mine)
+		for i := range secs {
+			st.Seconds[i].Merge(secs[i])
+		}
 		st.Errors += errors
 		mu.Unlock()
 	}
-	start := time.Now()
 	workers, dropped := 0, 0
 	for i := range n {
 		at := start.Add(time.Duration(int64(i) * int64(time.Second) / int64(rate)))
@@ -83,6 +105,9 @@ func fire(rate int, d time.Duration, maxWorkers int, send func(rng *rand.Rand) e
 	st.Errors += dropped
 	st.Achieved = float64(lat.Count()) / max(time.Since(start), d).Seconds()
 	st.P50, st.P99 = lat.Quantile(.5), lat.Quantile(.99)
+	if answered := lat.Count(); answered > 0 {
+		st.CPU = (processCPU() - cpu) / time.Duration(answered)
+	}
 	return st
 }
 

@@ -39,18 +39,22 @@ func TestHighestHeld(t *testing.T) {
 // worker was free for count as errors, and such a step does not hold.
 func TestFire(t *testing.T) {
 	ok := func(*rand.Rand) error { return nil }
-	st := fire(1000, 50*time.Millisecond, 100, ok)
+	st := fire(1000, 50*time.Millisecond, 100, false, ok)
 	if st.Sent != 50 || st.Errors != 0 || st.P50 <= 0 || st.P99 < st.P50 || !st.Holds(time.Hour) {
 		t.Errorf("all succeed: %+v", st)
 	}
 	if st.Holds(0) {
 		t.Errorf("held a p99 of %v within 0", st.P99)
 	}
-	failing := fire(1000, 20*time.Millisecond, 100, func(*rand.Rand) error { return errors.New("no") })
+	timed := fire(1000, 1500*time.Millisecond, 100, true, ok)
+	if len(timed.Seconds) != 2 || timed.Seconds[0].Count() != 1000 || timed.Seconds[1].Count() != 500 {
+		t.Errorf("a timeline of 1.5 s at 1000/s: %d seconds", len(timed.Seconds))
+	}
+	failing := fire(1000, 20*time.Millisecond, 100, false, func(*rand.Rand) error { return errors.New("no") })
 	if failing.Sent != 20 || failing.Errors != 20 || failing.Holds(time.Hour) {
 		t.Errorf("all fail: %+v", failing)
 	}
-	none := fire(1000, 20*time.Millisecond, 0, ok)
+	none := fire(1000, 20*time.Millisecond, 0, false, ok)
 	if none.Sent != 20 || none.Errors != 20 || none.Holds(time.Hour) {
 		t.Errorf("no worker: %+v", none)
 	}
