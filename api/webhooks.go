@@ -98,10 +98,20 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request, p
 	}
 	types := append([]string{}, req.EventTypes...) // [] rather than null on the wire
 	slices.Sort(types)
-	e, err := s.db.CreateWebhookEndpoint(r.Context(), p.user, u.String(), types, newWebhookSecret(), s.clock.Now(), s.webhooks.MaxPerUser)
+	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	e, replayed, err := s.db.CreateWebhookEndpointOnce(r.Context(), idem, p.user, u.String(), types, newWebhookSecret(), s.clock.Now(), s.webhooks.MaxPerUser)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if replayed {
+		// The owner sees the secret again: no more than a rotation would
+		// show them, and the retry that lost the first answer needs it.
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	out := toWebhookEndpointJSON(e)
 	out.Secret = e.Secret

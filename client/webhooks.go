@@ -20,17 +20,23 @@ type WebhookEndpoint struct {
 	DisabledAt   *time.Time `json:"disabled_at"`
 	FailingSince *time.Time `json:"failing_since"`
 	Secret       string     `json:"secret,omitempty"`
+	// Replayed is true when CreateWebhookEndpoint was answered as a retry
+	// of the first request with its Idempotency-Key.
+	Replayed bool `json:"-"`
 }
 
 // CreateWebhookEndpoint registers url for the user's events of types
-// (none: every type).
-func (c *Client) CreateWebhookEndpoint(ctx context.Context, url string, types []string) (WebhookEndpoint, error) {
+// (none: every type), under the Idempotency-Key key ("" sends none, and
+// then the call is not retried: a retry after a lost answer would
+// register a second endpoint).
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, url string, types []string, key string) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	body := map[string]any{"url": url}
 	if len(types) > 0 {
 		body["event_types"] = types
 	}
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/webhook-endpoints", body: body, out: &e})
+	h, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/webhook-endpoints", key: key, body: body, out: &e})
+	e.Replayed = replayed(h)
 	return e, err
 }
 

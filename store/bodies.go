@@ -33,6 +33,9 @@ func checkVersion(what string, v, newest int) error {
 }
 
 // resultBody is idempotency_keys.receipt: what a replay of the key answers.
+// created_id (what a keyed creation made, createOnce) was added without a
+// new version: it is optional, and a minipay that predates it never
+// replays the key of a creation (the fingerprints differ).
 type resultBody struct {
 	Version        int       `json:"version"`
 	Amount         int64     `json:"amount"`
@@ -42,6 +45,7 @@ type resultBody struct {
 	TransactionID  int64     `json:"transaction_id,omitempty"`
 	ChargeID       int64     `json:"charge_transaction_id,omitempty"`
 	TransferID     int64     `json:"transfer_id,omitempty"`
+	Created        int64     `json:"created_id,omitempty"`
 	Status         string    `json:"status,omitempty"`
 	ExpiresAt      time.Time `json:"expires_at,omitzero"`
 }
@@ -50,7 +54,7 @@ func encodeResult(r Result) (string, error) {
 	rc := r.Receipt
 	b, err := json.Marshal(resultBody{Version: resultVersion, Amount: rc.Amount, Charged: rc.Charged,
 		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
-		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
+		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID, Created: r.Created,
 		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
 	return string(b), err
 }
@@ -66,7 +70,7 @@ func decodeResult(s string) (Result, error) {
 	return Result{
 		Receipt: ledger.Receipt{Amount: b.Amount, Charged: b.Charged, MainBalance: b.MainBalance,
 			SavingsBalance: b.SavingsBalance, Status: b.Status, ExpiresAt: b.ExpiresAt},
-		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID,
+		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID, Created: b.Created,
 	}, nil
 }
 

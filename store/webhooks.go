@@ -60,31 +60,39 @@ func zeroOrTime(us int64) time.Time {
 // all), signed with secret; conflict once user has max endpoints.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, user int64, url string, types []string, secret string,
 	now time.Time, max int) (WebhookEndpoint, error) {
-	e := WebhookEndpoint{UserID: user, URL: url, EventTypes: types, Secret: secret, CreatedAt: fromMicros(micros(now))}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// One user's creations take turns, so two cannot pass the cap together.
-		if err := db.lockUser(ctx, tx, user); err != nil {
-			return err
-		}
+	e, _, err := db.CreateWebhookEndpointOnce(ctx, Idempotency{}, user, url, types, secret, now, max)
+	return e, err
+}
+
+// CreateWebhookEndpointOnce is CreateWebhookEndpoint under user's
+// idempotency key idem (createOnce): a retry registers nothing and
+// answers the endpoint the key registered, as it stands now.
+func (db *DB) CreateWebhookEndpointOnce(ctx context.Context, idem Idempotency, user int64, url string, types []string, secret string,
+	now time.Time, max int) (WebhookEndpoint, bool, error) {
+	id, replayed, err := db.createOnce(ctx, idem, user, now, func(tx *sql.Tx) (id int64, err error) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE user_id = $1`, user).Scan(&n); err != nil {
-			return err
+			return 0, err
 		}
 		if n >= max {
-			return errs.E(errs.Conflict, "at most %d webhook endpoints; delete one to add another", max)
+			return 0, errs.E(errs.Conflict, "at most %d webhook endpoints; delete one to add another", max)
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (user_id, url, secret, created_at)
-			VALUES ($1, $2, $3, $4) RETURNING id`, user, url, secret, micros(now)).Scan(&e.ID); err != nil {
-			return err
+			VALUES ($1, $2, $3, $4) RETURNING id`, user, url, secret, micros(now)).Scan(&id); err != nil {
+			return 0, err
 		}
 		for _, t := range types {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoint_types (endpoint_id, type) VALUES ($1, $2)`, e.ID, t); err != nil {
-				return err
+			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoint_types (endpoint_id, type) VALUES ($1, $2)`, id, t); err != nil {
+				return 0, err
 			}
 		}
-		return nil
+		return id, nil
 	})
-	return e, err
+	if err != nil {
+		return WebhookEndpoint{}, false, err
+	}
+	e, err := db.WebhookEndpoint(ctx, user, id)
+	return e, replayed, err
 }
 
 // WebhookEndpoints lists user's endpoints, oldest first.
