@@ -88,16 +88,28 @@ type noticeBody struct {
 	Account      int64     `json:"account_id,omitempty"`
 	Day          string    `json:"day,omitempty"`
 	Settlement   int64     `json:"settlement_id,omitempty"`
+	// A new_login's session and the user agent it logged in with. Added
+	// without a new version: both are optional, and a minipay that
+	// predates them shows such a notice as a kind it does not know.
+	SessionID string `json:"session_id,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // noticeRow is n as a row of noticeColumns, created at.
 func noticeRow(n ledger.Notice, at int64) ([]any, error) {
-	body, err := json.Marshal(noticeBody{Version: noticeVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
-		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+	return noticeBodyRow(n.User, nullID(n.TransferID), noticeBody{Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
+		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement}, at)
+}
+
+// noticeBodyRow is b, stamped with its version, as user's row of
+// noticeColumns.
+func noticeBodyRow(user int64, transfer any, b noticeBody, at int64) ([]any, error) {
+	b.Version = noticeVersion
+	body, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
 	}
-	return []any{n.User, n.Kind, nullID(n.TransferID), string(body), at}, nil
+	return []any{user, b.Kind, transfer, string(body), at}, nil
 }
 
 // noticeColumns are the columns of a notification row.
@@ -118,6 +130,7 @@ func decodeNotice(s string, n *Notification) error {
 	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
 	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
+	n.SessionID, n.UserAgent = b.SessionID, b.UserAgent
 	return nil
 }
 
