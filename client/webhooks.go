@@ -70,11 +70,21 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (WebhookEndp
 	return e, err
 }
 
-// EnableWebhookEndpoint enables a disabled endpoint again.
-func (c *Client) EnableWebhookEndpoint(ctx context.Context, id int64) (WebhookEndpoint, error) {
-	var e WebhookEndpoint
-	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/enable", retry: true, out: &e})
+// EnableWebhookEndpoint enables a disabled endpoint again; with
+// deliverMissed the events it missed while disabled are queued for it.
+func (c *Client) EnableWebhookEndpoint(ctx context.Context, id int64, deliverMissed bool) (EnabledWebhookEndpoint, error) {
+	var e EnabledWebhookEndpoint
+	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/enable", retry: true,
+		body: map[string]bool{"deliver_missed": deliverMissed}, out: &e})
 	return e, err
+}
+
+// EnabledWebhookEndpoint is an endpoint enabled again and the events it
+// missed while disabled: queued now if asked to deliver them, else still
+// missed.
+type EnabledWebhookEndpoint struct {
+	WebhookEndpoint
+	MissedEvents int64 `json:"missed_events"`
 }
 
 // WebhookAttempt is one attempt at delivering an event to an endpoint.

@@ -244,7 +244,7 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		if _, err := alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID); problem(err) != "conflict" {
 			t.Fatalf("a resend to a disabled endpoint: %v, want conflict", err)
 		}
-		if e := dbtest.Must(alice.EnableWebhookEndpoint(ctx, ep.ID))(t); e.Status != "enabled" || e.FailingSince != nil {
+		if e := dbtest.Must(alice.EnableWebhookEndpoint(ctx, ep.ID, false))(t); e.Status != "enabled" || e.FailingSince != nil {
 			t.Fatalf("enabled again: %+v", e)
 		}
 		dbtest.Must(alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID))(t)
