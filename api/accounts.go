@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -128,18 +129,34 @@ func (q *openRequest) Validate() error {
 	return nil
 }
 
+// openAccount opens a savings account, once per Idempotency-Key: a
+// replay answers the account the key opened, as it stands now.
 func (s *Server) openAccount(w http.ResponseWriter, r *http.Request, p principal) {
 	var req openRequest
 	if err := readRequest(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.db.OpenSavings(r.Context(), p.user, *req.Product, req.DailyAmount, s.maxSavings, s.clock.Now(), s.loc)
+	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	a, replayed, err := s.openSavings(r.Context(), p, idem, *req.Product, req.DailyAmount)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	writeJSON(w, http.StatusCreated, s.toAccountJSON(a))
+}
+
+// openSavings opens a savings account for p under idem: the one path of
+// an opening for the API and the wallet.
+func (s *Server) openSavings(ctx context.Context, p principal, idem store.Idempotency, product string, dailyAmount int64) (*ledger.Account, bool, error) {
+	return s.db.OpenSavingsOnce(ctx, idem, p.user, product, dailyAmount, s.maxSavings, s.clock.Now(), s.loc)
 }
 
 // amountRequest is the body of every request that moves an amount.

@@ -232,7 +232,7 @@ func goldenUsers(t *testing.T, g *golden) (alice, bob, carol *user) {
 }
 
 // goldenSessions: list sessions, change a password, log out (carol logs in
-// again after).
+// again after, and is told of it).
 func goldenSessions(t *testing.T, g *golden, alice, carol *user) {
 	g.check(t, "sessions-list", alice, req{method: "GET", path: "/v1/sessions"}, http.StatusOK)
 	g.check(t, "me-password", carol, req{method: "POST", path: "/v1/me/password",
@@ -240,6 +240,8 @@ func goldenSessions(t *testing.T, g *golden, alice, carol *user) {
 	carol.Password = "a better passphrase"
 	g.check(t, "sessions-delete-current", carol, req{method: "DELETE", path: "/v1/sessions/current"}, http.StatusNoContent)
 	carol.Token = g.e.logIn(t, carol)
+	// Not her first login: her inbox says so.
+	g.check(t, "notifications-new-login", carol, req{method: "GET", path: "/v1/notifications?limit=1"}, http.StatusOK)
 }
 
 // goldenAccounts: charges, the charge limit and a savings account's life.

@@ -24,12 +24,24 @@ type notificationJSON struct {
 	AccountID          int64     `json:"account_id,omitempty"`
 	Day                string    `json:"day,omitempty"`
 	SettlementID       int64     `json:"settlement_id,omitempty"`
+	// A new_login's session (revocable by DELETE /v1/sessions/{id}), its
+	// client as sent, and that client named for people (Device).
+	SessionID string  `json:"session_id,omitempty"`
+	UserAgent *string `json:"user_agent,omitempty"`
+	Device    *string `json:"device,omitempty"`
 }
 
 func toNotificationJSON(n store.Notification) notificationJSON {
-	return notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Kind: n.Kind, TransferID: n.TransferID,
+	j := notificationJSON{ID: n.ID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Kind: n.Kind, TransferID: n.TransferID,
 		Amount: n.Amount, Counterparty: n.Counterparty, CounterpartyMasked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt,
-		AccountID: n.Account, Day: n.Day, SettlementID: n.Settlement}
+		AccountID: n.Account, Day: n.Day, SettlementID: n.Settlement, SessionID: n.SessionID}
+	if n.Kind == store.NoticeNewLogin {
+		// Present, if empty, on every new_login: a client that sent no
+		// User-Agent is worth saying so.
+		device := Device(n.UserAgent)
+		j.UserAgent, j.Device = &n.UserAgent, &device
+	}
+	return j
 }
 
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, p principal) {

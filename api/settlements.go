@@ -120,13 +120,19 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 }
 
 // newSettlement stores the settlement req asks for, once its participants
-// are known users other than the caller alone, and returns its id.
+// are known users other than the caller alone, and returns its id. Under
+// an Idempotency-Key a retry answers the settlement the key requested,
+// with the shares first drawn (store.CreateSettlementOnce).
 func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequest) (int64, error) {
+	idem, err := idempotency(r)
+	if err != nil {
+		return 0, err
+	}
 	amounts, err := req.amounts()
 	if err != nil {
 		return 0, err
 	}
-	return s.storeSettlement(r.Context(), p, req, amounts, store.Idempotency{})
+	return s.storeSettlement(r.Context(), p, req, amounts, idem)
 }
 
 // storeSettlement stores req split into amounts, under idem.

@@ -187,9 +187,11 @@ func checkSplit(req *settlementRequest, amounts []int64) error {
 	return nil
 }
 
-// OpenSavings opens a savings account for c as POST /v1/accounts does.
-func (s *Server) OpenSavings(ctx context.Context, c Caller, product string, dailyAmount int64) (*ledger.Account, error) {
-	return s.db.OpenSavings(ctx, c.User, product, dailyAmount, s.maxSavings, s.clock.Now(), s.loc)
+// OpenSavings opens a savings account for c as POST /v1/accounts does,
+// once per idem key: a replay answers the account the key opened.
+func (s *Server) OpenSavings(ctx context.Context, c Caller, idem store.Idempotency, product string, dailyAmount int64) (*ledger.Account, error) {
+	a, _, err := s.openSavings(ctx, c.principal(), idem, product, dailyAmount)
+	return a, err
 }
 
 // EventStream serves the events of the session token names as GET

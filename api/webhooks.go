@@ -98,10 +98,20 @@ func (s *Server) createWebhookEndpoint(w http.ResponseWriter, r *http.Request, p
 	}
 	types := append([]string{}, req.EventTypes...) // [] rather than null on the wire
 	slices.Sort(types)
-	e, err := s.db.CreateWebhookEndpoint(r.Context(), p.user, u.String(), types, newWebhookSecret(), s.clock.Now(), s.webhooks.MaxPerUser)
+	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	e, replayed, err := s.db.CreateWebhookEndpointOnce(r.Context(), idem, p.user, u.String(), types, newWebhookSecret(), s.clock.Now(), s.webhooks.MaxPerUser)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if replayed {
+		// The owner sees the secret again: no more than a rotation would
+		// show them, and the retry that lost the first answer needs it.
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	out := toWebhookEndpointJSON(e)
 	out.Secret = e.Secret
@@ -147,20 +157,42 @@ func (s *Server) deleteWebhookEndpoint(w http.ResponseWriter, r *http.Request, p
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// enableWebhookEndpoint enables a disabled endpoint again.
+// enableWebhookEndpoint enables a disabled endpoint again and answers how
+// many events it missed, queued for delivery if the body asks.
 func (s *Server) enableWebhookEndpoint(w http.ResponseWriter, r *http.Request, p principal) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	e, err := s.db.EnableWebhookEndpoint(r.Context(), p.user, id)
+	var req enableWebhookRequest
+	if r.ContentLength != 0 { // the body is optional
+		err = readRequest(r, &req)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toWebhookEndpointJSON(e))
+	e, missed, err := s.db.EnableWebhookEndpoint(r.Context(), p.user, id, req.DeliverMissed, s.clock.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		webhookEndpointJSON
+		MissedEvents int64 `json:"missed_events"`
+	}{toWebhookEndpointJSON(e), missed})
 }
+
+// enableWebhookRequest is the optional body of POST
+// /v1/webhook-endpoints/{id}/enable. As Stripe does, enabling replays
+// nothing unless asked: a receiver back from an outage may want the
+// missed events, or may have caught up from GET /v1/events already.
+type enableWebhookRequest struct {
+	DeliverMissed bool `json:"deliver_missed"`
+}
+
+func (q *enableWebhookRequest) Validate() error { return nil }
 
 // rotateWebhookSecret answers the endpoint with its new secret; the old
 // one signs beside it for secretOverlap.

@@ -40,6 +40,9 @@ type Account struct {
 	Balance     int64  `json:"balance"`
 	DailyAmount int64  `json:"daily_amount,omitempty"`
 	Status      string `json:"status"`
+	// Replayed is true when OpenSavings was answered as a retry of the
+	// first request with its Idempotency-Key: nothing new was opened.
+	Replayed bool `json:"-"`
 }
 
 // Movement is the answer to a charge.
@@ -272,15 +275,17 @@ func (c *Client) Accounts(ctx context.Context) ([]Account, error) {
 }
 
 // OpenSavings opens a savings account: product "free" (deposit any time)
-// or "fixed" (dailyAmount moves from main every day). Not retried: a
-// retry after a lost answer would open a second account.
-func (c *Client) OpenSavings(ctx context.Context, product string, dailyAmount int64) (Account, error) {
+// or "fixed" (dailyAmount moves from main every day), under the
+// Idempotency-Key key ("" sends none, and then the call is not retried: a
+// retry after a lost answer would open a second account).
+func (c *Client) OpenSavings(ctx context.Context, product string, dailyAmount int64, key string) (Account, error) {
 	body := map[string]any{"product": product}
 	if dailyAmount != 0 {
 		body["daily_amount"] = dailyAmount
 	}
 	var a Account
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/accounts", body: body, out: &a})
+	h, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/accounts", key: key, body: body, out: &a})
+	a.Replayed = replayed(h)
 	return a, err
 }
 
@@ -326,11 +331,12 @@ func (c *Client) LookUp(ctx context.Context, username string) (Payee, error) {
 }
 
 // CreateSettlement asks participants (usernames) to split total; mode is
-// "equal" or "random". Not retried: a retry after a lost answer would
-// create a second settlement.
-func (c *Client) CreateSettlement(ctx context.Context, total int64, mode string, participants []string) (Settlement, error) {
+// "equal" or "random". Under the Idempotency-Key key a retry answers the
+// settlement first created; "" sends none, and then the call is not
+// retried: a retry after a lost answer would create a second settlement.
+func (c *Client) CreateSettlement(ctx context.Context, total int64, mode string, participants []string, key string) (Settlement, error) {
 	var s Settlement
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/settlements",
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/settlements", key: key,
 		body: map[string]any{"total": total, "mode": mode, "participants": participants}, out: &s})
 	return s, err
 }

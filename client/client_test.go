@@ -58,7 +58,7 @@ func TestAgainstServer(t *testing.T) {
 		t.Errorf("replayed charge %+v", m)
 	}
 
-	sav := must(alice.OpenSavings(ctx, "free", 0))
+	sav := must(alice.OpenSavings(ctx, "free", 0, ""))
 	if sav.Kind != "savings" || sav.Product != "free" {
 		t.Errorf("savings %+v", sav)
 	}
@@ -90,7 +90,7 @@ func TestAgainstServer(t *testing.T) {
 		t.Errorf("accepted %+v", tr)
 	}
 
-	st := must(alice.CreateSettlement(ctx, 20_000, "equal", []string{"alice", "bob"}))
+	st := must(alice.CreateSettlement(ctx, 20_000, "equal", []string{"alice", "bob"}, "s-1"))
 	if len(st.Shares) != 2 || st.Shares[1].Username != "bob" || st.Shares[0].Amount+st.Shares[1].Amount != 20_000 {
 		t.Fatalf("settlement %+v", st)
 	}
@@ -186,7 +186,7 @@ func TestRetry(t *testing.T) {
 	}
 
 	calls.Store(100)
-	_, err = c.OpenSavings(context.Background(), "free", 0)
+	_, err = c.OpenSavings(context.Background(), "free", 0, "")
 	if client.CodeOf(err) != "internal" || calls.Load() != 101 {
 		t.Errorf("unkeyed POST: %v after %d calls", err, calls.Load()-100)
 	}

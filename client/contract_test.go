@@ -34,7 +34,9 @@ var contractCalls = []struct {
 	{"Me", "", func(ctx context.Context, c *client.Client) (any, error) { return c.Me(ctx) }},
 	{"Charge", "", func(ctx context.Context, c *client.Client) (any, error) { return c.Charge(ctx, 5_000, "k") }},
 	{"Accounts", "accounts", func(ctx context.Context, c *client.Client) (any, error) { return c.Accounts(ctx) }},
-	{"OpenSavings", "", func(ctx context.Context, c *client.Client) (any, error) { return c.OpenSavings(ctx, "fixed", 10_000) }},
+	{"OpenSavings", "", func(ctx context.Context, c *client.Client) (any, error) {
+		return c.OpenSavings(ctx, "fixed", 10_000, "k")
+	}},
 	{"Deposit", "", func(ctx context.Context, c *client.Client) (any, error) { return c.Deposit(ctx, 2, 5_000, "k") }},
 	{"Transfer to a user", "", func(ctx context.Context, c *client.Client) (any, error) {
 		yes := true
@@ -47,7 +49,7 @@ var contractCalls = []struct {
 	{"AcceptTransfer", "", func(ctx context.Context, c *client.Client) (any, error) { return c.AcceptTransfer(ctx, 3, "k") }},
 	{"LookUp", "", func(ctx context.Context, c *client.Client) (any, error) { return c.LookUp(ctx, "bob") }},
 	{"CreateSettlement", "", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.CreateSettlement(ctx, 20_000, "equal", []string{"alice", "bob"})
+		return c.CreateSettlement(ctx, 20_000, "equal", []string{"alice", "bob"}, "k")
 	}},
 	{"PaySettlementShare", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.PaySettlementShare(ctx, 4, 5, "k")
@@ -71,7 +73,7 @@ var contractCalls = []struct {
 	}},
 	{"RecentRecipients", "recipients", func(ctx context.Context, c *client.Client) (any, error) { return c.RecentRecipients(ctx) }},
 	{"CreateWebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) {
-		return c.CreateWebhookEndpoint(ctx, "https://example.com/hooks", []string{"charge.succeeded"})
+		return c.CreateWebhookEndpoint(ctx, "https://example.com/hooks", []string{"charge.succeeded"}, "k")
 	}},
 	{"WebhookEndpoints", "webhook_endpoints", func(ctx context.Context, c *client.Client) (any, error) { return c.WebhookEndpoints(ctx) }},
 	{"WebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) { return c.WebhookEndpoint(ctx, 3) }},
@@ -79,7 +81,7 @@ var contractCalls = []struct {
 		return nil, c.DeleteWebhookEndpoint(ctx, 3) // no body
 	}},
 	{"RotateWebhookSecret", "", func(ctx context.Context, c *client.Client) (any, error) { return c.RotateWebhookSecret(ctx, 3) }},
-	{"EnableWebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) { return c.EnableWebhookEndpoint(ctx, 3) }},
+	{"EnableWebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) { return c.EnableWebhookEndpoint(ctx, 3, true) }},
 	{"WebhookAttempts", "", func(ctx context.Context, c *client.Client) (any, error) { return c.WebhookAttempts(ctx, 3, "c", 10) }},
 	{"ResendWebhookDelivery", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return c.ResendWebhookDelivery(ctx, 3, 9)

@@ -20,17 +20,23 @@ type WebhookEndpoint struct {
 	DisabledAt   *time.Time `json:"disabled_at"`
 	FailingSince *time.Time `json:"failing_since"`
 	Secret       string     `json:"secret,omitempty"`
+	// Replayed is true when CreateWebhookEndpoint was answered as a retry
+	// of the first request with its Idempotency-Key.
+	Replayed bool `json:"-"`
 }
 
 // CreateWebhookEndpoint registers url for the user's events of types
-// (none: every type).
-func (c *Client) CreateWebhookEndpoint(ctx context.Context, url string, types []string) (WebhookEndpoint, error) {
+// (none: every type), under the Idempotency-Key key ("" sends none, and
+// then the call is not retried: a retry after a lost answer would
+// register a second endpoint).
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, url string, types []string, key string) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	body := map[string]any{"url": url}
 	if len(types) > 0 {
 		body["event_types"] = types
 	}
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/webhook-endpoints", body: body, out: &e})
+	h, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/webhook-endpoints", key: key, body: body, out: &e})
+	e.Replayed = replayed(h)
 	return e, err
 }
 
@@ -64,11 +70,21 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (WebhookEndp
 	return e, err
 }
 
-// EnableWebhookEndpoint enables a disabled endpoint again.
-func (c *Client) EnableWebhookEndpoint(ctx context.Context, id int64) (WebhookEndpoint, error) {
-	var e WebhookEndpoint
-	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/enable", retry: true, out: &e})
+// EnableWebhookEndpoint enables a disabled endpoint again; with
+// deliverMissed the events it missed while disabled are queued for it.
+func (c *Client) EnableWebhookEndpoint(ctx context.Context, id int64, deliverMissed bool) (EnabledWebhookEndpoint, error) {
+	var e EnabledWebhookEndpoint
+	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/enable", retry: true,
+		body: map[string]bool{"deliver_missed": deliverMissed}, out: &e})
 	return e, err
+}
+
+// EnabledWebhookEndpoint is an endpoint enabled again and the events it
+// missed while disabled: queued now if asked to deliver them, else still
+// missed.
+type EnabledWebhookEndpoint struct {
+	WebhookEndpoint
+	MissedEvents int64 `json:"missed_events"`
 }
 
 // WebhookAttempt is one attempt at delivering an event to an endpoint.

@@ -91,37 +91,46 @@ const DefaultMaxSavings = 20
 // with yesterday accrued); the first installment of fixed savings is taken
 // the next day at 08:00.
 func (db *DB) OpenSavings(ctx context.Context, user int64, product string, dailyAmount int64, max int, now time.Time, loc *time.Location) (*ledger.Account, error) {
+	a, _, err := db.OpenSavingsOnce(ctx, Idempotency{}, user, product, dailyAmount, max, now, loc)
+	return a, err
+}
+
+// OpenSavingsOnce is OpenSavings under user's idempotency key idem (none
+// if idem.Key is ""), on the engine's terms: the key is checked and
+// stored in idempotency_keys, in the transaction that opens the account,
+// and is kept for IdempotencyWindow. A second request with the key opens
+// nothing and answers the account the first opened (replayed); with
+// another fingerprint it is refused (idempotency_mismatch). A fixed
+// account takes its daily amount from main, so opening it twice would
+// move money twice.
+func (db *DB) OpenSavingsOnce(ctx context.Context, idem Idempotency, user int64, product string, dailyAmount int64, max int, now time.Time, loc *time.Location) (*ledger.Account, bool, error) {
 	if err := ledger.CheckNewSavings(product, dailyAmount); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	today := ledger.BusinessDay(now, loc)
-	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.roomForSavings(ctx, tx, user, max); err != nil {
-			return err
+	id, replayed, err := db.createOnce(ctx, idem, user, now, func(tx *sql.Tx) (id int64, err error) {
+		if err := roomForSavings(ctx, tx, user, max); err != nil {
+			return 0, err
 		}
 		if err := tx.QueryRowContext(ctx,
 			`INSERT INTO accounts (user_id, kind, product, daily_amount, created_at, interest_day, installment_day)
 			VALUES ($1, 'savings', $2, $3, $4, $5, $6) RETURNING id`,
 			user, product, dailyAmount, micros(now), ledger.AddDays(today, -1), today).Scan(&id); err != nil {
-			return err
+			return 0, err
 		}
-		return db.InsertEvents(ctx, tx, now, []NewEvent{{Type: EventSavingsOpened, AccountID: id,
+		return id, db.InsertEvents(ctx, tx, now, []NewEvent{{Type: EventSavingsOpened, AccountID: id,
 			For: forAll(EventData{Amount: dailyAmount, Product: product}, user)}})
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return db.Account(ctx, user, id)
+	a, err := db.Account(ctx, user, id)
+	return a, replayed, err
 }
 
-// roomForSavings checks, in tx, that user has fewer than max savings
-// accounts open. It first locks the user (lockUser), so concurrent opens
-// by one user take turns and cannot all count the same free place.
-func (db *DB) roomForSavings(ctx context.Context, tx *sql.Tx, user int64, max int) error {
-	if err := db.lockUser(ctx, tx, user); err != nil {
-		return err
-	}
+// roomForSavings checks, in tx, that user (locked by the caller) has
+// fewer than max savings accounts open.
+func roomForSavings(ctx context.Context, tx *sql.Tx, user int64, max int) error {
 	var open int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE user_id = $1 AND kind = 'savings' AND status = 'open'`, user).
 		Scan(&open); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"minipay/errs"
 	"minipay/ledger"
 )
 
@@ -83,7 +82,7 @@ func (b *batch) apply(i int) {
 	o := b.ops[i]
 	if rec, ok := b.records[o.key]; ok && o.key != "" {
 		if rec.hash != o.hash {
-			b.outs[i].err = errs.E(errs.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
+			b.outs[i].err = keyMismatch()
 		} else {
 			b.outs[i].result.Replayed = true // filled in by outcomes, once ids are known
 		}

@@ -33,6 +33,9 @@ func checkVersion(what string, v, newest int) error {
 }
 
 // resultBody is idempotency_keys.receipt: what a replay of the key answers.
+// created_id (what a keyed creation made, createOnce) was added without a
+// new version: it is optional, and a minipay that predates it never
+// replays the key of a creation (the fingerprints differ).
 type resultBody struct {
 	Version        int       `json:"version"`
 	Amount         int64     `json:"amount"`
@@ -42,6 +45,7 @@ type resultBody struct {
 	TransactionID  int64     `json:"transaction_id,omitempty"`
 	ChargeID       int64     `json:"charge_transaction_id,omitempty"`
 	TransferID     int64     `json:"transfer_id,omitempty"`
+	Created        int64     `json:"created_id,omitempty"`
 	Status         string    `json:"status,omitempty"`
 	ExpiresAt      time.Time `json:"expires_at,omitzero"`
 }
@@ -50,7 +54,7 @@ func encodeResult(r Result) (string, error) {
 	rc := r.Receipt
 	b, err := json.Marshal(resultBody{Version: resultVersion, Amount: rc.Amount, Charged: rc.Charged,
 		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
-		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
+		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID, Created: r.Created,
 		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
 	return string(b), err
 }
@@ -66,7 +70,7 @@ func decodeResult(s string) (Result, error) {
 	return Result{
 		Receipt: ledger.Receipt{Amount: b.Amount, Charged: b.Charged, MainBalance: b.MainBalance,
 			SavingsBalance: b.SavingsBalance, Status: b.Status, ExpiresAt: b.ExpiresAt},
-		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID,
+		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID, Created: b.Created,
 	}, nil
 }
 
@@ -84,16 +88,28 @@ type noticeBody struct {
 	Account      int64     `json:"account_id,omitempty"`
 	Day          string    `json:"day,omitempty"`
 	Settlement   int64     `json:"settlement_id,omitempty"`
+	// A new_login's session and the user agent it logged in with. Added
+	// without a new version: both are optional, and a minipay that
+	// predates them shows such a notice as a kind it does not know.
+	SessionID string `json:"session_id,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // noticeRow is n as a row of noticeColumns, created at.
 func noticeRow(n ledger.Notice, at int64) ([]any, error) {
-	body, err := json.Marshal(noticeBody{Version: noticeVersion, Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
-		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement})
+	return noticeBodyRow(n.User, nullID(n.TransferID), noticeBody{Kind: n.Kind, TransferID: n.TransferID, Amount: n.Amount,
+		Counterparty: n.Counterparty, Masked: n.CounterpartyMasked, Reason: n.Reason, ExpiresAt: n.ExpiresAt, Account: n.Account, Day: n.Day, Settlement: n.Settlement}, at)
+}
+
+// noticeBodyRow is b, stamped with its version, as user's row of
+// noticeColumns.
+func noticeBodyRow(user int64, transfer any, b noticeBody, at int64) ([]any, error) {
+	b.Version = noticeVersion
+	body, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
 	}
-	return []any{n.User, n.Kind, nullID(n.TransferID), string(body), at}, nil
+	return []any{user, b.Kind, transfer, string(body), at}, nil
 }
 
 // noticeColumns are the columns of a notification row.
@@ -114,6 +130,7 @@ func decodeNotice(s string, n *Notification) error {
 	n.Kind, n.TransferID, n.Amount, n.Counterparty, n.Reason = b.Kind, b.TransferID, b.Amount, b.Counterparty, b.Reason
 	n.CounterpartyMasked = b.Masked
 	n.ExpiresAt, n.Account, n.Day, n.Settlement = b.ExpiresAt, b.Account, b.Day, b.Settlement
+	n.SessionID, n.UserAgent = b.SessionID, b.UserAgent
 	return nil
 }
 

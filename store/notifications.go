@@ -23,8 +23,10 @@ type Notification struct {
 	Account            int64  // the savings account of a missed installment
 	Day                string // the day of a missed installment
 	Settlement         int64
-	CreatedAt          time.Time
-	ReadAt             *time.Time
+	// SessionID and UserAgent are a new_login's session and its client.
+	SessionID, UserAgent string
+	CreatedAt            time.Time
+	ReadAt               *time.Time
 }
 
 // Notifications returns a page of user's inbox, newest first.

@@ -71,6 +71,9 @@ func newSessionID() string {
 func (db *DB) CreateSession(ctx context.Context, user int64, userAgent string, now, expires time.Time) (Session, error) {
 	s := Session{ID: newSessionID(), UserID: user, UserAgent: userAgent, CreatedAt: now, LastUsedAt: now, ExpiresAt: expires}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.noticeLogin(ctx, tx, s); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO sessions (id, user_id, user_agent, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)`,
 			s.ID, user, userAgent, micros(now), micros(expires)); err != nil {
@@ -85,6 +88,28 @@ func (db *DB) CreateSession(ctx context.Context, user int64, userAgent string, n
 		return db.InsertEvents(ctx, tx, now, []NewEvent{securityEvent(EventSessionCreated, s)})
 	})
 	return s, err
+}
+
+// NoticeNewLogin tells a user that their account was logged in to, from
+// which client: a login they may not have made. A user's first login,
+// right after signing up, sends none.
+const NoticeNewLogin = "new_login"
+
+// noticeLogin sends s's user a new_login notice in tx, unless s is their
+// first session. Only the next login deletes a session row (ended ones,
+// in CreateSession), so a user who has logged in before always has one.
+// Two first logins at once may both pass for the first.
+func (db *DB) noticeLogin(ctx context.Context, tx *sql.Tx, s Session) error {
+	var before int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sessions WHERE user_id = $1 LIMIT 1) s`, s.UserID).
+		Scan(&before); err != nil || before == 0 {
+		return err
+	}
+	row, err := noticeBodyRow(s.UserID, nil, noticeBody{Kind: NoticeNewLogin, SessionID: s.ID, UserAgent: s.UserAgent}, micros(s.CreatedAt))
+	if err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, db.dialect, "notifications", noticeColumns, [][]any{row})
 }
 
 // Session returns the session with the given id, live or not; not_found

@@ -60,31 +60,39 @@ func zeroOrTime(us int64) time.Time {
 // all), signed with secret; conflict once user has max endpoints.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, user int64, url string, types []string, secret string,
 	now time.Time, max int) (WebhookEndpoint, error) {
-	e := WebhookEndpoint{UserID: user, URL: url, EventTypes: types, Secret: secret, CreatedAt: fromMicros(micros(now))}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// One user's creations take turns, so two cannot pass the cap together.
-		if err := db.lockUser(ctx, tx, user); err != nil {
-			return err
-		}
+	e, _, err := db.CreateWebhookEndpointOnce(ctx, Idempotency{}, user, url, types, secret, now, max)
+	return e, err
+}
+
+// CreateWebhookEndpointOnce is CreateWebhookEndpoint under user's
+// idempotency key idem (createOnce): a retry registers nothing and
+// answers the endpoint the key registered, as it stands now.
+func (db *DB) CreateWebhookEndpointOnce(ctx context.Context, idem Idempotency, user int64, url string, types []string, secret string,
+	now time.Time, max int) (WebhookEndpoint, bool, error) {
+	id, replayed, err := db.createOnce(ctx, idem, user, now, func(tx *sql.Tx) (id int64, err error) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE user_id = $1`, user).Scan(&n); err != nil {
-			return err
+			return 0, err
 		}
 		if n >= max {
-			return errs.E(errs.Conflict, "at most %d webhook endpoints; delete one to add another", max)
+			return 0, errs.E(errs.Conflict, "at most %d webhook endpoints; delete one to add another", max)
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (user_id, url, secret, created_at)
-			VALUES ($1, $2, $3, $4) RETURNING id`, user, url, secret, micros(now)).Scan(&e.ID); err != nil {
-			return err
+			VALUES ($1, $2, $3, $4) RETURNING id`, user, url, secret, micros(now)).Scan(&id); err != nil {
+			return 0, err
 		}
 		for _, t := range types {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoint_types (endpoint_id, type) VALUES ($1, $2)`, e.ID, t); err != nil {
-				return err
+			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoint_types (endpoint_id, type) VALUES ($1, $2)`, id, t); err != nil {
+				return 0, err
 			}
 		}
-		return nil
+		return id, nil
 	})
-	return e, err
+	if err != nil {
+		return WebhookEndpoint{}, false, err
+	}
+	e, err := db.WebhookEndpoint(ctx, user, id)
+	return e, replayed, err
 }
 
 // WebhookEndpoints lists user's endpoints, oldest first.
@@ -148,34 +156,77 @@ func (db *DB) endpointTypes(ctx context.Context, id int64) ([]string, error) {
 // DeleteWebhookEndpoint deletes one of user's endpoints with its
 // deliveries and their attempts.
 func (db *DB) DeleteWebhookEndpoint(ctx context.Context, user, id int64) error {
-	return db.changeEndpoint(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND user_id = $2`, id, user)
+	return changeEndpoint(ctx, db.writes, `DELETE FROM webhook_endpoints WHERE id = $1 AND user_id = $2`, id, user)
 }
 
 // EnableWebhookEndpoint enables one of user's endpoints again, its
-// failure streak forgotten. Events that happened while it was disabled
-// are not delivered to it.
-func (db *DB) EnableWebhookEndpoint(ctx context.Context, user, id int64) (WebhookEndpoint, error) {
-	if err := db.changeEndpoint(ctx, `UPDATE webhook_endpoints SET disabled_at = NULL, failing_since = NULL
-		WHERE id = $1 AND user_id = $2`, id, user); err != nil {
-		return WebhookEndpoint{}, err
+// failure streak forgotten, and answers how many events it missed.
+//
+// The fan-out skips a disabled endpoint, so the events that happened
+// while it was disabled never reached it: missed counts them (those of
+// the last EventRetention, which is as far back as events are kept). With
+// deliverMissed they are queued now, due at now, in the same transaction
+// as the enabling; each endpoint's deliveries go in event order, so the
+// missed ones go before anything newer still pending. Without it they stay
+// missed, and a later call with deliverMissed still finds them: missed is
+// "no delivery", not a window of time.
+func (db *DB) EnableWebhookEndpoint(ctx context.Context, user, id int64, deliverMissed bool, now time.Time) (e WebhookEndpoint, missed int64, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := changeEndpoint(ctx, tx, `UPDATE webhook_endpoints SET disabled_at = NULL, failing_since = NULL
+			WHERE id = $1 AND user_id = $2`, id, user); err != nil {
+			return err
+		}
+		if !deliverMissed {
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*) `+missedEvents, id, user).Scan(&missed)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, created_at, status, next_attempt_at)
+			SELECT w.id, e.id, $3, 'pending', $3 `+missedEvents+` ORDER BY e.id
+			ON CONFLICT (endpoint_id, event_id) DO NOTHING`, id, user, micros(now))
+		if err == nil {
+			missed, err = res.RowsAffected()
+		}
+		return err
+	})
+	if err != nil {
+		return WebhookEndpoint{}, 0, err
 	}
-	return db.WebhookEndpoint(ctx, user, id)
+	e, err = db.WebhookEndpoint(ctx, user, id)
+	return e, missed, err
 }
+
+// missedEvents selects the events of user ($2) that their endpoint $1
+// takes but has no delivery of. Events past the fan-out's position get
+// one from it soon after (ON CONFLICT makes the two agree), so the few of
+// them just committed may be counted too.
+const missedEvents = `FROM events e JOIN webhook_endpoints w ON w.user_id = e.user_id
+	WHERE w.id = $1 AND w.user_id = $2 AND e.occurred_at >= w.created_at AND ` + endpointTakes + `
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.event_id = e.id)`
+
+// endpointTakes holds when endpoint w takes event e's type: it lists no
+// types (all), or e's.
+const endpointTakes = `(NOT EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE t.endpoint_id = w.id)
+	OR EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE t.endpoint_id = w.id AND t.type = e.type))`
 
 // RotateWebhookSecret gives one of user's endpoints a new secret; the old
 // one keeps signing beside it for overlap.
 func (db *DB) RotateWebhookSecret(ctx context.Context, user, id int64, secret string, now time.Time, overlap time.Duration) (WebhookEndpoint, error) {
-	if err := db.changeEndpoint(ctx, `UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $3, secret = $4
+	if err := changeEndpoint(ctx, db.writes, `UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $3, secret = $4
 		WHERE id = $1 AND user_id = $2`, id, user, micros(now.Add(overlap)), secret); err != nil {
 		return WebhookEndpoint{}, err
 	}
 	return db.WebhookEndpoint(ctx, user, id)
 }
 
-// changeEndpoint runs q, which changes the endpoint id of user ($1, $2);
-// not found if it changed no row.
-func (db *DB) changeEndpoint(ctx context.Context, q string, id, user int64, args ...any) error {
-	res, err := db.writes.ExecContext(ctx, q, append([]any{id, user}, args...)...)
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// changeEndpoint runs q on x (the database or a transaction), which
+// changes the endpoint id of user ($1, $2); not found if it changed no
+// row.
+func changeEndpoint(ctx context.Context, x execer, q string, id, user int64, args ...any) error {
+	res, err := x.ExecContext(ctx, q, append([]any{id, user}, args...)...)
 	if err != nil {
 		return err
 	}

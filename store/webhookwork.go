@@ -42,9 +42,7 @@ type WebhookDelivery struct {
 func (db *DB) FanOutWebhooks(ctx context.Context, after, upto int64, now time.Time) (int64, error) {
 	res, err := db.writes.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, created_at, status, next_attempt_at)
 		SELECT w.id, e.id, $3, 'pending', $3 FROM events e JOIN webhook_endpoints w ON w.user_id = e.user_id
-		WHERE e.id > $1 AND e.id <= $2 AND w.disabled_at IS NULL AND e.occurred_at >= w.created_at
-		AND (NOT EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE t.endpoint_id = w.id)
-			OR EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE t.endpoint_id = w.id AND t.type = e.type))
+		WHERE e.id > $1 AND e.id <= $2 AND w.disabled_at IS NULL AND e.occurred_at >= w.created_at AND `+endpointTakes+`
 		ORDER BY e.id, w.id
 		ON CONFLICT (endpoint_id, event_id) DO NOTHING`, after, upto, micros(now))
 	if err != nil {

@@ -87,6 +87,9 @@ type Result struct {
 	// automatic charge it made first, if any; TransferID the transfer it
 	// created or acted on, if any.
 	TransactionID, ChargeID, TransferID int64
+	// Created is the id of what a keyed creation outside the engine made
+	// (createOnce: a savings account, a webhook endpoint).
+	Created int64
 	// Replayed is true when the key had been used for this request
 	// before: the result is the first one, and nothing moved now.
 	Replayed bool
@@ -170,7 +173,7 @@ var ErrClosed = errors.New("writer is closed")
 func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledger.Command) (Result, error) {
 	o := &op{ctx: ctx, cmd: cmd, claim: claimOf(cmd), user: user, out: make(chan outcome, 1)}
 	if idem.Key != "" {
-		o.key = fmt.Sprintf("%d:%s", user, idem.Key)
+		o.key = userKey(user, idem.Key)
 		o.hash = idem.Fingerprint
 	}
 	w.mu.RLock()

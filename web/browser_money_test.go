@@ -99,10 +99,15 @@ func moneyScreens(t *testing.T, db *store.DB, width, height int64, shots bool) {
 	alice.waitFor(t, `document.getElementById("settlement-paid").textContent.trim() === "2명 중 2명 완료"`)
 	alice.see(t, "settlement-status", "완료")
 
-	// A free savings account, opened and deposited into.
+	// A free savings account, opened and deposited into. The open form
+	// posted three times (twice at once, then by its button) opens one.
 	alice.visit(t, "/savings")
+	alice.postTwice(t, "open-form", "/savings", "/savings#savings-")
 	alice.leave(t, chromedp.Click(chromedp.ID("open-go")))
 	alice.checkPage(t)
+	if n := savingsOf(t, db, an); n != 1 {
+		t.Fatalf("alice has %d savings accounts, want 1", n)
+	}
 	alice.do(t, chromedp.SetValue(chromedp.CSS("input[id^=deposit-]"), "20,000"))
 	alice.press(t, "[id^=deposit-][id$=-go]")
 	alice.see(t, "notice", "20,000원을 입금했습니다.")
@@ -147,7 +152,7 @@ func pendingAndTopUp(t *testing.T, db *store.DB, alice, bob *tab, bn string) {
 	alice.press(t, "main form button")
 	alice.see(t, "topup", "10,000원이 은행에서 먼저 충전됩니다.")
 	before := len(transfersIn(t, db, bn))
-	alice.postTwice(t, "confirm-form", "/send/confirm")
+	alice.postTwice(t, "confirm-form", "/send/confirm", "/")
 	alice.leave(t, chromedp.Click(chromedp.ID("confirm")))
 	alice.see(t, "main-balance", "0원")
 	if n := len(transfersIn(t, db, bn)); n != before+1 {

@@ -197,9 +197,9 @@ func history(t *testing.T, alice *tab) {
 	alice.open(t, "/history")
 }
 
-// settings: alice makes acceptance her default; bob changes his password
-// with a second device logged in, which is logged out, then logs in
-// again there and is revoked from the sessions list.
+// settings: alice makes acceptance her default; bob, told of a second
+// device's login, changes his password with it logged in, which logs it
+// out, then it logs in again there and is revoked from the sessions list.
 func settings(t *testing.T, b *browser, alice, bob *tab, shot func(*tab, string)) {
 	alice.open(t, "/settings")
 	alice.checkPage(t)
@@ -213,7 +213,17 @@ func settings(t *testing.T, b *browser, alice, bob *tab, shot func(*tab, string)
 
 	other := b.tab(t)
 	other.logIn(t, "bob", "correct horse")
-	bob.open(t, "/settings")
+	// Bob is told of the login, with the browser it came from, and led
+	// to where he can end it.
+	bob.open(t, "/notifications")
+	bob.checkPage(t)
+	if got := bob.textOf(t, "#notifications-list li .notice-text"); !strings.Contains(got, "Chrome, Linux에서 내 계정에 로그인했습니다.") {
+		t.Fatalf("newest notice after a login elsewhere: %q", got)
+	}
+	bob.press(t, "#notifications-list li a[href='/settings#sessions-h']")
+	if loc, err := chromedp.Run(bob.ctx, chromedp.Location()); err != nil || loc != bob.base+"/settings#sessions-h" {
+		t.Fatalf("the notice's link led to %q (%v)", loc, err)
+	}
 	if n := bob.count(t, "#sessions-list .session"); n != 2 {
 		t.Fatalf("bob has %d sessions listed, want 2", n)
 	}

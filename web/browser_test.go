@@ -77,7 +77,7 @@ func TestWalletInBrowser(t *testing.T) {
 		// browser's cookie, as a double click with no script would, then
 		// by its button): the money moves once. The CSP allows the page
 		// no fetch of its own, so the two come from here.
-		alice.postTwice(t, "confirm-form", "/send/confirm")
+		alice.postTwice(t, "confirm-form", "/send/confirm", "/")
 		alice.do(t, chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("main-balance")))
 		alice.expectText(t, "main-balance", "5,000원") // 10,000 + 20,000 charged - 25,000 sent
 		alice.expectText(t, "notice", "25,000원을 보냈습니다.")
@@ -284,8 +284,8 @@ func (tb *tab) checkPage(t *testing.T) {
 
 // postTwice posts the form with id twice at once as the tab's browser
 // would (its fields, its session cookie), and checks that both are
-// answered as a success would be: a redirect to home.
-func (tb *tab) postTwice(t *testing.T, id, path string) {
+// answered as a success would be: the same redirect, to want.
+func (tb *tab) postTwice(t *testing.T, id, path, want string) {
 	t.Helper()
 	fields, err := chromedp.Run(tb.ctx, chromedp.Evaluate[map[string]string](
 		`Object.fromEntries(new FormData(document.getElementById("`+id+`")))`))
@@ -321,8 +321,8 @@ func (tb *tab) postTwice(t *testing.T, id, path string) {
 	}
 	wg.Wait()
 	for _, l := range locations {
-		if l != "303 See Other /" {
-			t.Fatalf("double submit answered %q", locations)
+		if l != locations[0] || !strings.HasPrefix(l, "303 See Other "+want) {
+			t.Fatalf("double submit answered %q, want both 303 to %s", locations, want)
 		}
 	}
 }
@@ -363,6 +363,20 @@ func transfersIn(t *testing.T, db *store.DB, username string) []store.Transfer {
 		t.Fatal(err)
 	}
 	return ts
+}
+
+// savingsOf is how many open savings accounts username has.
+func savingsOf(t *testing.T, db *store.DB, username string) int {
+	t.Helper()
+	u, _, err := db.UserByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := db.Accounts(context.Background(), u.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(as) - 1 // main
 }
 
 func revokeAll(t *testing.T, db *store.DB, username string) {

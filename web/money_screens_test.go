@@ -115,10 +115,27 @@ func TestSavingsScreens(t *testing.T) {
 		c := client(t)
 		signUp(t, c, base, "alice")
 		charge(t, c, base, "50000")
-		if resp, body := post(t, c, base+"/savings", url.Values{"product": {"free"}}); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("open: %s\n%s", resp.Status, body)
-		}
 		_, page := get(t, c, base+"/savings")
+		open := url.Values{"key": {regexp.MustCompile(`id="open-form"[^>]*>\s*<input type="hidden" name="key" value="([^"]+)"`).FindStringSubmatch(page)[1]},
+			"product": {"free"}}
+		var opened []string
+		for range 2 { // a double click: one account
+			resp, body := post(t, c, base+"/savings", open)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("open: %s\n%s", resp.Status, body)
+			}
+			opened = append(opened, resp.Header.Get("Location"))
+		}
+		if opened[0] != opened[1] {
+			t.Fatalf("one open form posted twice went to %q", opened)
+		}
+		if resp, body := post(t, c, base+"/savings", url.Values{"product": {"free"}}); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("open without a key: %s\n%s", resp.Status, body)
+		}
+		_, page = get(t, c, base+"/savings")
+		if n := strings.Count(page, `action="/savings/`); n != 3 { // deposit, withdraw, close of one account
+			t.Fatalf("%d savings forms after one open posted twice, want 3:\n%s", n, page)
+		}
 		action := regexp.MustCompile(`action="(/savings/\d+)/deposit"`).FindStringSubmatch(page)[1]
 		dep := url.Values{"key": {regexp.MustCompile(`action="/savings/\d+/deposit"[^>]*>\s*<input type="hidden" name="key" value="([^"]+)"`).FindStringSubmatch(page)[1]}, "amount": {"20,000"}}
 		for range 2 {

@@ -58,7 +58,8 @@ func (w *Wallet) notificationsPage(r *http.Request, c api.Caller, p *page) (any,
 // noticeText is n as a sentence. Every notice message takes the same
 // arguments and picks its own by index (%[2]s), so the two languages may
 // order them differently: who, the amount, the deadline, the savings
-// account and the day of a missed installment.
+// account and the day of a missed installment, and the device of a new
+// login.
 func noticeText(p *page, n store.Notification) string {
 	who := n.Counterparty
 	if who == "" {
@@ -71,7 +72,11 @@ func noticeText(p *page, n store.Notification) string {
 	if _, ok := messages[key]; !ok {
 		return p.T("notice.other")
 	}
-	return p.T(key, who, p.Won(n.Amount), p.When(n.ExpiresAt), n.Account, n.Day)
+	device := api.Device(n.UserAgent)
+	if device == "" {
+		device = p.T("notice.unknownDevice")
+	}
+	return p.T(key, who, p.Won(n.Amount), p.When(n.ExpiresAt), n.Account, n.Day, device)
 }
 
 // readNotification marks one read (POST /notifications/{id}/read).

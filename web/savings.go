@@ -15,8 +15,8 @@ import (
 
 // Savings: open a free or fixed account, deposit into and withdraw from
 // a free one, close either. Deposits, withdrawals and closes are engine
-// commands under each form's idempotency key (money.go); opening moves no
-// money and is the API's store call (api.OpenSavings).
+// commands under each form's idempotency key (money.go); opening is the
+// API's store call (api.OpenSavings) under its form's key too.
 
 // savingsAccount is one open savings account as the screen shows it,
 // with a fresh key for each of its forms.
@@ -94,28 +94,40 @@ func (w *Wallet) showSavings(rw http.ResponseWriter, r *http.Request, c api.Call
 		d.Accounts = append(d.Accounts, s)
 	}
 	if failed != nil && failed.account == 0 {
+		// The open form shown again keeps its key: a failed opening
+		// stored none, and a second click on it must not open two.
 		p.Error = p.T(failed.errKey)
+		if failed.key != "" {
+			d.OpenKey = failed.key
+		}
 	}
 	p.Data = d
 	p.Notice = w.takeFlash(rw, r, p)
 	w.render(rw, r, status, "savings", p)
 }
 
-// openSavings opens the product the form names. It moves no money, so it
-// needs no key; the form's script sends it once.
+// openSavings opens the product the form names, once per form key: a
+// fixed account takes its daily amount from main, so a double click, a
+// reload or the back button must not open two.
 func (w *Wallet) openSavings(rw http.ResponseWriter, r *http.Request, c api.Caller) {
 	d := savingsData{Product: r.PostFormValue("product"), Daily: r.PostFormValue("daily")}
+	f := &savingsFailure{key: r.PostFormValue("key")}
 	var daily int64
 	if d.Product == "fixed" {
 		var ok bool
 		if daily, ok = parseAmount(d.Daily); !ok {
-			w.showSavings(rw, r, c, http.StatusUnprocessableEntity, d, &savingsFailure{errKey: "error.amount"})
+			f.errKey = "error.amount"
+			w.showSavings(rw, r, c, http.StatusUnprocessableEntity, d, f)
 			return
 		}
 	}
-	a, err := w.cfg.API.OpenSavings(r.Context(), c, d.Product, daily)
+	idem, err := formIdempotency(r, url.Values{"product": {d.Product}, "daily": {strconv.FormatInt(daily, 10)}})
+	var a *ledger.Account
+	if err == nil {
+		a, err = w.cfg.API.OpenSavings(r.Context(), c, idem, d.Product, daily)
+	}
 	if err != nil {
-		w.savingsError(rw, r, c, d, &savingsFailure{}, err)
+		w.savingsError(rw, r, c, d, f, err)
 		return
 	}
 	http.Redirect(rw, r, "/savings#savings-"+strconv.FormatInt(a.ID, 10), http.StatusSeeOther)

@@ -30,17 +30,17 @@ func TestPrivateAddressesRefused(t *testing.T) {
 		for _, url := range []string{rcv.URL, "http://localhost:8080/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
 			"http://10.1.2.3/", "http://192.168.0.1/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
 			"http://[fe80::1]/", "http://100.64.0.1/", "http://224.0.0.1/"} {
-			if _, err := alice.CreateWebhookEndpoint(ctx, url, nil); problem(err) != "url_refused" {
+			if _, err := alice.CreateWebhookEndpoint(ctx, url, nil, ""); problem(err) != "url_refused" {
 				t.Errorf("%s: %v, want url_refused", url, err)
 			}
 		}
 		for _, url := range []string{"ftp://example.com/", "example.com/hook", "http://user:pw@example.com/", "http:///x",
 			"https://example.com/#frag", "http://example.com/\u202e"} {
-			if _, err := alice.CreateWebhookEndpoint(ctx, url, nil); problem(err) != "invalid" {
+			if _, err := alice.CreateWebhookEndpoint(ctx, url, nil, ""); problem(err) != "invalid" {
 				t.Errorf("%q: %v, want invalid", url, err)
 			}
 		}
-		if _, err := alice.CreateWebhookEndpoint(ctx, "https://example.com/", []string{"charge.refunded"}); problem(err) != "invalid" {
+		if _, err := alice.CreateWebhookEndpoint(ctx, "https://example.com/", []string{"charge.refunded"}, ""); problem(err) != "invalid" {
 			t.Errorf("an unknown event type: %v, want invalid", err)
 		}
 
@@ -69,9 +69,9 @@ func TestEndpointLimits(t *testing.T) {
 		s := serve(t, db, clock.NewManual(start), loopback)
 		alice := s.user(t, "alice")
 		for range 10 {
-			dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", []string{"charge.succeeded", "transfer.completed"}))(t)
+			dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", []string{"charge.succeeded", "transfer.completed"}, ""))(t)
 		}
-		if _, err := alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil); problem(err) != "conflict" {
+		if _, err := alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil, ""); problem(err) != "conflict" {
 			t.Fatalf("an 11th endpoint: %v, want conflict", err)
 		}
 		list := dbtest.Must(alice.WebhookEndpoints(ctx))(t)
@@ -84,7 +84,7 @@ func TestEndpointLimits(t *testing.T) {
 		if _, err := alice.WebhookEndpoint(ctx, list[0].ID); problem(err) != "not_found" {
 			t.Fatalf("a deleted endpoint: %v", err)
 		}
-		dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil))(t)
+		dbtest.Must(alice.CreateWebhookEndpoint(ctx, "http://127.0.0.1:9/", nil, ""))(t)
 	})
 }
 
@@ -100,7 +100,7 @@ func TestRedirectsNotFollowed(t *testing.T) {
 		target := newReceiver(t, http.StatusOK)
 		redirecting := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 		t.Cleanup(redirecting.Close)
-		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, redirecting.URL, nil))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, redirecting.URL, nil, ""))(t)
 		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
 		a := waitAttempts(t, alice, ep.ID, 1)[0]
 		if a.Result != "failed" || a.StatusCode == nil || *a.StatusCode != http.StatusTemporaryRedirect || !strings.Contains(a.Error, "not followed") {

@@ -35,7 +35,7 @@ func TestEveryEventDelivered(t *testing.T) {
 		alice, bob := s.user(t, "alice"), s.user(t, "bob")
 		clk.Advance(time.Second) // the logins' session.created came before the endpoint: not for it
 		rcv := newReceiver(t, http.StatusOK)
-		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL+"/hooks", nil))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL+"/hooks", nil, ""))(t)
 		if ep.Secret == "" || ep.Status != "enabled" || len(ep.EventTypes) != 0 {
 			t.Fatalf("created %+v", ep)
 		}
@@ -48,7 +48,7 @@ func TestEveryEventDelivered(t *testing.T) {
 		yes := true
 		pending := dbtest.Must(alice.Transfer(ctx, client.TransferRequest{To: client.ToUser("bob"), Amount: 5_000, RequireAcceptance: &yes}, "t2"))(t)
 		dbtest.Must(bob.AcceptTransfer(ctx, pending.ID, "a1"))(t)
-		savings := dbtest.Must(alice.OpenSavings(ctx, "free", 0))(t)
+		savings := dbtest.Must(alice.OpenSavings(ctx, "free", 0, ""))(t)
 		dbtest.Must(alice.Deposit(ctx, savings.ID, 20_000, "d1"))(t)
 
 		want := events(t, alice)[1:] // after alice's login
@@ -139,7 +139,7 @@ func TestRetriedUntilAccepted(t *testing.T) {
 		stop := first.run(t)
 		alice := first.user(t, "alice")
 		rcv := newReceiver(t, 500, 500, 500, 200)
-		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL, []string{"charge.succeeded"}))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL, []string{"charge.succeeded"}, ""))(t)
 		dbtest.Must(alice.Charge(ctx, 10_000, "c1"))(t)
 
 		rcv.waitFor(t, 1)
@@ -207,8 +207,8 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		alice := s.user(t, "alice")
 		clk.Advance(time.Second) // the login's session.created came before the endpoints: not for them
 		failing, watching := newReceiver(t, http.StatusServiceUnavailable), newReceiver(t, http.StatusOK)
-		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil))(t)
-		watcher := dbtest.Must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}))(t)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, failing.URL, nil, ""))(t)
+		watcher := dbtest.Must(alice.CreateWebhookEndpoint(ctx, watching.URL, []string{store.EventWebhookEndpointDisabled}, ""))(t)
 		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
 
 		tries := 0
@@ -244,7 +244,7 @@ func TestDisabledAfterDaysOfFailures(t *testing.T) {
 		if _, err := alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID); problem(err) != "conflict" {
 			t.Fatalf("a resend to a disabled endpoint: %v, want conflict", err)
 		}
-		if e := dbtest.Must(alice.EnableWebhookEndpoint(ctx, ep.ID))(t); e.Status != "enabled" || e.FailingSince != nil {
+		if e := dbtest.Must(alice.EnableWebhookEndpoint(ctx, ep.ID, false))(t); e.Status != "enabled" || e.FailingSince != nil {
 			t.Fatalf("enabled again: %+v", e)
 		}
 		dbtest.Must(alice.ResendWebhookDelivery(ctx, ep.ID, last.DeliveryID))(t)

@@ -36,7 +36,7 @@ func TestTwoServersDoNotDoubleSend(t *testing.T) {
 		clk.Advance(time.Second) // the logins' session.created came before the endpoints: not for them
 		for u := range users {
 			for e := range 2 {
-				dbtest.Must(clients[u].CreateWebhookEndpoint(ctx, fmt.Sprintf("%s/u%d/e%d", rcv.URL, u, e), nil))(t)
+				dbtest.Must(clients[u].CreateWebhookEndpoint(ctx, fmt.Sprintf("%s/u%d/e%d", rcv.URL, u, e), nil, ""))(t)
 			}
 		}
 		stopOne, stopTwo := one.run(t), two.run(t)

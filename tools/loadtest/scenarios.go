@@ -130,7 +130,7 @@ func (r *runner) settlement(ctx context.Context, rng *rand.Rand) error {
 	}
 	var s client.Settlement
 	err := r.step(r.rec, "settlement_create", func() (err error) {
-		s, err = req.c.CreateSettlement(ctx, won(rng, 10_000, 90_000), "equal", names)
+		s, err = req.c.CreateSettlement(ctx, won(rng, 10_000, 90_000), "equal", names, "")
 		if err == nil && len(s.Shares) != len(names) {
 			err = unexpected(fmt.Sprintf("a settlement among %d has %d shares", len(names), len(s.Shares)))
 		}
@@ -202,7 +202,7 @@ func (r *runner) savings(ctx context.Context, rng *rand.Rand) error {
 	}
 	if id == 0 {
 		err := r.step(r.rec, "savings_open", func() error {
-			a, err := u.c.OpenSavings(ctx, "free", 0)
+			a, err := u.c.OpenSavings(ctx, "free", 0, "")
 			id = a.ID
 			return err
 		})
