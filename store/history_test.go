@@ -221,7 +221,7 @@ func TestHistoryColumnsBackfilled(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if err := db.Migrate(ctx); err != nil {
+		if err := store.ApplyMigrationForTest(db, 25); err != nil {
 			t.Fatal(err)
 		}
 		if backfilled := pages(); !reflect.DeepEqual(backfilled, written) {
