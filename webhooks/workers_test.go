@@ -53,6 +53,16 @@ func TestTwoServersDoNotDoubleSend(t *testing.T) {
 		}
 		wg.Wait()
 		rcv.waitFor(t, users*2*charges)
+		// Stop only once every sent delivery is recorded: a server stopped
+		// between a send and its record leaves the delivery pending and
+		// releases its lease, and the other server, still running, would
+		// rightly send it again (at least once), which is not what this
+		// test is about.
+		waitUntil(t, "every delivery recorded", func() bool {
+			var pending int
+			err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&pending)
+			return err == nil && pending == 0
+		})
 		stopOne()
 		stopTwo()
 		got := rcv.requests() // all that was sent
