@@ -68,19 +68,6 @@ func TestCreationsUnderIdempotencyKey(t *testing.T) {
 			})
 		}
 
-		t.Run("replays are marked", func(t *testing.T) {
-			for _, path := range []string{"/v1/accounts", "/v1/webhook-endpoints"} {
-				body := `{"product":"free"}`
-				if path != "/v1/accounts" {
-					body = `{"url":"http://127.0.0.1:9/c"}`
-				}
-				e.ok(t, withKey("mark"+path, path, body), http.StatusCreated, nil)
-				if r := e.ok(t, withKey("mark"+path, path, body), http.StatusCreated, nil); r.header.Get("Idempotent-Replayed") != "true" {
-					t.Errorf("%s replay lacks Idempotent-Replayed: %v", path, r.header)
-				}
-			}
-		})
-
 		t.Run("one key space with the money endpoints", func(t *testing.T) {
 			e.ok(t, withKey("shared", "/v1/charges", `{"amount":1000}`), http.StatusCreated, nil)
 			e.rejects(t, withKey("shared", "/v1/accounts", `{"product":"free"}`), 422, "idempotency_mismatch", both...)

@@ -108,7 +108,7 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		writeError(w, r, err)
 		return
 	}
-	id, err := s.newSettlement(r, p, &req)
+	id, replayed, err := s.newSettlement(r, p, &req)
 	if errs.CodeOf(err) == errs.RateLimited { // the daily stranger limits
 		retryAfter(w, untilTomorrow(s.clock.Now(), s.loc))
 	}
@@ -116,34 +116,38 @@ func (s *Server) createSettlement(w http.ResponseWriter, r *http.Request, p prin
 		writeError(w, r, err)
 		return
 	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	s.writeSettlement(w, r, p, http.StatusCreated, id)
 }
 
 // newSettlement stores the settlement req asks for, once its participants
 // are known users other than the caller alone, and returns its id. Under
 // an Idempotency-Key a retry answers the settlement the key requested,
-// with the shares first drawn (store.CreateSettlementOnce).
-func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequest) (int64, error) {
+// with the shares first drawn, replayed (store.CreateSettlementOnce).
+func (s *Server) newSettlement(r *http.Request, p principal, req *settlementRequest) (int64, bool, error) {
 	idem, err := idempotency(r)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	amounts, err := req.amounts()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	return s.storeSettlement(r.Context(), p, req, amounts, idem)
 }
 
-// storeSettlement stores req split into amounts, under idem.
-func (s *Server) storeSettlement(ctx context.Context, p principal, req *settlementRequest, amounts []int64, idem store.Idempotency) (int64, error) {
+// storeSettlement stores req split into amounts, under idem: its id, and
+// whether idem had stored it already.
+func (s *Server) storeSettlement(ctx context.Context, p principal, req *settlementRequest, amounts []int64, idem store.Idempotency) (int64, bool, error) {
 	users, err := s.participants(ctx, p, req.Participants)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	requester, err := s.db.User(ctx, p.user)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	shares := make([]store.NewShare, len(users))
 	for i, u := range users {

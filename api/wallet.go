@@ -162,7 +162,8 @@ func (s *Server) RequestSettlement(ctx context.Context, c Caller, idem store.Ide
 	if err := takeForUser(s.limits.settlements, p, s.clock.Now(), "settlements"); err != nil {
 		return 0, err
 	}
-	return s.storeSettlement(ctx, p, &req, amounts, idem)
+	id, _, err := s.storeSettlement(ctx, p, &req, amounts, idem)
+	return id, err
 }
 
 // checkSplit refuses amounts that req's mode could not have made.

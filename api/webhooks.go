@@ -195,17 +195,26 @@ type enableWebhookRequest struct {
 func (q *enableWebhookRequest) Validate() error { return nil }
 
 // rotateWebhookSecret answers the endpoint with its new secret; the old
-// one signs beside it for secretOverlap.
+// one signs beside it for secretOverlap. A retry under the same
+// Idempotency-Key rotates nothing and shows the same new secret.
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p principal) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	e, err := s.db.RotateWebhookSecret(r.Context(), p.user, id, newWebhookSecret(), s.clock.Now(), secretOverlap)
+	idem, err := idempotency(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	e, replayed, err := s.db.RotateWebhookSecret(r.Context(), idem, p.user, id, newWebhookSecret(), s.clock.Now(), secretOverlap)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	out := toWebhookEndpointJSON(e)
 	out.Secret = e.Secret

@@ -142,6 +142,9 @@ type Settlement struct {
 	Status              string    `json:"status"`
 	CreatedAt           time.Time `json:"created_at"`
 	Shares              []Share   `json:"shares"`
+	// Replayed is true when CreateSettlement was answered as a retry of
+	// the first request with its Idempotency-Key.
+	Replayed bool `json:"-"`
 }
 
 // Share is one participant's part of a settlement.
@@ -336,8 +339,9 @@ func (c *Client) LookUp(ctx context.Context, username string) (Payee, error) {
 // retried: a retry after a lost answer would create a second settlement.
 func (c *Client) CreateSettlement(ctx context.Context, total int64, mode string, participants []string, key string) (Settlement, error) {
 	var s Settlement
-	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/settlements", key: key,
+	h, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/settlements", key: key,
 		body: map[string]any{"total": total, "mode": mode, "participants": participants}, out: &s})
+	s.Replayed = replayed(h)
 	return s, err
 }
 

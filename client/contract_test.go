@@ -80,7 +80,7 @@ var contractCalls = []struct {
 	{"DeleteWebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) {
 		return nil, c.DeleteWebhookEndpoint(ctx, 3) // no body
 	}},
-	{"RotateWebhookSecret", "", func(ctx context.Context, c *client.Client) (any, error) { return c.RotateWebhookSecret(ctx, 3) }},
+	{"RotateWebhookSecret", "", func(ctx context.Context, c *client.Client) (any, error) { return c.RotateWebhookSecret(ctx, 3, "k") }},
 	{"EnableWebhookEndpoint", "", func(ctx context.Context, c *client.Client) (any, error) { return c.EnableWebhookEndpoint(ctx, 3, true) }},
 	{"WebhookAttempts", "", func(ctx context.Context, c *client.Client) (any, error) { return c.WebhookAttempts(ctx, 3, "c", 10) }},
 	{"ResendWebhookDelivery", "", func(ctx context.Context, c *client.Client) (any, error) {

@@ -20,8 +20,9 @@ type WebhookEndpoint struct {
 	DisabledAt   *time.Time `json:"disabled_at"`
 	FailingSince *time.Time `json:"failing_since"`
 	Secret       string     `json:"secret,omitempty"`
-	// Replayed is true when CreateWebhookEndpoint was answered as a retry
-	// of the first request with its Idempotency-Key.
+	// Replayed is true when CreateWebhookEndpoint or RotateWebhookSecret
+	// was answered as a retry of the first request with its
+	// Idempotency-Key.
 	Replayed bool `json:"-"`
 }
 
@@ -63,10 +64,14 @@ func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id int64) error {
 }
 
 // RotateWebhookSecret gives an endpoint a new secret (in the answer); the
-// old one signs beside it for a day.
-func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (WebhookEndpoint, error) {
+// old one signs beside it for a day. Under the Idempotency-Key key a
+// retry answers the same new secret ("" sends none, and then the call is
+// not retried: a retry after a lost answer would rotate twice and lose
+// the secret).
+func (c *Client) RotateWebhookSecret(ctx context.Context, id int64, key string) (WebhookEndpoint, error) {
 	var e WebhookEndpoint
-	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/rotate-secret", out: &e})
+	h, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(id) + "/rotate-secret", key: key, out: &e})
+	e.Replayed = replayed(h)
 	return e, err
 }
 

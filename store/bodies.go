@@ -16,6 +16,7 @@ import (
 // Each kind of body has its own version.
 const (
 	resultVersion = 1
+	keyedVersion  = 1
 	// noticeVersion 2 adds counterparty_masked_name. In version 1 a
 	// notice's counterparty could be someone's whole real name (the
 	// default display name, a settlement's requester); it is masked when
@@ -32,10 +33,8 @@ func checkVersion(what string, v, newest int) error {
 	return nil
 }
 
-// resultBody is idempotency_keys.receipt: what a replay of the key answers.
-// created_id (what a keyed creation made, createOnce) was added without a
-// new version: it is optional, and a minipay that predates it never
-// replays the key of a creation (the fingerprints differ).
+// resultBody is idempotency_keys.receipt for a command of the engine:
+// what a replay of the key answers.
 type resultBody struct {
 	Version        int       `json:"version"`
 	Amount         int64     `json:"amount"`
@@ -45,7 +44,6 @@ type resultBody struct {
 	TransactionID  int64     `json:"transaction_id,omitempty"`
 	ChargeID       int64     `json:"charge_transaction_id,omitempty"`
 	TransferID     int64     `json:"transfer_id,omitempty"`
-	Created        int64     `json:"created_id,omitempty"`
 	Status         string    `json:"status,omitempty"`
 	ExpiresAt      time.Time `json:"expires_at,omitzero"`
 }
@@ -54,7 +52,7 @@ func encodeResult(r Result) (string, error) {
 	rc := r.Receipt
 	b, err := json.Marshal(resultBody{Version: resultVersion, Amount: rc.Amount, Charged: rc.Charged,
 		MainBalance: rc.MainBalance, SavingsBalance: rc.SavingsBalance,
-		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID, Created: r.Created,
+		TransactionID: r.TransactionID, ChargeID: r.ChargeID, TransferID: r.TransferID,
 		Status: rc.Status, ExpiresAt: rc.ExpiresAt})
 	return string(b), err
 }
@@ -70,8 +68,35 @@ func decodeResult(s string) (Result, error) {
 	return Result{
 		Receipt: ledger.Receipt{Amount: b.Amount, Charged: b.Charged, MainBalance: b.MainBalance,
 			SavingsBalance: b.SavingsBalance, Status: b.Status, ExpiresAt: b.ExpiresAt},
-		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID, Created: b.Created,
+		TransactionID: b.TransactionID, ChargeID: b.ChargeID, TransferID: b.TransferID,
 	}, nil
+}
+
+// keyedBody is idempotency_keys.receipt for a keyed request outside the
+// engine (once). created_id is the row the request created or changed
+// (named for creations, the first keyed requests). Keys of creations were
+// first stored as a resultBody with created_id beside zero money fields:
+// keyedBody reads those, and an older minipay reads keyedBody's rows.
+type keyedBody struct {
+	Version int    `json:"version"`
+	ID      int64  `json:"created_id"`
+	Secret  string `json:"secret,omitempty"`
+}
+
+func encodeKeyed(k keyed) (string, error) {
+	b, err := json.Marshal(keyedBody{Version: keyedVersion, ID: k.ID, Secret: k.Secret})
+	return string(b), err
+}
+
+func decodeKeyed(s string) (keyed, error) {
+	var b keyedBody
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		return keyed{}, err
+	}
+	if err := checkVersion("idempotency record", b.Version, keyedVersion); err != nil {
+		return keyed{}, err
+	}
+	return keyed{ID: b.ID, Secret: b.Secret}, nil
 }
 
 // noticeBody is notifications.body. The recipient and the kind are

@@ -78,6 +78,23 @@ func everyStoredBody(t *testing.T, e env) {
 	must(c, "", ledger.Transfer{User: c.ID, From: c.MainAccount, To: b.MainAccount, Amount: ledger.DailyChargeLimit})
 	today := ledger.BusinessDay(e.Clock.Now(), seoul)
 	must(c, "installment", ledger.Installment{Main: c.MainAccount, Savings: fixed.ID, Through: today})
+	everyKeyedBody(t, e, a)
+}
+
+// everyKeyedBody stores the outcomes of a's keyed requests outside the
+// engine: an opening, a webhook endpoint, a rotation of its secret.
+func everyKeyedBody(t *testing.T, e env, a store.User) {
+	ctx, now := context.Background(), e.Clock.Now()
+	if _, _, err := e.DB.OpenSavingsOnce(ctx, store.Idempotency{Key: "open", Fingerprint: "f"}, a.ID, "free", 0, store.DefaultMaxSavings, now, seoul); err != nil {
+		t.Fatal(err)
+	}
+	ep, _, err := e.DB.CreateWebhookEndpointOnce(ctx, store.Idempotency{Key: "hook", Fingerprint: "f"}, a.ID, "https://example.com/h", nil, "whsec_first", now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.DB.RotateWebhookSecret(ctx, store.Idempotency{Key: "rotate", Fingerprint: "f"}, a.ID, ep.ID, "whsec_second", now, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // everyShareBody asks a and b to pay c's settlement: a pays, b declines.
@@ -136,7 +153,9 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 		for _, q := range []string{
 			fmt.Sprintf(`INSERT INTO idempotency_keys (key, request_hash, receipt, created_at) VALUES
 				('1:old', 'h', '{"amount":15000,"charged":10000,"main_balance":4000,"transaction_id":4,"charge_transaction_id":3,"transfer_id":1,"status":"completed"}', %[1]d),
-				('1:new', 'h', '{"version":2,"amount":1}', %[1]d)`, e.Clock.Now().UnixMicro()),
+				('1:new', 'h', '{"version":2,"amount":1}', %[1]d),
+				('1:opened', 'h', '{"version":1,"amount":0,"charged":0,"main_balance":0,"created_id":%[2]d}', %[1]d)`,
+				e.Clock.Now().UnixMicro(), u.MainAccount),
 			`INSERT INTO notifications (user_id, kind, body, created_at) VALUES
 				(1, 'installment_missed', '{"kind":"installment_missed","amount":50000,"reason":"short","account_id":5,"day":"2026-11-25"}', 0),
 				(1, 'settlement_requested', '{"version":1,"kind":"settlement_requested","amount":5,"counterparty":"Kim Minsu","settlement_id":1}', 0)`,
@@ -153,6 +172,12 @@ func TestUnversionedBodiesDecode(t *testing.T) {
 		}
 		if _, err := e.W.Do(context.Background(), u.ID, store.Idempotency{Key: "new", Fingerprint: "h"}, ledger.Charge{User: u.ID, Account: u.MainAccount, Amount: 1}); err == nil {
 			t.Fatal("a version 2 record was read")
+		}
+		// A creation's key as the engine's result stored it before keyed
+		// outcomes had a body of their own.
+		a, replayed, err := db.OpenSavingsOnce(context.Background(), store.Idempotency{Key: "opened", Fingerprint: "h"}, u.ID, "free", 0, 1, e.Clock.Now(), seoul)
+		if err != nil || !replayed || a.ID != u.MainAccount {
+			t.Fatalf("replay of a creation's old record: %+v %v %v", a, replayed, err)
 		}
 		ns, err := db.Notifications(context.Background(), u.ID, false, 0, 10)
 		if err != nil || len(ns) != 2 {

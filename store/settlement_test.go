@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,7 +101,8 @@ func TestSettlementSharePaidOnce(t *testing.T) {
 var roomy = store.StrangerLimits{Asked: 100, Received: 100}
 
 // A settlement requested under a key, ten times at once and then again:
-// one settlement; the key with other shares is refused.
+// one settlement, answered fresh once and replayed to the others; the key
+// with other shares is refused.
 func TestSettlementRequestedOnceByKey(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -110,18 +112,19 @@ func TestSettlementRequestedOnceByKey(t *testing.T) {
 		shares := []store.NewShare{{User: a, Amount: 5_000}, {User: req, Amount: 5_000}}
 		idem := store.Idempotency{Key: "web:k1", Fingerprint: "f1"}
 		ids := make([]int64, 11)
+		replayed := make([]bool, 11)
 		var wg sync.WaitGroup
 		for i := range 10 {
 			wg.Go(func() {
 				var err error
-				if ids[i], err = db.CreateSettlementOnce(ctx, idem, req, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
+				if ids[i], replayed[i], err = db.CreateSettlementOnce(ctx, idem, req, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
 		var err error
-		if ids[10], err = db.CreateSettlementOnce(ctx, idem, req, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
+		if ids[10], replayed[10], err = db.CreateSettlementOnce(ctx, idem, req, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range ids {
@@ -129,16 +132,19 @@ func TestSettlementRequestedOnceByKey(t *testing.T) {
 				t.Fatalf("one key made settlements %v", ids)
 			}
 		}
+		if fresh := slices.Index(replayed, false); fresh < 0 || slices.Index(replayed[fresh+1:], false) >= 0 || !replayed[10] {
+			t.Fatalf("replayed %v, want every answer but one", replayed)
+		}
 		list, err := db.Settlements(ctx, req.ID, "requester", 0, 10)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("requester has %d settlements (%v), want 1", len(list), err)
 		}
 		other := store.Idempotency{Key: idem.Key, Fingerprint: "f2"}
-		if _, err := db.CreateSettlementOnce(ctx, other, req, 10_000, "equal", shares, roomy, e.Clock.Now()); errs.CodeOf(err) != errs.IdempotencyMismatch {
+		if _, _, err := db.CreateSettlementOnce(ctx, other, req, 10_000, "equal", shares, roomy, e.Clock.Now()); errs.CodeOf(err) != errs.IdempotencyMismatch {
 			t.Fatalf("the key with other values: %v", err)
 		}
 		// Keys are the requester's: another requester may use the same one.
-		if _, err := db.CreateSettlementOnce(ctx, idem, a, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
+		if _, _, err := db.CreateSettlementOnce(ctx, idem, a, 10_000, "equal", shares, roomy, e.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	})

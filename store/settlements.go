@@ -64,29 +64,28 @@ type NewShare struct {
 // nothing). Shares asked of strangers count against lim; over it, nothing
 // is written and the error is rate_limited.
 func (db *DB) CreateSettlement(ctx context.Context, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
-	return db.CreateSettlementOnce(ctx, Idempotency{}, requester, total, mode, shares, lim, now)
+	id, _, err := db.CreateSettlementOnce(ctx, Idempotency{}, requester, total, mode, shares, lim, now)
+	return id, err
 }
 
 // CreateSettlementOnce is CreateSettlement under the requester's
 // idempotency key idem (none if idem.Key is ""): a second request with
-// the key creates nothing and answers the first's id; with another
-// fingerprint it is refused (idempotency_mismatch). Keys of settlements
-// are kept as long as the settlement.
-func (db *DB) CreateSettlementOnce(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
-	id, err := db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
+// the key creates nothing and answers the first's id, replayed; with
+// another fingerprint it is refused (idempotency_mismatch). Keys of
+// settlements are kept as long as the settlement.
+func (db *DB) CreateSettlementOnce(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (id int64, replayed bool, err error) {
+	id, replayed, err = db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
 	if err != nil && idem.Key != "" && db.dialect.unique(err) {
 		// The same key committed meanwhile: this attempt now finds it.
-		id, err = db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
+		id, replayed, err = db.createSettlement(ctx, idem, requester, total, mode, shares, lim, now)
 	}
-	return id, err
+	return id, replayed, err
 }
 
-func (db *DB) createSettlement(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (int64, error) {
-	var id int64
-	err := db.retry(ctx, func(tx *sql.Tx) error {
+func (db *DB) createSettlement(ctx context.Context, idem Idempotency, requester User, total int64, mode string, shares []NewShare, lim StrangerLimits, now time.Time) (id int64, replayed bool, err error) {
+	err = db.retry(ctx, func(tx *sql.Tx) (err error) {
 		if idem.Key != "" {
-			done, err := settlementKeyed(ctx, tx, requester.ID, idem, &id)
-			if done || err != nil {
+			if replayed, err = settlementKeyed(ctx, tx, requester.ID, idem, &id); replayed || err != nil {
 				return err
 			}
 		}
@@ -131,7 +130,7 @@ func (db *DB) createSettlement(ctx context.Context, idem Idempotency, requester 
 		}
 		return db.InsertEvents(ctx, tx, now, []NewEvent{requested})
 	})
-	return id, err
+	return id, replayed, err
 }
 
 // settlementKeyed finds the settlement requester made under idem's key:

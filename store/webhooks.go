@@ -208,13 +208,24 @@ const endpointTakes = `(NOT EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE
 	OR EXISTS (SELECT 1 FROM webhook_endpoint_types t WHERE t.endpoint_id = w.id AND t.type = e.type))`
 
 // RotateWebhookSecret gives one of user's endpoints a new secret; the old
-// one keeps signing beside it for overlap.
-func (db *DB) RotateWebhookSecret(ctx context.Context, user, id int64, secret string, now time.Time, overlap time.Duration) (WebhookEndpoint, error) {
-	if err := changeEndpoint(ctx, db.writes, `UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $3, secret = $4
-		WHERE id = $1 AND user_id = $2`, id, user, micros(now.Add(overlap)), secret); err != nil {
-		return WebhookEndpoint{}, err
+// one keeps signing beside it for overlap. Under user's idempotency key
+// idem (once) a retry rotates nothing and answers the endpoint as it
+// stands with the secret the key's rotation installed, so the caller who
+// lost the first answer still learns it. That secret is kept with the
+// key, for the key's window, as the endpoint keeps its own.
+func (db *DB) RotateWebhookSecret(ctx context.Context, idem Idempotency, user, id int64, secret string, now time.Time,
+	overlap time.Duration) (WebhookEndpoint, bool, error) {
+	out, replayed, err := db.once(ctx, idem, user, now, func(tx *sql.Tx) (keyed, error) {
+		return keyed{ID: id, Secret: secret}, changeEndpoint(ctx, tx, `UPDATE webhook_endpoints
+			SET previous_secret = secret, previous_until = $3, secret = $4 WHERE id = $1 AND user_id = $2`,
+			id, user, micros(now.Add(overlap)), secret)
+	})
+	if err != nil {
+		return WebhookEndpoint{}, false, err
 	}
-	return db.WebhookEndpoint(ctx, user, id)
+	e, err := db.WebhookEndpoint(ctx, user, out.ID)
+	e.Secret = out.Secret
+	return e, replayed, err
 }
 
 // execer is a *sql.DB or a *sql.Tx.

@@ -87,9 +87,6 @@ type Result struct {
 	// automatic charge it made first, if any; TransferID the transfer it
 	// created or acted on, if any.
 	TransactionID, ChargeID, TransferID int64
-	// Created is the id of what a keyed creation outside the engine made
-	// (createOnce: a savings account, a webhook endpoint).
-	Created int64
 	// Replayed is true when the key had been used for this request
 	// before: the result is the first one, and nothing moved now.
 	Replayed bool

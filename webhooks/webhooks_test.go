@@ -59,7 +59,7 @@ func TestEveryEventDelivered(t *testing.T) {
 		got := rcv.waitFor(t, len(want))
 		checkDelivered(t, got, want, ep.Secret, clk.Now())
 
-		rotated := dbtest.Must(alice.RotateWebhookSecret(ctx, ep.ID))(t)
+		rotated := dbtest.Must(alice.RotateWebhookSecret(ctx, ep.ID, "rotate-1"))(t)
 		if rotated.Secret == "" || rotated.Secret == ep.Secret {
 			t.Fatalf("rotated %+v", rotated)
 		}
