@@ -139,3 +139,42 @@ func TestEveryKeyedPOSTReplays(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateSecretUnderKey: a rotation retried with its key rotates once
+// and shows the secret it made, even after a later rotation; the key on
+// another endpoint is refused.
+func TestRotateSecretUnderKey(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := wire(t, db, func(cfg *app.Config) { cfg.Webhooks = webhooks.Config{Egress: egress.Policy{AllowPrivate: true}} })
+		u := e.signUp(t, "hana")
+		type endpoint struct {
+			ID     int64
+			Secret string
+		}
+		var a, b, first, later, again endpoint
+		e.ok(t, req{method: "POST", path: "/v1/webhook-endpoints", token: u.Token, body: `{"url":"http://127.0.0.1:9/a"}`}, http.StatusCreated, &a)
+		e.ok(t, req{method: "POST", path: "/v1/webhook-endpoints", token: u.Token, body: `{"url":"http://127.0.0.1:9/b"}`}, http.StatusCreated, &b)
+		rotate := func(id int64, key string) req {
+			r := req{method: "POST", path: fmt.Sprintf("/v1/webhook-endpoints/%d/rotate-secret", id), token: u.Token}
+			if key != "" {
+				r.header = map[string]string{"Idempotency-Key": key}
+			}
+			return r
+		}
+		e.ok(t, rotate(a.ID, "k"), http.StatusOK, &first)
+		e.ok(t, rotate(a.ID, ""), http.StatusOK, &later)
+		res := e.ok(t, rotate(a.ID, "k"), http.StatusOK, &again)
+		if again != first || res.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("replay answered %+v (%v), first %+v", again, res.header, first)
+		}
+		if first.Secret == a.Secret || later.Secret == first.Secret {
+			t.Fatalf("secrets: made %q, rotated %q, then %q", a.Secret, first.Secret, later.Secret)
+		}
+		ep, err := db.WebhookEndpoint(t.Context(), u.ID, a.ID)
+		if err != nil || ep.Secret != later.Secret || ep.PreviousSecret != first.Secret {
+			t.Fatalf("the endpoint signs with %q, previously %q (%v); want the later rotation's, then the keyed one's", ep.Secret, ep.PreviousSecret, err)
+		}
+		e.rejects(t, rotate(b.ID, "k"), 422, "idempotency_mismatch")
+	})
+}
