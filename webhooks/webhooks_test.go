@@ -179,6 +179,46 @@ func TestRetriedUntilAccepted(t *testing.T) {
 	})
 }
 
+// TestRetryDoesNotHoldBackLaterEvents pins what README "Webhooks" says of
+// order: as with Stripe, a retry does not hold back later events, so they
+// may arrive out of order, and each payload carries what a receiver
+// needs to put them back in order (the event id, then created_at).
+func TestRetryDoesNotHoldBackLaterEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(start)
+		srv := serve(t, db, clk, loopback)
+		srv.run(t)
+		alice := srv.user(t, "alice")
+		rcv := newReceiver(t, 500, 200)
+		ep := dbtest.Must(alice.CreateWebhookEndpoint(ctx, rcv.URL, []string{"charge.succeeded"}, ""))(t)
+		dbtest.Must(alice.Charge(ctx, 1_000, "c1"))(t)
+		waitAttempts(t, alice, ep.ID, 1) // failed: retried in about 5 s
+		clk.Advance(time.Second)
+		dbtest.Must(alice.Charge(ctx, 2_000, "c2"))(t)
+		rcv.waitFor(t, 2)
+		clk.Advance(webhooks.MaxRetryDelay(1))
+		got := rcv.waitFor(t, 3)
+
+		var sent []client.Event
+		for _, r := range got {
+			var e client.Event
+			if err := json.Unmarshal(r.body, &e); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, e)
+		}
+		first, second, retry := sent[0], sent[1], sent[2]
+		if retry.ID != first.ID || second.ID <= first.ID {
+			t.Fatalf("arrived %d, %d, %d; want the first event's retry after the second event", first.ID, second.ID, retry.ID)
+		}
+		if !second.CreatedAt.After(first.CreatedAt) || first.Data.Amount != 1_000 || second.Data.Amount != 2_000 {
+			t.Fatalf("events %+v then %+v: the payload does not order them", first, second)
+		}
+	})
+}
+
 // waitAttempts waits until n attempts at the endpoint are recorded and
 // returns them, newest first.
 func waitAttempts(t *testing.T, c *client.Client, endpoint int64, n int) []client.WebhookAttempt {
