@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,6 +67,7 @@ func TestWalletScreensInBrowser(t *testing.T) {
 		}
 
 		settings(t, b, alice, bob, shot)
+		friendsPaged(t, db, alice)
 		b.noConsoleErrors(t)
 	})
 }
@@ -100,6 +103,57 @@ func friends(t *testing.T, alice *tab, shot func(*tab, string)) {
 		t.Fatalf("contacts offered: %q", got)
 	}
 	alice.checkPage(t)
+}
+
+// friendsPaged: alice, with more friends than a page (20) and more
+// people who added her, goes through each list by its "more" link, newest
+// first; a page past the first shows only the list it continues.
+func friendsPaged(t *testing.T, db *store.DB, alice *tab) {
+	ctx := context.Background()
+	me, _, err := db.UserByUsername(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 21 {
+		at := now.Add(time.Duration(i-21) * time.Millisecond) // after bob, before what alice does next
+		friend := dbtest.Must(db.CreateUser(ctx, fmt.Sprintf("friend%02d", i), "김민수", "x", now))(t)
+		fan := dbtest.Must(db.CreateUser(ctx, fmt.Sprintf("fan%02d", i), "김민수", "x", now))(t)
+		if _, _, err := db.AddFriend(ctx, me.ID, friend.Username, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.AddFriend(ctx, fan.ID, "alice", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice.open(t, "/friends")
+	alice.checkPage(t)
+	if n, m := alice.count(t, "#friends-list li"), alice.count(t, "#added-me-list li"); n != 20 || m != 20 {
+		t.Fatalf("first page: %d friends, %d who added alice; want 20 and 20", n, m)
+	}
+	if got := alice.textOf(t, "#friends-list .row-main"); got != "friend20 (김*수)" {
+		t.Fatalf("newest friend: %q", got)
+	}
+	// 21 friends and bob, added first: the second page has two.
+	alice.press(t, "#friends-more")
+	alice.checkPage(t)
+	if got := alice.textOf(t, "#friends-list"); !strings.HasPrefix(got, "friend00 (김*수)") || !strings.Contains(got, "bob (이*희)") ||
+		alice.count(t, "#friends-list li") != 2 || alice.count(t, "#friends-more, #added-me-h") != 0 {
+		t.Fatalf("friends' second page: %q, more or the other list: %d", got, alice.count(t, "#friends-more, #added-me-h"))
+	}
+	alice.open(t, "/friends")
+	alice.press(t, "#added-me-more")
+	alice.checkPage(t)
+	if got := alice.textOf(t, "#added-me-list"); !strings.HasPrefix(got, "fan00 (김*수)") || alice.count(t, "#added-me-list li") != 1 ||
+		alice.count(t, "#added-me-more, #friends-h") != 0 {
+		t.Fatalf("second page of who added alice: %q, more or the other list: %d", got, alice.count(t, "#added-me-more, #friends-h"))
+	}
+	// Adding back from the second page adds the friend for good.
+	alice.press(t, "#add-back-fan00")
+	alice.expectText(t, "notice", "친구를 추가했습니다.")
+	if got := alice.textOf(t, "#friends-list .row-main"); got != "fan00 (김*수)" {
+		t.Fatalf("newest friend after adding back: %q", got)
+	}
 }
 
 // send sends amount to bob through the form and its confirmation, ticking
@@ -226,6 +280,14 @@ func settings(t *testing.T, b *browser, alice, bob *tab, shot func(*tab, string)
 	}
 	if n := bob.count(t, "#sessions-list .session"); n != 2 {
 		t.Fatalf("bob has %d sessions listed, want 2", n)
+	}
+	// Each is named by its device, the raw User-Agent in its title.
+	if got := bob.textOf(t, "#sessions-list .session .device"); got != "Chrome, Linux" {
+		t.Fatalf("a session's device shown as %q", got)
+	}
+	if ok, err := chromedp.Run(bob.ctx, chromedp.Evaluate[bool](
+		`[...document.querySelectorAll("#sessions-list .device")].every((d) => d.title === navigator.userAgent)`)); err != nil || !ok {
+		t.Fatalf("a session's title is not the browser's User-Agent (%v)", err)
 	}
 	shot(bob, "wallet-settings.png")
 	bob.fill(t, "current", "wrong horse", "new", "battery staple", "repeat", "battery staple")

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"minipay/api"
 	"minipay/errs"
@@ -14,9 +18,13 @@ import (
 // are listed too, to add back. The send form offers friends first, then
 // recent recipients (contacts).
 
-// friendsListed is how many friends (and people who added the user) the
-// page lists, newest first.
+// friendsListed is how many friends the send form offers, newest first.
 const friendsListed = 100
+
+// friendsPage is how many friends, and people who added the user, a page
+// of the friends screen lists, newest first; each list has its own
+// "more" link to the next page, by keyset (when added, then user id).
+const friendsPage = 20
 
 // recentListed is how many recent recipients the send form offers, as
 // GET /v1/recipients/recent answers.
@@ -24,18 +32,56 @@ const recentListed = 10
 
 type friendsData struct {
 	Friends, AddedMe []store.Friend
-	Username         string // the add form's field, kept after an error
+	// MoreFriends and MoreAddedMe are the URLs of each list's next page
+	// ("" on its last). A page past the first continues one list only;
+	// OnlyAddedMe when it is the list of who added the user.
+	MoreFriends, MoreAddedMe string
+	OnlyAddedMe              bool
+	Username                 string // the add form's field, kept after an error
 }
 
 func (w *Wallet) friendsScreen() screen {
 	return screen{name: "friends", words: friendWords, data: func(r *http.Request, c api.Caller, _ *page) (any, error) {
 		d := friendsData{Username: strings.TrimSpace(r.PostFormValue("username"))}
+		q := r.URL.Query()
+		before, addedBefore := q.Get("before"), q.Get("added_before")
 		var err error
-		if d.Friends, err = w.cfg.DB.Friends(r.Context(), c.User, store.FriendCursor{}, friendsListed); err == nil {
-			d.AddedMe, err = w.cfg.DB.AddedMe(r.Context(), c.User, store.FriendCursor{}, friendsListed)
+		if addedBefore == "" {
+			d.Friends, d.MoreFriends, err = friendsPageOf(r, c, w.cfg.DB.Friends, "before", before)
+		}
+		if before == "" && err == nil {
+			d.AddedMe, d.MoreAddedMe, err = friendsPageOf(r, c, w.cfg.DB.AddedMe, "added_before", addedBefore)
+			d.OnlyAddedMe = addedBefore != ""
 		}
 		return d, err
 	}}
+}
+
+// friendsPageOf reads the page of list after cursor (a friendCursor; not
+// one: the first page) and the URL of the next, which carries the page's
+// last row as param.
+func friendsPageOf(r *http.Request, c api.Caller, list func(context.Context, int64, store.FriendCursor, int) ([]store.Friend, error),
+	param, cursor string) ([]store.Friend, string, error) {
+	rows, err := list(r.Context(), c.User, parseFriendCursor(cursor), friendsPage+1)
+	if err != nil || len(rows) <= friendsPage {
+		return rows, "", err
+	}
+	rows = rows[:friendsPage]
+	last := rows[len(rows)-1]
+	next := strconv.FormatInt(last.AddedAt.UnixMicro(), 10) + "." + strconv.FormatInt(last.UserID, 10)
+	return rows, "/friends?" + url.Values{param: {next}}.Encode(), nil
+}
+
+// parseFriendCursor reads "<added at, unix µs>.<user id>"; anything else
+// is the first page, as the wallet's other lists treat a bad ?before=.
+func parseFriendCursor(s string) store.FriendCursor {
+	at, id, _ := strings.Cut(s, ".")
+	us, err1 := strconv.ParseInt(at, 10, 64)
+	user, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || user <= 0 {
+		return store.FriendCursor{}
+	}
+	return store.FriendCursor{AddedAt: time.UnixMicro(us), UserID: user}
 }
 
 // friendWords explains the refusals of adding and removing a friend.

@@ -15,8 +15,16 @@ import (
 
 type settingsData struct {
 	Acceptance bool
-	Sessions   []store.Session
+	Sessions   []sessionRow
 	Current    string // the session of this browser
+}
+
+// sessionRow is a session as the list shows it: by the device its
+// User-Agent names, as the new_login notice does ("Chrome, macOS"; ""
+// when it names none), the raw User-Agent only on request (a title).
+type sessionRow struct {
+	store.Session
+	Device string
 }
 
 // settingsWords explains the refusals of the password form (a wrong
@@ -31,8 +39,10 @@ var settingsWords = map[errs.Code]string{
 func (w *Wallet) settingsScreen() screen {
 	return screen{name: "settings", words: settingsWords, data: func(r *http.Request, c api.Caller, p *page) (any, error) {
 		d := settingsData{Acceptance: p.User.TransfersRequireAcceptance, Current: c.Session}
-		var err error
-		d.Sessions, err = w.cfg.DB.Sessions(r.Context(), c.User, w.now())
+		ss, err := w.cfg.DB.Sessions(r.Context(), c.User, w.now())
+		for _, s := range ss {
+			d.Sessions = append(d.Sessions, sessionRow{Session: s, Device: api.Device(s.UserAgent)})
+		}
 		return d, err
 	}}
 }
