@@ -34,11 +34,25 @@ type Counterparty struct {
 
 // HistoryFilter selects a page of an account's history, newest first.
 type HistoryFilter struct {
-	From, To time.Time // [From, To); zero means unbounded
-	Kind     string    // "" for every kind
-	Before   int64     // keyset cursor: entries with smaller ids; 0 for the first page
+	From, To time.Time     // [From, To); zero means unbounded
+	Kind     string        // "" for every kind
+	Before   HistoryCursor // keyset cursor: the last entry of the previous page; zero for the first page
 	Limit    int
 }
+
+// HistoryCursor is where a page of history starts: after the entry of
+// that time and id, in the order pages are read (newest first: by time,
+// then by id). A cursor with an id and no time (one handed out before
+// pages were ordered by time, migration 00030) pages by id alone, as it
+// did then: it is served by filtering the account's newer entries, slower
+// the deeper it is, and the page it returns carries cursors with times.
+type HistoryCursor struct {
+	At time.Time
+	ID int64
+}
+
+// Cursor is the cursor of the page after h.
+func (h HistoryEntry) Cursor() HistoryCursor { return HistoryCursor{At: h.At, ID: h.ID} }
 
 // KindSettlementPayment is the history kind of a transfer that paid a
 // settlement share.
@@ -51,14 +65,14 @@ var HistoryKinds = []string{string(ledger.TxnCharge), string(ledger.TxnDeposit),
 	string(ledger.TxnPendingReturn), string(ledger.TxnInterest), string(ledger.TxnInstallment), KindSettlementPayment}
 
 // History returns a page of account's entries, newest first. The page is
-// a backward range scan of the (account_id, id) index from the cursor down
-// (entries_account_page, which also carries every entries column a page
-// reads, the kind filter's included): its cost does not grow with how
-// deep the page is, and entries inserted meanwhile (higher ids) never
-// shift later pages. The statement is planned once per connection
-// (queryPlannedOnce): its page is cut by the index before any join,
-// whatever the arguments, so one plan serves every page, filtered by kind
-// or not.
+// a backward range scan of the (account_id, created_at, id) index from the
+// cursor down (entries_account_time, which also carries every entries
+// column a page reads, the kind filter's included): its cost does not
+// grow with how deep the page is, and entries inserted meanwhile (later
+// times) never shift later pages. The statement is planned once per
+// connection (queryPlannedOnce): its page is cut by the index before any
+// join, whatever the arguments, so one plan serves every page, filtered
+// by kind or not.
 func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]HistoryEntry, error) {
 	q, args := HistorySQL(account, f)
 	var page []HistoryEntry
@@ -74,14 +88,18 @@ func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]Hi
 }
 
 // HistorySQL is the statement History runs, and its arguments. The page of
-// entries is cut (keyset, ORDER BY id DESC LIMIT) in a subquery before any
-// join: PostgreSQL expects the joins to return about one row and would
-// otherwise join all of a busy account's older entries and sort them —
-// 824 ms instead of 0.7 ms p99 for a page 1,000 deep in the
-// 10-million-entry benchmark. An entry carries its history kind, the other
-// side's account and its transfer (migration 00025, written by the
-// writer), so neither its transaction nor the other entry is joined, and
-// a kind filter is applied by the index scan too.
+// entries is cut (keyset, ORDER BY created_at DESC, id DESC LIMIT) in a
+// subquery before any join: PostgreSQL expects the joins to return about
+// one row and would otherwise join all of a busy account's older entries
+// and sort them — 824 ms instead of 0.7 ms p99 for a page 1,000 deep in
+// the 10-million-entry benchmark. Ordered by created_at, the partition
+// key, the page is an Append of the monthly partitions newest first that
+// stops at the page's last row, and a cursor's time prunes the months
+// after it when the plan starts (ordered by id, every page opened and
+// merged all 14 partitions: migration 00030). An entry carries its
+// history kind, the other side's account and its transfer (migration
+// 00025, written by the writer), so neither its transaction nor the other
+// entry is joined, and a kind filter is applied by the index scan too.
 func HistorySQL(account int64, f HistoryFilter) (string, []any) {
 	return historySQL(account, f, true)
 }
@@ -93,23 +111,31 @@ func HistorySQLJoinsFirst(account int64, f HistoryFilter) (string, []any) {
 }
 
 func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) {
-	before := f.Before
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
-	from, to := int64(0), int64(1<<63-1)
+	const unbounded = 1<<63 - 1
+	from, to := int64(0), int64(unbounded)
 	if !f.From.IsZero() {
 		from = micros(f.From)
 	}
 	if !f.To.IsZero() {
 		to = micros(f.To)
 	}
-	page := `e.account_id = $1 AND e.id < $2 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary +
+	// The cursor: entries before (at, id), or, for a cursor without a
+	// time, entries with ids below idBelow.
+	at, id, idBelow := int64(unbounded), int64(unbounded), int64(unbounded)
+	switch c := f.Before; {
+	case c.ID > 0 && c.At.IsZero():
+		idBelow = c.ID
+	case c.ID > 0:
+		at, id = micros(c.At), c.ID
+	}
+	// created_at <= $7 repeats the cursor's time apart from the row
+	// comparison: PostgreSQL prunes partitions by it, not by (…) < (…).
+	page := `e.account_id = $1 AND (e.created_at, e.id) < ($7, $2) AND e.created_at <= $7 AND e.id < $8 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary +
 		` AND ($5 = '' OR e.kind = $5)`
 	src := `entries e`
 	if pageFirst {
 		src = `(SELECT e.id, e.account_id, e.amount, e.balance_after, e.created_at, e.kind, e.other_account, e.transfer_id FROM entries e
-			WHERE ` + page + ` ORDER BY e.id DESC LIMIT $6) e`
+			WHERE ` + page + ` ORDER BY e.created_at DESC, e.id DESC LIMIT $6) e`
 	}
 	// The receiver of a transfer sees the name the sender chose; the
 	// sender sees the receiver's username and account; each sees the
@@ -127,7 +153,7 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 		LEFT JOIN users tu ON tu.id = CASE WHEN tr.to_account <> e.account_id THEN tr.to_user END
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
 		WHERE ` + page + `
-		ORDER BY e.id DESC LIMIT $6`, []any{account, before, from, to, f.Kind, f.Limit}
+		ORDER BY e.created_at DESC, e.id DESC LIMIT $6`, []any{account, id, from, to, f.Kind, f.Limit, at, idBelow}
 }
 
 // scanHistoryEntry reads a row of History's statement as account's

@@ -1,0 +1,7 @@
+-- +goose Up
+-- The SQLite twin of migrations/postgres/00030_entries_history_time.sql:
+-- history pages are ordered by (created_at, id). SQLite has no
+-- partitions, but pages must be the same on both backends, and the index
+-- serves the order without a sort.
+CREATE INDEX entries_account_time ON entries (account_id, created_at, id, amount, balance_after, kind, other_account, transfer_id);
+DROP INDEX entries_account_page;
