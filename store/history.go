@@ -159,24 +159,29 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 // scanHistoryEntry reads a row of History's statement as account's
 // owner sees it.
 func scanHistoryEntry(r scanner, account int64) (HistoryEntry, error) {
-	var h HistoryEntry
-	var at, other, transferTo int64
-	var otherKind, otherName, display, sender, toUsername, toName string
-	if err := r.Scan(&h.ID, &at, &h.Kind, &h.Amount, &h.BalanceAfter, &other, &otherKind, &otherName,
-		&h.TransferID, &transferTo, &display, &sender, &toUsername, &toName, &h.Memo, &h.SettlementID); err != nil {
-		return h, err
+	// The scan's destinations escape to the heap (Scan takes them as
+	// ...any): one struct of them is one allocation a row, not sixteen.
+	var row struct {
+		h                                                         HistoryEntry
+		at, other, transferTo                                     int64
+		otherKind, otherName, display, sender, toUsername, toName string
 	}
-	h.At = fromMicros(at)
+	h := &row.h
+	if err := r.Scan(&h.ID, &row.at, &h.Kind, &h.Amount, &h.BalanceAfter, &row.other, &row.otherKind, &row.otherName,
+		&h.TransferID, &row.transferTo, &row.display, &row.sender, &row.toUsername, &row.toName, &h.Memo, &h.SettlementID); err != nil {
+		return *h, err
+	}
+	h.At = fromMicros(row.at)
 	switch {
-	case h.TransferID != 0 && transferTo == account:
-		h.Counterparty = Counterparty{Name: receiverSees(display, sender), MaskedName: names.Mask(sender)}
+	case h.TransferID != 0 && row.transferTo == account:
+		h.Counterparty = Counterparty{Name: receiverSees(row.display, row.sender), MaskedName: names.Mask(row.sender)}
 	case h.TransferID != 0:
-		masked := names.Mask(toName)
-		h.Counterparty = Counterparty{Name: masked, Username: toUsername, AccountID: transferTo, MaskedName: masked}
-	case ledger.IsSystem(other):
-		h.Counterparty = Counterparty{Name: otherName}
+		masked := names.Mask(row.toName)
+		h.Counterparty = Counterparty{Name: masked, Username: row.toUsername, AccountID: row.transferTo, MaskedName: masked}
+	case ledger.IsSystem(row.other):
+		h.Counterparty = Counterparty{Name: row.otherName}
 	default: // the owner's own other account
-		h.Counterparty = Counterparty{Name: otherKind + " account", AccountID: other}
+		h.Counterparty = Counterparty{Name: row.otherKind + " account", AccountID: row.other}
 	}
-	return h, nil
+	return *h, nil
 }
