@@ -130,8 +130,15 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 	}
 	// created_at <= $7 repeats the cursor's time apart from the row
 	// comparison: PostgreSQL prunes partitions by it, not by (…) < (…).
+	kind := `($5 = '' OR e.kind = $5)`
+	if f.Kind != "" && f.Kind != string(ledger.TxnTransfer) && !ledger.IsSystem(account) {
+		// A kind other than transfer is rare among an account's entries:
+		// entries_account_kind finds it by a seek. The statement repeats
+		// the index's predicate, so the planner may use it.
+		kind = `e.kind = $5 AND e.kind <> 'transfer' AND e.account_id > 0`
+	}
 	page := `e.account_id = $1 AND (e.created_at, e.id) < ($7, $2) AND e.created_at <= $7 AND e.id < $8 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary +
-		` AND ($5 = '' OR e.kind = $5)`
+		` AND ` + kind
 	src := `entries e`
 	if pageFirst {
 		src = `(SELECT e.id, e.account_id, e.amount, e.balance_after, e.created_at, e.kind, e.other_account, e.transfer_id FROM entries e

@@ -86,7 +86,8 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 // disagree (batches in flight take their times and ids in different
 // orders): following the cursors reads every entry once, in that order.
 // A cursor of an id alone (handed out before) reads the entries below
-// that id, in the same order.
+// that id, in the same order. A kind filter reads what filtering the
+// whole history would.
 func TestHistoryPagesByTimeThenID(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *store.DB) {
@@ -130,6 +131,23 @@ func TestHistoryPagesByTimeThenID(t *testing.T) {
 		want := slices.DeleteFunc(slices.Clone(all), func(h store.HistoryEntry) bool { return h.ID >= below })
 		if err != nil || !reflect.DeepEqual(byID, want) {
 			t.Fatalf("below id %d: %+v, %v; want %+v", below, byID, err, want)
+		}
+		// A kind filter reads the same entries whichever index serves it:
+		// a user's charge (entries_account_kind), the bank's (a system
+		// account: the page index, filtered) and a user's transfers.
+		for _, c := range []struct {
+			account int64
+			kind    ledger.TxnKind
+		}{{a.MainAccount, ledger.TxnCharge}, {ledger.ExternalBank, ledger.TxnCharge}, {a.MainAccount, ledger.TxnTransfer}} {
+			every, err := db.History(ctx, c.account, store.HistoryFilter{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.DeleteFunc(every, func(h store.HistoryEntry) bool { return h.Kind != string(c.kind) })
+			got, err := db.History(ctx, c.account, store.HistoryFilter{Kind: string(c.kind), Limit: 100})
+			if err != nil || len(want) == 0 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("account %d, kind %s: %+v, %v; want %+v", c.account, c.kind, got, err, want)
+			}
 		}
 	})
 }
@@ -270,14 +288,14 @@ func TestHistoryColumnsBackfilled(t *testing.T) {
 		}
 		written := pages()
 		dbtest.Audit(t, db)
-		for _, q := range []string{`DROP INDEX entries_account_time`, `ALTER TABLE entries DROP COLUMN kind`,
+		for _, q := range []string{`DROP INDEX entries_account_time`, `DROP INDEX entries_account_kind`, `ALTER TABLE entries DROP COLUMN kind`,
 			`ALTER TABLE entries DROP COLUMN other_account`, `ALTER TABLE entries DROP COLUMN transfer_id`,
 			`CREATE INDEX entries_account_page ON entries (account_id, id)`, `DELETE FROM goose_db_version WHERE version_id IN (25, 30)`} {
 			if err := store.TamperForTest(db, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		for _, v := range []int64{25, 30} { // 00030 rebuilds the page index 00025 builds
+		for _, v := range []int64{25, 30} { // 00030 replaces the page index 00025 builds
 			if err := store.ApplyMigrationForTest(db, v); err != nil {
 				t.Fatal(err)
 			}
