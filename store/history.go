@@ -99,7 +99,8 @@ func (db *DB) History(ctx context.Context, account int64, f HistoryFilter) ([]Hi
 // merged all 14 partitions: migration 00030). An entry carries its
 // history kind, the other side's account and its transfer (migration
 // 00025, written by the writer), so neither its transaction nor the other
-// entry is joined, and a kind filter is applied by the index scan too.
+// entry is joined, and a kind filter is applied by the index scan too
+// (for a rare kind, by a seek: historyPage).
 func HistorySQL(account int64, f HistoryFilter) (string, []any) {
 	return historySQL(account, f, true)
 }
@@ -111,34 +112,14 @@ func HistorySQLJoinsFirst(account int64, f HistoryFilter) (string, []any) {
 }
 
 func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) {
-	const unbounded = 1<<63 - 1
-	from, to := int64(0), int64(unbounded)
+	from, to := int64(0), int64(1<<63-1)
 	if !f.From.IsZero() {
 		from = micros(f.From)
 	}
 	if !f.To.IsZero() {
 		to = micros(f.To)
 	}
-	// The cursor: entries before (at, id), or, for a cursor without a
-	// time, entries with ids below idBelow.
-	at, id, idBelow := int64(unbounded), int64(unbounded), int64(unbounded)
-	switch c := f.Before; {
-	case c.ID > 0 && c.At.IsZero():
-		idBelow = c.ID
-	case c.ID > 0:
-		at, id = micros(c.At), c.ID
-	}
-	// created_at <= $7 repeats the cursor's time apart from the row
-	// comparison: PostgreSQL prunes partitions by it, not by (…) < (…).
-	kind := `($5 = '' OR e.kind = $5)`
-	if f.Kind != "" && f.Kind != string(ledger.TxnTransfer) && !ledger.IsSystem(account) {
-		// A kind other than transfer is rare among an account's entries:
-		// entries_account_kind finds it by a seek. The statement repeats
-		// the index's predicate, so the planner may use it.
-		kind = `e.kind = $5 AND e.kind <> 'transfer' AND e.account_id > 0`
-	}
-	page := `e.account_id = $1 AND (e.created_at, e.id) < ($7, $2) AND e.created_at <= $7 AND e.id < $8 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` + retentionBoundary +
-		` AND ` + kind
+	page, at, id, idBelow := historyPage(account, f)
 	src := `entries e`
 	if pageFirst {
 		src = `(SELECT e.id, e.account_id, e.amount, e.balance_after, e.created_at, e.kind, e.other_account, e.transfer_id FROM entries e
@@ -161,6 +142,31 @@ func historySQL(account int64, f HistoryFilter, pageFirst bool) (string, []any) 
 		LEFT JOIN settlement_shares sh ON sh.id = tr.share_id
 		WHERE ` + page + `
 		ORDER BY e.created_at DESC, e.id DESC LIMIT $6`, []any{account, id, from, to, f.Kind, f.Limit, at, idBelow}
+}
+
+// historyPage is the condition that cuts account's page from entries, and
+// its cursor's arguments: entries before (at, id) — $7, $2 — or, for a
+// cursor without a time, entries with ids below idBelow ($8).
+func historyPage(account int64, f HistoryFilter) (cond string, at, id, idBelow int64) {
+	const unbounded = 1<<63 - 1
+	at, id, idBelow = unbounded, unbounded, unbounded
+	switch c := f.Before; {
+	case c.ID > 0 && c.At.IsZero():
+		idBelow = c.ID
+	case c.ID > 0:
+		at, id = micros(c.At), c.ID
+	}
+	kind := `($5 = '' OR e.kind = $5)`
+	if f.Kind != "" && f.Kind != string(ledger.TxnTransfer) && !ledger.IsSystem(account) {
+		// A kind other than transfer is rare among an account's entries:
+		// entries_account_kind finds it by a seek. The statement repeats
+		// the index's predicate, so the planner may use it.
+		kind = `e.kind = $5 AND e.kind <> 'transfer' AND e.account_id > 0`
+	}
+	// created_at <= $7 repeats the cursor's time apart from the row
+	// comparison: PostgreSQL prunes partitions by it, not by (…) < (…).
+	return `e.account_id = $1 AND (e.created_at, e.id) < ($7, $2) AND e.created_at <= $7 AND e.id < $8 AND e.created_at >= $3 AND e.created_at < $4 AND e.created_at >= ` +
+		retentionBoundary + ` AND ` + kind, at, id, idBelow
 }
 
 // scanHistoryEntry reads a row of History's statement as account's
