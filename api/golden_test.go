@@ -76,8 +76,8 @@ func (g *golden) stabilize(path string, body []byte) []byte {
 	if strings.Contains(path, "/history") {
 		body = g.number(body, entryPattern, "entry", `"id":"<entry %d>"`, nil)
 		body = g.number(body, cursorPattern, "entry", `"next_cursor":"<cursor after entry %d>"`, func(c string) string {
-			b, _ := base64.RawURLEncoding.DecodeString(c)
-			return strings.TrimPrefix(string(b), "id:")
+			b, _ := base64.RawURLEncoding.DecodeString(c) // at:<time>:<entry id>
+			return string(b[bytes.LastIndexByte(b, ':')+1:])
 		})
 	}
 	return body

@@ -58,8 +58,22 @@ func historyFilter(q url.Values) (store.HistoryFilter, error) {
 			*bound.dst = t
 		}
 	}
-	f.Limit, f.Before, err = readPage(q)
+	if f.Limit, err = pageLimit(q.Get("limit")); err != nil {
+		return f, err
+	}
+	f.Before, err = decodeHistoryCursor(q.Get("cursor"))
 	return f, err
+}
+
+// History pages by time, then id (store.HistoryCursor): its cursor names
+// both. A cursor of an id alone, as this API handed out before
+// (migration 00030), still reads on from its entry.
+func decodeHistoryCursor(c string) (store.HistoryCursor, error) {
+	if at, id, err := decodeTimeCursor(c); err == nil {
+		return store.HistoryCursor{At: at, ID: id}, nil
+	}
+	id, err := decodeCursor(c)
+	return store.HistoryCursor{ID: id}, err
 }
 
 // history pages an account's entries newest first.
@@ -96,6 +110,6 @@ func (s *Server) historyPage(r *http.Request, p principal) ([]store.HistoryEntry
 	if err != nil {
 		return nil, nil, err
 	}
-	page, next := pageOf(rows, limit, func(h store.HistoryEntry) int64 { return h.ID })
+	page, next := pageWith(rows, limit, func(h store.HistoryEntry) string { return encodeTimeCursor(h.At, h.ID) })
 	return page, next, nil
 }

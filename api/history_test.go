@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,6 +61,13 @@ func TestHistoryOverHTTP(t *testing.T) {
 		}
 		if len(seen) != 6 || kinds[0] != "transfer" || kinds[5] != "charge" {
 			t.Fatalf("a's history: %d entries, kinds %v", len(seen), kinds)
+		}
+		// A cursor of an id alone, as handed out before pages were ordered
+		// by time, reads on from that entry.
+		first := history(a, a.Main, "limit=2")
+		legacy := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "id:%d", first.Entries[1].ID))
+		if p := history(a, a.Main, "limit=10&cursor="+legacy); len(p.Entries) != 4 || p.Entries[0].ID >= first.Entries[1].ID {
+			t.Fatalf("after an id cursor: %+v", p.Entries)
 		}
 		// The receiver sees the chosen name only; the sender the real one.
 		pb := history(b, b.Main, "")

@@ -63,10 +63,15 @@ func readPage(q url.Values) (limit int, before int64, err error) {
 // page knows it is the last: its cursor is nil, so a client that follows
 // cursors never fetches an empty page.
 func pageOf[T any](rows []T, limit int, id func(T) int64) ([]T, *string) {
+	return pageWith(rows, limit, func(r T) string { return encodeCursor(id(r)) })
+}
+
+// pageWith is pageOf for a list whose cursor is not an id alone.
+func pageWith[T any](rows []T, limit int, cursor func(T) string) ([]T, *string) {
 	if len(rows) <= limit {
 		return rows, nil
 	}
-	c := encodeCursor(id(rows[limit-1]))
+	c := cursor(rows[limit-1])
 	return rows[:limit], &c
 }
 

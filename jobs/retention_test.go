@@ -37,7 +37,7 @@ func TestHistoryRetention(t *testing.T) {
 
 		history := func(u store.User, account int64) []store.HistoryEntry {
 			var all []store.HistoryEntry
-			var before int64
+			var before store.HistoryCursor
 			for {
 				page, err := db.History(ctx, account, store.HistoryFilter{Before: before, Limit: 100})
 				if err != nil {
@@ -47,7 +47,7 @@ func TestHistoryRetention(t *testing.T) {
 				if len(page) < 100 {
 					return all
 				}
-				before = page[len(page)-1].ID
+				before = page[len(page)-1].Cursor()
 			}
 		}
 		hb := history(b, b.MainAccount)

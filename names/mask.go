@@ -26,29 +26,45 @@ import (
 // decomposed Hangul syllable (after NFC) are one character, masked by one
 // '*'. Surrounding and repeated spaces go.
 func Mask(name string) string {
-	words := strings.Fields(norm.NFC.String(name))
-	if len(words) == 1 && len(clusters(words[0])) == 1 {
+	// One builder for the whole name: a history page masks a name per
+	// entry, and this is most of what it allocates otherwise.
+	var b strings.Builder
+	b.Grow(len(name))
+	words, chars := 0, 0
+	for w := range strings.FieldsSeq(norm.NFC.String(name)) {
+		if words > 0 {
+			b.WriteByte(' ')
+		}
+		words++
+		chars = maskWord(&b, w)
+	}
+	if words == 1 && chars == 1 {
 		return "*"
 	}
-	for i, w := range words {
-		words[i] = maskWord(clusters(w))
-	}
-	return strings.Join(words, " ")
+	return b.String()
 }
 
-// maskWord masks one word given as its characters.
-func maskWord(cs []string) string {
-	keepLast := len(cs) >= 3 && cjk(cs[0])
-	var b strings.Builder
-	for i, c := range cs {
-		switch {
-		case i == 0, keepLast && i == len(cs)-1:
-			b.WriteString(c)
-		default:
-			b.WriteByte('*')
-		}
+// maskWord writes w masked to b and returns how many characters it has.
+func maskWord(b *strings.Builder, w string) int {
+	first := w[:clusterLen(w)]
+	n, last := 1, ""
+	for rest := w[len(first):]; rest != ""; rest = rest[len(last):] {
+		last = rest[:clusterLen(rest)]
+		n++
 	}
-	return b.String()
+	keepLast := n >= 3 && cjk(first)
+	b.WriteString(first)
+	stars := n - 1
+	if keepLast {
+		stars--
+	}
+	for range stars {
+		b.WriteByte('*')
+	}
+	if keepLast {
+		b.WriteString(last)
+	}
+	return n
 }
 
 // cjk reports whether a character is Hangul, Han or Kana: those names are
@@ -60,23 +76,21 @@ func cjk(c string) bool {
 	return false
 }
 
-// clusters splits a word into the characters a reader sees: each base
-// rune with the marks, variation selectors and emoji modifiers after it,
-// and runes joined by a zero-width joiner. (A small approximation of
-// Unicode grapheme clusters, enough to never show half of a character.)
-func clusters(w string) []string {
-	var out []string
-	joined := false
-	for len(w) > 0 {
-		r, size := utf8.DecodeRuneInString(w)
-		if len(out) > 0 && (joined || extends(r)) {
-			out[len(out)-1] += w[:size]
-		} else {
-			out = append(out, w[:size])
+// clusterLen is the length in bytes of the first character a reader sees
+// in w: its first rune with the marks, variation selectors and emoji
+// modifiers after it, and runes joined to it by a zero-width joiner. (A
+// small approximation of Unicode grapheme clusters, enough to never show
+// half of a character.)
+func clusterLen(w string) int {
+	r, n := utf8.DecodeRuneInString(w)
+	for joined := r == '\u200D'; n < len(w); {
+		next, size := utf8.DecodeRuneInString(w[n:])
+		if !joined && !extends(next) {
+			break
 		}
-		joined, w = r == '\u200D', w[size:]
+		joined, n = next == '\u200D', n+size
 	}
-	return out
+	return n
 }
 
 // extends reports whether r belongs to the character before it.

@@ -42,7 +42,7 @@ func TestMask(t *testing.T) {
 // masked form shows no character of a word but its first and last: every
 // other character is one '*'.
 func FuzzMaskHidesMiddles(f *testing.F) {
-	for _, s := range []string{"김민수", "John Smith", "😀😀", "a\u0301b\u0301c", "\xea", "깯*0"} {
+	for _, s := range []string{"김민수", "John Smith", "😀😀", "a\u0301b\u0301c", "\xea", "깯*0", "a\u200D\xea\u0301b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -55,4 +55,14 @@ func FuzzMaskHidesMiddles(f *testing.F) {
 			}
 		}
 	})
+}
+
+// clusters splits a word into the characters a reader sees.
+func clusters(w string) []string {
+	var out []string
+	for w != "" {
+		n := clusterLen(w)
+		out, w = append(out, w[:n]), w[n:]
+	}
+	return out
 }

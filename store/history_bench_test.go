@@ -32,8 +32,8 @@ func BenchmarkHistory(b *testing.B) {
 	}
 	for _, p := range []struct {
 		name   string
-		before int64
-	}{{"first", 0}, {"deep", all[199].ID}} {
+		before store.HistoryCursor
+	}{{"first", store.HistoryCursor{}}, {"deep", all[199].Cursor()}} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
 				if page, err := db.History(ctx, c.MainAccount, store.HistoryFilter{Before: p.before, Limit: 21}); err != nil || len(page) != 21 {

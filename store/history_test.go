@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -48,7 +51,7 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 			}
 		})
 		seen := map[int64]int{}
-		var cursor int64
+		var cursor store.HistoryCursor
 		for {
 			page, err := db.History(ctx, rcv.MainAccount, store.HistoryFilter{Before: cursor, Limit: 7})
 			if err != nil {
@@ -60,7 +63,7 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 			if len(page) < 7 {
 				break
 			}
-			cursor = page[len(page)-1].ID
+			cursor = page[len(page)-1].Cursor()
 		}
 		close(stop)
 		wg.Wait()
@@ -75,6 +78,77 @@ func TestHistoryPagesUnderConcurrentInserts(t *testing.T) {
 			}
 		}
 		dbtest.Audit(t, db)
+	})
+}
+
+// Pages are ordered by time, then id (the order of the monthly
+// partitions, migration 00030), also where an entry's id and time
+// disagree (batches in flight take their times and ids in different
+// orders): following the cursors reads every entry once, in that order.
+// A cursor of an id alone (handed out before) reads the entries below
+// that id, in the same order. A kind filter reads what filtering the
+// whole history would.
+func TestHistoryPagesByTimeThenID(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a, b := e.User(t, "tia"), e.User(t, "tib")
+		e.fund(t, a, 1_000_000)
+		for i := range 9 {
+			e.Clock.Advance(time.Second)
+			e.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: int64(i + 1)})
+		}
+		// b's first entry (the lowest id) now has the latest time.
+		if err := store.TamperForTest(db, fmt.Sprintf(`UPDATE entries SET created_at = created_at + 60000000
+			WHERE id = (SELECT MIN(id) FROM entries WHERE account_id = %d)`, b.MainAccount)); err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.History(ctx, b.MainAccount, store.HistoryFilter{Limit: 100})
+		if err != nil || len(all) != 9 {
+			t.Fatalf("%d entries, %v", len(all), err)
+		}
+		if !slices.IsSortedFunc(all, func(x, y store.HistoryEntry) int {
+			return cmp.Or(y.At.Compare(x.At), cmp.Compare(y.ID, x.ID))
+		}) || all[0].Amount != 1 {
+			t.Fatalf("not newest first by time, then id: %+v", all)
+		}
+		var paged []store.HistoryEntry
+		for f := (store.HistoryFilter{Limit: 2}); ; f.Before = paged[len(paged)-1].Cursor() {
+			page, err := db.History(ctx, b.MainAccount, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if paged = append(paged, page...); len(page) < f.Limit {
+				break
+			}
+		}
+		if !reflect.DeepEqual(paged, all) {
+			t.Fatalf("pages of 2:\n%+v\nall at once:\n%+v", paged, all)
+		}
+		below := all[4].ID
+		byID, err := db.History(ctx, b.MainAccount, store.HistoryFilter{Before: store.HistoryCursor{ID: below}, Limit: 100})
+		want := slices.DeleteFunc(slices.Clone(all), func(h store.HistoryEntry) bool { return h.ID >= below })
+		if err != nil || !reflect.DeepEqual(byID, want) {
+			t.Fatalf("below id %d: %+v, %v; want %+v", below, byID, err, want)
+		}
+		// A kind filter reads the same entries whichever index serves it:
+		// a user's charge (entries_account_kind), the bank's (a system
+		// account: the page index, filtered) and a user's transfers.
+		for _, c := range []struct {
+			account int64
+			kind    ledger.TxnKind
+		}{{a.MainAccount, ledger.TxnCharge}, {ledger.ExternalBank, ledger.TxnCharge}, {a.MainAccount, ledger.TxnTransfer}} {
+			every, err := db.History(ctx, c.account, store.HistoryFilter{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.DeleteFunc(every, func(h store.HistoryEntry) bool { return h.Kind != string(c.kind) })
+			got, err := db.History(ctx, c.account, store.HistoryFilter{Kind: string(c.kind), Limit: 100})
+			if err != nil || len(want) == 0 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("account %d, kind %s: %+v, %v; want %+v", c.account, c.kind, got, err, want)
+			}
+		}
 	})
 }
 
@@ -214,15 +288,17 @@ func TestHistoryColumnsBackfilled(t *testing.T) {
 		}
 		written := pages()
 		dbtest.Audit(t, db)
-		for _, q := range []string{`DROP INDEX entries_account_page`, `ALTER TABLE entries DROP COLUMN kind`,
+		for _, q := range []string{`DROP INDEX entries_account_time`, `DROP INDEX entries_account_kind`, `ALTER TABLE entries DROP COLUMN kind`,
 			`ALTER TABLE entries DROP COLUMN other_account`, `ALTER TABLE entries DROP COLUMN transfer_id`,
-			`CREATE INDEX entries_account_page ON entries (account_id, id)`, `DELETE FROM goose_db_version WHERE version_id = 25`} {
+			`CREATE INDEX entries_account_page ON entries (account_id, id)`, `DELETE FROM goose_db_version WHERE version_id IN (25, 30)`} {
 			if err := store.TamperForTest(db, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if err := store.ApplyMigrationForTest(db, 25); err != nil {
-			t.Fatal(err)
+		for _, v := range []int64{25, 30} { // 00030 replaces the page index 00025 builds
+			if err := store.ApplyMigrationForTest(db, v); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if backfilled := pages(); !reflect.DeepEqual(backfilled, written) {
 			t.Fatalf("after the backfill:\n%+v\nas written:\n%+v", backfilled, written)

@@ -82,12 +82,22 @@ func historyFilter(q url.Values, d historyData, zone *time.Location) (store.Hist
 		}
 		f.From, f.To = start, start.AddDate(0, 1, 0)
 	}
+	// The next page's link names the last entry's id and time (?before=,
+	// ?at= in microseconds); a link of an id alone, from before pages were
+	// ordered by time, still reads on from that entry.
 	if b := q.Get("before"); b != "" {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n <= 0 {
 			return f, false
 		}
-		f.Before = n
+		f.Before.ID = n
+		if a := q.Get("at"); a != "" {
+			us, err := strconv.ParseInt(a, 10, 64)
+			if err != nil {
+				return f, false
+			}
+			f.Before.At = time.UnixMicro(us)
+		}
 	}
 	return f, true
 }
@@ -101,7 +111,9 @@ func (w *Wallet) historyEntries(r *http.Request, d *historyData, f store.History
 	}
 	if len(rows) > historyPage {
 		rows = rows[:historyPage]
-		next := url.Values{"account": {strconv.FormatInt(d.Account, 10)}, "before": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}
+		last := rows[len(rows)-1]
+		next := url.Values{"account": {strconv.FormatInt(d.Account, 10)}, "before": {strconv.FormatInt(last.ID, 10)},
+			"at": {strconv.FormatInt(last.At.UnixMicro(), 10)}}
 		if d.Kind != "" {
 			next.Set("kind", d.Kind)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,30 @@ func TestTimeLeft(t *testing.T) {
 	} {
 		if got := timeLeft(p, d); got != want {
 			t.Errorf("timeLeft(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// The history's next-page link names the last entry's id and time; a
+// link of an id alone (from before pages were ordered by time) still
+// reads on from that entry, and a time that is not a number is refused.
+func TestHistoryLinkCursor(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	for _, tt := range []struct {
+		query string
+		want  store.HistoryCursor
+		ok    bool
+	}{
+		{"before=42&at=1767193200000001", store.HistoryCursor{ID: 42, At: time.UnixMicro(1767193200000001)}, true},
+		{"before=42", store.HistoryCursor{ID: 42}, true},
+		{"", store.HistoryCursor{}, true},
+		{"before=42&at=noon", store.HistoryCursor{}, false},
+		{"before=-1", store.HistoryCursor{}, false},
+	} {
+		q, _ := url.ParseQuery(tt.query)
+		f, ok := historyFilter(q, historyData{}, seoul)
+		if ok != tt.ok || ok && (f.Before.ID != tt.want.ID || !f.Before.At.Equal(tt.want.At)) {
+			t.Errorf("%q: %+v, %v; want %+v, %v", tt.query, f.Before, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func comparePages(t *testing.T, db *store.DB, acct int64, from, to time.Time) in
 	t.Helper()
 	ctx := context.Background()
 	const limit = 4
-	var cursor int64
+	var cursor store.HistoryCursor
 	total := 0
 	for k := 0; ; k++ {
 		f := store.HistoryFilter{From: from, To: to, Before: cursor, Limit: limit}
@@ -104,7 +104,8 @@ func comparePages(t *testing.T, db *store.DB, acct int64, from, to time.Time) in
 		if len(tuned) < limit {
 			return total
 		}
-		cursor = tuned[len(tuned)-1].EntryID
+		last := tuned[len(tuned)-1]
+		cursor = store.HistoryCursor{At: time.UnixMicro(last.At), ID: last.EntryID}
 	}
 }
 

@@ -237,10 +237,10 @@ func (b *bench) cases(ctx context.Context) ([]benchCase, error) {
 	randomAccount := func(i int) int64 { return 1 + b.rng.Int64N(d.Accounts) }
 	busy := func(i int) int64 { return d.Busy[i%len(d.Busy)] }
 
-	// The deep page's keyset cursor: the id of the last entry of the page
-	// before it, found once per busy account.
+	// The deep page's keyset cursor: the last entry of the page before it,
+	// found once per busy account.
 	pages := DeepPages
-	cursors := map[int64]int64{}
+	cursors := map[int64]store.HistoryCursor{}
 	for _, a := range d.Busy {
 		var n int64
 		if err := b.pool.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries WHERE account_id = $1`, a).Scan(&n); err != nil {
@@ -256,11 +256,12 @@ func (b *bench) cases(ctx context.Context) ([]benchCase, error) {
 	}
 	deepOffset := (pages - 1) * PageSize
 	for _, a := range d.Busy {
-		var id int64
-		if err := b.pool.QueryRowContext(ctx, `SELECT id FROM entries WHERE account_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1`, a, deepOffset-1).Scan(&id); err != nil {
+		var id, at int64
+		if err := b.pool.QueryRowContext(ctx, `SELECT id, created_at FROM entries WHERE account_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1`,
+			a, deepOffset-1).Scan(&id, &at); err != nil {
 			return nil, err
 		}
-		cursors[a] = id
+		cursors[a] = store.HistoryCursor{At: time.UnixMicro(at), ID: id}
 	}
 	// Full months of data (the current month is partial).
 	full := max(d.Months-1, 1)
