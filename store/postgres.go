@@ -48,6 +48,15 @@ func (postgres) list(n int, pgType string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals
 }
 
+// among compares key with the array itself: an index scan of key's
+// index looks the values up in key order, where "key IN (SELECT
+// unnest(…))" plans a hash of the values, a join and, for ORDER BY key,
+// a sort (a batch's locking SELECT: EXPLAIN, perf; README "PostgreSQL's
+// CPU per transfer").
+func (postgres) among(key string, n int, pgType string, vals any) (string, any) {
+	return fmt.Sprintf("%s = ANY ($%d::%s[])", key, n, pgType), vals
+}
+
 // table passes each column as one array and zips them with unnest, so the
 // statement text is the same for every batch size (one prepared plan).
 func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
