@@ -27,6 +27,9 @@ type dialect interface {
 	// list returns SQL for a one-column set "(SELECT … AS v)" of the values
 	// in the parameter $n, and the argument to pass for it.
 	list(n int, pgType string, vals any) (string, any)
+	// among returns a condition "key is one of the values in the
+	// parameter $n", and the argument to pass for it.
+	among(key string, n int, pgType string, vals any) (string, any)
 	// table returns SQL for a derived table "v(cols…)" over rows, each row
 	// one value per column, passed as parameters starting at $n.
 	table(n int, cols []column, rows [][]any) (string, []any)

@@ -143,9 +143,9 @@ func lockRows[T any](steps *[]step, b *batch, kind lockable[T], ids []int64) map
 		return out
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	set, arg := b.dialect.list(1, "bigint", ids)
+	among, arg := b.dialect.among("id", 1, "bigint", ids)
 	*steps = append(*steps, step{what: "lock " + kind.table,
-		sql:  `SELECT ` + kind.columns + ` FROM ` + kind.table + ` WHERE id IN ` + set + ` ORDER BY id` + b.dialect.forUpdate(),
+		sql:  `SELECT ` + kind.columns + ` FROM ` + kind.table + ` WHERE ` + among + ` ORDER BY id` + b.dialect.forUpdate(),
 		args: []any{arg},
 		row: func(s scanner) error {
 			v, err := kind.scan(s)

@@ -19,6 +19,16 @@ import (
 // included. A statement that fails makes the server skip the rest of
 // the exchange (COMMIT too), leaving the transaction aborted for the
 // rollback.
+//
+// Its statements are planned generically (plan_cache_mode, SET LOCAL:
+// for this transaction only): pgx prepares each once per connection, and
+// PostgreSQL then plans it once too. Under the default (custom plans
+// until a generic one looks no dearer) the writer's batches planned their
+// statements again and again: 5 % of the server's CPU per transfer
+// (perf, README "PostgreSQL's CPU per transfer"). The array parameters
+// make every batch size the same generic plan (unnest is estimated at 10
+// rows), and a history page prunes its partitions when the plan starts
+// instead of planning every month's (queryPlannedOnce).
 type pgSession struct {
 	conn  *pgx.Conn
 	begun bool
@@ -28,6 +38,7 @@ func (s *pgSession) exchange(ctx context.Context, steps []step, commit bool) err
 	var b pgx.Batch
 	if !s.begun {
 		b.Queue("BEGIN")
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
 		s.begun = true
 	}
 	done := 0 // steps whose reply was read, to name the one that failed

@@ -48,6 +48,15 @@ func (postgres) list(n int, pgType string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT unnest($%d::%s[]) AS v)", n, pgType), vals
 }
 
+// among compares key with the array itself: an index scan of key's
+// index looks the values up in key order, where "key IN (SELECT
+// unnest(…))" plans a hash of the values, a join and, for ORDER BY key,
+// a sort (a batch's locking SELECT: EXPLAIN, perf; README "PostgreSQL's
+// CPU per transfer").
+func (postgres) among(key string, n int, pgType string, vals any) (string, any) {
+	return fmt.Sprintf("%s = ANY ($%d::%s[])", key, n, pgType), vals
+}
+
 // table passes each column as one array and zips them with unnest, so the
 // statement text is the same for every batch size (one prepared plan).
 func (postgres) table(n int, cols []column, rows [][]any) (string, []any) {
@@ -206,17 +215,15 @@ func (postgres) session(ctx context.Context, db *sql.DB, fn func(session) error)
 	return pgSessionOn(ctx, db, fn)
 }
 
-// queryPlannedOnce runs st in a transaction whose plan_cache_mode is
-// force_generic_plan, one round trip with BEGIN and COMMIT. pgx prepares
-// st once per connection; on a generic plan PostgreSQL plans it once too
-// and prunes the monthly partitions when the plan starts, where the
-// default (five custom plans, then maybe generic) plans every partition
-// of every partitioned table the statement names on each call — 2.5 ms
-// for a history page that runs in 0.5. SET LOCAL ends with the
-// transaction, so no other statement on the connection plans this way.
+// queryPlannedOnce runs st in a pgx session, whose plan is generic (see
+// pgSession), one round trip with BEGIN and COMMIT. On a generic plan
+// PostgreSQL prunes the monthly partitions when the plan starts, where
+// the default (five custom plans, then maybe generic) plans every
+// partition of every partitioned table the statement names on each call
+// — 2.5 ms for a history page that runs in 0.5.
 func (postgres) queryPlannedOnce(ctx context.Context, db *sql.DB, st step) error {
 	return pgSessionOn(ctx, db, func(s session) error {
-		return s.exchange(ctx, []step{{what: "generic plan", sql: `SET LOCAL plan_cache_mode = force_generic_plan`}, st}, true)
+		return s.exchange(ctx, []step{st}, true)
 	})
 }
 

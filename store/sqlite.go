@@ -57,6 +57,11 @@ func (sqlite) list(n int, _ string, vals any) (string, any) {
 	return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n), mustJSON(vals)
 }
 
+func (d sqlite) among(key string, n int, pgType string, vals any) (string, any) {
+	set, arg := d.list(n, pgType, vals)
+	return key + ` IN ` + set, arg
+}
+
 // table passes all rows as one JSON array of arrays and unpacks it with
 // json_each, so the statement text is the same for every batch size.
 func (sqlite) table(n int, cols []column, rows [][]any) (string, []any) {
