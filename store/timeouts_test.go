@@ -47,7 +47,7 @@ func TestSessionTimeouts(t *testing.T) {
 			}
 		}
 	}
-	check("sqlite:"+filepath.Join(t.TempDir(), "t.db"), map[string]string{"PRAGMA busy_timeout": "300"})
+	check("sqlite:"+filepath.Join(t.TempDir(), "t.db"), map[string]string{"PRAGMA busy_timeout": "300", "PRAGMA temp_store": "2"})
 	if url := os.Getenv("MINIPAY_TEST_POSTGRES_URL"); url != "" {
 		check(url, map[string]string{"SHOW lock_timeout": "300ms", "SHOW statement_timeout": "2s"})
 	}

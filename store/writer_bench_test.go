@@ -33,6 +33,39 @@ func BenchmarkWriterWAL(b *testing.B) {
 		b.Skip("PostgreSQL only: set " + dbtest.EnvPostgres)
 	}
 	db := dbtest.Open(b, "postgres")
+	benchTransfers(b, db, func(b *testing.B, run func()) {
+		ctx := context.Background()
+		start, cpu0, own0 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
+		run()
+		end, cpu1, own1 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
+		var wal int64
+		if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
+		b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
+		if own0 >= 0 && own1 >= 0 {
+			b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
+		}
+		if spent, ok := dbtest.CPUSpent(cpu0, cpu1); ok {
+			b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "PG-CPU-µs/transfer")
+		}
+	})
+}
+
+// BenchmarkWriterSQLite is BenchmarkWriterWAL's load on SQLite, where the
+// database runs in this process: Go-CPU-µs/transfer is SQLite's work too.
+//
+//	go test ./store -run '^$' -bench WriterSQLite -benchtime 20000x
+func BenchmarkWriterSQLite(b *testing.B) {
+	benchTransfers(b, dbtest.Open(b, "sqlite"), func(_ *testing.B, run func()) { run() })
+}
+
+// benchTransfers funds 1,000 users on db, then for the spread and the hot
+// scenario has measure call run, which sends b.N transfers through the
+// writer from 100 goroutines, and reports transfers/s and this process's
+// CPU time per transfer (the writer and the 100 callers: the Go side).
+func benchTransfers(b *testing.B, db *store.DB, measure func(b *testing.B, run func())) {
 	e := dbtest.NewEnv(b, db)
 	ctx := context.Background()
 	users := make([]store.User, 1000)
@@ -58,45 +91,30 @@ func BenchmarkWriterWAL(b *testing.B) {
 		{"hot", func(int) store.User { return users[0] }},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			start, cpu0, own0 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
-			t0 := time.Now()
-			goCPU0, goOK := dbtest.ProcCPU("self")
-			var wg sync.WaitGroup
-			for g := range 100 {
-				wg.Go(func() {
-					for i := g; i < b.N; i += 100 {
-						from, to := users[1+i%(len(users)-1)], sc.to(i)
-						if from.ID == to.ID {
-							to = users[(i+2)%len(users)]
+			measure(b, func() {
+				t0 := time.Now()
+				goCPU0, goOK := dbtest.ProcCPU("self")
+				var wg sync.WaitGroup
+				for g := range 100 {
+					wg.Go(func() {
+						for i := g; i < b.N; i += 100 {
+							from, to := users[1+i%(len(users)-1)], sc.to(i)
+							if from.ID == to.ID {
+								to = users[(i+2)%len(users)]
+							}
+							if _, err := e.W.Do(ctx, from.ID, store.Idempotency{}, ledger.Transfer{User: from.ID, From: from.MainAccount, To: to.MainAccount, Amount: 1}); err != nil {
+								b.Error(err)
+								return
+							}
 						}
-						if _, err := e.W.Do(ctx, from.ID, store.Idempotency{}, ledger.Transfer{User: from.ID, From: from.MainAccount, To: to.MainAccount, Amount: 1}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			took := time.Since(t0)
-			// this process's CPU: the writer and the 100 callers, the Go side
-			goCPU1, goOK1 := dbtest.ProcCPU("self")
-			end, cpu1, own1 := walLSN(b, db), dbtest.BackendCPU(b, db), ownWAL(b, db)
-			var wal int64
-			if err := db.SQL().QueryRowContext(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint`, end, start).Scan(&wal); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("%d transfers, WAL %s to %s", b.N, start, end)
-			b.ReportMetric(float64(wal)/float64(b.N), "WAL-bytes/transfer")
-			b.ReportMetric(float64(b.N)/took.Seconds(), "transfers/s")
-			if goOK && goOK1 {
-				b.ReportMetric(float64((goCPU1-goCPU0).Microseconds())/float64(b.N), "Go-CPU-µs/transfer")
-			}
-			if own0 >= 0 && own1 >= 0 {
-				b.ReportMetric(float64(own1-own0)/float64(b.N), "own-WAL-bytes/transfer")
-			}
-			if spent, ok := dbtest.CPUSpent(cpu0, cpu1); ok {
-				b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "PG-CPU-µs/transfer")
-			}
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "transfers/s")
+				if goCPU1, goOK1 := dbtest.ProcCPU("self"); goOK && goOK1 {
+					b.ReportMetric(float64((goCPU1-goCPU0).Microseconds())/float64(b.N), "Go-CPU-µs/transfer")
+				}
+			})
 		})
 	}
 	dbtest.Audit(b, db)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setGCPercent()
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "serve":
@@ -82,6 +84,24 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "minipay:", err)
 		os.Exit(1)
+	}
+}
+
+// defaultGOGC is the collector's target heap growth unless GOGC says
+// otherwise. The engine allocates about 20 KB per transfer (half of it
+// pgx's wire buffers, grown anew for every batch) over a live heap of a
+// few tens of MB, so at Go's default of 100 the collector ran dozens of
+// times a second and, with the scheduling its background sweeper adds,
+// took about half of the Go side's CPU per transfer
+// (BenchmarkWriterWAL: 82 → 47 µs spread, 70 → 32 µs hot at GOGC=400).
+// The price is a heap peak of five times the live heap instead of two.
+const defaultGOGC = 400
+
+// setGCPercent applies defaultGOGC unless GOGC is set: the runtime has
+// read it, and an operator's setting wins.
+func setGCPercent() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGOGC)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +177,23 @@ func TestBackupCommand(t *testing.T) {
 			t.Errorf("a second backup to the same file: %v\n%s\nwant a refusal", err, out)
 		}
 	})
+}
+
+// TestGCPercent: the collector's target is defaultGOGC unless GOGC is set,
+// and then the operator's value stands.
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for env, want := range map[string]int{"": defaultGOGC, "150": 150} {
+		debug.SetGCPercent(100)
+		t.Setenv("GOGC", env) // restored when the test ends
+		if env == "" {
+			os.Unsetenv("GOGC")
+		} else {
+			debug.SetGCPercent(150) // as the runtime did at start from GOGC
+		}
+		setGCPercent()
+		if got := debug.SetGCPercent(100); got != want {
+			t.Errorf("GOGC=%q: GC percent %d, want %d", env, got, want)
+		}
+	}
 }
