@@ -427,14 +427,8 @@ func (s *Scheduler) walk(ctx context.Context, next page) (applied int, err error
 // submit hands one chunk's commands to the engine at once, so the writer
 // batches them, and waits for all of them.
 func (s *Scheduler) submit(ctx context.Context, cmds []ledger.Command) chunkDone {
-	results := make([]error, len(cmds))
-	var wg sync.WaitGroup
-	for i, cmd := range cmds {
-		wg.Go(func() { _, results[i] = s.Writer.Do(ctx, 0, store.Idempotency{}, cmd) })
-	}
-	wg.Wait()
 	var d chunkDone
-	for _, err := range results {
+	for _, err := range s.Writer.DoAll(ctx, cmds) {
 		switch errs.CodeOf(err) {
 		case "":
 			d.applied++
