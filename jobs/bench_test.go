@@ -85,13 +85,27 @@ func hotUpdates(b *testing.B, db *store.DB, table string) {
 }
 
 // timeRun runs the due jobs once, the only part the benchmark times, and
-// logs the database's CPU time for it.
-func timeRun(b *testing.B, s *server) time.Duration {
+// logs the CPU time of this process and of the database for it, per item,
+// and on PostgreSQL the WAL range it wrote in (for pg_waldump: other
+// databases' writes fall in it too).
+func timeRun(b *testing.B, s *server, items int) time.Duration {
+	perItem := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(items) }
+	if self, ok := dbtest.ProcCPU("self"); ok {
+		defer func() {
+			if after, ok := dbtest.ProcCPU("self"); ok {
+				b.Logf("Go CPU %.1f s, %.1f µs per item", (after - self).Seconds(), perItem(after-self))
+			}
+		}()
+	}
 	if s.db.Dialect() == "postgres" {
 		before := dbtest.BackendCPU(b, s.db)
+		var from string
+		s.db.SQL().QueryRow(`SELECT pg_current_wal_lsn()`).Scan(&from)
 		defer func() {
+			var to string
+			s.db.SQL().QueryRow(`SELECT pg_current_wal_lsn()`).Scan(&to)
 			if spent, ok := dbtest.CPUSpent(before, dbtest.BackendCPU(b, s.db)); ok {
-				b.Logf("postgres backends' CPU %.1f s", spent.Seconds())
+				b.Logf("postgres backends' CPU %.1f s, %.1f µs per item; WAL %s to %s", spent.Seconds(), perItem(spent), from, to)
 			}
 		}()
 	}
@@ -121,7 +135,7 @@ func BenchmarkInterestJob(b *testing.B) {
 			`INSERT INTO retained_balances (account_id, amount) SELECT id, balance FROM accounts WHERE kind = 'savings'`,
 			fmt.Sprintf(`INSERT INTO retained_balances (account_id, amount) VALUES (%d, %d)`, ledger.ExternalBank, -1_000_000*int64(n)))
 		clk.Set(dayAt(1, 4)) // interest for day 0 is due
-		took := timeRun(b, s)
+		took := timeRun(b, s, n)
 		left, _, _ := db.DueInterest(context.Background(), day, store.Cursor{}, 10)
 		if len(left) != 0 {
 			b.Fatalf("%d accounts not paid", len(left))
@@ -158,7 +172,7 @@ func BenchmarkExpirySweep(b *testing.B) {
 			fmt.Sprintf(`INSERT INTO retained_balances (account_id, amount) VALUES (%d, %d), (%d, %d)`,
 				ledger.PendingHold, 10*n, ledger.ExternalBank, -10*n-1_000_000*(senders+1)))
 		clk.Set(t0.Add(ledger.PendingLifetime)) // all due; the 48 h reminders are past too
-		took := timeRun(b, s)
+		took := timeRun(b, s, n)
 		if left, _, _ := db.DuePending(context.Background(), clk.Now(), store.Cursor{}, 10); len(left) != 0 {
 			b.Fatalf("%d transfers not expired", len(left))
 		}

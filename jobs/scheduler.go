@@ -357,10 +357,13 @@ func (s *Scheduler) expire(ctx context.Context, now time.Time) error {
 type page func(after store.Cursor) ([]ledger.Command, store.Cursor, error)
 
 // inFlight is how many chunks drain keeps in the engine at once: while
-// one is applied, the next is read and queued, so the writer's workers
-// do not wait between chunks. A job's chunks touch disjoint items, and
-// where they share an account the engine's row lock orders them.
-const inFlight = 2
+// some are applied, the next are read and queued, so the writer's workers
+// do not wait between chunks, and a batch takes what is queued. A job's
+// chunks touch disjoint items, and where they share an account the
+// engine's row lock orders them. Four (not two) made the million-item
+// expiry sweep 72 -> 55 s and its CPU per item lower (README, Jobs); four
+// chunks of DefaultChunk fill the writer's queue (4 × MaxBatch).
+const inFlight = 4
 
 // drain submits the commands next returns, a bounded chunk at a time
 // through the engine (which batches each chunk into a few database
@@ -427,14 +430,8 @@ func (s *Scheduler) walk(ctx context.Context, next page) (applied int, err error
 // submit hands one chunk's commands to the engine at once, so the writer
 // batches them, and waits for all of them.
 func (s *Scheduler) submit(ctx context.Context, cmds []ledger.Command) chunkDone {
-	results := make([]error, len(cmds))
-	var wg sync.WaitGroup
-	for i, cmd := range cmds {
-		wg.Go(func() { _, results[i] = s.Writer.Do(ctx, 0, store.Idempotency{}, cmd) })
-	}
-	wg.Wait()
 	var d chunkDone
-	for _, err := range results {
+	for _, err := range s.Writer.DoAll(ctx, cmds) {
 		switch errs.CodeOf(err) {
 		case "":
 			d.applied++

@@ -22,6 +22,7 @@ func (b *batch) writeBack(ctx context.Context) error {
 			return err
 		}
 	}
+	r.closeInterest()
 	if err := b.recordState(r); err != nil {
 		return err
 	}
@@ -43,6 +44,50 @@ type rowSet struct {
 	transfers, txns, entries, notices, events          [][]any
 	accounts, transferStatuses, shareStatuses, instals [][]any
 	keys                                               [][]any
+	interest                                           interestTxn
+}
+
+// interestTxn is the one transaction in which a batch posts its
+// interest: a credit entry per savings account, each where its own
+// transaction would have been (so a history shows it in order), and one
+// debit of the interest expense account for their sum. Two rows per
+// account instead of four (a transaction and the expense's entry per
+// account) is most of what the 04:00 job writes; each account's entry
+// and event are as before, and name a transaction whose entries sum to
+// zero. An account paid twice in one batch (a catch-up day and a
+// deposit's accrual) starts a new one, so each account has one credit
+// and one event per interest transaction, as the audit checks.
+type interestTxn struct {
+	id, total, first int64 // first: the first account paid, the debit's other side
+	paid             map[int64]bool
+}
+
+// addInterest adds interest transaction t's credit to the batch's
+// current interest transaction and returns that transaction's id.
+func (r *rowSet) addInterest(t ledger.Txn, ids *newIDs) int64 {
+	credit := t.Entries[1] // move(TxnInterest, InterestExpense, savings, pay)
+	if r.interest.paid[credit.Account] {
+		r.closeInterest()
+	}
+	if r.interest.id == 0 { // several users' interest: no one user made it
+		r.interest = interestTxn{id: ids.txn(), first: credit.Account, paid: map[int64]bool{}}
+		r.txns = append(r.txns, []any{r.interest.id, string(ledger.TxnInterest), nil, nil, r.at})
+	}
+	r.interest.paid[credit.Account] = true
+	r.interest.total += credit.Amount
+	r.entries = append(r.entries, []any{r.interest.id, credit.Account, credit.Amount, credit.BalanceAfter, r.at,
+		string(t.Kind), ledger.InterestExpense, nil})
+	return r.interest.id
+}
+
+// closeInterest adds the current interest transaction's debit, if there
+// is one, and ends it.
+func (r *rowSet) closeInterest() {
+	if r.interest.id != 0 {
+		r.entries = append(r.entries, []any{r.interest.id, ledger.InterestExpense, -r.interest.total, nil, r.at,
+			string(ledger.TxnInterest), r.interest.first, nil})
+	}
+	r.interest = interestTxn{}
 }
 
 // newIDs are the ids allocated for a batch, handed out in order.
@@ -95,6 +140,11 @@ func (b *batch) takeIDs(ctx context.Context) error {
 // earlier ones are the automatic charge it needed.
 func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
 	for i, t := range a.txns {
+		if t.Kind == ledger.TxnInterest {
+			a.result.TransactionID = r.addInterest(t, ids)
+			a.events[i].TransactionID = a.result.TransactionID
+			continue
+		}
 		id := ids.txn()
 		transferID := t.TransferID
 		if t.Transfer != nil {

@@ -173,23 +173,58 @@ func (w *Writer) Do(ctx context.Context, user int64, idem Idempotency, cmd ledge
 		o.key = userKey(user, idem.Key)
 		o.hash = idem.Fingerprint
 	}
+	if err := w.enqueue(o); err != nil {
+		return Result{}, err
+	}
+	return o.wait()
+}
+
+// DoAll applies the commands of a scheduled job (no user, no idempotency
+// key) as Do would, each on its own, and returns each one's error. It
+// queues them all before it waits for any: a chunk of a job needs no
+// goroutine per command, whose stacks the garbage collector would scan.
+func (w *Writer) DoAll(ctx context.Context, cmds []ledger.Command) []error {
+	ops := make([]*op, 0, len(cmds))
+	out := make([]error, len(cmds))
+	for i, cmd := range cmds {
+		o := &op{ctx: ctx, cmd: cmd, claim: claimOf(cmd), out: make(chan outcome, 1)}
+		if err := w.enqueue(o); err != nil {
+			for j := i; j < len(cmds); j++ {
+				out[j] = err // not queued, so not applied
+			}
+			break
+		}
+		ops = append(ops, o)
+	}
+	for i, o := range ops {
+		_, out[i] = o.wait()
+	}
+	return out
+}
+
+// enqueue hands o to the dispatcher, unless the writer is closed or o's
+// context ends first.
+func (w *Writer) enqueue(o *op) error {
 	w.mu.RLock()
+	defer w.mu.RUnlock()
 	if w.closed {
-		w.mu.RUnlock()
-		return Result{}, ErrClosed
+		return ErrClosed
 	}
 	select {
 	case w.queue <- o:
-		w.mu.RUnlock()
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return Result{}, ctx.Err()
+		return nil
+	case <-o.ctx.Done():
+		return o.ctx.Err()
 	}
+}
+
+// wait returns o's outcome, or its context's error as soon as that ends.
+func (o *op) wait() (Result, error) {
 	select {
 	case r := <-o.out:
 		return r.result, r.err
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
+	case <-o.ctx.Done():
+		return Result{}, o.ctx.Err()
 	}
 }
 
