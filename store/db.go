@@ -142,7 +142,7 @@ func connect(url string, o Options) (*DB, error) {
 		}
 		maxConns := cmp.Or(o.MaxConns, sqliteReaders)
 		r.SetMaxOpenConns(maxConns)
-		return &DB{writes: w, reads: r, dialect: sqlite{path: path, stmts: newStmtCache(w)}}, nil
+		return &DB{writes: w, reads: r, dialect: sqlite{path: path}}, nil
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use sqlite:PATH or postgres://…", Redact(url))
 }

@@ -16,11 +16,7 @@ import (
 )
 
 // sqlite knows its file: migrations lock beside it, backups copy it.
-// stmts are the writer's statements, prepared on its one connection.
-type sqlite struct {
-	path  string
-	stmts *stmtCache
-}
+type sqlite struct{ path string }
 
 func (sqlite) name() string                { return "sqlite" }
 func (sqlite) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
@@ -162,8 +158,8 @@ func (d sqlite) writeSteps(writes []write) []step {
 }
 
 // session runs on the one write connection through database/sql.
-func (d sqlite) session(ctx context.Context, db *sql.DB, fn func(session) error) error {
-	return txSessionOn(ctx, db, d.stmts, fn)
+func (sqlite) session(ctx context.Context, db *sql.DB, fn func(session) error) error {
+	return txSessionOn(ctx, db, fn)
 }
 
 // queryPlannedOnce just queries: SQLite's plans are cheap to make and
