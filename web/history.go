@@ -125,3 +125,19 @@ func (w *Wallet) historyEntries(r *http.Request, d *historyData, f store.History
 	d.Entries = rows
 	return nil
 }
+
+// Party names who an entry's money came from or went to, in the page's
+// language. A transfer's other side is a person, named as the store names
+// them. Any other entry's is one of the system's accounts or the user's
+// own other account, which the API names in English ("external bank",
+// "savings account"): those names are keys here, not words to show on a
+// Korean page. Only entries without a transfer are looked up, so a sender
+// who chose "external bank" as their display name is shown as they wrote it.
+func (p *page) Party(e store.HistoryEntry) string {
+	if e.TransferID == 0 {
+		if _, ok := messages["party."+e.Counterparty.Name]; ok {
+			return p.T("party." + e.Counterparty.Name)
+		}
+	}
+	return e.Counterparty.Name
+}

@@ -92,3 +92,21 @@ func TestHistoryLinkCursor(t *testing.T) {
 		}
 	}
 }
+
+// The API's names of the system's accounts and of the user's own accounts
+// read as words in both languages; a person who chose such a name as
+// their display name is shown as they wrote it.
+func TestPartyNames(t *testing.T) {
+	for _, lang := range []string{"ko", "en"} {
+		p := &page{Lang: lang}
+		for _, name := range []string{"external bank", "interest expense", "main account", "savings account"} {
+			if got := p.Party(store.HistoryEntry{Counterparty: store.Counterparty{Name: name}}); got == name || got == "party."+name {
+				t.Errorf("%s: %q reads %q", lang, name, got)
+			}
+		}
+		spoof := store.HistoryEntry{TransferID: 7, Counterparty: store.Counterparty{Name: "external bank"}}
+		if got := p.Party(spoof); got != "external bank" {
+			t.Errorf("%s: a sender's display name became %q", lang, got)
+		}
+	}
+}

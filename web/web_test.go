@@ -182,3 +182,27 @@ func TestSendErrorsInLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The history names a charge's other side in the page's language, not by
+// the API's English account name.
+func TestHistoryNamesTheBankInLanguage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		_, base := serve(t, db)
+		c := client(t)
+		signUp(t, c, base, "alice")
+		_, page := get(t, c, base+"/charge")
+		m := keyField.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no key in the charge form:\n%s", page)
+		}
+		if resp, body := post(t, c, base+"/charge", url.Values{"key": {m[1]}, "amount": {"10,000"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("charge: %s\n%s", resp.Status, body)
+		}
+		for lang, want := range map[string]string{"ko": `<span class="who">연결된 은행</span>`, "en": `<span class="who">Your bank</span>`} {
+			_, history := get(t, c, base+"/history?lang="+lang)
+			if !strings.Contains(history, want) || strings.Contains(history, "external bank") {
+				t.Fatalf("%s history, want %s:\n%s", lang, want, history)
+			}
+		}
+	})
+}
