@@ -190,14 +190,7 @@ func TestHistoryNamesTheBankInLanguage(t *testing.T) {
 		_, base := serve(t, db)
 		c := client(t)
 		signUp(t, c, base, "alice")
-		_, page := get(t, c, base+"/charge")
-		m := keyField.FindStringSubmatch(page)
-		if m == nil {
-			t.Fatalf("no key in the charge form:\n%s", page)
-		}
-		if resp, body := post(t, c, base+"/charge", url.Values{"key": {m[1]}, "amount": {"10,000"}}); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("charge: %s\n%s", resp.Status, body)
-		}
+		charge(t, c, base, "10,000")
 		for lang, want := range map[string]string{"ko": `<span class="who">연결된 은행</span>`, "en": `<span class="who">Your bank</span>`} {
 			_, history := get(t, c, base+"/history?lang="+lang)
 			if !strings.Contains(history, want) || strings.Contains(history, "external bank") {
