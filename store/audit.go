@@ -57,14 +57,17 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 		// is what its transaction and the transaction's other entry say
 		// (a batch's interest transaction has one debit and many
 		// credits: a credit's other side is the debit, the debit's one
-		// of the credits, interestTxn).
+		// of the credits, interestTxn). The other side is a LEFT JOIN,
+		// not NOT EXISTS: inside the OR, NOT EXISTS ran as a subplan per
+		// entry (over 4 min on 10M entries, against 34 s joined).
 		{`SELECT e.id, e.transaction_id, 0 FROM entries e
 			JOIN transactions t ON t.id = e.transaction_id AND t.created_at = e.created_at
 			LEFT JOIN transfers tr ON tr.id = t.transfer_id
+			LEFT JOIN entries o ON o.transaction_id = e.transaction_id AND o.created_at = e.created_at
+				AND o.account_id = e.other_account AND o.id <> e.id AND (o.amount < 0) <> (e.amount < 0)
 			WHERE e.created_at >= ` + retentionBoundary + ` AND (e.transfer_id IS DISTINCT FROM t.transfer_id
 				OR e.kind IS DISTINCT FROM CASE WHEN tr.share_id IS NOT NULL THEN '` + KindSettlementPayment + `' ELSE t.kind END
-				OR NOT EXISTS (SELECT 1 FROM entries o WHERE o.transaction_id = e.transaction_id AND o.created_at = e.created_at
-					AND o.id <> e.id AND o.account_id = e.other_account AND (o.amount < 0) <> (e.amount < 0)))`,
+				OR o.id IS NULL)`,
 			"entry %d: its history columns disagree with transaction %d"},
 		// The outbox: no movement without its event, no event without its
 		// movement (as far as events are kept, event_coverage). Set

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +104,16 @@ func TestBatchPaysInterestInOneTransaction(t *testing.T) {
 			}
 		}
 		dbtest.Audit(t, db)
+		// A credit that names another credit of its transaction as its
+		// other side is caught: the other side is on the opposite side.
+		if err := store.TamperForTest(db, fmt.Sprintf(`UPDATE entries SET other_account = %d WHERE account_id = %d AND kind = 'interest'`,
+			savings[2], savings[1])); err != nil {
+			t.Fatal(err)
+		}
+		r, err := db.Audit(ctx)
+		if err != nil || len(r.Problems) == 0 || !strings.Contains(r.Problems[0], "history columns disagree") {
+			t.Fatalf("audit after a credit names a credit: %v %v", r.Problems, err)
+		}
 	})
 }
 
