@@ -169,6 +169,7 @@ func BenchmarkExpirySweep(b *testing.B) {
 				SELECT %s, f.user_id, f.id, t.user_id, t.id, 10, 'pending', 'Bench', 'Bench', %d, %d
 				FROM g JOIN users fu ON fu.username = 's' || (1 + n %% %d) JOIN accounts f ON f.user_id = fu.id AND f.kind = 'main',
 					users tu JOIN accounts t ON t.user_id = tu.id AND t.kind = 'main' WHERE tu.username = 's0'`, id, at, expires, senders),
+			`INSERT INTO pending_due (expires_at, transfer_id, from_account) SELECT expires_at, id, from_account FROM transfers`,
 			fmt.Sprintf(`INSERT INTO retained_balances (account_id, amount) VALUES (%d, %d), (%d, %d)`,
 				ledger.PendingHold, 10*n, ledger.ExternalBank, -10*n-1_000_000*(senders+1)))
 		clk.Set(t0.Add(ledger.PendingLifetime)) // all due; the 48 h reminders are past too

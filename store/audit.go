@@ -23,14 +23,14 @@ type AuditReport struct {
 // least two entries summing to zero, every maintained balance equals the
 // sum of its account's entries, no user balance is negative, no daily
 // charge counter exceeds the limit, and the pending hold holds exactly the
-// open pending transfers; every transaction of a transfer names a stored
-// one, and every transfer, entry and notification names stored users and
-// accounts; every entry carries its transaction's history kind, transfer
-// and other account; and every transaction has exactly one event
-// reporting it (a batch's interest transaction one per account it paid),
-// every such event a committed transaction. History
-// removed by retention is accounted for by the per-account sums folded
-// before it went.
+// open pending transfers, each queued once for the sweeps; every
+// transaction of a transfer names a stored one, and every transfer, entry
+// and notification names stored users and accounts; every entry carries
+// its transaction's history kind, transfer and other account; and every
+// transaction has exactly one event reporting it (a batch's interest
+// transaction one per account it paid), every such event a committed
+// transaction. History removed by retention is accounted for by the
+// per-account sums folded before it went.
 func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 	var r AuditReport
 	if err := db.reads.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM transactions), (SELECT COUNT(*) FROM entries),
@@ -94,10 +94,24 @@ func (db *DB) Audit(ctx context.Context) (AuditReport, error) {
 			"account %[1]d: negative balance %[2]d"},
 		{fmt.Sprintf(`SELECT id, charged, 0 FROM accounts WHERE charged > %d`, ledger.DailyChargeLimit),
 			"account %[1]d: charged %[2]d in one day, over the limit"},
+		// The sweeps' queue (migration 00031) is the open pending
+		// transfers, each once with its deadline and sender: a transfer
+		// missing from it would never expire, a row left behind would
+		// expire nothing. With both checks passing, the hold below sums
+		// the transfers through it.
+		{`SELECT t.id, t.expires_at, 0 FROM transfers t LEFT JOIN pending_due d
+				ON d.transfer_id = t.id AND d.expires_at = t.expires_at AND d.from_account = t.from_account
+			WHERE t.status = 'pending' AND d.transfer_id IS NULL`,
+			"pending transfer %d (due at %d) has no pending_due row that agrees with it"},
+		{`SELECT d.transfer_id, d.expires_at, 0 FROM pending_due d LEFT JOIN transfers t
+				ON t.id = d.transfer_id AND t.status = 'pending' AND t.expires_at = d.expires_at AND t.from_account = d.from_account
+			WHERE t.id IS NULL`,
+			"pending_due row of transfer %d (due at %d) names no pending transfer due then"},
 		{fmt.Sprintf(`SELECT %d, held, open FROM (SELECT
 				(SELECT COALESCE(SUM(amount), 0) FROM entries WHERE account_id = %[1]d`+since+`)
 					+ (SELECT COALESCE(SUM(amount), 0) FROM retained_balances WHERE account_id = %[1]d) AS held,
-				(SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE status = 'pending') AS open) AS hold
+				(SELECT COALESCE(SUM(t.amount), 0) FROM pending_due d JOIN transfers t ON t.id = d.transfer_id
+					WHERE t.status = 'pending') AS open) AS hold
 				WHERE held <> open`, ledger.PendingHold),
 			"pending hold (account %d) holds %d but open pending transfers sum to %d"},
 	}

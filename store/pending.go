@@ -15,13 +15,14 @@ type DueTransfer struct{ ID, From int64 }
 
 // DuePending lists up to limit pending transfers after cursor whose
 // deadline has passed at now, oldest deadline first, and the cursor after
-// them. The expiry sweep submits an Expire for each; the engine's guard
-// makes a second expiry of the same transfer (by another server) a
-// harmless conflict.
+// them. It reads pending_due alone (migration 00031), the queue the
+// writer keeps of the open pending transfers. The expiry sweep submits an
+// Expire for each; the engine's guard makes a second expiry of the same
+// transfer (by another server) a harmless conflict.
 func (db *DB) DuePending(ctx context.Context, now time.Time, after Cursor, limit int) ([]DueTransfer, Cursor, error) {
-	rows, err := db.reads.QueryContext(ctx, `SELECT expires_at, id, from_account FROM transfers
-		WHERE status = 'pending' AND expires_at <= $1 AND (expires_at, id) > ($2, $3)
-		ORDER BY expires_at, id LIMIT $4`, micros(now), after.at, after.id, limit)
+	rows, err := db.reads.QueryContext(ctx, `SELECT expires_at, transfer_id, from_account FROM pending_due
+		WHERE expires_at <= $1 AND (expires_at, transfer_id) > ($2, $3)
+		ORDER BY expires_at, transfer_id LIMIT $4`, micros(now), after.at, after.id, limit)
 	if err != nil {
 		return nil, after, err
 	}
@@ -42,8 +43,11 @@ func (db *DB) DuePending(ctx context.Context, now time.Time, after Cursor, limit
 // transfers that are due one and returns how many it sent. Marking the
 // transfer and inserting the notification happen in one transaction, and
 // the UPDATE re-checks reminded_at IS NULL after any row-lock wait, so two
-// servers running the sweep at once send each reminder exactly once.
-// Transfers already past their deadline get no reminder; expiry tells the
+// servers running the sweep at once send each reminder exactly once. It
+// finds them through pending_due, and its subquery locks nothing: a due
+// row locked before its transfer would take the locks in the opposite
+// order to the writer's batch, which locks the transfer and then deletes
+// its due row. Transfers already past their deadline get no reminder; expiry tells the
 // sender instead. Each reminder is also a transfer.reminder event for the
 // receiver, in the same transaction.
 func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int, error) {
@@ -51,8 +55,9 @@ func (db *DB) RemindPending(ctx context.Context, now time.Time, limit int) (int,
 	err := db.retry(ctx, func(tx *sql.Tx) error {
 		sent = 0
 		rows, err := tx.QueryContext(ctx, `UPDATE transfers SET reminded_at = $1
-			WHERE id IN (SELECT id FROM transfers WHERE status = 'pending' AND reminded_at IS NULL AND expires_at <= $2 AND expires_at > $1
-				ORDER BY expires_at, id LIMIT $3`+db.dialect.forUpdate()+`)
+			WHERE id IN (SELECT d.transfer_id FROM pending_due d JOIN transfers t ON t.id = d.transfer_id
+				WHERE d.expires_at <= $2 AND d.expires_at > $1 AND t.status = 'pending' AND t.reminded_at IS NULL
+				ORDER BY d.expires_at, d.transfer_id LIMIT $3)
 			AND status = 'pending' AND reminded_at IS NULL
 			RETURNING id, to_user, amount, display_name, sender_name, expires_at`,
 			micros(now), micros(now.Add(ledger.ReminderBefore)), limit)

@@ -13,13 +13,14 @@ import (
 // plan. The dialect's writeSteps decides how many statements carry them.
 
 // write is one set-based statement over rows given as a derived table:
-// an INSERT … SELECT, or an UPDATE … FROM by id (the first column). Its
-// text is the same for any number of rows.
+// an INSERT … SELECT, an UPDATE … FROM by id (the first column), or a
+// DELETE of the rows whose columns cols (a key) match a row's. Its text
+// is the same for any number of rows.
 type write struct {
-	table  string
-	cols   []column
-	rows   [][]any
-	update bool
+	table          string
+	cols           []column
+	rows           [][]any
+	update, delete bool
 }
 
 // sql renders the statement with parameters numbered from $n.
@@ -29,8 +30,11 @@ func (wr write) sql(d dialect, n int) (string, []any) {
 	for i, c := range wr.cols {
 		names[i] = c.name
 	}
-	if !wr.update {
-		list := strings.Join(names, ", ")
+	list := strings.Join(names, ", ")
+	switch {
+	case wr.delete:
+		return `DELETE FROM ` + wr.table + ` WHERE (` + list + `) IN (SELECT ` + list + ` FROM ` + src + `)`, args
+	case !wr.update:
 		return `INSERT INTO ` + wr.table + ` (` + list + `) SELECT ` + list + ` FROM ` + src, args
 	}
 	sets := make([]string, len(names)-1)

@@ -44,7 +44,10 @@ type rowSet struct {
 	transfers, txns, entries, notices, events          [][]any
 	accounts, transferStatuses, shareStatuses, instals [][]any
 	keys                                               [][]any
-	interest                                           interestTxn
+	// due and undue are the pending_due rows of the transfers that became
+	// pending and of those that left pending (the sweeps' queue).
+	due, undue [][]any
+	interest   interestTxn
 }
 
 // interestTxn is the one transaction in which a batch posts its
@@ -190,6 +193,9 @@ func (b *batch) recordApplied(r *rowSet, a applied, ids *newIDs) error {
 func (r *rowSet) addTransfer(id int64, t *ledger.TransferRecord) {
 	r.transfers = append(r.transfers, []any{id, t.FromUser, t.FromAccount, t.ToUser, t.ToAccount, t.Amount, t.Charged,
 		t.Status, t.SenderName, t.DisplayName, t.Memo, r.at, nullMicros(t.ExpiresAt), nullID(t.Share)})
+	if t.Status == ledger.TransferPending {
+		r.due = append(r.due, []any{micros(t.ExpiresAt), id, t.FromAccount})
+	}
 }
 
 // addEntries adds transaction txn's entries. System accounts keep no
@@ -231,7 +237,11 @@ func (b *batch) recordState(r *rowSet) error {
 			a.Principal, a.InterestDay, a.InterestCarry, a.InterestPaid, a.InstallmentDay, a.MissedInstallments})
 	}
 	for id := range b.book.DirtyTransfers {
-		r.transferStatuses = append(r.transferStatuses, []any{id, b.book.Transfers[id].Status, r.at})
+		t := b.book.Transfers[id]
+		r.transferStatuses = append(r.transferStatuses, []any{id, t.Status, r.at})
+		if t.Status != ledger.TransferPending { // it was: only pending transfers change
+			r.undue = append(r.undue, []any{micros(t.ExpiresAt), id})
+		}
 	}
 	for id := range b.book.DirtyShares {
 		r.shareStatuses = append(r.shareStatuses, []any{id, b.book.Shares[id].Status, r.at})
@@ -269,10 +279,12 @@ func (b *batch) recordKeys(r *rowSet) error {
 func (r *rowSet) writes() []write {
 	return []write{
 		{table: "transfers", cols: newTransferColumns, rows: r.transfers},
+		{table: "pending_due", cols: dueColumns, rows: r.due},
 		{table: "transactions", cols: txnColumns, rows: r.txns},
 		{table: "entries", cols: entryColumns, rows: r.entries},
 		{table: "accounts", cols: accountStateColumns, rows: r.accounts, update: true},
 		{table: "transfers", cols: statusColumns, rows: r.transferStatuses, update: true},
+		{table: "pending_due", cols: dueColumns[:2], rows: r.undue, delete: true},
 		{table: "settlement_shares", cols: statusColumns, rows: r.shareStatuses, update: true},
 		{table: "notifications", cols: noticeColumns, rows: r.notices},
 		{table: "events", cols: eventColumns, rows: r.events},
@@ -286,6 +298,9 @@ var (
 	newTransferColumns = []column{{"id", "bigint"}, {"from_user", "bigint"}, {"from_account", "bigint"},
 		{"to_user", "bigint"}, {"to_account", "bigint"}, {"amount", "bigint"}, {"charged", "bigint"}, {"status", "text"},
 		{"sender_name", "text"}, {"display_name", "text"}, {"memo", "text"}, {"created_at", "bigint"}, {"expires_at", "bigint"}, {"share_id", "bigint"}}
+	// dueColumns are a pending_due row's; its key, the first two, is
+	// what deletes it.
+	dueColumns   = []column{{"expires_at", "bigint"}, {"transfer_id", "bigint"}, {"from_account", "bigint"}}
 	txnColumns   = []column{{"id", "bigint"}, {"kind", "text"}, {"user_id", "bigint"}, {"transfer_id", "bigint"}, {"created_at", "bigint"}}
 	entryColumns = []column{{"transaction_id", "bigint"}, {"account_id", "bigint"}, {"amount", "bigint"}, {"balance_after", "bigint"}, {"created_at", "bigint"},
 		{"kind", "text"}, {"other_account", "bigint"}, {"transfer_id", "bigint"}}
