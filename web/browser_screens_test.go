@@ -80,6 +80,7 @@ func friends(t *testing.T, alice *tab, shot func(*tab, string)) {
 	alice.fill(t, "friend", "nobody")
 	alice.press(t, "#add-friend button")
 	alice.expectText(t, "form-error", "그 아이디의 사용자가 없습니다. 아이디를 확인해 주세요.")
+	alice.focused(t, "form-error") // read first by a screen reader
 	alice.fill(t, "friend", "bob")
 	alice.press(t, "#add-friend button")
 	alice.expectText(t, "notice", "친구를 추가했습니다.")
@@ -163,7 +164,7 @@ func sendPending(t *testing.T, alice *tab, amount string) {
 	alice.open(t, "/send?to=bob")
 	alice.fill(t, "amount", amount)
 	alice.do(t, chromedp.Click(chromedp.ID("acceptance")))
-	alice.press(t, "main form button")
+	alice.press(t, "#send-form button")
 	alice.expectText(t, "needs-acceptance", "받는 분이 수락해야 입금됩니다.")
 	alice.press(t, "#confirm")
 }
@@ -257,6 +258,11 @@ func history(t *testing.T, alice *tab) {
 func settings(t *testing.T, b *browser, alice, bob *tab, shot func(*tab, string)) {
 	alice.open(t, "/settings")
 	alice.checkPage(t)
+	// The setting says whose transfers it is about (not the send form's
+	// "it").
+	if got := alice.textOf(t, "label[for=acceptance]"); got != "내가 보내는 송금은 받는 분이 수락해야 입금" {
+		t.Fatalf("the acceptance setting reads %q", got)
+	}
 	alice.do(t, chromedp.Click(chromedp.ID("acceptance")))
 	alice.press(t, "#acceptance-form button")
 	alice.expectText(t, "notice", "설정을 저장했습니다.")
@@ -281,18 +287,25 @@ func settings(t *testing.T, b *browser, alice, bob *tab, shot func(*tab, string)
 	if n := bob.count(t, "#sessions-list .session"); n != 2 {
 		t.Fatalf("bob has %d sessions listed, want 2", n)
 	}
-	// Each is named by its device, the raw User-Agent in its title.
+	// Each is named by its device; the raw User-Agent opens beneath the
+	// name by a tap or the keyboard (no hover on a phone), not shown
+	// before.
 	if got := bob.textOf(t, "#sessions-list .session .device"); got != "Chrome, Linux" {
 		t.Fatalf("a session's device shown as %q", got)
 	}
-	if ok, err := chromedp.Run(bob.ctx, chromedp.Evaluate[bool](
-		`[...document.querySelectorAll("#sessions-list .device")].every((d) => d.title === navigator.userAgent)`)); err != nil || !ok {
-		t.Fatalf("a session's title is not the browser's User-Agent (%v)", err)
+	userAgentShown := `(() => { const ua = document.querySelector("#sessions-list .session .user-agent");
+		return !!ua && ua.checkVisibility() && ua.textContent.trim() === navigator.userAgent; })()`
+	if shown, err := chromedp.Run(bob.ctx, chromedp.Evaluate[bool](userAgentShown)); err != nil || shown {
+		t.Fatalf("the User-Agent shown before it was asked for (%v)", err)
 	}
+	bob.do(t, chromedp.Focus(chromedp.CSS("#sessions-list .session summary")), chromedp.KeyEvent(kb.Enter))
+	bob.waitFor(t, userAgentShown)
+	bob.checkPage(t)
 	shot(bob, "wallet-settings.png")
 	bob.fill(t, "current", "wrong horse", "new", "battery staple", "repeat", "battery staple")
 	bob.press(t, "#password-form button")
 	bob.expectText(t, "form-error", "현재 비밀번호가 올바르지 않습니다.")
+	bob.focused(t, "form-error")
 	bob.fill(t, "current", "correct horse", "new", "battery staple", "repeat", "battery staple")
 	bob.press(t, "#password-form button")
 	bob.expectText(t, "notice", "비밀번호를 바꿨습니다. 다른 기기는 모두 로그아웃되었습니다.")

@@ -30,6 +30,14 @@ const friendsPage = 20
 // GET /v1/recipients/recent answers.
 const recentListed = 10
 
+// contactsShown is how many of those contacts the send form shows as
+// links, about a phone's screen above the form; its recipient field
+// suggests them all (a datalist), and its search finds any friend.
+const contactsShown = 20
+
+// searchListed is how many friends a search of the send form lists.
+const searchListed = 20
+
 type friendsData struct {
 	Friends, AddedMe []store.Friend
 	// MoreFriends and MoreAddedMe are the URLs of each list's next page
@@ -124,4 +132,24 @@ func (w *Wallet) contacts(r *http.Request, c api.Caller) ([]store.Contact, error
 		}
 	}
 	return out, err
+}
+
+// friendSearch is the send form's search of the user's friends: those
+// whose username, or the part of the real name its mask shows, contains
+// q in any case, newest first, at most searchListed; more when others
+// match too. It reads the whole list (at most store.MaxFriends rows) and
+// filters it here: a search is a person's click, not a hot path.
+func (w *Wallet) friendSearch(r *http.Request, c api.Caller, q string) (found []store.Contact, more bool, err error) {
+	fs, err := w.cfg.DB.Friends(r.Context(), c.User, store.FriendCursor{}, store.MaxFriends)
+	q = strings.ToLower(q)
+	for _, f := range fs {
+		if !strings.Contains(strings.ToLower(f.Username), q) && !strings.Contains(f.MaskedName, q) {
+			continue
+		}
+		if len(found) == searchListed {
+			return found, true, err
+		}
+		found = append(found, f.Contact)
+	}
+	return found, false, err
 }

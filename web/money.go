@@ -112,11 +112,18 @@ type sendData struct {
 	Key, To, Amount, Display, Memo string
 	AmountWon, Balance, TopUp      int64
 	MaskedName                     string // the receiver's real name, masked (김*수)
+	// LimitLeft is today's charge limit left, when a top-up is needed.
+	LimitLeft int64
 	// Acceptance makes the transfer pending until the receiver accepts
 	// it; the form always says, so the user's setting is only its default.
 	Acceptance bool
 	Contacts   []store.Contact // friends first, then recent recipients
-	fresh      bool            // a new form: Acceptance from the setting
+	// Query is the search of friends (?q=), Found what it found, More
+	// whether more matched than are listed.
+	Query string
+	Found []store.Contact
+	More  bool
+	fresh bool // a new form: Acceptance from the setting
 }
 
 // sendForm is a new form, to ?to= if given (the friends page's "send to").
@@ -144,7 +151,29 @@ func (w *Wallet) sendPreview(rw http.ResponseWriter, r *http.Request, c api.Call
 		return
 	}
 	d.Balance, d.TopUp = main.Balance, ledger.AutoCharge(main.Balance, d.AmountWon)
-	w.showSend(rw, r, c, http.StatusOK, "confirm", d, "")
+	status := http.StatusOK
+	if d.TopUp > 0 {
+		l, err := w.cfg.DB.ChargeLimit(r.Context(), c.User, w.now(), w.cfg.Location)
+		if err != nil {
+			w.fail(rw, r, err)
+			return
+		}
+		if d.LimitLeft = l.Remaining; d.OverLimit() {
+			status = http.StatusUnprocessableEntity
+		}
+	}
+	w.showSend(rw, r, c, status, "confirm", d, "")
+}
+
+// OverLimit says the top-up the transfer needs is more than today's
+// charge limit allows: the confirmation says so, and what can be sent,
+// instead of promising a top-up the engine will refuse.
+func (d sendData) OverLimit() bool { return d.TopUp > d.LimitLeft }
+
+// MaxSend is the most that can be sent now: the balance and the top-ups
+// (whole ChargeUnits) today's limit still allows.
+func (d sendData) MaxSend() int64 {
+	return d.Balance + d.LimitLeft/ledger.ChargeUnit*ledger.ChargeUnit
 }
 
 // send moves the money the confirmation showed.
@@ -236,7 +265,12 @@ func (w *Wallet) showSend(rw http.ResponseWriter, r *http.Request, c api.Caller,
 		d.Acceptance = p.User.TransfersRequireAcceptance
 	}
 	if name == "send" {
-		if d.Contacts, err = w.contacts(r, c); err != nil {
+		d.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+		d.Contacts, err = w.contacts(r, c)
+		if err == nil && d.Query != "" {
+			d.Found, d.More, err = w.friendSearch(r, c, d.Query)
+		}
+		if err != nil {
 			w.fail(rw, r, err)
 			return
 		}
@@ -250,3 +284,6 @@ func (w *Wallet) showSend(rw http.ResponseWriter, r *http.Request, c api.Caller,
 
 // PendingHours is how long a transfer needing acceptance waits for it.
 func (sendData) PendingHours() int { return int(ledger.PendingLifetime / time.Hour) }
+
+// Shown is the contacts shown as links while not searching.
+func (d sendData) Shown() []store.Contact { return d.Contacts[:min(len(d.Contacts), contactsShown)] }

@@ -85,6 +85,10 @@ func TestSettlementScreensOnce(t *testing.T) {
 			t.Fatalf("alice requested %d settlements (%v)", len(list), err)
 		}
 
+		// Bob is led from the request's notice to the settlement.
+		if _, inbox := get(t, bob, base+"/notifications"); !strings.Contains(inbox, `href="`+where[0]+`"`) {
+			t.Fatalf("bob's notice of the request does not link to %s:\n%s", where[0], inbox)
+		}
 		_, detail := get(t, bob, base+where[0])
 		if !strings.Contains(detail, "20,000원이 은행에서 먼저 충전됩니다") {
 			t.Fatalf("bob's view:\n%s", detail)
@@ -148,9 +152,14 @@ func TestSavingsScreens(t *testing.T) {
 			!strings.Contains(page, "<dt>원금</dt><dd>20,000원</dd>") || !strings.Contains(page, "연 3.00%") {
 			t.Fatalf("after one deposit posted twice:\n%s", page)
 		}
+		// Too much, either way: the sentence names the balance that is short.
 		resp, body := post(t, c, base+action+"/withdraw?lang=en", url.Values{"key": {"AAAAAAAAAAAAAAAAAAAAAA"}, "amount": {"90000"}})
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Not enough money.") {
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "You can withdraw at most this account&#39;s balance (₩20,000).") {
 			t.Fatalf("withdrawing too much: %s\n%s", resp.Status, body)
+		}
+		resp, body = post(t, c, base+action+"/deposit?lang=ko", url.Values{"key": {"CCCCCCCCCCCCCCCCCCCCCC"}, "amount": {"30,001"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "메인 계좌 잔액(30,000원)보다 많이 입금할 수 없습니다. 먼저 충전해 주세요.") {
+			t.Fatalf("depositing more than main holds: %s\n%s", resp.Status, body)
 		}
 		resp, body = post(t, c, base+action+"/close?lang=ko", url.Values{"key": {"BBBBBBBBBBBBBBBBBBBBBB"}})
 		if resp.StatusCode != http.StatusSeeOther {

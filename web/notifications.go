@@ -20,6 +20,10 @@ const notificationsPage = 20
 type noticeRow struct {
 	store.Notification
 	Text string
+	// Link is where the notice's matter is acted on or seen (accept a
+	// transfer, pay a share, end a session), LinkKey its words; "" for
+	// none.
+	Link, LinkKey string
 }
 
 type notificationsData struct {
@@ -50,7 +54,8 @@ func (w *Wallet) notificationsPage(r *http.Request, c api.Caller, p *page) (any,
 		d.More = "/notifications?" + url.Values{"before": {strconv.FormatInt(ns[len(ns)-1].ID, 10)}}.Encode()
 	}
 	for _, n := range ns {
-		d.Rows = append(d.Rows, noticeRow{Notification: n, Text: noticeText(p, n)})
+		link, key := noticeLink(n)
+		d.Rows = append(d.Rows, noticeRow{Notification: n, Text: noticeText(p, n), Link: link, LinkKey: key})
 	}
 	return d, err
 }
@@ -88,4 +93,26 @@ func (w *Wallet) readNotification(rw http.ResponseWriter, r *http.Request, c api
 		err = errs.E(errs.NotFound, "no notification %q", r.PathValue("id"))
 	}
 	w.done(rw, r, c, w.notificationsScreen(), err, "read", 0)
+}
+
+// noticeLink is the page where n's matter is: a tap on a phone, not a
+// hunt through the navigation.
+func noticeLink(n store.Notification) (href, key string) {
+	switch n.Kind {
+	case ledger.NoticePendingReceived, ledger.NoticePendingReminder:
+		return "/pending", "notifications.toPending"
+	case ledger.NoticeSettlementRequested, ledger.NoticeSharePaid, ledger.NoticeShareDeclined:
+		if n.Settlement > 0 {
+			return "/settlements/" + strconv.FormatInt(n.Settlement, 10), "notifications.toSettlement"
+		}
+	case ledger.NoticeInstallmentMissed:
+		return "/savings", "notifications.toSavings"
+	case ledger.NoticeTransferReceived:
+		return "/history", "notifications.toHistory"
+	case store.NoticeFriendAdded:
+		return "/friends", "notifications.toFriends"
+	case store.NoticeNewLogin:
+		return "/settings#sessions-h", "notifications.sessions"
+	}
+	return "", ""
 }

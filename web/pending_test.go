@@ -28,6 +28,10 @@ func TestAcceptFormOnce(t *testing.T) {
 			t.Fatalf("send: %s\n%s", resp.Status, body)
 		}
 
+		// Bob's notice of it leads to where he accepts it.
+		if _, inbox := get(t, bob, base+"/notifications"); !strings.Contains(inbox, `<a href="/pending" id="notice-link-`) {
+			t.Fatalf("bob's notice of a transfer to accept does not link to it:\n%s", inbox)
+		}
 		_, page = get(t, bob, base+"/pending")
 		m := acceptForm.FindStringSubmatch(page)
 		if m == nil {

@@ -81,7 +81,7 @@ func (w *Wallet) showSavings(rw http.ResponseWriter, r *http.Request, c api.Call
 			s.Moves = append(s.Moves, amountForm{Action: "withdraw", Key: newKey()})
 		}
 		if failed != nil && failed.account == a.ID {
-			s.Error = p.T(failed.errKey)
+			s.Error = failed.sentence(p, d.Main, a.Balance)
 			if failed.action == "close" {
 				s.CloseKey = failed.key
 			}
@@ -185,7 +185,21 @@ func (w *Wallet) savingsError(rw http.ResponseWriter, r *http.Request, c api.Cal
 		}
 	case errs.Invalid, errs.NotFound:
 		key = "error.savings"
+	case errs.InsufficientFunds:
+		key = "savings.short." + f.action // deposit or withdraw
 	}
 	f.errKey = key
 	w.showSavings(rw, r, c, status, d, f)
+}
+
+// sentence is the failure in words; a balance too short names it: main
+// for a deposit (which never tops up), the account's for a withdrawal.
+func (f *savingsFailure) sentence(p *page, main, balance int64) string {
+	switch f.errKey {
+	case "savings.short.deposit":
+		return p.T(f.errKey, p.Won(main))
+	case "savings.short.withdraw":
+		return p.T(f.errKey, p.Won(balance))
+	}
+	return p.T(f.errKey)
 }

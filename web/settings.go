@@ -21,7 +21,8 @@ type settingsData struct {
 
 // sessionRow is a session as the list shows it: by the device its
 // User-Agent names, as the new_login notice does ("Chrome, macOS"; ""
-// when it names none), the raw User-Agent only on request (a title).
+// when it names none); the raw User-Agent opens beneath the name (a
+// <details>, so a tap or Enter shows it, not a hover).
 type sessionRow struct {
 	store.Session
 	Device string

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -157,15 +159,21 @@ func TestChargeFormOnce(t *testing.T) {
 	})
 }
 
-// The send form names mistakes in the person's language.
-func TestSendErrorsInLanguage(t *testing.T) {
+// aliceSending is alice, signed up on a server of her own (SQLite), and
+// the key of a send form she opened.
+func aliceSending(t *testing.T) (c *http.Client, base, key string) {
 	t.Parallel()
 	db := dbtest.OpenURL(t, dbtest.URL(t, "sqlite"))
-	_, base := serve(t, db)
-	c := client(t)
+	_, base = serve(t, db)
+	c = client(t)
 	signUp(t, c, base, "alice")
 	_, page := get(t, c, base+"/send")
-	key := keyField.FindStringSubmatch(page)[1]
+	return c, base, keyField.FindStringSubmatch(page)[1]
+}
+
+// The send form names mistakes in the person's language.
+func TestSendErrorsInLanguage(t *testing.T) {
+	c, base, key := aliceSending(t)
 	for _, tc := range []struct{ to, amount, lang, want string }{
 		{"nobody", "1000", "ko", "받는 분을 찾을 수 없습니다"},
 		{"nobody", "1000", "en", "No user with that username"},
@@ -198,4 +206,75 @@ func TestHistoryNamesTheBankInLanguage(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The send form reaches every friend, not only the newest it lists: a
+// search by username or by the part of the name shown finds the oldest
+// of 125 friends; a search matching more than a page says so, one
+// matching none says that, in the page's language.
+func TestSendSearchFindsAnyFriend(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *store.DB) {
+		_, base := serve(t, db)
+		c := client(t)
+		signUp(t, c, base, "alice")
+		ctx, now := context.Background(), time.Now()
+		me, _, err := db.UserByUsername(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := make([]store.NewUser, 125)
+		for i := range users {
+			users[i] = store.NewUser{Username: fmt.Sprintf("pal%03d", i), Name: "박서준", PasswordHash: "x"}
+		}
+		users[0].Name = "최하나"
+		dbtest.Must(db.CreateUsers(ctx, users, now))(t)
+		for i, u := range users {
+			if _, _, err := db.AddFriend(ctx, me.ID, u.Username, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		oldest := `href="/send?q=pal000&amp;to=pal000"`
+		if _, page := get(t, c, base+"/send"); strings.Contains(page, "pal000") || !strings.Contains(page, `id="q"`) {
+			t.Fatalf("the form without a search lists the oldest friend, or offers no search:\n%s", page)
+		}
+		for _, tc := range []struct{ q, lang, want string }{
+			{"PAL000", "ko", `href="/send?q=PAL000&amp;to=pal000"`},
+			{"최", "ko", `&amp;to=pal000"`},
+			{"pal0", "ko", "‘pal0’: 친구 20명 더 있습니다."},
+			{"pal0", "en", "“pal0”: 20 friends More match"},
+			{"nobody", "ko", "‘nobody’에 맞는 친구가 없습니다."},
+			{"nobody", "en", "No friend matches “nobody”."},
+		} {
+			_, page := get(t, c, base+"/send?"+url.Values{"q": {tc.q}, "lang": {tc.lang}}.Encode())
+			if !strings.Contains(page, tc.want) {
+				t.Errorf("search %q (%s): no %s in\n%s", tc.q, tc.lang, tc.want, page)
+			}
+		}
+		// A friend picked from the results fills the form, the results kept.
+		if _, page := get(t, c, base+"/send?q=pal000&to=pal000"); !strings.Contains(page, `value="pal000" list=`) || !strings.Contains(page, oldest+` aria-current="true"`) {
+			t.Errorf("picked from the results:\n%s", page)
+		}
+	})
+}
+
+// A send that needs more of a top-up than today's charge limit has left
+// is refused at the confirmation, which says how much can be sent, and
+// offers no button that would fail, rather than promising the top-up.
+func TestSendOverTheChargeLimitSaysHowMuchCanBeSent(t *testing.T) {
+	c, base, key := aliceSending(t)
+	signUp(t, client(t), base, "bob")
+	charge(t, c, base, "2,995,000")
+	for lang, want := range map[string]string{
+		"ko": "은행에서 10,000원을 먼저 충전해야 하지만 오늘 남은 충전 한도는 5,000원입니다. 지금은 2,995,000원까지 보낼 수 있습니다.",
+		"en": "This needs ₩10,000 charged from your bank first, but only ₩5,000 of today&#39;s charge limit is left: you can send up to ₩2,995,000 now.",
+	} {
+		resp, body := post(t, c, base+"/send?lang="+lang, url.Values{"key": {key}, "to": {"bob"}, "amount": {"3,000,000"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, want) || strings.Contains(body, `id="confirm-form"`) {
+			t.Errorf("%s: %s, want %q and no confirmation form:\n%s", lang, resp.Status, want, body)
+		}
+	}
+	if resp, body := post(t, c, base+"/send", url.Values{"key": {key}, "to": {"bob"}, "amount": {"2,995,000"}}); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, `id="confirm-form"`) {
+		t.Errorf("the most that can be sent: %s\n%s", resp.Status, body)
+	}
 }

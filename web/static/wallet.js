@@ -30,8 +30,9 @@ window.addEventListener("pageshow", function (e) {
 (function () {
   var types = (document.body.dataset.events || "").split(" ");
   if (!window.EventSource || !types[0] || !document.querySelector("[data-live][id]")) return;
-  var busy = false, again = false;
+  var busy = false, again = false, leaving = false;
   function refresh() {
+    if (leaving) return;
     if (busy) { again = true; return; }
     busy = true;
     fetch(location.href, { credentials: "same-origin" }).then(function (r) {
@@ -54,4 +55,13 @@ window.addEventListener("pageshow", function (e) {
   stream.onopen = function () { document.body.dataset.stream = "open"; };
   stream.onerror = function () { document.body.dataset.stream = "down"; };
   window.addEventListener("pagehide", function () { stream.close(); });
+  // A form sent leaves the page: it stops listening and fetching, so no
+  // fetch of its own (after the form's own event) takes the notice the
+  // next page is to show, a cookie read once.
+  document.addEventListener("submit", function (e) {
+    if (e.defaultPrevented) return;
+    leaving = true;
+    stream.close();
+    document.body.dataset.stream = "closed";
+  });
 })();
