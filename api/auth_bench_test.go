@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"minipay/clock"
+	"minipay/ledger"
+	"minipay/store"
 	"minipay/store/dbtest"
 )
 
@@ -83,4 +86,59 @@ func benchGet(b *testing.B, h http.Handler, path, token string) {
 			}
 		}
 	})
+}
+
+// BenchmarkPostTransfer is POST /v1/transfers through the whole handler
+// (middleware, authentication from the caches, decoding, the writer on a
+// real database), from parallel goroutines, without net/http's
+// connection: what the server does per transfer besides reading and
+// writing the socket.
+//
+//	go test ./api -run '^$' -bench PostTransfer -benchmem -cpuprofile /tmp/cpu.pb
+func BenchmarkPostTransfer(b *testing.B) {
+	ctx := context.Background()
+	for _, backend := range dbtest.Backends() {
+		db := dbtest.Open(b, backend)
+		clk := clock.NewManual(time.Date(2026, 3, 10, 5, 0, 0, 0, time.UTC))
+		from, err := db.CreateUser(ctx, "sender", "Sender", "not a hash", clk.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.CreateUser(ctx, "receiver", "Receiver", "not a hash", clk.Now()); err != nil {
+			b.Fatal(err)
+		}
+		sess, err := db.CreateSession(ctx, from.ID, "bench", clk.Now(), clk.Now().Add(time.Hour))
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := store.NewWriter(db, clk, clock.Seoul, store.WriterConfig{})
+		b.Cleanup(w.Close)
+		if _, err := w.Do(ctx, from.ID, store.Idempotency{}, ledger.Charge{User: from.ID, Account: from.MainAccount, Amount: 3_000_000}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(backend, func(b *testing.B) {
+			s := mustNew(b, Config{DB: db, Writer: w, Clock: clk, Location: clock.Seoul, Logger: slog.New(slog.DiscardHandler),
+				Limits: Limits{MovesPerUser: 1 << 30, MoveWindow: time.Second}}) // one sender, sending fast
+			token, err := s.keys.issue(principal{user: from.ID, main: from.MainAccount, session: sess.ID}, clk.Now(), sess.ExpiresAt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h, body := s.Handler(), []byte(`{"to":"receiver","amount":1}`)
+			b.SetParallelism(50)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := httptest.NewRequest("POST", "/v1/transfers", bytes.NewReader(body))
+					r.Header.Set("Authorization", "Bearer "+token)
+					r.Header.Set("Content-Type", "application/json")
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, r)
+					if rec.Code != http.StatusCreated {
+						b.Errorf("POST /v1/transfers: %d %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
+		})
+	}
 }

@@ -14,7 +14,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -177,6 +176,7 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 	var wg sync.WaitGroup
 	for g := range s.cfg.Concurrency {
 		wg.Go(func() {
+			asGenerator()
 			rng := rand.New(rand.NewPCG(uint64(g), uint64(start.UnixNano())))
 			var mine latency.Histogram
 			for time.Now().Before(deadline) {
@@ -204,7 +204,7 @@ func (s runner) run(scenario, mode string, fn func(rng *rand.Rand, g int) error)
 // viaHTTP serves the API on a loopback port and measures POST
 // /v1/transfers with bearer tokens, spread-out and hot.
 func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users, senders []store.User, hot store.User) ([]Result, error) {
-	a, err := startAPI(db, w, clk, loc, users, len(senders), s.cfg.Concurrency*2)
+	a, err := startAPI(db, w, clk, loc, users, len(senders))
 	if err != nil {
 		return nil, err
 	}
@@ -225,21 +225,19 @@ func (s runner) viaHTTP(ctx context.Context, db *store.DB, w *store.Writer, clk 
 
 // liveAPI is the API served on a loopback port, with logged-in users.
 type liveAPI struct {
-	client *http.Client
-	base   string
+	raw    *rawClient   // sends the transfers
 	logins []store.User // logins[0] is users[0], the hot receiver
 	tokens []string     // tokens[i] is logins[i]'s
 	close  func()
-	// What every transfer request shares, made once: the generator runs
-	// on the server's cores, so its own cost counts. auths[i] is the
-	// Authorization header of tokens[i].
-	transfers *url.URL
-	auths     [][]string
+	// heads[i] is the head of a transfer request with tokens[i], made
+	// once: the generator runs on the server's cores, so its own cost
+	// counts.
+	heads [][]byte
 }
 
 // startAPI serves the API over db and w on a loopback port and logs in
-// httpLogins(users, senders); the client keeps up to conns connections.
-func startAPI(db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users []store.User, senders, conns int) (*liveAPI, error) {
+// httpLogins(users, senders).
+func startAPI(db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location, users []store.User, senders int) (*liveAPI, error) {
 	// No access log (a line per request would measure the log), and no
 	// request deadline, as for the writer.
 	srv, err := api.New(api.Config{DB: db, Writer: w, Clock: clk, Location: loc,
@@ -253,48 +251,33 @@ func startAPI(db *store.DB, w *store.Writer, clk clock.Clock, loc *time.Location
 	}
 	hs := &http.Server{Handler: srv.Handler()}
 	go hs.Serve(ln)
-	a := &liveAPI{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}},
-		base: "http://" + ln.Addr().String(), logins: httpLogins(users, senders), close: func() { hs.Close() }}
-	if a.tokens, err = logIn(a.client, a.base, a.logins); err != nil {
+	addr := ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}} // logins only
+	defer client.CloseIdleConnections()
+	a := &liveAPI{raw: &rawClient{addr: addr}, logins: httpLogins(users, senders)}
+	a.close = func() {
+		hs.Close()
+		a.raw.closeIdle()
+	}
+	if a.tokens, err = logIn(client, "http://"+addr, a.logins); err != nil {
 		hs.Close()
 		return nil, err
 	}
-	a.transfers, _ = url.Parse(a.base + "/v1/transfers")
 	for _, t := range a.tokens {
-		a.auths = append(a.auths, []string{"Bearer " + t})
+		a.heads = append(a.heads, []byte("POST /v1/transfers HTTP/1.1\r\nHost: "+addr+
+			"\r\nContent-Type: application/json\r\nAuthorization: Bearer "+t+"\r\nContent-Length: "))
 	}
 	return a, nil
 }
 
 // transfer posts a transfer of amount to to (JSON: a username string or
-// an account number) with the i-th token. The request is put together
-// from parts made once (no URL parsing, no header building) and the body
-// by hand: the load generator shares the machine with the server, so its
-// own cost counts.
+// an account number) with the i-th token, the body put together by hand.
 func (a *liveAPI) transfer(i int, to []byte, amount int64) error {
-	b := make([]byte, 0, 64)
-	b = append(append(append(b, `{"to":`...), to...), `,"amount":`...)
+	var buf [96]byte
+	b := append(append(append(buf[:0], `{"to":`...), to...), `,"amount":`...)
 	b = append(strconv.AppendInt(b, amount, 10), '}')
-	req := &http.Request{Method: "POST", URL: a.transfers, Host: a.transfers.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": jsonType, "Authorization": a.auths[i]},
-		Body:          io.NopCloser(bytes.NewReader(b)),
-		ContentLength: int64(len(b))}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		data, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("POST /v1/transfers: %d %s", resp.StatusCode, data)
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
+	return a.raw.post(a.heads[i], b, http.StatusCreated)
 }
-
-// jsonType is the Content-Type header of every request, shared: the
-// client only reads it.
-var jsonType = []string{"application/json"}
 
 // accountJSON and usernameJSON are the two ways to name a recipient.
 func accountJSON(u store.User) []byte  { return strconv.AppendInt(nil, u.MainAccount, 10) }

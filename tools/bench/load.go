@@ -91,7 +91,7 @@ func loadRun(ctx context.Context, cfg LoadConfig, dbURL string) ([]Line, error) 
 	if err != nil {
 		return nil, err
 	}
-	a, err := startAPI(db, w, clk, loc, users, min(len(users)-1, slices.Max(append(cfg.Clients, 1))), cfg.MaxWorkers)
+	a, err := startAPI(db, w, clk, loc, users, min(len(users)-1, slices.Max(append(cfg.Clients, 1))))
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +153,7 @@ func warm(a *liveAPI, names [][]byte) error {
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
+			asGenerator()
 			for j := int(next.Add(1) - 1); j < len(names); j = int(next.Add(1) - 1) {
 				if i := 1 + j%(len(a.tokens)-1); i != j { // a.tokens[0] is the hot receiver's
 					if err := a.transfer(i, names[j], 1); err != nil {

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"math/rand/v2"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -56,6 +58,7 @@ func fire(rate int, d time.Duration, maxWorkers int, perSecond bool, send func(r
 	var wg sync.WaitGroup
 	start, cpu := time.Now(), processCPU()
 	worker := func(seed uint64, first time.Time) {
+		asGenerator()
 		rng := rand.New(rand.NewPCG(seed, uint64(first.UnixNano())))
 		var mine latency.Histogram
 		var secs []latency.Histogram
@@ -145,3 +148,11 @@ func highestHeld(start, resolution, max int, holds func(rate int) bool) int {
 	}
 	return held
 }
+
+// asGenerator labels the calling goroutine's samples in a CPU profile
+// side=generator, so that a profile of a run tells the load generator's
+// CPU from the server's (go tool pprof -tagfocus side=generator, or
+// -tagignore): both run in this process.
+func asGenerator() { pprof.SetGoroutineLabels(generatorLabels) }
+
+var generatorLabels = pprof.WithLabels(context.Background(), pprof.Labels("side", "generator"))
