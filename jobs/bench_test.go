@@ -119,6 +119,17 @@ func timeRun(b *testing.B, s *server, items int) time.Duration {
 	return took
 }
 
+// benchUsers inserts the users u1 … un, created at at (micros).
+func benchUsers(at int64) string {
+	return fmt.Sprintf(`INSERT INTO users (username, name, password_hash, created_at) SELECT 'u' || n, 'Bench', 'x', %d FROM g`, at)
+}
+
+// retainBalances records the seeded balances as retained (the money's
+// history folded), the external bank's as their opposite, so the books
+// balance.
+var retainBalances = fmt.Sprintf(`INSERT INTO retained_balances (account_id, amount)
+	SELECT id, balance FROM accounts WHERE balance <> 0 UNION ALL SELECT %d, -SUM(balance) FROM accounts`, ledger.ExternalBank)
+
 // BenchmarkInterestJob pays a day's interest on n savings accounts of
 // 1,000,000 won each.
 func BenchmarkInterestJob(b *testing.B) {
@@ -128,12 +139,11 @@ func BenchmarkInterestJob(b *testing.B) {
 		n := benchN()
 		at, day := t0.UnixMicro(), ledger.BusinessDay(t0, seoul)
 		seedSQL(b, db, n,
-			fmt.Sprintf(`INSERT INTO users (username, name, password_hash, created_at) SELECT 'u' || n, 'Bench', 'x', %d FROM g`, at),
+			benchUsers(at),
 			`INSERT INTO accounts (user_id, kind, created_at) SELECT id, 'main', created_at FROM users`,
 			fmt.Sprintf(`INSERT INTO accounts (user_id, kind, product, balance, principal, interest_day, installment_day, created_at)
 				SELECT id, 'savings', 'free', 1000000, 1000000, '%s', '%s', created_at FROM users`, ledger.AddDays(day, -1), day),
-			`INSERT INTO retained_balances (account_id, amount) SELECT id, balance FROM accounts WHERE kind = 'savings'`,
-			fmt.Sprintf(`INSERT INTO retained_balances (account_id, amount) VALUES (%d, %d)`, ledger.ExternalBank, -1_000_000*int64(n)))
+			retainBalances)
 		clk.Set(dayAt(1, 4)) // interest for day 0 is due
 		took := timeRun(b, s, n)
 		left, _, _ := db.DueInterest(context.Background(), day, store.Cursor{}, 10)
@@ -180,6 +190,50 @@ func BenchmarkExpirySweep(b *testing.B) {
 		hotUpdates(b, db, "transfers")
 		b.ReportMetric(float64(n)/took.Seconds(), "transfers/s")
 		b.Logf("%s: expired %d pending transfers in %v (%.0f/s, chunks of %d)", benchBackend(), n, took, float64(n)/took.Seconds(), jobs.DefaultChunk)
+		dbtest.Audit(b, db)
+	}
+}
+
+// BenchmarkInstallmentsJob takes a day's installment of 10,000 won from
+// n fixed savings accounts at 08:00, the day's interest already paid, as
+// the real job meets them: most owners' main accounts hold the money,
+// one in a hundred is short and is charged 10,000 won first, and one in a
+// hundred is short with the day's charge limit spent, so the installment
+// is missed (recorded, and the owner notified).
+func BenchmarkInstallmentsJob(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		db, clk, s := benchServer(b)
+		n := benchN()
+		yesterday, today := ledger.BusinessDay(t0, seoul), ledger.BusinessDay(dayAt(1, 8), seoul)
+		seedSQL(b, db, n,
+			benchUsers(t0.UnixMicro()),
+			// u…00 is short, u…01 short with the limit spent.
+			fmt.Sprintf(`INSERT INTO accounts (user_id, kind, balance, charge_day, charged, created_at)
+				SELECT id, 'main', CASE WHEN id %% 100 IN (0, 1) THEN 3000 ELSE 1000000 END,
+					CASE WHEN id %% 100 = 1 THEN '%s' ELSE '' END, CASE WHEN id %% 100 = 1 THEN %d ELSE 0 END, created_at FROM users`,
+				today, ledger.DailyChargeLimit),
+			fmt.Sprintf(`INSERT INTO accounts (user_id, kind, product, daily_amount, balance, principal, interest_day, installment_day, created_at)
+				SELECT id, 'savings', 'fixed', 10000, 100000, 100000, '%[1]s', '%[1]s', created_at FROM users`, yesterday),
+			retainBalances,
+			// Yesterday's runs finished, as on a server that runs every day.
+			fmt.Sprintf(`INSERT INTO job_runs (job, period, claimed_by, claimed_at, finished_at)
+				SELECT job, '%s', 'bench', 0, 0 FROM (SELECT 'interest' AS job UNION ALL SELECT 'installments') j`, yesterday))
+		clk.Set(dayAt(1, 8)) // today's installments are due
+		took := timeRun(b, s, n)
+		if left, _, _ := db.DueInstallments(context.Background(), today, ledger.InstallmentProducts(), store.Cursor{}, 10); len(left) != 0 {
+			b.Fatalf("%d installments not taken", len(left))
+		}
+		var paid, missed, charged int
+		db.SQL().QueryRow(`SELECT COUNT(*) FILTER (WHERE status = 'paid'), COUNT(*) FILTER (WHERE status = 'missed'),
+			COUNT(*) FILTER (WHERE charged > 0) FROM installments WHERE day = $1`, today).Scan(&paid, &missed, &charged)
+		if paid+missed != n || missed == 0 || charged == 0 {
+			b.Fatalf("installments of %s: %d paid (%d charged first), %d missed, of %d", today, paid, charged, missed, n)
+		}
+		hotUpdates(b, db, "accounts")
+		b.ReportMetric(float64(n)/took.Seconds(), "accounts/s")
+		b.Logf("%s: %d installments (%d charged first, %d missed) in %v (%.0f accounts/s, chunks of %d)",
+			benchBackend(), n, charged, missed, took, float64(n)/took.Seconds(), jobs.DefaultChunk)
 		dbtest.Audit(b, db)
 	}
 }

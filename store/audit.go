@@ -150,13 +150,16 @@ type auditCheck struct {
 // per transfer). The writer inserts these rows
 // naming accounts it holds locked and their owners, and users and
 // accounts are never deleted, so the audit checks after the fact.
-var references = []struct{ table, column, parent string }{
-	{"transfers", "from_user", "users"},
-	{"transfers", "to_user", "users"},
-	{"transfers", "from_account", "accounts"},
-	{"transfers", "to_account", "accounts"},
-	{"entries", "account_id", "accounts"},
-	{"notifications", "user_id", "users"},
+// Migration 00032 dropped installments' key to accounts the same way; an
+// installment row has no id, so the check names it by its account.
+var references = []struct{ table, column, parent, key string }{
+	{"transfers", "from_user", "users", "id"},
+	{"transfers", "to_user", "users", "id"},
+	{"transfers", "from_account", "accounts", "id"},
+	{"transfers", "to_account", "accounts", "id"},
+	{"entries", "account_id", "accounts", "id"},
+	{"notifications", "user_id", "users", "id"},
+	{"installments", "account_id", "accounts", "account_id"},
 }
 
 // referenceChecks find the rows that name a missing user or account. Each
@@ -166,8 +169,8 @@ func referenceChecks() []auditCheck {
 	checks := make([]auditCheck, len(references))
 	for i, r := range references {
 		checks[i] = auditCheck{
-			query: fmt.Sprintf(`SELECT c.id, c.%[2]s, 0 FROM %[1]s c WHERE NOT EXISTS (SELECT 1 FROM %[3]s p WHERE p.id = c.%[2]s)`,
-				r.table, r.column, r.parent),
+			query: fmt.Sprintf(`SELECT c.%[4]s, c.%[2]s, 0 FROM %[1]s c WHERE NOT EXISTS (SELECT 1 FROM %[3]s p WHERE p.id = c.%[2]s)`,
+				r.table, r.column, r.parent, r.key),
 			format: fmt.Sprintf("%s %%[1]d: %s %%[2]d names no row of %s", r.table, r.column, r.parent),
 		}
 	}

@@ -97,6 +97,10 @@ type dialect interface {
 	// amongRows is a condition: key is one of the values the one-column
 	// subquery sub selects, found by key's index whatever the table's size.
 	amongRows(key, sub string) string
+	// rowID is the column naming a row physically, for amongRows on a
+	// table whose key has two columns; rows it names are never updated
+	// between finding them and deleting them in the same statement.
+	rowID() string
 }
 
 // column names one column of a derived table and its PostgreSQL type.

@@ -45,11 +45,12 @@ func (db *DB) ExpireNotifications(ctx context.Context, now time.Time) (Expired, 
 // deleteOlder deletes the rows of table created before cutoff ($1) for
 // which the condition and also holds (none if ""), a dialect's
 // expiryBatch rows per statement (found by its created_at index), until
-// none is left. key is its primary key column. The chunks go in no
-// particular order: every row below the cutoff goes either way, and on
-// PostgreSQL transfers and notifications have BRIN indexes on created_at
-// (migration 00026), which find the old rows' block ranges but give no
-// order — sorting them would sort every old row left, once per chunk.
+// none is left. key names a row: its primary key column, or the
+// dialect's rowID. The chunks go in no particular order: every row below
+// the cutoff goes either way, and on PostgreSQL transfers, notifications
+// and installments have BRIN indexes on created_at (migrations 00026 and
+// 00032), which find the old rows' block ranges but give no order —
+// sorting them would sort every old row left, once per chunk.
 func (db *DB) deleteOlder(ctx context.Context, table, key, and string, cutoff int64) (Expired, error) {
 	if and != "" {
 		and = ` AND ` + and
@@ -102,12 +103,10 @@ func (db *DB) ExpireWithHistory(ctx context.Context) (map[string]int64, error) {
 	if err := db.reads.QueryRowContext(ctx, `SELECT `+retentionBoundary).Scan(&boundary); err != nil {
 		return nil, err
 	}
-	// Installments are keyed by (account_id, day); installment_day on the
-	// account, not these rows, stops a day being taken twice.
-	inst, err := db.deleteBatches(ctx, "installments", func() (int64, error) {
-		return affected(db.writes.ExecContext(ctx, `DELETE FROM installments WHERE (account_id, day) IN
-			(SELECT account_id, day FROM installments WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, boundary, db.dialect.expiryBatch()))
-	})
+	// Installments are keyed by (account_id, day), so a chunk is named by
+	// the rows' physical ids; installment_day on the account, not these
+	// rows, stops a day being taken twice.
+	inst, err := db.deleteOlder(ctx, "installments", db.dialect.rowID(), "", boundary)
 	out := map[string]int64{"installments": inst.Rows}
 	if err != nil {
 		return out, err

@@ -289,6 +289,9 @@ func (postgres) expiryBatch() int { return 5000 }
 // batch, for tables of 300,000 and 1,000,000 rows (EXPLAIN; README).
 func (postgres) amongRows(key, sub string) string { return key + ` = ANY (ARRAY(` + sub + `))` }
 
+// rowID is ctid, which a TID scan looks up.
+func (postgres) rowID() string { return "ctid" }
+
 // unavailable: a statement canceled by statement_timeout or a deadline, a
 // lock not granted within lock_timeout, no free connection, a lost
 // connection, a server shutting down or still starting, or a standby

@@ -44,7 +44,7 @@ func TestSchemaParity(t *testing.T) {
 // their transaction by the writer's single statement instead. SQLite
 // counts event ids in a table; PostgreSQL has a sequence. SQLite keeps the
 // foreign keys of the writer's inserts that PostgreSQL dropped for their
-// cost (migration 00022): on SQLite they cost next to nothing. And an
+// cost (migrations 00022 and 00032): on SQLite they cost next to nothing. And an
 // SQLite entry's primary key is its rowid, no index, so it keeps
 // entries_transaction, which PostgreSQL's primary key replaced (00023).
 var (
@@ -52,6 +52,7 @@ var (
 		"column event_ids.last int not-null=true",
 		"foreign-key entries (account_id) -> accounts (id)",
 		"foreign-key entries (transaction_id) -> transactions (id)",
+		"foreign-key installments (account_id) -> accounts (id)",
 		"foreign-key notifications (user_id) -> users (id)",
 		"foreign-key transfers (from_account) -> accounts (id)",
 		"foreign-key transfers (from_user) -> users (id)",

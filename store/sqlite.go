@@ -199,6 +199,9 @@ func (sqlite) expiryBatch() int { return 1000 }
 // index.
 func (sqlite) amongRows(key, sub string) string { return key + ` IN (` + sub + `)` }
 
+// rowID is the rowid every table but a WITHOUT ROWID one has.
+func (sqlite) rowID() string { return "rowid" }
+
 // unavailable: another connection held the database past busy_timeout.
 func (sqlite) unavailable(err error) bool {
 	var se *msqlite.Error

@@ -276,9 +276,9 @@ func TestAuditFindsTampering(t *testing.T) {
 	})
 }
 
-// The references no foreign key checks on PostgreSQL since migration
-// 00022 are the audit's: a row naming a missing user or account is
-// reported, one reference at a time. SQLite kept those foreign keys, so
+// The references no foreign key checks on PostgreSQL since migrations
+// 00022 and 00032 are the audit's: a row naming a missing user or account
+// is reported, one reference at a time. SQLite kept those foreign keys, so
 // there the tampering turns them off for its one statement.
 func TestAuditFindsMissingReferences(t *testing.T) {
 	t.Parallel()
@@ -287,6 +287,12 @@ func TestAuditFindsMissingReferences(t *testing.T) {
 		a, b := e.User(t, "ivy"), e.User(t, "jon")
 		e.fund(t, a, 10_000)
 		e.must(t, a, ledger.Transfer{User: a.ID, From: a.MainAccount, To: b.MainAccount, Amount: 1_000})
+		f, err := db.OpenSavings(context.Background(), a.ID, "fixed", 1_000, store.DefaultMaxSavings, e.Clock.Now(), seoul)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(24 * time.Hour)
+		e.must(t, a, ledger.Installment{Savings: f.ID, Main: a.MainAccount, Through: ledger.BusinessDay(e.Clock.Now(), seoul)})
 		tamper := func(query string) {
 			t.Helper()
 			if db.Dialect() == "sqlite" {
@@ -297,15 +303,17 @@ func TestAuditFindsMissingReferences(t *testing.T) {
 			}
 		}
 		const missing = 999_999_999
-		for _, c := range []struct{ table, column, parent string }{
-			{"transfers", "from_user", "users"},
-			{"transfers", "to_user", "users"},
-			{"transfers", "from_account", "accounts"},
-			{"transfers", "to_account", "accounts"},
-			{"entries", "account_id", "accounts"},
-			{"notifications", "user_id", "users"},
+		// An installment row has no id: the audit names it by its account.
+		for _, c := range []struct{ table, column, parent, key string }{
+			{"transfers", "from_user", "users", "id"},
+			{"transfers", "to_user", "users", "id"},
+			{"transfers", "from_account", "accounts", "id"},
+			{"transfers", "to_account", "accounts", "id"},
+			{"entries", "account_id", "accounts", "id"},
+			{"notifications", "user_id", "users", "id"},
+			{"installments", "account_id", "accounts", "account_id"},
 		} {
-			ids, err := store.ColumnForTest(db, fmt.Sprintf(`SELECT id || ' ' || %s FROM %s ORDER BY id DESC LIMIT 1`, c.column, c.table))
+			ids, err := store.ColumnForTest(db, fmt.Sprintf(`SELECT %s || ' ' || %s FROM %s ORDER BY %[1]s DESC LIMIT 1`, c.key, c.column, c.table))
 			if err != nil || len(ids) != 1 {
 				t.Fatalf("%s: %v %v", c.table, ids, err)
 			}
@@ -313,12 +321,15 @@ func TestAuditFindsMissingReferences(t *testing.T) {
 			if _, err := fmt.Sscan(ids[0], &id, &was); err != nil {
 				t.Fatal(err)
 			}
-			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE id = %d`, c.table, c.column, missing, id))
+			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE %s = %d`, c.table, c.column, missing, c.key, id))
+			if c.key == c.column {
+				id = missing // the key is what was tampered
+			}
 			want := fmt.Sprintf("%s %d: %s %d names no row of %s", c.table, id, c.column, missing, c.parent)
 			if r, err := db.Audit(context.Background()); err != nil || !slices.Contains(r.Problems, want) {
 				t.Fatalf("audit after pointing %s.%s at nothing: %q %v, want %q", c.table, c.column, r.Problems, err, want)
 			}
-			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE id = %d`, c.table, c.column, was, id))
+			tamper(fmt.Sprintf(`UPDATE %s SET %s = %d WHERE %s = %d`, c.table, c.column, was, c.key, id))
 			dbtest.Audit(t, db)
 		}
 	})
