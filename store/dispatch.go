@@ -46,13 +46,10 @@ func claimOf(cmd ledger.Command) claim {
 // dispatcher is the state of the writer's dispatch goroutine (writer.go):
 // the ops not yet in a batch and the claims of the batches in flight.
 type dispatcher struct {
-	pending []*op // in arrival order
-	// overlapMin is the fewest free ops that start a batch beside one in
-	// flight (writer.go, overlapMin).
-	overlapMin int
-	held       map[int64]bool
-	heldAll    bool // a batch in flight claims every account
-	inFlight   int
+	pending  []*op // in arrival order
+	held     map[int64]bool
+	heldAll  bool // a batch in flight claims every account
+	inFlight int
 	// checked ops at the head of pending were left waiting by the last
 	// next, on the accounts in waiting (every account if waitingAll).
 	// They stay waiting until a batch is done, so next checks only the
@@ -73,20 +70,18 @@ func newDispatcher() *dispatcher {
 // their accounts held by a batch in flight or by an earlier op left
 // waiting. An op claiming every account is free only with no batch in
 // flight and no op waiting before it. Ops whose caller gave up are
-// answered and dropped. next returns nil if no op is free, or if fewer
-// than overlapMin are while a batch is in flight; the batch it returns
-// is in flight until done.
+// answered and dropped. next returns nil if no op is free; the batch it
+// returns is in flight until done.
 func (d *dispatcher) next(max int) []*op {
 	if d.heldAll {
 		return nil
 	}
-	var batch, rest []*op
-	kept := d.pending[:d.checked] // in place: the ops not abandoned
+	var batch []*op
+	rest := d.pending[:d.checked]
 	for _, o := range d.pending[d.checked:] {
 		if abandoned(o) {
 			continue
 		}
-		kept = append(kept, o)
 		if len(batch) < max && d.free(o) {
 			batch = append(batch, o)
 			continue
@@ -97,21 +92,14 @@ func (d *dispatcher) next(max int) []*op {
 			d.waiting[id] = true
 		}
 	}
-	clear(d.pending[len(kept):]) // let the abandoned ops go
-	d.pending = kept
-	if len(batch) == 0 || d.inFlight > 0 && len(batch) < d.overlapMin {
-		// All stay pending; those left waiting keep their accounts
-		// until a batch is done, which only makes the next scan wait
-		// for that, as it would anyway.
-		return nil
-	}
-	n := d.checked + copy(d.pending[d.checked:], rest)
-	clear(d.pending[n:]) // let the dispatched ops go
-	d.pending, d.checked = d.pending[:n], n
+	clear(d.pending[len(rest):]) // let the dispatched ops go
+	d.pending, d.checked = rest, len(rest)
 	if len(batch) == max {
 		d.recheck() // the ops after a full batch may be free for the next
 	}
-	d.hold(batch)
+	if len(batch) > 0 {
+		d.hold(batch)
+	}
 	return batch
 }
 

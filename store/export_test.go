@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	dto "github.com/prometheus/client_model/go"
 	"time"
 
 	"minipay/ledger"
@@ -104,14 +103,4 @@ func EnqueueForTest(w *Writer, users []int64, cmds []ledger.Command) (wait func(
 		}
 		return out
 	}
-}
-
-// BatchesForTest is how many batches the writers of this process have
-// committed so far and the commands in them (the batch-size metric).
-func BatchesForTest() (batches uint64, commands float64) {
-	var m dto.Metric
-	if err := metricBatchSize.Write(&m); err != nil {
-		panic(err)
-	}
-	return m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
 }

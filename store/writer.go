@@ -27,13 +27,12 @@ import (
 // batch talks to the database: pipelined exchanges over pgx on PostgreSQL,
 // pgsession.go).
 type Writer struct {
-	db         *DB
-	clock      clock.Clock
-	loc        *time.Location
-	maxBatch   int
-	overlapMin int
-	timeout    time.Duration // of one batch, retries included
-	log        *slog.Logger
+	db       *DB
+	clock    clock.Clock
+	loc      *time.Location
+	maxBatch int
+	timeout  time.Duration // of one batch, retries included
+	log      *slog.Logger
 	// inflight holds the start of each batch being applied, keyed by its
 	// first op, for Ready; outage counts the batches failed for want of a
 	// database since the last line logged about it at lastOutageLog.
@@ -61,10 +60,6 @@ type WriterConfig struct {
 	// their round trips; the batches in flight touch disjoint accounts
 	// (dispatch.go). SQLite always uses one.
 	Workers int
-	// OverlapMin is the fewest commands that start a batch while another
-	// is in flight (default DefaultOverlapMin); fewer wait for a batch to
-	// finish and join the next. 1 starts a batch for any free command.
-	OverlapMin int
 	// BatchTimeout bounds one batch, retries included: a database that
 	// stalls fails the batch's commands as unavailable instead of holding
 	// them (default DefaultBatchTimeout).
@@ -75,17 +70,6 @@ type WriterConfig struct {
 // DefaultBatchTimeout is a batch's deadline unless WriterConfig says
 // otherwise: a healthy batch takes milliseconds.
 const DefaultBatchTimeout = 3 * time.Second
-
-// DefaultOverlapMin is OverlapMin unless WriterConfig says otherwise.
-// A batch costs the database about 450 µs of CPU besides its commands
-// (statements' executor start and end, commit, round trips; README,
-// "Batches that grow with the load"), a spread transfer about 90: a
-// second worker taking whatever arrived — a dozen commands under load —
-// doubled the database's and the Go side's CPU per transfer. Below this
-// many, commands wait for the batch in flight, as one worker would make
-// them, and the next batch holds them all; at low load a command finds
-// no batch in flight and starts one alone, without waiting.
-const DefaultOverlapMin = 32
 
 // Idempotency makes a command safe to retry. Key is the client's
 // Idempotency-Key ("" for none), scoped to the user; Fingerprint
@@ -137,10 +121,6 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
 	}
-	if cfg.OverlapMin <= 0 {
-		cfg.OverlapMin = DefaultOverlapMin
-	}
-	cfg.OverlapMin = min(cfg.OverlapMin, cfg.MaxBatch) // a full batch may always start
 	if m := db.dialect.maxWriters(); m > 0 {
 		cfg.Workers = min(cfg.Workers, m)
 	}
@@ -150,7 +130,7 @@ func NewWriter(db *DB, clk clock.Clock, loc *time.Location, cfg WriterConfig) *W
 	if cfg.BatchTimeout <= 0 {
 		cfg.BatchTimeout = DefaultBatchTimeout
 	}
-	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, overlapMin: cfg.OverlapMin, timeout: cfg.BatchTimeout, log: cfg.Logger,
+	w := &Writer{db: db, clock: clk, loc: loc, maxBatch: cfg.MaxBatch, timeout: cfg.BatchTimeout, log: cfg.Logger,
 		queue: make(chan *op, 4*cfg.MaxBatch), batches: make(chan []*op, cfg.Workers), finished: make(chan []*op, cfg.Workers)}
 	w.preparePartitions()
 	w.done.Add(1 + cfg.Workers)
@@ -268,7 +248,6 @@ func (w *Writer) Close() {
 func (w *Writer) dispatch(workers int) {
 	defer close(w.batches)
 	d := newDispatcher()
-	d.overlapMin = w.overlapMin
 	queue, idle := w.queue, workers
 	for queue != nil || len(d.pending) > 0 || idle < workers {
 		for idle > 0 {

@@ -94,7 +94,6 @@ func benchTransfers(b *testing.B, db *store.DB, measure func(b *testing.B, run f
 			measure(b, func() {
 				t0 := time.Now()
 				goCPU0, goOK := dbtest.ProcCPU("self")
-				batches0, cmds0 := store.BatchesForTest()
 				var wg sync.WaitGroup
 				for g := range 100 {
 					wg.Go(func() {
@@ -112,9 +111,6 @@ func benchTransfers(b *testing.B, db *store.DB, measure func(b *testing.B, run f
 				}
 				wg.Wait()
 				b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "transfers/s")
-				if batches1, cmds1 := store.BatchesForTest(); batches1 > batches0 {
-					b.ReportMetric((cmds1-cmds0)/float64(batches1-batches0), "transfers/batch")
-				}
 				if goCPU1, goOK1 := dbtest.ProcCPU("self"); goOK && goOK1 {
 					b.ReportMetric(float64((goCPU1-goCPU0).Microseconds())/float64(b.N), "Go-CPU-µs/transfer")
 				}
